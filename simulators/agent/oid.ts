@@ -1,0 +1,46 @@
+/** OIDs as arrays of arcs, compared lexicographically as SNMP orders them. */
+export type Arcs = readonly number[];
+
+export function parseOid(oid: string): number[] {
+  const text = oid.startsWith('.') ? oid.slice(1) : oid;
+  if (!/^\d+(\.\d+)+$/.test(text)) throw new RangeError(`not a numeric OID: ${oid}`);
+  return text.split('.').map(Number);
+}
+
+export function formatOid(arcs: Arcs): string {
+  return arcs.join('.');
+}
+
+export function compareArcs(a: Arcs, b: Arcs): number {
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) {
+    const d = (a[i] as number) - (b[i] as number);
+    if (d !== 0) return d;
+  }
+  return a.length - b.length;
+}
+
+export function startsWith(oid: Arcs, prefix: Arcs): boolean {
+  if (oid.length < prefix.length) return false;
+  for (let i = 0; i < prefix.length; i++) if (oid[i] !== prefix[i]) return false;
+  return true;
+}
+
+/** Index arcs of an IPv4 address (4 arcs). */
+export function ipToArcs(ip: string): number[] {
+  const parts = ip.split('.').map(Number);
+  if (parts.length !== 4 || parts.some((p) => !Number.isInteger(p) || p < 0 || p > 255)) {
+    throw new RangeError(`not an IPv4 address: ${ip}`);
+  }
+  return parts;
+}
+
+/** IMPLIED OCTET STRING index: one arc per byte, no length prefix (RFC 2578 7.7). */
+export function impliedStringArcs(text: string): number[] {
+  return [...Buffer.from(text, 'utf8')];
+}
+
+export function arcsToImpliedString(arcs: Arcs): string | undefined {
+  if (arcs.length === 0 || arcs.some((a) => a > 255)) return undefined;
+  return Buffer.from(arcs as number[]).toString('utf8');
+}

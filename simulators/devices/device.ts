@@ -1,0 +1,240 @@
+import { SNMPV2 } from '../../src/profiles/oids.js';
+import { DeviceAgent, type AgentCounters } from '../agent/agent.js';
+import { DeviceMib } from '../agent/mib.js';
+import type { Notification, NotificationTarget } from '../agent/notification.js';
+import { VarType } from '../snmp/message.js';
+
+export const DEVICE_KINDS = ['sim', 'ups', 'apc-ups', 'netbotz', 'pdu', 'snmprec'] as const;
+export type DeviceKind = (typeof DEVICE_KINDS)[number];
+
+/** Milliseconds since the epoch; injected so tests control time. */
+export interface Clock {
+  now(): number;
+}
+
+export interface DeviceSettings {
+  address: string;
+  port: number;
+  readCommunity: string;
+  writeCommunity: string;
+  clock: Clock;
+  /** Where APC devices send traps: their receiver table has no port column. */
+  apcTrapPort: number;
+  /** How often a UPS on battery repeats upsTrapOnBattery (RFC 1628: every minute). */
+  onBatteryRepeatMs: number;
+  /** Path of the recording a `snmprec` device replays. */
+  snmprecFile?: string;
+}
+
+/** How managers register on a device, and who is registered now. */
+export interface RegistrationModel {
+  readonly method: 'hidden-table' | 'rfc3413' | 'apc-receiver-table' | 'none';
+  install(mib: DeviceMib): void;
+  targets(): NotificationTarget[];
+  /** Forgets every registration, as a card that lost its configuration. */
+  clear(): void;
+}
+
+export class UnknownAlarmError extends Error {}
+
+export interface DeviceIdentity {
+  kind: DeviceKind;
+  sysDescr: string;
+  sysObjectId: string;
+  registration: RegistrationModel;
+  /** False for recordings: they answer exactly what was recorded, nothing generated. */
+  systemGroup?: boolean;
+}
+
+export interface DeviceStatus {
+  id: string;
+  kind: DeviceKind;
+  address: string;
+  port: number;
+  online: boolean;
+  dropRate: number;
+  registrationMethod: RegistrationModel['method'];
+  alarms: string[];
+  supportedAlarms: readonly string[];
+  managers: Array<Pick<NotificationTarget, 'address' | 'port' | 'community' | 'version' | 'type'>>;
+  counters: AgentCounters;
+}
+
+/**
+ * One simulated device. Subclasses fill the MIB and say what each named
+ * alarm changes; this class owns the system group, uptime, notifications,
+ * reboots, offline mode and notification loss.
+ */
+export abstract class SimDevice {
+  readonly mib = new DeviceMib();
+  readonly agent: DeviceAgent;
+  abstract readonly supportedAlarms: readonly string[];
+  private readonly active = new Set<string>();
+  private bootedAt: number;
+  private dropRate = 0;
+  private random: () => number;
+
+  constructor(
+    protected readonly settings: DeviceSettings,
+    readonly identity: DeviceIdentity,
+  ) {
+    this.bootedAt = settings.clock.now();
+    this.random = seededRandom(hashAddress(settings.address));
+    this.agent = new DeviceAgent({
+      address: settings.address,
+      port: settings.port,
+      readCommunity: settings.readCommunity,
+      writeCommunity: settings.writeCommunity,
+      mib: this.mib,
+      uptime: () => this.uptime(),
+      sysObjectId: () => identity.sysObjectId,
+    });
+    if (identity.systemGroup !== false) this.addSystemGroup();
+    identity.registration.install(this.mib);
+  }
+
+  private addSystemGroup(): void {
+    const { kind, sysDescr, sysObjectId } = this.identity;
+    this.mib.addScalar(SNMPV2.sysDescr, VarType.OctetString, Buffer.from(sysDescr));
+    this.mib.addScalar(SNMPV2.sysObjectID, VarType.OID, sysObjectId);
+    this.mib.addScalar(SNMPV2.sysUpTime, VarType.TimeTicks, () => this.uptime());
+    this.mib.addScalar(SNMPV2.sysContact, VarType.OctetString, Buffer.from('noc@example.com'));
+    this.mib.addScalar(SNMPV2.sysName, VarType.OctetString, Buffer.from(`${kind}-${this.settings.address}`));
+    this.mib.addScalar(SNMPV2.sysLocation, VarType.OctetString, Buffer.from('priscan simulated rack'));
+  }
+
+  get id(): string {
+    return this.settings.address;
+  }
+
+  get kind(): DeviceKind {
+    return this.identity.kind;
+  }
+
+  get address(): string {
+    return this.settings.address;
+  }
+
+  /** sysUpTime: hundredths of a second since the last boot, wrapping at 2^32. */
+  uptime(): number {
+    return Math.floor((this.settings.clock.now() - this.bootedAt) / 10) % 2 ** 32;
+  }
+
+  async start(): Promise<void> {
+    await this.agent.start();
+  }
+
+  async stop(): Promise<void> {
+    this.stopTimers();
+    await this.agent.stop();
+  }
+
+  activeAlarms(): string[] {
+    return [...this.active];
+  }
+
+  /** Raises a named alarm; false when it was already active. */
+  raise(name: string): boolean {
+    this.checkAlarmName(name);
+    if (this.active.has(name)) return false;
+    this.active.add(name);
+    this.applyRaise(name);
+    return true;
+  }
+
+  /** Clears a named alarm; false when it was not active. */
+  clear(name: string): boolean {
+    this.checkAlarmName(name);
+    if (!this.active.delete(name)) return false;
+    this.applyClear(name);
+    return true;
+  }
+
+  isActive(name: string): boolean {
+    return this.active.has(name);
+  }
+
+  /** Restarts the card: registrations are lost, uptime restarts, coldStart goes out. */
+  reboot(): void {
+    const previous = this.identity.registration.targets();
+    this.identity.registration.clear();
+    this.bootedAt = this.settings.clock.now();
+    // The managers registered when it went down hear the coldStart and know to re-register.
+    for (const target of previous) this.sendTo(target, { trapOid: SNMPV2.coldStart, varbinds: [] });
+  }
+
+  setOnline(online: boolean): void {
+    this.agent.responding = online;
+  }
+
+  setDropRate(rate: number): void {
+    if (!(rate >= 0 && rate <= 1)) throw new RangeError('drop rate must be between 0 and 1');
+    this.dropRate = rate;
+  }
+
+  status(): DeviceStatus {
+    return {
+      id: this.id,
+      kind: this.kind,
+      address: this.address,
+      port: this.agent.port,
+      online: this.agent.responding,
+      dropRate: this.dropRate,
+      registrationMethod: this.identity.registration.method,
+      alarms: this.activeAlarms(),
+      supportedAlarms: this.supportedAlarms,
+      managers: this.identity.registration.targets().map(({ address, port, community, version, type }) => ({
+        address,
+        port,
+        community,
+        version,
+        type,
+      })),
+      counters: { ...this.agent.counters },
+    };
+  }
+
+  /** Sends a notification to every registered manager. */
+  protected notify(notification: Notification): void {
+    for (const target of this.identity.registration.targets()) this.sendTo(target, notification);
+  }
+
+  private sendTo(target: NotificationTarget, notification: Notification): void {
+    if (this.dropRate > 0 && this.random() < this.dropRate) {
+      this.agent.counters.notificationsDropped++;
+      return;
+    }
+    this.agent.send(target, notification);
+  }
+
+  protected abstract applyRaise(name: string): void;
+  protected abstract applyClear(name: string): void;
+  /** Subclasses with periodic behaviour stop it here. */
+  protected stopTimers(): void {}
+
+  private checkAlarmName(name: string): void {
+    if (!this.supportedAlarms.includes(name)) {
+      throw new UnknownAlarmError(
+        `${this.kind} device ${this.id} has no alarm "${name}"; it supports: ${this.supportedAlarms.join(', ') || 'none'}`,
+      );
+    }
+  }
+}
+
+/** mulberry32: a small seeded generator, so notification loss is reproducible per device. */
+export function seededRandom(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function hashAddress(address: string): number {
+  let h = 2166136261;
+  for (const ch of address) h = Math.imul(h ^ ch.charCodeAt(0), 16777619);
+  return h >>> 0;
+}
