@@ -51,7 +51,7 @@ export function parseFleetSpec(spec: string): FleetEntry[] {
     if (!DEVICE_KINDS.includes(kind as DeviceKind)) {
       throw new FleetSpecError(`unknown device kind "${kind}" in "${part}"; kinds are ${DEVICE_KINDS.join(', ')}`);
     }
-    const count = countText === undefined ? 1 : Number(countText);
+    const count = countText === undefined ? 1 : /^\d{1,6}$/.test(countText) ? Number(countText) : NaN;
     if (extra !== undefined || !Number.isInteger(count) || count < 1 || count > MAX_FLEET_SIZE) {
       throw new FleetSpecError(`"${part}": the count must be a whole number from 1 to ${MAX_FLEET_SIZE}`);
     }

@@ -27,6 +27,7 @@ interface StagedRow {
   values: Map<number, VarValue>;
   firstVarbind: number;
   rowStatusVarbind: number;
+  creating?: boolean;
 }
 
 /** A SET refused at one varbind (1-based errorIndex as on the wire). */
@@ -148,12 +149,14 @@ export class DeviceMib {
     if (row.values.has(col)) throw new SetError(ErrorStatus.inconsistentValue, `${def.name} set twice in one request`);
     if (col === table.options.rowStatusCol) {
       row.rowStatusVarbind = i;
-      this.checkRowStatusTransition(table, row, vb.value as number);
+      const creatingInThisSet = [...staged.values()].filter((r) => r !== row && r.table === table && r.creating).length;
+      this.checkRowStatusTransition(table, row, vb.value as number, creatingInThisSet);
+      row.creating = vb.value === ROW_STATUS.createAndGo || vb.value === ROW_STATUS.createAndWait;
     }
     row.values.set(col, vb.value);
   }
 
-  private checkRowStatusTransition(table: SimTable, row: StagedRow, status: number): void {
+  private checkRowStatusTransition(table: SimTable, row: StagedRow, status: number, creatingInThisSet: number): void {
     const exists = row.existing !== undefined;
     switch (status) {
       case ROW_STATUS.createAndGo:
@@ -162,7 +165,7 @@ export class DeviceMib {
         if (index0(row.index) || !(table.options.isValidIndex?.(row.index) ?? true)) {
           throw new SetError(ErrorStatus.noCreation, `no row can exist at index ${formatOid(row.index) || '(none)'}`);
         }
-        if (table.options.maxRows !== undefined && table.size >= table.options.maxRows) {
+        if (table.options.maxRows !== undefined && table.size + creatingInThisSet >= table.options.maxRows) {
           throw new SetError(ErrorStatus.resourceUnavailable, `table is full (${table.options.maxRows} rows)`);
         }
         return;
@@ -231,8 +234,9 @@ export class DeviceMib {
     }
     for (const table of this.tables) {
       for (const def of table.columns) {
-        prefixes.push([...table.entry, def.col]);
+        // A not-accessible column is no object a request can reach: noSuchObject, not noSuchInstance.
         if (def.access === 'not-accessible') continue;
+        prefixes.push([...table.entry, def.col]);
         for (const row of table.rows()) {
           if (!table.readable(row, def.col)) continue;
           instances.push({

@@ -73,14 +73,16 @@ export function answerRequest(mib: DeviceMib, request: SnmpMessage, access: Acce
     case PduType.GetRequest:
     case PduType.GetNextRequest: {
       const varbinds = pdu.varbinds.map((vb) =>
-        pdu.type === PduType.GetRequest ? { oid: vb.oid, ...mib.get(vb.oid) } : nextOrEnd(mib, vb.oid),
+        pdu.type === PduType.GetRequest ? { oid: vb.oid, ...mib.get(vb.oid) } : nextOrEnd(mib, vb.oid, v1),
       );
       if (v1) {
-        const missing = varbinds.findIndex((vb) => isException(vb.type));
+        // RFC 3584 4.2.2.1: a v1 manager cannot receive Counter64; GET says noSuchName, GETNEXT skips it.
+        const missing = varbinds.findIndex((vb) => isException(vb.type) || vb.type === VarType.Counter64);
         if (missing >= 0) return respond(echo(), ErrorStatus.noSuchName, missing + 1);
       }
       const response = respond(varbinds);
-      return response.length <= MAX_DATAGRAM ? response : respond(echo(), ErrorStatus.tooBig, 0);
+      // RFC 3416 4.2.1: tooBig carries no varbinds (v1 echoes the request, RFC 1157 4.1.2).
+      return response.length <= MAX_DATAGRAM ? response : respond(v1 ? echo() : [], ErrorStatus.tooBig, 0);
     }
     case PduType.GetBulkRequest:
       return respondBulk(mib, pdu, respond);
@@ -99,8 +101,10 @@ export function answerRequest(mib: DeviceMib, request: SnmpMessage, access: Acce
   }
 }
 
-function nextOrEnd(mib: DeviceMib, oid: string): VarBind {
-  return mib.next(parseOid(oid)) ?? { oid, type: VarType.EndOfMibView, value: null };
+function nextOrEnd(mib: DeviceMib, oid: string, skipCounter64 = false): VarBind {
+  let next = mib.next(parseOid(oid));
+  while (skipCounter64 && next?.type === VarType.Counter64) next = mib.next(parseOid(next.oid));
+  return next ?? { oid, type: VarType.EndOfMibView, value: null };
 }
 
 function respondBulk(

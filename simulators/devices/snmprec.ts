@@ -77,7 +77,8 @@ function parseValue(type: VarType, text: string, hex: boolean, where: string): V
     case VarType.TimeTicks:
       return integer(0, 4294967295);
     case VarType.Counter64: {
-      const value = hex ? BigInt(`0x${text}`) : /^\d+$/.test(text) ? BigInt(text) : -1n;
+      const valid = hex ? /^[0-9a-fA-F]{1,16}$/.test(text) : /^\d{1,20}$/.test(text);
+      const value = valid ? BigInt(hex ? `0x${text}` : text) : -1n;
       if (value < 0n || value > 2n ** 64n - 1n) throw new SnmprecError(`${where}: "${text}" is not a Counter64`);
       return value;
     }

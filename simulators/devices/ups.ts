@@ -37,7 +37,11 @@ export class Rfc1628UpsDevice extends SimDevice {
       sysObjectId: PRISCAN_SIM.productUps,
       registration: new Rfc3413Targets(),
     });
-    this.nextId = options.firstAlarmId ?? 1;
+    const first = options.firstAlarmId ?? 1;
+    if (!Number.isInteger(first) || first < 1 || first > UPS_MIB.maxAlarmId) {
+      throw new RangeError(`firstAlarmId must be 1..${UPS_MIB.maxAlarmId} (upsAlarmId is PositiveInteger)`);
+    }
+    this.nextId = first;
     const m = this.mib;
     m.addScalar(UPS_MIB.upsIdentManufacturer, VarType.OctetString, Buffer.from('priscan'));
     m.addScalar(UPS_MIB.upsIdentModel, VarType.OctetString, Buffer.from('SIM-UPS-3000'));

@@ -93,9 +93,11 @@ export class Rfc3413Targets implements RegistrationModel {
     const targets = new Map<string, NotificationTarget>();
     for (const notify of activeRows(this.notifyTable, N.rowStatus)) {
       const tag = (notify.values.get(N.tag) as Buffer).toString('utf8');
+      // RFC 3413 snmpNotifyTag: a zero-length tag selects no targets.
+      if (tag === '') continue;
       const type = notify.values.get(N.type) === RFC3413.notifyType.inform ? 'inform' : 'trap';
       for (const addr of activeRows(this.addrTable, A.rowStatus)) {
-        const tags = (addr.values.get(A.tagList) as Buffer).toString('utf8').split(/\s+/);
+        const tags = (addr.values.get(A.tagList) as Buffer).toString('utf8').split(/\s+/).filter(Boolean);
         if (!tags.includes(tag) || addr.values.get(A.tDomain) !== RFC3413.snmpUDPDomain) continue;
         const target = this.resolve(addr, type);
         if (target) targets.set(`${target.address}:${target.port}:${target.version}:${target.type}:${target.community}`, target);
