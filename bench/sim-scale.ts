@@ -14,7 +14,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { SNMPV2 } from '../src/profiles/oids.js';
 import { deviceAddress } from '../simulators/fleet.js';
-import { decodeMessage, encodeMessage, PduType, VarType } from '../simulators/snmp/message.js';
+import { decodeMessage, encodeMessage, PduType, VarType } from '../src/snmp/message.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const CLI = resolve(root, 'dist/simulators/cli.js');

@@ -5,7 +5,7 @@ import { RackPduDevice } from './devices/pdu.js';
 import { PriscanSimDevice } from './devices/sim.js';
 import { loadSnmprecFile, SnmprecDevice } from './devices/snmprec.js';
 import { Rfc1628UpsDevice } from './devices/ups.js';
-import type { VarBind } from './snmp/message.js';
+import type { VarBind } from '../src/snmp/message.js';
 
 export interface FleetEntry {
   kind: DeviceKind;

@@ -1,5 +1,5 @@
 import dgram from 'node:dgram';
-import { decodeMessage, encodeMessage, PduType, SnmpDecodeError } from '../snmp/message.js';
+import { decodeMessage, encodeMessage, PduType, SnmpDecodeError } from '../../src/snmp/message.js';
 import type { DeviceMib } from './mib.js';
 import { notificationMessage, type Notification, type NotificationTarget } from './notification.js';
 import { answerRequest, type Access } from './responder.js';

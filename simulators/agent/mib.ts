@@ -1,5 +1,5 @@
 import { ROW_STATUS } from '../../src/profiles/oids.js';
-import { ErrorStatus, VarType, type VarBind, type VarValue } from '../snmp/message.js';
+import { ErrorStatus, VarType, type VarBind, type VarValue } from '../../src/snmp/message.js';
 import { compareArcs, formatOid, parseOid, startsWith, type Arcs } from './oid.js';
 import { checkColumnValue, SetError, SimTable, type ColumnDef, type Row } from './table.js';
 

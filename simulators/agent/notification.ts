@@ -1,5 +1,5 @@
 import { SNMPV2 } from '../../src/profiles/oids.js';
-import { PduType, SnmpVersion, VarType, type Pdu, type SnmpMessage, type VarBind } from '../snmp/message.js';
+import { PduType, SnmpVersion, VarType, type Pdu, type SnmpMessage, type VarBind } from '../../src/snmp/message.js';
 
 /** A manager a device sends notifications to, as its registration says. */
 export interface NotificationTarget {

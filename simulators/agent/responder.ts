@@ -7,7 +7,7 @@ import {
   type RequestPdu,
   type SnmpMessage,
   type VarBind,
-} from '../snmp/message.js';
+} from '../../src/snmp/message.js';
 import { SetFailure, type DeviceMib } from './mib.js';
 import { parseOid } from './oid.js';
 

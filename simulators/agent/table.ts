@@ -1,5 +1,5 @@
 import { ROW_STATUS } from '../../src/profiles/oids.js';
-import { ErrorStatus, VarType, type VarValue } from '../snmp/message.js';
+import { ErrorStatus, VarType, type VarValue } from '../../src/snmp/message.js';
 import { formatOid, parseOid, type Arcs } from './oid.js';
 
 export type Access = 'not-accessible' | 'read-only' | 'read-write' | 'read-create';

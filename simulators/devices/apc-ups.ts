@@ -1,6 +1,6 @@
 import { APC, APC_ABNORMAL_FLAGS } from '../../src/profiles/oids.js';
 import { ApcTrapReceivers } from '../registration/apc-receivers.js';
-import { VarType } from '../snmp/message.js';
+import { VarType } from '../../src/snmp/message.js';
 import { SimDevice, type DeviceSettings } from './device.js';
 
 type Severity = 'critical' | 'warning';

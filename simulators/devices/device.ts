@@ -2,7 +2,7 @@ import { SNMPV2 } from '../../src/profiles/oids.js';
 import { DeviceAgent, type AgentCounters } from '../agent/agent.js';
 import { DeviceMib } from '../agent/mib.js';
 import type { Notification, NotificationTarget } from '../agent/notification.js';
-import { VarType } from '../snmp/message.js';
+import { VarType } from '../../src/snmp/message.js';
 
 export const DEVICE_KINDS = ['sim', 'ups', 'apc-ups', 'netbotz', 'pdu', 'snmprec'] as const;
 export type DeviceKind = (typeof DEVICE_KINDS)[number];

@@ -1,7 +1,7 @@
 import { NETBOTZ } from '../../src/profiles/oids.js';
 import { SimTable } from '../agent/table.js';
 import { HiddenRegistrationTable } from '../registration/hidden-table.js';
-import { VarType } from '../snmp/message.js';
+import { VarType } from '../../src/snmp/message.js';
 import { SimDevice, type DeviceSettings } from './device.js';
 
 const S = NETBOTZ.sensorCol;

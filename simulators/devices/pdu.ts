@@ -1,7 +1,7 @@
 import { APC } from '../../src/profiles/oids.js';
 import { SimTable } from '../agent/table.js';
 import { ApcTrapReceivers } from '../registration/apc-receivers.js';
-import { VarType } from '../snmp/message.js';
+import { VarType } from '../../src/snmp/message.js';
 import { SimDevice, type DeviceSettings } from './device.js';
 
 const C = APC.rPDU2PhaseCol;

@@ -1,7 +1,7 @@
 import { PRISCAN_SIM } from '../../src/profiles/oids.js';
 import { SimTable } from '../agent/table.js';
 import { HiddenRegistrationTable } from '../registration/hidden-table.js';
-import { VarType } from '../snmp/message.js';
+import { VarType } from '../../src/snmp/message.js';
 import { SimDevice, type DeviceSettings } from './device.js';
 
 type Severity = keyof typeof PRISCAN_SIM.severity;

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { PRISCAN_SIM, SNMPV2 } from '../../src/profiles/oids.js';
 import type { NotificationTarget } from '../agent/notification.js';
 import { compareArcs, parseOid } from '../agent/oid.js';
-import { VarType, type VarBind, type VarValue } from '../snmp/message.js';
+import { VarType, type VarBind, type VarValue } from '../../src/snmp/message.js';
 import { SimDevice, type DeviceSettings, type RegistrationModel } from './device.js';
 
 /** snmpsim tags: the BER tag number of each value type. */

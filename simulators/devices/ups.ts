@@ -1,7 +1,7 @@
 import { PRISCAN_SIM, UPS_MIB, UPS_WELL_KNOWN_ALARMS } from '../../src/profiles/oids.js';
 import { SimTable } from '../agent/table.js';
 import { Rfc3413Targets } from '../registration/rfc3413.js';
-import { VarType, type VarBind } from '../snmp/message.js';
+import { VarType, type VarBind } from '../../src/snmp/message.js';
 import { SimDevice, type DeviceSettings } from './device.js';
 
 const C = UPS_MIB.upsAlarmCol;

@@ -3,7 +3,7 @@ import type { DeviceMib } from '../agent/mib.js';
 import type { NotificationTarget } from '../agent/notification.js';
 import { SimTable } from '../agent/table.js';
 import type { RegistrationModel } from '../devices/device.js';
-import { VarType } from '../snmp/message.js';
+import { VarType } from '../../src/snmp/message.js';
 
 const C = APC.trapReceiverCol;
 /** Rows an APC network management card offers. */

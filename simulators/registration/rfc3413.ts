@@ -4,7 +4,7 @@ import type { NotificationTarget } from '../agent/notification.js';
 import { arcsToImpliedString, type Arcs } from '../agent/oid.js';
 import { requireWhenActive, rowStatusColumn, SimTable, type Row } from '../agent/table.js';
 import type { RegistrationModel } from '../devices/device.js';
-import { VarType } from '../snmp/message.js';
+import { VarType } from '../../src/snmp/message.js';
 
 const A = RFC3413.targetAddrCol;
 const P = RFC3413.targetParamsCol;

@@ -1,6 +1,6 @@
 import dgram from 'node:dgram';
 import snmp from 'net-snmp';
-import { decodeMessage, encodeMessage, PduType, type SnmpMessage } from '../../simulators/snmp/message.js';
+import { decodeMessage, encodeMessage, PduType, type SnmpMessage } from '../../src/snmp/message.js';
 
 export interface ClientVarbind {
   oid: string;

@@ -5,7 +5,7 @@ import snmp from 'net-snmp';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { APC, NETBOTZ, PRISCAN_SIM, RFC3413, SNMPV2, UPS_MIB } from '../../src/profiles/oids.js';
 import { Fleet } from '../../simulators/fleet.js';
-import { PduType, SnmpVersion } from '../../simulators/snmp/message.js';
+import { PduType, SnmpVersion } from '../../src/snmp/message.js';
 import { registerApc, registerHidden, registerRfc3413, tAddress } from '../helpers/registration.js';
 import { NotificationSink, openSession, sleep, trapOidOf } from '../helpers/snmp-client.js';
 

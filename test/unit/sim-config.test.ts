@@ -9,7 +9,7 @@ import { parseSnmprec, SnmprecError } from '../../simulators/devices/snmprec.js'
 import { Rfc1628UpsDevice } from '../../simulators/devices/ups.js';
 import { deviceAddress, Fleet, FleetSpecError, MAX_FLEET_SIZE, parseFleetSpec } from '../../simulators/fleet.js';
 import { checkScenario, loadScenario, ScenarioError, scenarioSchema, type Scenario } from '../../simulators/scenario.js';
-import { VarType, type VarValue } from '../../simulators/snmp/message.js';
+import { VarType, type VarValue } from '../../src/snmp/message.js';
 
 describe('parseFleetSpec', () => {
   it.each([

@@ -7,7 +7,7 @@ import { NetBotzDevice } from '../../simulators/devices/netbotz.js';
 import { RackPduDevice } from '../../simulators/devices/pdu.js';
 import { PriscanSimDevice, SIM_ALARMS } from '../../simulators/devices/sim.js';
 import { Rfc1628UpsDevice } from '../../simulators/devices/ups.js';
-import { decodeMessage, encodeMessage, PduType, SnmpVersion, VarType, type VarBind } from '../../simulators/snmp/message.js';
+import { decodeMessage, encodeMessage, PduType, SnmpVersion, VarType, type VarBind } from '../../src/snmp/message.js';
 import { APC, NETBOTZ, PRISCAN_SIM, RFC3413, ROW_STATUS as RS, SNMPV2, UPS_MIB } from '../../src/profiles/oids.js';
 
 const MAX_ID = 2147483647;

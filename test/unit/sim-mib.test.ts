@@ -3,7 +3,7 @@ import { DeviceMib, SetFailure } from '../../simulators/agent/mib.js';
 import { parseOid } from '../../simulators/agent/oid.js';
 import { answerRequest, MAX_BULK_VARBINDS, toV1ErrorStatus, type Access } from '../../simulators/agent/responder.js';
 import { requireWhenActive, rowStatusColumn, SimTable } from '../../simulators/agent/table.js';
-import { decodeMessage, ErrorStatus, PduType, VarType, type RequestPdu, type SnmpMessage, type VarBind } from '../../simulators/snmp/message.js';
+import { decodeMessage, ErrorStatus, PduType, VarType, type RequestPdu, type SnmpMessage, type VarBind } from '../../src/snmp/message.js';
 import { ROW_STATUS as RS } from '../../src/profiles/oids.js';
 
 const P = '1.3.6.1.4.1.32473.99';

@@ -2,9 +2,9 @@ import dgram from 'node:dgram';
 import type { AddressInfo } from 'node:net';
 import snmp from 'net-snmp';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { BerReader, Tag } from '../../simulators/snmp/ber.js';
-import { decodeMessage, encodeMessage, ErrorStatus, PduType, SnmpDecodeError, VarType } from '../../simulators/snmp/message.js';
-import type { SnmpMessage, VarBind, VarType as VarTypeT, VarValue } from '../../simulators/snmp/message.js';
+import { BerReader, Tag } from '../../src/snmp/ber.js';
+import { decodeMessage, encodeMessage, ErrorStatus, PduType, SnmpDecodeError, VarType } from '../../src/snmp/message.js';
+import type { SnmpMessage, VarBind, VarType as VarTypeT, VarValue } from '../../src/snmp/message.js';
 
 const hex = (s: string): Buffer => Buffer.from(s.replace(/\s+/g, ''), 'hex');
 const community = Buffer.from('public');
