@@ -109,7 +109,11 @@ export const APC = {
   upsBasicStateAlarmStatus: '1.3.6.1.4.1.318.1.1.1.11.1.2.0',
   upsAdvStateAbnormalConditions: '1.3.6.1.4.1.318.1.1.1.11.2.1.0',
   batteryStatus: { unknown: 1, normal: 2, low: 3, inFault: 4 },
-  outputStatus: { unknown: 1, onLine: 2, onBattery: 3, onSmartBoost: 4, timedSleeping: 5, softwareBypass: 6, off: 7 },
+  outputStatus: {
+    unknown: 1, onLine: 2, onBattery: 3, onSmartBoost: 4, timedSleeping: 5, softwareBypass: 6, off: 7,
+    rebooting: 8, switchedBypass: 9, hardwareFailureBypass: 10, sleepingUntilPowerReturn: 11, onSmartTrim: 12,
+    onBatteryTest: 15, emergencyStaticBypass: 16,
+  },
   alarmStatus: { noAlarms: 1, info: 2, warning: 3, critical: 4 },
   rPDU2PhaseStatusEntry: '1.3.6.1.4.1.318.1.1.26.6.3.1',
   rPDU2PhaseCol: { index: 1, module: 2, number: 3, loadState: 4, current: 5 },
@@ -185,4 +189,28 @@ export const PRISCAN_SIM = {
   productSim: '1.3.6.1.4.1.32473.1.3.1',
   productUps: '1.3.6.1.4.1.32473.1.3.2',
   productSnmprec: '1.3.6.1.4.1.32473.1.3.3',
+} as const;
+
+/** IF-MIB (RFC 2863) interface table, as every standards agent serves it. */
+export const IF_MIB = {
+  ifEntry: '1.3.6.1.2.1.2.2.1',
+  ifCol: { index: 1, descr: 2, adminStatus: 7, operStatus: 8 },
+  adminStatus: { up: 1, down: 2, testing: 3 },
+  operStatus: { up: 1, down: 2, testing: 3, unknown: 4, dormant: 5, notPresent: 6, lowerLayerDown: 7 },
+} as const;
+
+/**
+ * Net-SNMP's agent (snmpd): its sysObjectID arc, and the UCD-SNMP-MIB tables
+ * its `proc`, `disk` and `load` directives fill (ucdavis 1.3.6.1.4.1.2021).
+ */
+export const NET_SNMP = {
+  /** netSnmpAgentOIDs: snmpd reports netSnmpAgentOIDs.<os>, e.g. .10 on Linux. */
+  agentOIDs: '1.3.6.1.4.1.8072.3.2',
+  prEntry: '1.3.6.1.4.1.2021.2.1',
+  dskEntry: '1.3.6.1.4.1.2021.9.1',
+  laEntry: '1.3.6.1.4.1.2021.10.1',
+  /** The three tables share these columns: prErrorFlag/prErrMessage, dskErrorFlag/dskErrorMsg, laErrorFlag/laErrMessage. */
+  errorCol: { flag: 100, message: 101 },
+  /** UCDErrorFlag. */
+  errorFlag: { noError: 0, error: 1 },
 } as const;

@@ -1,0 +1,78 @@
+/** The small interface every SNMP conversation goes through: scans, registration, dry-runs. */
+
+export type SnmpType =
+  | 'Integer'
+  | 'OctetString'
+  | 'OID'
+  | 'IpAddress'
+  | 'Counter32'
+  | 'Gauge32'
+  | 'TimeTicks'
+  | 'Opaque'
+  | 'Counter64'
+  | 'Null'
+  | 'NoSuchObject'
+  | 'NoSuchInstance'
+  | 'EndOfMibView';
+
+/**
+ * Decoded values: Integer, Counter32, Gauge32, TimeTicks -> number; Counter64 -> bigint;
+ * OctetString, Opaque -> Buffer; OID, IpAddress -> dotted string; Null and exceptions -> null.
+ */
+export type SnmpValue = number | bigint | string | Buffer | null;
+
+export interface SnmpVarbind {
+  oid: string;
+  type: SnmpType;
+  value: SnmpValue;
+}
+
+/** Where and how to reach one device's agent. */
+export interface SnmpTarget {
+  address: string;
+  port: number;
+  version: '1' | '2c';
+  community: string;
+  timeoutMs: number;
+  retries: number;
+}
+
+export type SnmpErrorKind = 'timeout' | 'error-status' | 'protocol';
+
+/** A failed request; never carries the community. */
+export class SnmpError extends Error {
+  constructor(
+    readonly kind: SnmpErrorKind,
+    message: string,
+    /** RFC 3416 error-status name for kind 'error-status', e.g. 'wrongLength'. */
+    readonly status?: string,
+    /** 1-based index of the varbind the agent refused. */
+    readonly errorIndex?: number,
+  ) {
+    super(message);
+    this.name = 'SnmpError';
+  }
+}
+
+export interface SnmpClient {
+  get(oids: readonly string[]): Promise<SnmpVarbind[]>;
+  /** Every instance strictly below `oid`, in order: GETBULK for v2c, GETNEXT for v1. */
+  subtree(oid: string): Promise<SnmpVarbind[]>;
+  set(varbinds: readonly SnmpVarbind[]): Promise<void>;
+  close(): void;
+}
+
+/** Counts every request on the wire, for metrics and benchmarks. */
+export interface SnmpRequestObserver {
+  request(kind: 'get' | 'getnext' | 'getbulk' | 'set'): void;
+  timeout(): void;
+  retry(): void;
+}
+
+export interface SnmpClientFactory {
+  open(target: SnmpTarget): SnmpClient;
+}
+
+export function isException(type: SnmpType): boolean {
+  return type === 'NoSuchObject' || type === 'NoSuchInstance' || type === 'EndOfMibView';
+}
