@@ -1,0 +1,76 @@
+import type { Logger } from 'pino';
+import type { Clock } from '../clock.js';
+import { getProfile } from '../profiles/index.js';
+import type { DeviceClients } from '../snmp/device-clients.js';
+import { resolveProfile } from '../profiles/resolve.js';
+import type { DeviceRecord } from '../store/devices.js';
+import type { Store } from '../store/store.js';
+import { localAddressFor } from './local-address.js';
+import type { ManagerRegistration, RegistrationOutcome } from './method.js';
+import { registrationMethod } from './methods.js';
+
+export interface RegistrarDeps {
+  clock: Clock;
+  store: Store;
+  clients: DeviceClients;
+  log: Logger;
+  /** Configured address devices must send to; undefined means the local address that reaches each device. */
+  managerAddress: string | undefined;
+  /** Port devices must send to (the notification listener's port, unless configured). */
+  managerPort: () => number;
+  /** The community only priscan and its devices know, unless a device overrides it. */
+  installationCommunity: string;
+  observer?: RegistrationObserver;
+}
+
+export interface RegistrationObserver {
+  registration(method: string, result: RegistrationOutcome | 'failed'): void;
+}
+
+/** Writes, verifies and repairs priscan's registration on devices, and removes it. */
+export class Registrar {
+  constructor(private readonly deps: RegistrarDeps) {}
+
+  /** The registration a device should hold. */
+  async managerFor(device: DeviceRecord): Promise<ManagerRegistration> {
+    return {
+      address: this.deps.managerAddress ?? (await localAddressFor(device.address)),
+      port: this.deps.managerPort(),
+      community: device.snmp.notifyCommunity ?? this.deps.installationCommunity,
+    };
+  }
+
+  /** Ensures the registration; the outcome and any error are stored on the device. Never throws. */
+  async register(deviceId: number): Promise<void> {
+    const { store, clients, clock, log } = this.deps;
+    const device = store.devices.get(deviceId);
+    if (!device || !device.priorityScanning) return;
+    let method = 'unknown';
+    try {
+      const profile = await resolveProfile(device, clients.clientFor(device, 'read'), store.devices);
+      method = profile.registration;
+      const outcome = await registrationMethod(profile.registration).ensure(clients.clientFor(device, 'write'), await this.managerFor(device));
+      if (store.devices.get(deviceId)) store.devices.recordRegistration(deviceId, { at: clock.now(), state: 'registered', error: null });
+      if (outcome === 'repaired') log.info({ device: device.name, method }, 'registration repaired');
+      this.deps.observer?.registration(method, outcome);
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      if (store.devices.get(deviceId)) store.devices.recordRegistration(deviceId, { at: clock.now(), state: 'failed', error: message });
+      log.warn({ device: device.name, method, err: message }, 'registration failed');
+      this.deps.observer?.registration(method, 'failed');
+    }
+  }
+
+  /** Removes the registration before a device is deleted; a device that cannot be reached is removed anyway. */
+  async deregister(device: DeviceRecord): Promise<string | null> {
+    const profileName = device.profile === 'auto' ? device.resolvedProfile : device.profile;
+    if (!profileName || !device.priorityScanning) return null;
+    try {
+      const method = registrationMethod(getProfile(profileName).registration);
+      await method.remove(this.deps.clients.clientFor(device, 'write'), await this.managerFor(device));
+      return null;
+    } catch (error) {
+      return error instanceof Error ? error.message : String(error);
+    }
+  }
+}
