@@ -1,0 +1,90 @@
+import { mkdirSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import Database from 'better-sqlite3';
+import { MIGRATIONS } from './migrations.js';
+
+type SqliteDatabase = Database.Database;
+
+const BUSY_TIMEOUT_MS = 5000;
+
+export interface OpenDatabaseOptions {
+  /** The schema history to apply; the shipped one unless a test says otherwise. */
+  migrations?: readonly string[];
+}
+
+/**
+ * Opens (creating if needed) the daemon's SQLite database and brings its
+ * schema up to date. A database written by a newer priscan is refused rather
+ * than guessed at.
+ */
+export function openDatabase(path: string, options: OpenDatabaseOptions = {}): SqliteDatabase {
+  const migrations = options.migrations ?? MIGRATIONS;
+  const inMemory = path === ':memory:' || path === '';
+  if (!inMemory) ensureParentDirectory(path);
+
+  let db: SqliteDatabase;
+  try {
+    db = new Database(path, { timeout: BUSY_TIMEOUT_MS });
+  } catch (error) {
+    throw new Error(`cannot open database ${path}: ${describe(error)}`, { cause: error });
+  }
+  try {
+    db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
+    // Checked before anything else touches the file, so a refused database is left as it was.
+    const version = userVersion(db);
+    if (version > migrations.length) {
+      throw new Error(
+        `database ${path} has schema version ${version}, but this priscan knows versions up to ${migrations.length}; ` +
+          'it was written by a newer priscan: upgrade priscan, or point it at another data directory',
+      );
+    }
+    if (!inMemory) db.pragma('journal_mode = WAL');
+    // NORMAL is durable across process crashes in WAL mode; only an OS crash can lose the last commits.
+    db.pragma('synchronous = NORMAL');
+    db.pragma('foreign_keys = ON');
+    migrate(db, migrations);
+    return db;
+  } catch (error) {
+    db.close();
+    throw error;
+  }
+}
+
+/** The schema version recorded in the file (0 for a new database). */
+export function userVersion(db: SqliteDatabase): number {
+  return db.pragma('user_version', { simple: true }) as number;
+}
+
+function migrate(db: SqliteDatabase, migrations: readonly string[]): void {
+  migrations.forEach((sql, index) => {
+    const target = index + 1;
+    // IMMEDIATE and re-checked inside, so two processes opening at once apply each step once.
+    const step = db.transaction(() => {
+      if (userVersion(db) >= target) return;
+      db.exec(sql);
+      db.pragma(`user_version = ${target}`);
+    });
+    try {
+      step.immediate();
+    } catch (error) {
+      throw new Error(`database migration to schema version ${target} failed: ${describe(error)}`, { cause: error });
+    }
+  });
+}
+
+function ensureParentDirectory(path: string): void {
+  const dir = dirname(resolve(path));
+  try {
+    mkdirSync(dir, { recursive: true });
+  } catch (error) {
+    throw new Error(`cannot create the database directory ${dir} (for ${path}): ${describe(error)}`, { cause: error });
+  }
+}
+
+function describe(error: unknown): string {
+  if (error instanceof Error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    return code && !error.message.includes(code) ? `${code}: ${error.message}` : error.message;
+  }
+  return String(error);
+}

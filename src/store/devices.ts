@@ -1,0 +1,339 @@
+import type Database from 'better-sqlite3';
+import type { ProfileName } from '../profiles/types.js';
+
+export interface DeviceSnmp {
+  version: '1' | '2c';
+  readCommunity: string;
+  writeCommunity: string;
+  notifyCommunity: string | null;
+}
+
+export interface DeviceState {
+  reachable: boolean | null;
+  lastScanAt: number | null;
+  lastScanMs: number | null;
+  lastError: string | null;
+  sysObjectId: string | null;
+  sysDescr: string | null;
+  registration: 'pending' | 'registered' | 'failed';
+  registrationError: string | null;
+  registeredAt: number | null;
+}
+
+export interface DeviceRecord {
+  id: number;
+  name: string;
+  address: string;
+  port: number;
+  snmp: DeviceSnmp;
+  profile: ProfileName | 'auto';
+  resolvedProfile: ProfileName | null;
+  priorityScanning: boolean;
+  intervalSeconds: number;
+  timeoutMs: number;
+  retries: number;
+  origin: 'api' | 'config';
+  createdAt: number;
+  state: DeviceState;
+}
+
+export type NewDevice = Omit<DeviceRecord, 'id' | 'createdAt' | 'resolvedProfile' | 'state'>;
+export type DeviceChanges = Partial<Omit<NewDevice, 'origin'>>;
+
+export interface ScanRecord {
+  at: number;
+  durationMs: number;
+  ok: boolean;
+  error: string | null;
+}
+
+export interface RegistrationRecord {
+  at: number;
+  state: DeviceState['registration'];
+  error: string | null;
+}
+
+/** A device's name or address is already taken. The message never carries a community. */
+export class StoreConflictError extends Error {
+  override readonly name = 'StoreConflictError';
+
+  constructor(
+    readonly field: 'name' | 'address',
+    value: string,
+  ) {
+    super(`a device with ${field} ${JSON.stringify(value)} already exists`);
+  }
+}
+
+interface DeviceRow {
+  id: number;
+  name: string;
+  address: string;
+  port: number;
+  snmp_version: DeviceSnmp['version'];
+  read_community: string;
+  write_community: string;
+  notify_community: string | null;
+  profile: DeviceRecord['profile'];
+  resolved_profile: ProfileName | null;
+  priority_scanning: number;
+  interval_s: number;
+  timeout_ms: number;
+  retries: number;
+  origin: DeviceRecord['origin'];
+  created_at: number;
+  reachable: number | null;
+  last_scan_at: number | null;
+  last_scan_ms: number | null;
+  last_error: string | null;
+  sys_object_id: string | null;
+  sys_descr: string | null;
+  registration_state: DeviceState['registration'];
+  registration_error: string | null;
+  registered_at: number | null;
+}
+
+/** The configuration columns, as bound to INSERT and UPDATE. */
+type ConfigParams = Pick<
+  DeviceRow,
+  | 'name'
+  | 'address'
+  | 'port'
+  | 'snmp_version'
+  | 'read_community'
+  | 'write_community'
+  | 'notify_community'
+  | 'profile'
+  | 'priority_scanning'
+  | 'interval_s'
+  | 'timeout_ms'
+  | 'retries'
+>;
+
+interface DeviceStatements {
+  list: Database.Statement<[], DeviceRow>;
+  get: Database.Statement<[number], DeviceRow>;
+  getByName: Database.Statement<[string], DeviceRow>;
+  getByAddress: Database.Statement<[string], DeviceRow>;
+  count: Database.Statement<[], { n: number }>;
+  insert: Database.Statement<[ConfigParams & { origin: string; created_at: number }]>;
+  update: Database.Statement<[ConfigParams & { id: number; forget_identity: number; forget_profile: number }]>;
+  delete: Database.Statement<[number]>;
+  setResolvedProfile: Database.Statement<[{ id: number; profile: string; sys_object_id: string | null; sys_descr: string | null }]>;
+  recordScan: Database.Statement<[{ id: number; at: number; ms: number; reachable: number; error: string | null }]>;
+  recordRegistration: Database.Statement<[{ id: number; at: number; state: string; error: string | null }]>;
+}
+
+type UpdateTx = Database.Transaction<(id: number, changes: DeviceChanges) => DeviceRecord>;
+
+const CONFIG_VALUES =
+  '@name, @address, @port, @snmp_version, @read_community, @write_community, @notify_community, ' +
+  '@profile, @priority_scanning, @interval_s, @timeout_ms, @retries';
+
+/** The devices priscan monitors: their configuration and their last known state. */
+export class DevicesRepository {
+  static prepare(db: Database.Database, clock: { now(): number }): DevicesRepository {
+    const statements: DeviceStatements = {
+      list: db.prepare('SELECT * FROM devices ORDER BY id'),
+      get: db.prepare('SELECT * FROM devices WHERE id = ?'),
+      getByName: db.prepare('SELECT * FROM devices WHERE name = ?'),
+      getByAddress: db.prepare('SELECT * FROM devices WHERE address = ?'),
+      count: db.prepare('SELECT count(*) AS n FROM devices'),
+      insert: db.prepare(
+        `INSERT INTO devices (name, address, port, snmp_version, read_community, write_community, notify_community,
+           profile, priority_scanning, interval_s, timeout_ms, retries, origin, created_at)
+         VALUES (${CONFIG_VALUES}, @origin, @created_at)`,
+      ),
+      update: db.prepare(
+        `UPDATE devices SET (name, address, port, snmp_version, read_community, write_community, notify_community,
+           profile, priority_scanning, interval_s, timeout_ms, retries) = (${CONFIG_VALUES}),
+           resolved_profile = CASE WHEN @forget_profile THEN NULL ELSE resolved_profile END,
+           sys_object_id = CASE WHEN @forget_identity THEN NULL ELSE sys_object_id END,
+           sys_descr = CASE WHEN @forget_identity THEN NULL ELSE sys_descr END
+         WHERE id = @id`,
+      ),
+      delete: db.prepare('DELETE FROM devices WHERE id = ?'),
+      setResolvedProfile: db.prepare(
+        `UPDATE devices SET resolved_profile = @profile, sys_object_id = @sys_object_id, sys_descr = @sys_descr
+         WHERE id = @id`,
+      ),
+      recordScan: db.prepare(
+        `UPDATE devices SET reachable = @reachable, last_scan_at = @at, last_scan_ms = @ms, last_error = @error
+         WHERE id = @id`,
+      ),
+      recordRegistration: db.prepare(
+        `UPDATE devices SET registration_state = @state, registration_error = @error,
+           registered_at = CASE WHEN @state = 'registered' THEN @at ELSE registered_at END
+         WHERE id = @id`,
+      ),
+    };
+    const update = db.transaction((id: number, changes: DeviceChanges): DeviceRecord => {
+      const current = statements.get.get(id);
+      if (!current) throw unknownDevice(id);
+      const merged = { ...toNewDevice(current), ...definedOnly(changes) };
+      const addressChanged = merged.address !== current.address;
+      // What `auto` resolved, and the identity read, belong to the device as it was.
+      const forgetProfile = addressChanged || merged.profile !== current.profile;
+      writing(merged, () =>
+        statements.update.run({
+          ...configParams(merged),
+          id,
+          forget_identity: addressChanged ? 1 : 0,
+          forget_profile: forgetProfile ? 1 : 0,
+        }),
+      );
+      return toRecord(statements.get.get(id) as DeviceRow);
+    });
+    return new DevicesRepository({ statements, update, clock });
+  }
+
+  private constructor(private readonly deps: { statements: DeviceStatements; update: UpdateTx; clock: { now(): number } }) {}
+
+  list(): DeviceRecord[] {
+    return this.deps.statements.list.all().map(toRecord);
+  }
+
+  get(id: number): DeviceRecord | undefined {
+    const row = this.deps.statements.get.get(id);
+    return row && toRecord(row);
+  }
+
+  getByName(name: string): DeviceRecord | undefined {
+    const row = this.deps.statements.getByName.get(name);
+    return row && toRecord(row);
+  }
+
+  getByAddress(address: string): DeviceRecord | undefined {
+    const row = this.deps.statements.getByAddress.get(address);
+    return row && toRecord(row);
+  }
+
+  count(): number {
+    return this.deps.statements.count.get()?.n ?? 0;
+  }
+
+  /** Adds a device; throws StoreConflictError if its name or address is taken. */
+  insert(device: NewDevice): DeviceRecord {
+    const { statements, clock } = this.deps;
+    const result = writing(device, () =>
+      statements.insert.run({ ...configParams(device), origin: device.origin, created_at: clock.now() }),
+    );
+    return toRecord(statements.get.get(Number(result.lastInsertRowid)) as DeviceRow);
+  }
+
+  /** Changes a device's configuration; its state is kept. Throws for an unknown id or a conflict. */
+  update(id: number, changes: DeviceChanges): DeviceRecord {
+    return this.deps.update.immediate(id, changes);
+  }
+
+  /** Removes the device and its active alarms (its events stay). False if there was no such device. */
+  delete(id: number): boolean {
+    return this.deps.statements.delete.run(id).changes > 0;
+  }
+
+  setResolvedProfile(id: number, profile: ProfileName, sysObjectId: string | null, sysDescr: string | null): void {
+    const result = this.deps.statements.setResolvedProfile.run({ id, profile, sys_object_id: sysObjectId, sys_descr: sysDescr });
+    if (result.changes === 0) throw unknownDevice(id);
+  }
+
+  recordScan(id: number, scan: ScanRecord): void {
+    const result = this.deps.statements.recordScan.run({
+      id,
+      at: scan.at,
+      ms: scan.durationMs,
+      reachable: scan.ok ? 1 : 0,
+      error: scan.error,
+    });
+    if (result.changes === 0) throw unknownDevice(id);
+  }
+
+  /** Records a registration attempt; `registeredAt` moves only when it succeeded. */
+  recordRegistration(id: number, registration: RegistrationRecord): void {
+    const result = this.deps.statements.recordRegistration.run({
+      id,
+      at: registration.at,
+      state: registration.state,
+      error: registration.error,
+    });
+    if (result.changes === 0) throw unknownDevice(id);
+  }
+}
+
+export function unknownDevice(id: number): Error {
+  return new Error(`unknown device id ${String(id)}`);
+}
+
+/** Runs a write of `device`, turning a UNIQUE violation into a StoreConflictError. */
+function writing<T>(device: Pick<NewDevice, 'name' | 'address'>, write: () => T): T {
+  try {
+    return write();
+  } catch (error) {
+    const code = (error as { code?: unknown }).code;
+    const message = error instanceof Error ? error.message : '';
+    if (code === 'SQLITE_CONSTRAINT_UNIQUE' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY') {
+      if (message.includes('devices.name')) throw new StoreConflictError('name', device.name);
+      if (message.includes('devices.address')) throw new StoreConflictError('address', device.address);
+    }
+    throw error;
+  }
+}
+
+function configParams(device: Omit<NewDevice, 'origin'>): ConfigParams {
+  return {
+    name: device.name,
+    address: device.address,
+    port: device.port,
+    snmp_version: device.snmp.version,
+    read_community: device.snmp.readCommunity,
+    write_community: device.snmp.writeCommunity,
+    notify_community: device.snmp.notifyCommunity,
+    profile: device.profile,
+    priority_scanning: device.priorityScanning ? 1 : 0,
+    interval_s: device.intervalSeconds,
+    timeout_ms: device.timeoutMs,
+    retries: device.retries,
+  };
+}
+
+function definedOnly(changes: DeviceChanges): DeviceChanges {
+  return Object.fromEntries(Object.entries(changes).filter(([, value]) => value !== undefined)) as DeviceChanges;
+}
+
+function toNewDevice(row: DeviceRow): Omit<NewDevice, 'origin'> {
+  const { id: _id, createdAt: _createdAt, resolvedProfile: _resolved, state: _state, origin: _origin, ...device } = toRecord(row);
+  return device;
+}
+
+function toRecord(row: DeviceRow): DeviceRecord {
+  return {
+    id: row.id,
+    name: row.name,
+    address: row.address,
+    port: row.port,
+    snmp: {
+      version: row.snmp_version,
+      readCommunity: row.read_community,
+      writeCommunity: row.write_community,
+      notifyCommunity: row.notify_community,
+    },
+    profile: row.profile,
+    resolvedProfile: row.resolved_profile,
+    priorityScanning: row.priority_scanning === 1,
+    intervalSeconds: row.interval_s,
+    timeoutMs: row.timeout_ms,
+    retries: row.retries,
+    origin: row.origin,
+    createdAt: row.created_at,
+    state: {
+      reachable: row.reachable === null ? null : row.reachable === 1,
+      lastScanAt: row.last_scan_at,
+      lastScanMs: row.last_scan_ms,
+      lastError: row.last_error,
+      sysObjectId: row.sys_object_id,
+      sysDescr: row.sys_descr,
+      registration: row.registration_state,
+      registrationError: row.registration_error,
+      registeredAt: row.registered_at,
+    },
+  };
+}

@@ -1,0 +1,48 @@
+import type Database from 'better-sqlite3';
+import { AlarmsRepository } from './alarms.js';
+import { openDatabase } from './database.js';
+import { DevicesRepository } from './devices.js';
+import { SettingsRepository } from './settings.js';
+
+export interface StoreParts {
+  db: Database.Database;
+  settings: SettingsRepository;
+  devices: DevicesRepository;
+  alarms: AlarmsRepository;
+}
+
+/** The daemon's durable state: one SQLite connection and its repositories. */
+export class Store {
+  readonly db: Database.Database;
+  readonly settings: SettingsRepository;
+  readonly devices: DevicesRepository;
+  readonly alarms: AlarmsRepository;
+
+  /** Opens (creating and migrating if needed) the database at `path`; ':memory:' for a throwaway one. */
+  static open(path: string, clock: { now(): number }): Store {
+    const db = openDatabase(path);
+    try {
+      return new Store({
+        db,
+        settings: SettingsRepository.prepare(db),
+        devices: DevicesRepository.prepare(db, clock),
+        alarms: AlarmsRepository.prepare(db),
+      });
+    } catch (error) {
+      db.close();
+      throw error;
+    }
+  }
+
+  constructor(parts: StoreParts) {
+    this.db = parts.db;
+    this.settings = parts.settings;
+    this.devices = parts.devices;
+    this.alarms = parts.alarms;
+  }
+
+  /** Closes the connection; safe to call twice. */
+  close(): void {
+    if (this.db.open) this.db.close();
+  }
+}
