@@ -1,0 +1,80 @@
+import type { Logger } from 'pino';
+import type { Clock } from '../clock.js';
+import type { AlarmEventBus } from '../alarms/events.js';
+import { COMMUNICATION_LOST, type AlarmEvent } from '../alarms/model.js';
+import { SnmpError } from '../snmp/client.js';
+import type { Store } from '../store/store.js';
+import type { DeviceClients } from '../snmp/device-clients.js';
+import { scanAlarms } from './evaluate.js';
+import { resolveProfile } from '../profiles/resolve.js';
+import type { ScanOutcome, ScanRequest } from './scheduler.js';
+
+export type ScanResult = 'ok' | 'unreachable' | 'failed' | 'skipped';
+
+export interface ScanObserver {
+  scanned(trigger: ScanRequest['trigger'], result: ScanResult, durationMs: number, request: ScanRequest): void;
+}
+
+export interface ScannerDeps {
+  clock: Clock;
+  store: Store;
+  clients: DeviceClients;
+  bus: AlarmEventBus;
+  log: Logger;
+  /** Whether the device is within the licensed node count (unlicensed devices are kept, not scanned). */
+  isLicensed?: (deviceId: number) => boolean;
+  observer?: ScanObserver;
+}
+
+/**
+ * Scans one device: reads its profile's alarm sources, derives the alarm set
+ * from what it reads (never from a notification's content), and stores the
+ * difference in one transaction. A device that does not answer is a device
+ * state and an alarm, never an exception.
+ */
+export class Scanner {
+  constructor(private readonly deps: ScannerDeps) {}
+
+  async scan(deviceId: number, request: ScanRequest): Promise<ScanOutcome> {
+    const { clock, store, clients, log } = this.deps;
+    const device = store.devices.get(deviceId);
+    if (!device || (this.deps.isLicensed && !this.deps.isLicensed(deviceId))) {
+      this.deps.observer?.scanned(request.trigger, 'skipped', 0, request);
+      return { reachable: true };
+    }
+    const started = clock.now();
+    const client = clients.clientFor(device, 'read');
+    let events: AlarmEvent[] = [];
+    let result: ScanResult;
+    try {
+      const profile = await resolveProfile(device, client, store.devices);
+      const alarms = await scanAlarms(profile, client);
+      const at = clock.now();
+      const applied = store.alarms.applyScan(deviceId, alarms, at);
+      events = [...applied.raised, ...applied.cleared];
+      store.devices.recordScan(deviceId, { at, durationMs: at - started, ok: true, error: null });
+      result = 'ok';
+    } catch (error) {
+      const at = clock.now();
+      const message = describeScanError(error);
+      if (error instanceof SnmpError && error.kind === 'timeout') {
+        const lost = store.alarms.raise(deviceId, COMMUNICATION_LOST, at);
+        if (lost) events = [lost];
+        result = 'unreachable';
+      } else {
+        result = 'failed';
+        log.warn({ device: device.name, trigger: request.trigger, err: message }, 'scan failed');
+      }
+      store.devices.recordScan(deviceId, { at, durationMs: at - started, ok: false, error: message });
+    }
+    const storedAt = clock.now();
+    this.deps.bus.publish(events, { trigger: request.trigger, requestedAt: request.requestedAt, storedAt });
+    this.deps.observer?.scanned(request.trigger, result, storedAt - started, request);
+    return { reachable: result !== 'unreachable' };
+  }
+}
+
+function describeScanError(error: unknown): string {
+  if (error instanceof Error) return error.message;
+  return String(error);
+}

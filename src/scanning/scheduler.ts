@@ -1,0 +1,216 @@
+import PQueue from 'p-queue';
+import type { Clock } from '../clock.js';
+import { TimerHeap } from './timer-heap.js';
+
+export const SCAN_TRIGGERS = ['trap', 'manual', 'registration', 'periodic'] as const;
+export type ScanTrigger = (typeof SCAN_TRIGGERS)[number];
+
+/** Trap-triggered work first, then registration, then the periodic safety net. */
+const PRIORITY: Record<ScanTrigger | 'register', number> = { trap: 3, manual: 3, register: 2, registration: 2, periodic: 1 };
+
+/** What a scan serves: why it runs, and the earliest request it answers (for latency). */
+export interface ScanRequest {
+  trigger: ScanTrigger;
+  requestedAt: number;
+}
+
+export interface ScanOutcome {
+  reachable: boolean;
+}
+
+/** How a request was handled: a new scan, folded into a queued one, or a follow-up after the running one. */
+export type RequestResult = 'queued' | 'coalesced' | 'follow-up' | 'unknown-device';
+
+export interface SchedulerObserver {
+  scanRequested(trigger: ScanTrigger, result: RequestResult): void;
+}
+
+export interface SchedulerDeps {
+  clock: Clock;
+  random: () => number;
+  concurrency: number;
+  /** Runs one scan; reports device failures as data and never throws. */
+  scan(deviceId: number, request: ScanRequest): Promise<ScanOutcome>;
+  /** Writes, verifies or repairs the device's registration; never throws. */
+  register(deviceId: number): Promise<void>;
+  registrationIntervalMs: number;
+  observer?: SchedulerObserver;
+}
+
+export interface DeviceScheduling {
+  intervalMs: number;
+  /** Whether this device is registered on (priority scanning on). */
+  registered: boolean;
+}
+
+interface Slot {
+  scheduling: DeviceScheduling;
+  queued?: ScanRequest;
+  running: boolean;
+  dirty?: ScanRequest;
+  registrationQueued: boolean;
+  backoff: number;
+}
+
+/** Longest a dead device waits between safety-net scans. */
+const MAX_BACKOFF_FACTOR = 8;
+const JITTER = 0.1;
+
+/**
+ * The scan queue. Per device at most one scan is queued and one running: a
+ * request while one is queued changes nothing (but may raise its priority); a
+ * request while one runs marks the device dirty for exactly one follow-up. A
+ * burst of any size therefore costs at most two scans and misses nothing.
+ */
+export class ScanScheduler {
+  private readonly queue: PQueue;
+  private readonly slots = new Map<number, Slot>();
+  private readonly periodic: TimerHeap;
+  private readonly verification: TimerHeap;
+
+  constructor(private readonly deps: SchedulerDeps) {
+    this.queue = new PQueue({ concurrency: deps.concurrency });
+    this.periodic = new TimerHeap(deps.clock, (id) => this.requestScan(id, 'periodic'));
+    this.verification = new TimerHeap(deps.clock, (id) => this.requestRegistration(id));
+  }
+
+  start(): void {
+    this.periodic.start();
+    this.verification.start();
+  }
+
+  /** Stops timers, drops queued work, and waits up to `deadlineMs` for running scans. */
+  async stop(deadlineMs: number): Promise<boolean> {
+    this.periodic.stop();
+    this.verification.stop();
+    this.queue.clear();
+    for (const slot of this.slots.values()) {
+      slot.queued = undefined;
+      slot.dirty = undefined;
+      slot.registrationQueued = false;
+    }
+    if (this.queue.pending === 0) return true;
+    let timer: unknown;
+    const finished = await Promise.race([
+      this.queue.onIdle().then(() => true),
+      new Promise<boolean>((resolve) => (timer = this.deps.clock.setTimeout(() => resolve(false), deadlineMs))),
+    ]);
+    this.deps.clock.clearTimeout(timer);
+    return finished;
+  }
+
+  get queued(): number {
+    return this.queue.size;
+  }
+
+  get running(): number {
+    return this.queue.pending;
+  }
+
+  /** Starts scheduling a device: a first safety-net scan within one interval, spread so devices do not scan together. */
+  addDevice(id: number, scheduling: DeviceScheduling): void {
+    this.slots.set(id, { scheduling, running: false, registrationQueued: false, backoff: 1 });
+    this.periodic.schedule(id, this.deps.clock.now() + this.deps.random() * scheduling.intervalMs);
+    if (scheduling.registered) this.requestRegistration(id);
+  }
+
+  updateDevice(id: number, scheduling: DeviceScheduling): void {
+    const slot = this.slots.get(id);
+    if (!slot) return this.addDevice(id, scheduling);
+    const wasRegistered = slot.scheduling.registered;
+    slot.scheduling = scheduling;
+    this.periodic.schedule(id, this.deps.clock.now() + this.deps.random() * scheduling.intervalMs);
+    if (scheduling.registered && !wasRegistered) this.requestRegistration(id);
+    if (!scheduling.registered) this.verification.unschedule(id);
+  }
+
+  /** Forgets a device; a scan already running finishes, nothing else of it runs. */
+  removeDevice(id: number): void {
+    this.slots.delete(id);
+    this.periodic.unschedule(id);
+    this.verification.unschedule(id);
+  }
+
+  has(id: number): boolean {
+    return this.slots.has(id);
+  }
+
+  requestScan(id: number, trigger: ScanTrigger, requestedAt = this.deps.clock.now()): RequestResult {
+    const slot = this.slots.get(id);
+    const result = slot ? this.coalesce(id, slot, { trigger, requestedAt }) : 'unknown-device';
+    this.deps.observer?.scanRequested(trigger, result);
+    return result;
+  }
+
+  /** Queues a registration check (write, verify or repair), then a scan. */
+  requestRegistration(id: number): void {
+    const slot = this.slots.get(id);
+    if (!slot || slot.registrationQueued || !slot.scheduling.registered) return;
+    slot.registrationQueued = true;
+    this.enqueue(PRIORITY.register, async () => {
+      slot.registrationQueued = false;
+      if (this.slots.get(id) !== slot) return;
+      await this.deps.register(id);
+      if (this.slots.get(id) !== slot) return;
+      const hour = this.deps.registrationIntervalMs;
+      this.verification.schedule(id, this.deps.clock.now() + hour * (1 - JITTER + 2 * JITTER * this.deps.random()));
+      this.requestScan(id, 'registration');
+    });
+  }
+
+  private coalesce(id: number, slot: Slot, request: ScanRequest): RequestResult {
+    if (slot.queued) {
+      if (PRIORITY[request.trigger] > PRIORITY[slot.queued.trigger]) {
+        slot.queued.trigger = request.trigger;
+        this.queue.setPriority(`scan:${id}`, PRIORITY[request.trigger]);
+      }
+      return 'coalesced';
+    }
+    if (slot.running) {
+      if (slot.dirty) {
+        if (PRIORITY[request.trigger] > PRIORITY[slot.dirty.trigger]) slot.dirty.trigger = request.trigger;
+        return 'coalesced';
+      }
+      slot.dirty = { ...request };
+      return 'follow-up';
+    }
+    this.queueScan(id, slot, { ...request });
+    return 'queued';
+  }
+
+  private queueScan(id: number, slot: Slot, request: ScanRequest): void {
+    slot.queued = request;
+    this.enqueue(
+      PRIORITY[request.trigger],
+      async () => {
+        const current = slot.queued;
+        slot.queued = undefined;
+        if (!current || this.slots.get(id) !== slot) return;
+        slot.running = true;
+        let outcome: ScanOutcome = { reachable: false };
+        try {
+          outcome = await this.deps.scan(id, current);
+        } finally {
+          slot.running = false;
+          this.afterScan(id, slot, outcome);
+        }
+      },
+      `scan:${id}`,
+    );
+  }
+
+  private afterScan(id: number, slot: Slot, outcome: ScanOutcome): void {
+    if (this.slots.get(id) !== slot) return;
+    slot.backoff = outcome.reachable ? 1 : Math.min(slot.backoff * 2, MAX_BACKOFF_FACTOR);
+    // Any completed scan restarts the safety-net interval; a dead device waits longer each time.
+    const interval = slot.scheduling.intervalMs * slot.backoff;
+    this.periodic.schedule(id, this.deps.clock.now() + interval * (1 - JITTER + 2 * JITTER * this.deps.random()));
+    const dirty = slot.dirty;
+    slot.dirty = undefined;
+    if (dirty) this.queueScan(id, slot, dirty);
+  }
+
+  private enqueue(priority: number, task: () => Promise<void>, id?: string): void {
+    this.queue.add(task, { priority, ...(id ? { id } : {}) }).catch(() => undefined);
+  }
+}

@@ -1,0 +1,218 @@
+import { describe, expect, it } from 'vitest';
+import { ScanScheduler, type ScanRequest, type ScanTrigger } from '../../src/scanning/scheduler.js';
+import { FakeClock } from '../helpers/fake-clock.js';
+
+/** A scan the test finishes by hand, so it can act while scans are queued or running. */
+interface HeldScan {
+  deviceId: number;
+  request: ScanRequest;
+  finish: (reachable?: boolean) => Promise<void>;
+}
+
+function harness(options: { concurrency?: number; random?: () => number } = {}) {
+  const clock = new FakeClock();
+  const started: HeldScan[] = [];
+  const registrations: number[] = [];
+  const scheduler = new ScanScheduler({
+    clock,
+    random: options.random ?? (() => 0.5),
+    concurrency: options.concurrency ?? 4,
+    registrationIntervalMs: 3_600_000,
+    scan: (deviceId, request) =>
+      new Promise((resolve) => {
+        started.push({
+          deviceId,
+          request: { ...request },
+          finish: async (reachable = true) => {
+            resolve({ reachable });
+            await flush();
+          },
+        });
+      }),
+    register: async (id) => {
+      registrations.push(id);
+    },
+  });
+  scheduler.start();
+  return { clock, scheduler, started, registrations };
+}
+
+/** Lets queued promise callbacks (p-queue's and ours) run. */
+const flush = async () => {
+  for (let i = 0; i < 10; i++) await new Promise((r) => setImmediate(r));
+};
+
+const device = { intervalMs: 300_000, registered: false };
+
+describe('ScanScheduler coalescing', () => {
+  it('folds a burst during a queued scan into that one scan', async () => {
+    const h = harness({ concurrency: 1 });
+    h.scheduler.addDevice(1, device);
+    h.scheduler.addDevice(2, device);
+    expect(h.scheduler.requestScan(1, 'trap')).toBe('queued');
+    expect(h.scheduler.requestScan(2, 'trap')).toBe('queued'); // waits: concurrency 1
+    await flush();
+    const results = Array.from({ length: 10 }, () => h.scheduler.requestScan(2, 'trap'));
+    expect(results).toEqual(Array(10).fill('coalesced'));
+    await h.started[0]!.finish();
+    await h.started[1]!.finish();
+    expect(h.started.map((s) => s.deviceId)).toEqual([1, 2]);
+  });
+
+  it('runs exactly one follow-up for any burst during a running scan, and misses nothing', async () => {
+    const h = harness();
+    h.scheduler.addDevice(1, device);
+    h.scheduler.requestScan(1, 'trap');
+    await flush();
+    expect(h.started).toHaveLength(1);
+    const during = Array.from({ length: 10 }, () => h.scheduler.requestScan(1, 'trap'));
+    expect(during[0]).toBe('follow-up');
+    expect(during.slice(1)).toEqual(Array(9).fill('coalesced'));
+    await h.started[0]!.finish();
+    expect(h.started).toHaveLength(2);
+    await h.started[1]!.finish();
+    expect(h.started).toHaveLength(2);
+    expect(h.scheduler.queued + h.scheduler.running).toBe(0);
+  });
+
+  it('carries the earliest request time of a burst into the scan that serves it', async () => {
+    const h = harness();
+    h.scheduler.addDevice(1, device);
+    h.scheduler.requestScan(1, 'trap');
+    await flush();
+    h.clock.advance(5);
+    const firstDuringRun = h.clock.now();
+    h.scheduler.requestScan(1, 'trap');
+    h.clock.advance(5);
+    h.scheduler.requestScan(1, 'trap');
+    await h.started[0]!.finish();
+    expect(h.started[1]!.request).toEqual({ trigger: 'trap', requestedAt: firstDuringRun });
+  });
+
+  it('runs trap scans before registration work before periodic scans', async () => {
+    const h = harness({ concurrency: 1 });
+    for (const id of [1, 2, 3, 4]) h.scheduler.addDevice(id, device);
+    h.scheduler.requestScan(1, 'manual'); // occupies the only slot
+    await flush();
+    const order: Array<[number, ScanTrigger]> = [
+      [2, 'periodic'],
+      [3, 'registration'],
+      [4, 'trap'],
+    ];
+    for (const [id, trigger] of order) h.scheduler.requestScan(id, trigger);
+    await h.started[0]!.finish();
+    await h.started[1]!.finish();
+    await h.started[2]!.finish();
+    expect(h.started.map((s) => [s.deviceId, s.request.trigger])).toEqual([
+      [1, 'manual'],
+      [4, 'trap'],
+      [3, 'registration'],
+      [2, 'periodic'],
+    ]);
+  });
+
+  it('raises a queued periodic scan to trap priority when a notification arrives', async () => {
+    const h = harness({ concurrency: 1 });
+    for (const id of [1, 2, 3]) h.scheduler.addDevice(id, device);
+    h.scheduler.requestScan(1, 'manual');
+    await flush();
+    h.scheduler.requestScan(2, 'registration');
+    h.scheduler.requestScan(3, 'periodic');
+    expect(h.scheduler.requestScan(3, 'trap')).toBe('coalesced');
+    await h.started[0]!.finish();
+    expect(h.started[1]).toMatchObject({ deviceId: 3, request: { trigger: 'trap' } });
+  });
+
+  it('never queues more than one scan per device, however many requests arrive', async () => {
+    const h = harness({ concurrency: 2 });
+    for (let id = 1; id <= 50; id++) h.scheduler.addDevice(id, device);
+    for (let round = 0; round < 20; round++) for (let id = 1; id <= 50; id++) h.scheduler.requestScan(id, 'trap');
+    await flush();
+    expect(h.scheduler.queued + h.scheduler.running).toBeLessThanOrEqual(50);
+  });
+
+  it('forgets a removed device: its queued scan does not run', async () => {
+    const h = harness({ concurrency: 1 });
+    h.scheduler.addDevice(1, device);
+    h.scheduler.addDevice(2, device);
+    h.scheduler.requestScan(1, 'trap');
+    h.scheduler.requestScan(2, 'trap');
+    await flush();
+    h.scheduler.removeDevice(2);
+    await h.started[0]!.finish();
+    expect(h.started.map((s) => s.deviceId)).toEqual([1]);
+    expect(h.scheduler.requestScan(2, 'trap')).toBe('unknown-device');
+  });
+});
+
+describe('ScanScheduler periodic safety net', () => {
+  it('spreads first scans over one interval from a single timer', async () => {
+    let r = 0;
+    const h = harness({ concurrency: 1000, random: () => (r++ % 100) / 100 });
+    for (let id = 1; id <= 1000; id++) h.scheduler.addDevice(id, device);
+    expect(h.clock.pendingTimers).toBe(1);
+    const perTenth: number[] = [];
+    for (let i = 0; i < 10; i++) {
+      const before = h.started.length;
+      h.clock.advance(device.intervalMs / 10);
+      await flush();
+      perTenth.push(h.started.length - before);
+    }
+    expect(h.started).toHaveLength(1000);
+    expect(Math.max(...perTenth)).toBeLessThanOrEqual(110);
+    expect(h.started.every((s) => s.request.trigger === 'periodic')).toBe(true);
+  });
+
+  it('backs off a dead device and returns to its interval when it answers again', async () => {
+    const h = harness({ random: () => 0.5 }); // jitter factor exactly 1
+    h.scheduler.addDevice(1, device);
+    const dueIn = () => (h.scheduler as unknown as { periodic: { dueAt(k: number): number } }).periodic.dueAt(1) - h.clock.now();
+    const waits: number[] = [];
+    for (const reachable of [false, false, false, false, true]) {
+      h.clock.advance(dueIn());
+      await flush();
+      await h.started.at(-1)!.finish(reachable);
+      waits.push(dueIn() / device.intervalMs);
+    }
+    expect(h.started).toHaveLength(5);
+    expect(waits).toEqual([2, 4, 8, 8, 1]);
+  });
+
+  it('lets a notification scan a dead device at once, whatever its backoff', async () => {
+    const h = harness();
+    h.scheduler.addDevice(1, device);
+    h.scheduler.requestScan(1, 'trap');
+    await flush();
+    await h.started[0]!.finish(false);
+    expect(h.scheduler.requestScan(1, 'trap')).toBe('queued');
+    await flush();
+    expect(h.started).toHaveLength(2);
+    await h.started[1]!.finish(false);
+  });
+
+  it('registers a registered device on add, then scans it, and verifies again about an hour later', async () => {
+    const h = harness({ random: () => 0.5 });
+    h.scheduler.addDevice(7, { intervalMs: 300_000, registered: true });
+    await flush();
+    expect(h.registrations).toEqual([7]);
+    expect(h.started[0]).toMatchObject({ deviceId: 7, request: { trigger: 'registration' } });
+    await h.started[0]!.finish();
+    h.clock.advance(3_600_000);
+    await flush();
+    expect(h.registrations).toEqual([7, 7]);
+  });
+
+  it('stops: drops queued work, waits for running scans up to the deadline', async () => {
+    const h = harness({ concurrency: 1 });
+    h.scheduler.addDevice(1, device);
+    h.scheduler.addDevice(2, device);
+    h.scheduler.requestScan(1, 'trap');
+    h.scheduler.requestScan(2, 'trap');
+    await flush();
+    const stopping = h.scheduler.stop(1000);
+    await h.started[0]!.finish();
+    expect(await stopping).toBe(true);
+    expect(h.started).toHaveLength(1);
+    expect(h.clock.pendingTimers).toBe(0);
+  });
+});
