@@ -1,14 +1,32 @@
 import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 
-/** The version in package.json, found relative to this file in both src/ and dist/src/. */
-export function packageVersion(): string {
-  for (const candidate of ['../../package.json', '../../../package.json']) {
+/** The package root, found relative to this file in both src/cli/ and dist/src/cli/. */
+function packageRoot(): URL | undefined {
+  for (const candidate of ['../../', '../../../']) {
+    const root = new URL(candidate, import.meta.url);
     try {
-      const pkg = JSON.parse(readFileSync(new URL(candidate, import.meta.url), 'utf8')) as { name?: string; version?: string };
-      if (pkg.name === 'priscan' && pkg.version) return pkg.version;
+      const pkg = JSON.parse(readFileSync(new URL('package.json', root), 'utf8')) as { name?: string };
+      if (pkg.name === 'priscan') return root;
     } catch {
       // try the next location
     }
   }
-  return 'unknown';
+  return undefined;
+}
+
+/** A file shipped with the package (config/, mibs/), as a path. */
+export function packageFile(relative: string): string {
+  const root = packageRoot();
+  if (!root) throw new Error(`cannot find the priscan package to read ${relative}`);
+  return fileURLToPath(new URL(relative, root));
+}
+
+export function packageVersion(): string {
+  try {
+    const pkg = JSON.parse(readFileSync(packageFile('package.json'), 'utf8')) as { version?: string };
+    return pkg.version ?? 'unknown';
+  } catch {
+    return 'unknown';
+  }
 }

@@ -1,0 +1,167 @@
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import pino, { type Logger } from 'pino';
+import { AlarmEventBus } from '../alarms/events.js';
+import { systemClock, type Clock } from '../clock.js';
+import { redactConfig } from '../config/load.js';
+import type { Config } from '../config/schema.js';
+import { buildHttpApp } from '../http/app.js';
+import { createMetrics, type Metrics } from '../metrics/metrics.js';
+import { Registrar } from '../registration/registrar.js';
+import { Scanner } from '../scanning/scanner.js';
+import { ScanScheduler } from '../scanning/scheduler.js';
+import type { SnmpClientFactory } from '../snmp/client.js';
+import { DeviceClients } from '../snmp/device-clients.js';
+import { NetSnmpClientFactory } from '../snmp/net-snmp-client.js';
+import { Store } from '../store/store.js';
+import { NotificationIntake } from '../traps/intake.js';
+import { NotificationSources } from '../traps/sources.js';
+import { DeviceService } from './device-service.js';
+import { Lifecycle } from './lifecycle.js';
+
+export interface DaemonOptions {
+  config: Readonly<Config>;
+  log?: Logger;
+  clock?: Clock;
+  random?: () => number;
+  /** Replaces net-snmp (tests count requests with it). */
+  snmp?: (metrics: Metrics) => SnmpClientFactory;
+}
+
+/** Settings key of the notification community generated once per installation. */
+const COMMUNITY_SETTING = 'notification-community';
+
+/** The parts of a running daemon that tests and the demo look at. */
+export interface RunningDaemon {
+  store: Store;
+  bus: AlarmEventBus;
+  scheduler: ScanScheduler;
+  devices: DeviceService;
+  metrics: Metrics;
+  intake: NotificationIntake;
+  http: FastifyInstance;
+  httpUrl: string;
+}
+
+/**
+ * The composition root: builds every component from the config, starts them
+ * in order and stops them in reverse with a deadline.
+ */
+/** 11 random bytes: 88 bits, 15 base64url characters, the most an APC receiver row holds. */
+function generateNotifyCommunity(): string {
+  return randomBytes(11).toString('base64url');
+}
+
+export class Daemon {
+  private lifecycle: Lifecycle | undefined;
+  private parts: RunningDaemon | undefined;
+
+  constructor(private readonly options: DaemonOptions) {}
+
+  get running(): RunningDaemon {
+    if (!this.parts) throw new Error('the daemon is not running');
+    return this.parts;
+  }
+
+  async start(): Promise<RunningDaemon> {
+    const { config } = this.options;
+    const clock = this.options.clock ?? systemClock;
+    const random = this.options.random ?? Math.random;
+    const log = this.options.log ?? pino({ level: config.log.level });
+    log.info({ config: redactConfig(config) }, 'starting priscan');
+
+    const store = Store.open(join(config.dataDir, 'priscan.db'), clock);
+    const community = config.notifications.community ?? store.settings.getOrCreate(COMMUNITY_SETTING, generateNotifyCommunity);
+    const metrics = createMetrics(() => clock.now());
+    const clients = new DeviceClients(this.options.snmp?.(metrics) ?? new NetSnmpClientFactory(metrics.snmp));
+    const bus = new AlarmEventBus((error) => log.error({ err: error }, 'alarm event subscriber failed'));
+    const sources = new NotificationSources();
+    let intake: NotificationIntake | undefined;
+    const registrar = new Registrar({
+      clock,
+      store,
+      clients,
+      log,
+      managerAddress: config.manager.address,
+      managerPort: () => config.manager.port ?? intake?.port ?? config.notifications.listen.port,
+      installationCommunity: community,
+      observer: metrics.registration,
+    });
+    const scanner = new Scanner({ clock, store, clients, bus, log, observer: metrics.scans });
+    const scheduler = new ScanScheduler({
+      clock,
+      random,
+      concurrency: config.scanning.concurrency,
+      scan: (id, request) => scanner.scan(id, request),
+      register: (id) => registrar.register(id),
+      registrationIntervalMs: config.registration.intervalSeconds * 1000,
+      observer: metrics.scheduler,
+    });
+    metrics.watchQueue(() => ({ queued: scheduler.queued, running: scheduler.running }));
+    const devices = new DeviceService({ store, scheduler, registrar, clients, sources, installationCommunity: community, log });
+    intake = new NotificationIntake({
+      address: config.notifications.listen.address,
+      port: config.notifications.listen.port,
+      receiveBufferBytes: config.notifications.receiveBufferBytes,
+      now: () => clock.now(),
+      sourceFor: (address) => sources.lookup(address),
+      onNotification: (n) => {
+        // A restarted device may have lost its registration: re-register, which then scans.
+        if (n.restart) scheduler.requestRegistration(n.deviceId);
+        scheduler.requestScan(n.deviceId, 'trap', n.receivedAt);
+      },
+      observer: metrics.intake,
+    });
+    const http = buildHttpApp({
+      store,
+      devices,
+      registry: metrics.registry,
+      health: () => ({ devices: sources.size, notificationPort: intake?.port, queued: scheduler.queued, running: scheduler.running }),
+    });
+    let httpUrl = '';
+    const theIntake = intake;
+
+    // Started in this order, stopped in reverse: on shutdown the intake stops taking
+    // notifications first, then running scans drain, then sessions and the database close.
+    this.lifecycle = new Lifecycle([
+      { name: 'store', start: () => undefined, stop: () => store.close() },
+      { name: 'snmp-clients', start: () => undefined, stop: () => clients.closeAll() },
+      {
+        name: 'scheduler',
+        start: () => scheduler.start(),
+        stop: async () => {
+          if (!(await scheduler.stop(config.shutdown.deadlineMs))) log.warn('scans still running at the shutdown deadline');
+        },
+      },
+      // Before devices: registrations write the listener's actual port.
+      { name: 'notification-intake', start: () => theIntake.start(), stop: () => theIntake.stop() },
+      {
+        name: 'devices',
+        start: async () => {
+          devices.loadStored();
+          await devices.syncDeclared(config.devices);
+        },
+        stop: () => undefined,
+      },
+      {
+        name: 'http',
+        start: async () => {
+          httpUrl = await http.listen({ host: config.http.listen.address, port: config.http.listen.port });
+        },
+        stop: () => http.close(),
+      },
+    ]);
+    await this.lifecycle.start();
+    this.parts = { store, bus, scheduler, devices, metrics, intake: theIntake, http, httpUrl };
+    log.info({ http: httpUrl, notificationPort: theIntake.port, devices: sources.size }, 'priscan running');
+    return this.parts;
+  }
+
+  async stop(): Promise<void> {
+    const overdue = (await this.lifecycle?.stop(this.options.config.shutdown.deadlineMs)) ?? [];
+    if (overdue.length > 0) this.options.log?.warn({ overdue }, 'components did not stop in time');
+    this.lifecycle = undefined;
+    this.parts = undefined;
+  }
+}

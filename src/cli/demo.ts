@@ -1,0 +1,111 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pino from 'pino';
+import { Fleet } from '../../simulators/fleet.js';
+import { loadScenario, ScenarioPlayer } from '../../simulators/scenario.js';
+import type { AlarmEvent } from '../alarms/model.js';
+import { Daemon } from '../app/daemon.js';
+import { parseConfig } from '../config/load.js';
+import { packageFile } from './version.js';
+
+const FLEET = [
+  { kind: 'ups', count: 2 },
+  { kind: 'apc-ups', count: 2 },
+  { kind: 'pdu', count: 2 },
+  { kind: 'netbotz', count: 2 },
+  { kind: 'sim', count: 2 },
+] as const;
+const FLEET_BASE = '127.0.50.1';
+const FLEET_PORT = 16100;
+
+const time = (ms: number) => new Date(ms).toISOString().slice(11, 23);
+
+function eventLine(event: AlarmEvent, sinceDeviceMs: number | undefined): string {
+  const latency = sinceDeviceMs === undefined ? '' : `  stored ${sinceDeviceMs} ms after the device changed`;
+  return `${time(event.at)}  ${event.kind === 'raise' ? 'RAISE' : 'CLEAR'}  ${event.deviceName.padEnd(10)} ${event.severity.padEnd(8)} ${event.description}${latency}`;
+}
+
+/** `priscan demo`: the whole flow on loopback, printed as it happens. Ctrl-C stops everything. */
+export async function runDemo(): Promise<number> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'priscan-demo-'));
+  const base = {
+    dataDir,
+    log: { level: 'warn' },
+    manager: { address: '127.0.0.1' },
+    notifications: { listen: { address: '127.0.0.1', port: 0 } },
+  };
+  let daemon = new Daemon({ config: parseConfig({ ...base, http: { listen: { address: '127.0.0.1', port: 8470 } } }, 'demo'), log: pino({ level: 'warn' }) });
+  let running;
+  try {
+    running = await daemon.start();
+  } catch {
+    // Port 8470 is taken (another priscan?): let the OS pick one.
+    daemon = new Daemon({ config: parseConfig({ ...base, http: { listen: { address: '127.0.0.1', port: 0 } } }, 'demo'), log: pino({ level: 'warn' }) });
+    running = await daemon.start();
+  }
+  const fleet = new Fleet({ devices: FLEET, baseAddress: FLEET_BASE, port: FLEET_PORT, apcTrapPort: running.intake.port });
+  let player: ScenarioPlayer | undefined;
+  try {
+    await fleet.start();
+    const counts = new Map<string, number>();
+    const nameOf = new Map<string, string>();
+    for (const device of fleet.devices) {
+      const n = (counts.get(device.kind) ?? 0) + 1;
+      counts.set(device.kind, n);
+      const name = `${device.kind}-${n}`;
+      nameOf.set(device.address, name);
+      running.devices.add({
+        name,
+        address: device.address,
+        port: FLEET_PORT,
+        snmp: { version: '2c', readCommunity: 'public', writeCommunity: 'private', notifyCommunity: null },
+        profile: 'auto',
+        priorityScanning: true,
+        intervalSeconds: 300,
+        timeoutMs: 1000,
+        retries: 1,
+        origin: 'api',
+      });
+    }
+    process.stdout.write(`priscan demo: ${fleet.devices.length} simulated devices on ${FLEET_BASE}+ port ${FLEET_PORT}\n`);
+    process.stdout.write(`API: ${running.httpUrl}/api/v1/alarms   events: ${running.httpUrl}/api/v1/events   metrics: ${running.httpUrl}/metrics\n`);
+    process.stdout.write(`data: ${dataDir} (removed on exit)\n`);
+    const registered = await waitFor(() => running.store.devices.list().every((d) => d.state.registration === 'registered'), 15_000);
+    const failed = running.store.devices.list().filter((d) => d.state.registration !== 'registered');
+    process.stdout.write(registered ? 'every device registered; playing the scenario (Ctrl-C stops)\n' : `not registered: ${failed.map((d) => `${d.name} (${d.state.registrationError ?? d.state.registration})`).join(', ')}\n`);
+
+    const changedAt = new Map<string, number>();
+    running.bus.subscribe((events) => {
+      for (const event of events) {
+        const device = running.store.devices.get(event.deviceId);
+        const since = device ? changedAt.get(device.address) : undefined;
+        process.stdout.write(`${eventLine(event, since === undefined ? undefined : event.at - since)}\n`);
+      }
+    });
+    player = new ScenarioPlayer(loadScenario(packageFile('config/scenarios/demo.json')), fleet, (step) => {
+      changedAt.set(step.device, Date.now());
+    });
+    player.start();
+    await new Promise<void>((resolve) => {
+      process.once('SIGINT', resolve);
+      process.once('SIGTERM', resolve);
+    });
+    process.stdout.write('stopping\n');
+    return 0;
+  } finally {
+    player?.stop();
+    await fleet.stop();
+    await daemon.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+async function waitFor(condition: () => boolean, timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) return false;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return true;
+}

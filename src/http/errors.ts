@@ -1,0 +1,31 @@
+/** The API's error catalogue: a stable code, its HTTP status, and a message safe to show. */
+export const API_ERROR_STATUS = {
+  VALIDATION_FAILED: 400,
+  NOT_FOUND: 404,
+  DEVICE_NOT_FOUND: 404,
+  DEVICE_EXISTS: 409,
+  DEVICE_FROM_CONFIG: 409,
+  BODY_TOO_LARGE: 413,
+  UNSUPPORTED_MEDIA_TYPE: 415,
+  INTERNAL: 500,
+} as const;
+
+export type ApiErrorCode = keyof typeof API_ERROR_STATUS;
+
+export class ApiError extends Error {
+  override readonly name = 'ApiError';
+  constructor(
+    readonly code: ApiErrorCode,
+    message: string,
+  ) {
+    super(message);
+  }
+
+  get status(): number {
+    return API_ERROR_STATUS[this.code];
+  }
+
+  toJSON(): { error: { code: ApiErrorCode; message: string } } {
+    return { error: { code: this.code, message: this.message } };
+  }
+}

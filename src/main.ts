@@ -1,0 +1,31 @@
+import pino from 'pino';
+import { Daemon } from './app/daemon.js';
+import { loadConfig, redactConfig } from './config/load.js';
+
+/** `priscan serve`: runs the daemon until SIGTERM or SIGINT, then shuts down within the deadline. */
+export async function serve(configPath: string | undefined): Promise<number> {
+  const config = loadConfig(configPath);
+  const log = pino({ level: config.log.level });
+  const daemon = new Daemon({ config, log });
+  await daemon.start();
+  await new Promise<void>((resolve) => {
+    process.once('SIGTERM', resolve);
+    process.once('SIGINT', resolve);
+  });
+  log.info('shutting down');
+  // A second signal during shutdown means "now".
+  const force = () => process.exit(1);
+  process.once('SIGTERM', force);
+  process.once('SIGINT', force);
+  await daemon.stop();
+  log.info('stopped');
+  return 0;
+}
+
+/** `priscan check-config`: validates and prints the effective config with secrets redacted. */
+export function checkConfig(configPath: string | undefined): number {
+  const config = loadConfig(configPath);
+  process.stdout.write(`${JSON.stringify(redactConfig(config), null, 2)}\n`);
+  process.stdout.write(`config ok: ${configPath ?? 'built-in defaults'} (${config.devices.length} devices declared)\n`);
+  return 0;
+}

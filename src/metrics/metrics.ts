@@ -1,0 +1,113 @@
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { SnmpRequestObserver } from '../snmp/client.js';
+import type { IntakeObserver } from '../traps/intake.js';
+import type { RequestResult, ScanTrigger, SchedulerObserver } from '../scanning/scheduler.js';
+import type { ScanObserver, ScanResult } from '../scanning/scanner.js';
+import type { RegistrationObserver } from '../registration/registrar.js';
+
+/** Milliseconds to seconds: scans and detection take from about a millisecond to several seconds. */
+const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
+
+export interface Metrics {
+  registry: Registry;
+  intake: IntakeObserver;
+  scheduler: SchedulerObserver;
+  scans: ScanObserver;
+  registration: RegistrationObserver;
+  snmp: SnmpRequestObserver;
+  /** Gauges read at scrape time. */
+  watchQueue(depth: () => { queued: number; running: number }): void;
+}
+
+/** Every metric priscan exports, defined once, in a registry of its own. */
+export function createMetrics(now: () => number): Metrics {
+  const registry = new Registry();
+  const notifications = new Counter({
+    name: 'priscan_notifications_received_total',
+    help: 'Notifications received, by SNMP version, kind and what became of them.',
+    labelNames: ['version', 'kind', 'result'] as const,
+    registers: [registry],
+  });
+  const scanRequests = new Counter({
+    name: 'priscan_scan_requests_total',
+    help: 'Scan requests by trigger and how they were handled (queued, coalesced, follow-up).',
+    labelNames: ['trigger', 'result'] as const,
+    registers: [registry],
+  });
+  const scans = new Counter({
+    name: 'priscan_scans_total',
+    help: 'Scans run, by trigger and result.',
+    labelNames: ['trigger', 'result'] as const,
+    registers: [registry],
+  });
+  const scanDuration = new Histogram({
+    name: 'priscan_scan_duration_seconds',
+    help: 'Time one device scan took.',
+    labelNames: ['trigger'] as const,
+    buckets: LATENCY_BUCKETS,
+    registers: [registry],
+  });
+  const detection = new Histogram({
+    name: 'priscan_notification_to_stored_seconds',
+    help: 'Time from a notification arriving to the scan it triggered being stored.',
+    buckets: LATENCY_BUCKETS,
+    registers: [registry],
+  });
+  const registrations = new Counter({
+    name: 'priscan_registration_attempts_total',
+    help: 'Registration checks by method and outcome (created, verified, repaired, failed).',
+    labelNames: ['method', 'result'] as const,
+    registers: [registry],
+  });
+  const snmpRequests = new Counter({
+    name: 'priscan_snmp_requests_total',
+    help: 'SNMP requests sent to devices, by PDU type.',
+    labelNames: ['type'] as const,
+    registers: [registry],
+  });
+  const snmpTimeouts = new Counter({
+    name: 'priscan_snmp_timeouts_total',
+    help: 'SNMP requests that got no answer after all retries.',
+    registers: [registry],
+  });
+  let queueDepth: () => { queued: number; running: number } = () => ({ queued: 0, running: 0 });
+  new Gauge({
+    name: 'priscan_scan_queue_depth',
+    help: 'Scans waiting in the queue.',
+    registers: [registry],
+    collect() {
+      this.set(queueDepth().queued);
+    },
+  });
+  new Gauge({
+    name: 'priscan_scans_running',
+    help: 'Scans running now.',
+    registers: [registry],
+    collect() {
+      this.set(queueDepth().running);
+    },
+  });
+
+  return {
+    registry,
+    intake: { notification: (version, kind, result) => notifications.inc({ version, kind, result }) },
+    scheduler: { scanRequested: (trigger: ScanTrigger, result: RequestResult) => scanRequests.inc({ trigger, result }) },
+    scans: {
+      scanned(trigger, result: ScanResult, durationMs, request) {
+        scans.inc({ trigger, result });
+        if (result === 'skipped') return;
+        scanDuration.observe({ trigger }, durationMs / 1000);
+        if (trigger === 'trap') detection.observe(Math.max(0, now() - request.requestedAt) / 1000);
+      },
+    },
+    registration: { registration: (method, result) => registrations.inc({ method, result }) },
+    snmp: {
+      request: (type) => snmpRequests.inc({ type }),
+      timeout: () => snmpTimeouts.inc(),
+      retry: () => undefined,
+    },
+    watchQueue(depth) {
+      queueDepth = depth;
+    },
+  };
+}

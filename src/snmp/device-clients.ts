@@ -1,0 +1,44 @@
+import type { SnmpClient, SnmpClientFactory } from './client.js';
+import type { DeviceRecord } from '../store/devices.js';
+
+export type ClientPurpose = 'read' | 'write';
+
+/**
+ * One SNMP session per device and purpose, reused across scans. Sessions are
+ * dropped when a device's address or credentials change, or it is removed.
+ */
+export class DeviceClients {
+  private readonly clients = new Map<string, SnmpClient>();
+
+  constructor(private readonly factory: SnmpClientFactory) {}
+
+  clientFor(device: DeviceRecord, purpose: ClientPurpose): SnmpClient {
+    const key = `${device.id}:${purpose}`;
+    let client = this.clients.get(key);
+    if (!client) {
+      client = this.factory.open({
+        address: device.address,
+        port: device.port,
+        version: device.snmp.version,
+        community: purpose === 'write' ? device.snmp.writeCommunity : device.snmp.readCommunity,
+        timeoutMs: device.timeoutMs,
+        retries: device.retries,
+      });
+      this.clients.set(key, client);
+    }
+    return client;
+  }
+
+  forget(deviceId: number): void {
+    for (const purpose of ['read', 'write'] as const) {
+      const key = `${deviceId}:${purpose}`;
+      this.clients.get(key)?.close();
+      this.clients.delete(key);
+    }
+  }
+
+  closeAll(): void {
+    for (const client of this.clients.values()) client.close();
+    this.clients.clear();
+  }
+}

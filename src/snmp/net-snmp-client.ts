@@ -1,0 +1,178 @@
+import snmp from 'net-snmp';
+import {
+  SnmpError,
+  type SnmpClient,
+  type SnmpClientFactory,
+  type SnmpRequestObserver,
+  type SnmpTarget,
+  type SnmpType,
+  type SnmpValue,
+  type SnmpVarbind,
+} from './client.js';
+
+const TYPE_NAMES = new Map<number, SnmpType>([
+  [snmp.ObjectType.Integer, 'Integer'],
+  [snmp.ObjectType.OctetString, 'OctetString'],
+  [snmp.ObjectType.Null, 'Null'],
+  [snmp.ObjectType.OID, 'OID'],
+  [snmp.ObjectType.IpAddress, 'IpAddress'],
+  [snmp.ObjectType.Counter, 'Counter32'],
+  [snmp.ObjectType.Gauge, 'Gauge32'],
+  [snmp.ObjectType.TimeTicks, 'TimeTicks'],
+  [snmp.ObjectType.Opaque, 'Opaque'],
+  [snmp.ObjectType.Counter64, 'Counter64'],
+  [snmp.ObjectType.NoSuchObject, 'NoSuchObject'],
+  [snmp.ObjectType.NoSuchInstance, 'NoSuchInstance'],
+  [snmp.ObjectType.EndOfMibView, 'EndOfMibView'],
+]);
+const TYPE_CODES = new Map([...TYPE_NAMES].map(([code, name]) => [name, code]));
+const STATUS_NAMES = new Map<number, string>(
+  Object.entries(snmp.ErrorStatus as unknown as Record<string, number>)
+    .filter(([, code]) => typeof code === 'number')
+    .map(([name, code]) => [code, name.charAt(0).toLowerCase() + name.slice(1)]),
+);
+
+/** Repetitions per GETBULK: large enough for a device's alarm table, small enough for fragile cards. */
+const MAX_REPETITIONS = 20;
+
+function decodeValue(type: SnmpType, value: unknown): SnmpValue {
+  switch (type) {
+    case 'Counter64': {
+      // net-snmp hands Counter64 over as a variable-length big-endian Buffer.
+      const bytes = Buffer.isBuffer(value) ? value : Buffer.alloc(0);
+      return bytes.length === 0 ? 0n : BigInt(`0x${bytes.toString('hex')}`);
+    }
+    case 'OctetString':
+    case 'Opaque':
+      return Buffer.isBuffer(value) ? value : Buffer.from(String(value ?? ''));
+    case 'Null':
+    case 'NoSuchObject':
+    case 'NoSuchInstance':
+    case 'EndOfMibView':
+      return null;
+    default:
+      return value as SnmpValue;
+  }
+}
+
+function decodeVarbind(vb: { oid: string; type?: number; value?: unknown }): SnmpVarbind {
+  const type = TYPE_NAMES.get(vb.type ?? -1);
+  if (!type) throw new SnmpError('protocol', `unsupported value type ${vb.type} at ${vb.oid}`);
+  return { oid: vb.oid, type, value: decodeValue(type, vb.value) };
+}
+
+function encodeValue(vb: SnmpVarbind): unknown {
+  if (vb.type === 'Counter64' && typeof vb.value === 'bigint') {
+    return Buffer.from(vb.value.toString(16).padStart(16, '0'), 'hex');
+  }
+  return vb.value;
+}
+
+function toSnmpError(error: unknown, target: SnmpTarget): SnmpError {
+  if (error instanceof SnmpError) return error;
+  const e = error as { name?: string; status?: number; message?: string };
+  const where = `${target.address}:${target.port}`;
+  if (e.name === 'RequestTimedOutError') {
+    return new SnmpError('timeout', `no answer from ${where} within ${target.timeoutMs} ms (${target.retries} retries)`);
+  }
+  if (e.name === 'RequestFailedError' && typeof e.status === 'number') {
+    const status = STATUS_NAMES.get(e.status) ?? `status ${e.status}`;
+    return new SnmpError('error-status', `${where} answered ${status}`, status);
+  }
+  return new SnmpError('protocol', `${where}: ${e.message ?? String(error)}`);
+}
+
+/** One device's session over net-snmp. */
+export class NetSnmpClient implements SnmpClient {
+  private readonly session: ReturnType<typeof snmp.createSession>;
+
+  constructor(
+    private readonly target: SnmpTarget,
+    private readonly observer?: SnmpRequestObserver,
+  ) {
+    this.session = snmp.createSession(target.address, target.community, {
+      port: target.port,
+      version: target.version === '1' ? snmp.Version1 : snmp.Version2c,
+      timeout: target.timeoutMs,
+      retries: target.retries,
+      transport: target.address.includes(':') ? 'udp6' : 'udp4',
+    });
+    // A malformed datagram surfaces here; without a listener it would crash the process.
+    this.session.on('error', () => undefined);
+  }
+
+  get(oids: readonly string[]): Promise<SnmpVarbind[]> {
+    this.observer?.request('get');
+    return new Promise((resolve, reject) => {
+      this.session.get([...oids], (error, varbinds) => {
+        if (error) return reject(this.fail(error));
+        try {
+          resolve((varbinds ?? []).map(decodeVarbind));
+        } catch (decodeError) {
+          reject(this.fail(decodeError));
+        }
+      });
+    });
+  }
+
+  subtree(oid: string): Promise<SnmpVarbind[]> {
+    const rows: SnmpVarbind[] = [];
+    const kind = this.target.version === '1' ? 'getnext' : 'getbulk';
+    this.observer?.request(kind);
+    return new Promise((resolve, reject) => {
+      let failed: unknown;
+      this.session.subtree(
+        oid,
+        MAX_REPETITIONS,
+        (varbinds) => {
+          try {
+            for (const vb of varbinds) rows.push(decodeVarbind(vb));
+          } catch (error) {
+            failed = error;
+            return true;
+          }
+          this.observer?.request(kind);
+          return false as unknown as true;
+        },
+        (error) => {
+          if (error || failed) return reject(this.fail(error ?? failed));
+          resolve(rows);
+        },
+      );
+    });
+  }
+
+  set(varbinds: readonly SnmpVarbind[]): Promise<void> {
+    this.observer?.request('set');
+    const encoded = varbinds.map((vb) => {
+      const type = TYPE_CODES.get(vb.type);
+      if (type === undefined) throw new SnmpError('protocol', `cannot SET a value of type ${vb.type}`);
+      return { oid: vb.oid, type, value: encodeValue(vb) };
+    });
+    return new Promise((resolve, reject) => {
+      this.session.set(encoded as snmp.Varbind[], (error) => (error ? reject(this.fail(error)) : resolve()));
+    });
+  }
+
+  close(): void {
+    try {
+      this.session.close();
+    } catch {
+      // already closed
+    }
+  }
+
+  private fail(error: unknown): SnmpError {
+    const snmpError = toSnmpError(error, this.target);
+    if (snmpError.kind === 'timeout') this.observer?.timeout();
+    return snmpError;
+  }
+}
+
+export class NetSnmpClientFactory implements SnmpClientFactory {
+  constructor(private readonly observer?: SnmpRequestObserver) {}
+
+  open(target: SnmpTarget): SnmpClient {
+    return new NetSnmpClient(target, this.observer);
+  }
+}

@@ -1,0 +1,134 @@
+import { timingSafeEqual } from 'node:crypto';
+import dgram from 'node:dgram';
+import { SNMPV2 } from '../profiles/oids.js';
+import { decodeMessage, encodeMessage, PduType, SnmpDecodeError, type SnmpMessage } from '../snmp/message.js';
+
+export type NotificationResult = 'accepted' | 'unknown_source' | 'bad_community' | 'malformed' | 'unexpected_pdu';
+export type NotificationKind = 'trap' | 'inform' | 'unknown';
+export type NotificationVersion = 'v1' | 'v2c' | 'unknown';
+
+/** A notification from a known device with the right community. Its content is not trusted. */
+export interface AcceptedNotification {
+  deviceId: number;
+  /** coldStart/warmStart: the device restarted and may have lost its registration. */
+  restart: boolean;
+  receivedAt: number;
+}
+
+export interface NotificationSource {
+  deviceId: number;
+  community: Buffer;
+}
+
+export interface IntakeObserver {
+  notification(version: NotificationVersion, kind: NotificationKind, result: NotificationResult): void;
+}
+
+export interface IntakeDeps {
+  address: string;
+  port: number;
+  receiveBufferBytes: number;
+  now: () => number;
+  /** Known devices by source address, with the community their notifications must carry. */
+  sourceFor: (address: string) => NotificationSource | undefined;
+  onNotification: (notification: AcceptedNotification) => void;
+  observer?: IntakeObserver;
+}
+
+const RESTART_TRAPS = new Set<string>([SNMPV2.coldStart, SNMPV2.warmStart]);
+
+function sameCommunity(received: Buffer, expected: Buffer): boolean {
+  return received.length === expected.length && timingSafeEqual(received, expected);
+}
+
+function isRestart(message: SnmpMessage): boolean {
+  const pdu = message.pdu;
+  if (pdu.type === PduType.TrapV1) return pdu.genericTrap === 0 || pdu.genericTrap === 1;
+  const trapOid = pdu.varbinds.find((vb) => vb.oid === SNMPV2.snmpTrapOID)?.value;
+  return typeof trapOid === 'string' && RESTART_TRAPS.has(trapOid);
+}
+
+/** IPv4 senders on a dual-stack socket arrive as ::ffff:a.b.c.d. */
+function senderAddress(address: string): string {
+  return address.startsWith('::ffff:') ? address.slice(7) : address;
+}
+
+/**
+ * The UDP listener for device notifications: v1 traps, v2c traps and v2c
+ * informs. It decides only who sent a notification and whether to believe
+ * them; what the notification says is never used as alarm state.
+ */
+export class NotificationIntake {
+  private socket: dgram.Socket | undefined;
+
+  constructor(private readonly deps: IntakeDeps) {}
+
+  async start(): Promise<void> {
+    const socket = dgram.createSocket({ type: this.deps.address.includes(':') ? 'udp6' : 'udp4', reuseAddr: false });
+    await new Promise<void>((resolve, reject) => {
+      socket.once('error', reject);
+      socket.bind({ address: this.deps.address, port: this.deps.port, exclusive: true }, () => {
+        socket.off('error', reject);
+        resolve();
+      });
+    }).catch((error: NodeJS.ErrnoException) => {
+      socket.close();
+      const reason =
+        error.code === 'EADDRINUSE' ? 'address already in use' : error.code === 'EACCES' ? 'permission denied (port 162 needs root or CAP_NET_BIND_SERVICE)' : error.message;
+      throw new Error(`cannot listen for notifications on ${this.deps.address}:${this.deps.port}: ${reason}`);
+    });
+    // The default buffer drops datagrams under a storm; ask for more (the kernel may cap it at rmem_max).
+    try {
+      socket.setRecvBufferSize(this.deps.receiveBufferBytes);
+    } catch {
+      // keep the default; the size actually granted is visible through receiveBufferSize
+    }
+    socket.on('error', () => undefined);
+    socket.on('message', (datagram, rinfo) => this.receive(datagram, rinfo));
+    this.socket = socket;
+  }
+
+  async stop(): Promise<void> {
+    const socket = this.socket;
+    this.socket = undefined;
+    if (socket) await new Promise<void>((resolve) => socket.close(() => resolve()));
+  }
+
+  get port(): number {
+    return this.socket?.address().port ?? this.deps.port;
+  }
+
+  get receiveBufferSize(): number {
+    return this.socket?.getRecvBufferSize() ?? 0;
+  }
+
+  /** Handles one datagram; nothing in it can throw out of here. */
+  receive(datagram: Buffer, rinfo: { address: string; port: number }): NotificationResult {
+    let message: SnmpMessage;
+    try {
+      message = decodeMessage(datagram);
+    } catch (error) {
+      if (!(error instanceof SnmpDecodeError)) throw error;
+      return this.count('unknown', 'unknown', 'malformed');
+    }
+    const version: NotificationVersion = message.version === 0 ? 'v1' : 'v2c';
+    const pdu = message.pdu;
+    const kind: NotificationKind =
+      pdu.type === PduType.InformRequest ? 'inform' : pdu.type === PduType.TrapV1 || pdu.type === PduType.TrapV2 ? 'trap' : 'unknown';
+    if (kind === 'unknown') return this.count(version, kind, 'unexpected_pdu');
+    const source = this.deps.sourceFor(senderAddress(rinfo.address));
+    if (!source) return this.count(version, kind, 'unknown_source');
+    if (!sameCommunity(message.community, source.community)) return this.count(version, kind, 'bad_community');
+    if (kind === 'inform' && pdu.type === PduType.InformRequest) {
+      const ack = encodeMessage({ ...message, pdu: { ...pdu, type: PduType.Response, errorStatus: 0, errorIndex: 0 } });
+      this.socket?.send(ack, rinfo.port, rinfo.address);
+    }
+    this.deps.onNotification({ deviceId: source.deviceId, restart: isRestart(message), receivedAt: this.deps.now() });
+    return this.count(version, kind, 'accepted');
+  }
+
+  private count(version: NotificationVersion, kind: NotificationKind, result: NotificationResult): NotificationResult {
+    this.deps.observer?.notification(version, kind, result);
+    return result;
+  }
+}
