@@ -8,6 +8,8 @@ import { redactConfig } from '../config/load.js';
 import type { Config } from '../config/schema.js';
 import { buildHttpApp } from '../http/app.js';
 import { createMetrics, type Metrics } from '../metrics/metrics.js';
+import type { FleetSnapshot } from '../metrics/state.js';
+import { getProfile } from '../profiles/index.js';
 import { Registrar } from '../registration/registrar.js';
 import { Scanner } from '../scanning/scanner.js';
 import { ScanScheduler } from '../scanning/scheduler.js';
@@ -48,6 +50,28 @@ export interface RunningDaemon {
  * The composition root: builds every component from the config, starts them
  * in order and stops them in reverse with a deadline.
  */
+/** Device and alarm state for the metrics, read from the store at scrape time. */
+function fleetSnapshot(store: Store): FleetSnapshot {
+  const devices = store.devices.list();
+  const names = new Map(devices.map((d) => [d.id, d.name]));
+  return {
+    devices: devices.map((d) => {
+      const profile = d.resolvedProfile ?? (d.profile === 'auto' ? undefined : d.profile);
+      return {
+        name: d.name,
+        profile: profile ?? 'auto',
+        method: profile ? getProfile(profile).registration : '',
+        up: d.state.reachable,
+        registered: d.state.registration === 'registered',
+        monitored: true,
+        lastScanAt: d.state.lastScanAt,
+        lastScanMs: d.state.lastScanMs,
+      };
+    }),
+    alarms: store.alarms.active().map((a) => ({ device: names.get(a.deviceId) ?? String(a.deviceId), severity: a.severity, code: a.code })),
+  };
+}
+
 /** 11 random bytes: 88 bits, 15 base64url characters, the most an APC receiver row holds. */
 function generateNotifyCommunity(): string {
   return randomBytes(11).toString('base64url');
@@ -99,6 +123,7 @@ export class Daemon {
       observer: metrics.scheduler,
     });
     metrics.watchQueue(() => ({ queued: scheduler.queued, running: scheduler.running }));
+    metrics.watchFleet(() => fleetSnapshot(store));
     const devices = new DeviceService({ store, scheduler, registrar, clients, sources, installationCommunity: community, log });
     intake = new NotificationIntake({
       address: config.notifications.listen.address,

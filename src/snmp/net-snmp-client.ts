@@ -94,7 +94,8 @@ export class NetSnmpClient implements SnmpClient {
       port: target.port,
       version: target.version === '1' ? snmp.Version1 : snmp.Version2c,
       timeout: target.timeoutMs,
-      retries: target.retries,
+      // Retries happen in retrying() below, where they can be counted.
+      retries: 0,
       transport: target.address.includes(':') ? 'udp6' : 'udp4',
     });
     // A malformed datagram surfaces here; without a listener it would crash the process.
@@ -102,6 +103,10 @@ export class NetSnmpClient implements SnmpClient {
   }
 
   get(oids: readonly string[]): Promise<SnmpVarbind[]> {
+    return this.retrying(() => this.getOnce(oids));
+  }
+
+  private getOnce(oids: readonly string[]): Promise<SnmpVarbind[]> {
     this.observer?.request('get');
     return new Promise((resolve, reject) => {
       this.session.get([...oids], (error, varbinds) => {
@@ -115,7 +120,12 @@ export class NetSnmpClient implements SnmpClient {
     });
   }
 
+  /** A walk that times out part-way is walked again from its start: device tables are small. */
   subtree(oid: string): Promise<SnmpVarbind[]> {
+    return this.retrying(() => this.subtreeOnce(oid));
+  }
+
+  private subtreeOnce(oid: string): Promise<SnmpVarbind[]> {
     const rows: SnmpVarbind[] = [];
     const kind = this.target.version === '1' ? 'getnext' : 'getbulk';
     this.observer?.request(kind);
@@ -143,6 +153,10 @@ export class NetSnmpClient implements SnmpClient {
   }
 
   set(varbinds: readonly SnmpVarbind[]): Promise<void> {
+    return this.retrying(() => this.setOnce(varbinds));
+  }
+
+  private setOnce(varbinds: readonly SnmpVarbind[]): Promise<void> {
     this.observer?.request('set');
     const encoded = varbinds.map((vb) => {
       const type = TYPE_CODES.get(vb.type);
@@ -162,10 +176,25 @@ export class NetSnmpClient implements SnmpClient {
     }
   }
 
+  /** Runs a request, again after each timeout up to the device's retries; only the last timeout counts as one. */
+  private async retrying<T>(request: () => Promise<T>): Promise<T> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await request();
+      } catch (error) {
+        const snmpError = toSnmpError(error, this.target);
+        if (snmpError.kind !== 'timeout') throw snmpError;
+        if (attempt >= this.target.retries) {
+          this.observer?.timeout();
+          throw snmpError;
+        }
+        this.observer?.retry();
+      }
+    }
+  }
+
   private fail(error: unknown): SnmpError {
-    const snmpError = toSnmpError(error, this.target);
-    if (snmpError.kind === 'timeout') this.observer?.timeout();
-    return snmpError;
+    return toSnmpError(error, this.target);
   }
 }
 
