@@ -69,4 +69,32 @@ export const MIGRATIONS: readonly string[] = [
 
   CREATE INDEX events_device ON events (device_id, id);
   `,
+  `
+  -- Installed license keys. The key text is kept (it is bound to this server's
+  -- MAC, so not a bearer secret) to re-verify at start; listings show the fingerprint.
+  -- One passcode, one serial: a serial is installed once.
+  CREATE TABLE licenses (
+    id           INTEGER PRIMARY KEY,
+    key_text     TEXT NOT NULL UNIQUE,
+    fingerprint  TEXT NOT NULL UNIQUE,
+    serial       INTEGER NOT NULL UNIQUE,
+    nodes        INTEGER NOT NULL CHECK (nodes BETWEEN 1 AND 65535),
+    edition      TEXT NOT NULL,
+    issue_day    INTEGER NOT NULL,
+    mac          TEXT NOT NULL,
+    installed_at INTEGER NOT NULL
+  ) STRICT;
+
+  -- API tokens: only the SHA-256 of the token is stored; prefix is its first
+  -- characters, shown in listings so an operator can tell tokens apart.
+  CREATE TABLE api_tokens (
+    id           INTEGER PRIMARY KEY,
+    name         TEXT NOT NULL UNIQUE,
+    role         TEXT NOT NULL CHECK (role IN ('admin', 'viewer', 'partner')),
+    prefix       TEXT NOT NULL,
+    token_sha256 BLOB NOT NULL UNIQUE,
+    created_at   INTEGER NOT NULL,
+    last_used_at INTEGER
+  ) STRICT;
+  `,
 ];

@@ -2,13 +2,17 @@ import type Database from 'better-sqlite3';
 import { AlarmsRepository } from './alarms.js';
 import { openDatabase } from './database.js';
 import { DevicesRepository } from './devices.js';
+import { LicensesRepository } from './licenses.js';
 import { SettingsRepository } from './settings.js';
+import { TokensRepository } from './tokens.js';
 
 export interface StoreParts {
   db: Database.Database;
   settings: SettingsRepository;
   devices: DevicesRepository;
   alarms: AlarmsRepository;
+  licenses: LicensesRepository;
+  tokens: TokensRepository;
 }
 
 /** The daemon's durable state: one SQLite connection and its repositories. */
@@ -17,6 +21,8 @@ export class Store {
   readonly settings: SettingsRepository;
   readonly devices: DevicesRepository;
   readonly alarms: AlarmsRepository;
+  readonly licenses: LicensesRepository;
+  readonly tokens: TokensRepository;
 
   /** Opens (creating and migrating if needed) the database at `path`; ':memory:' for a throwaway one. */
   static open(path: string, clock: { now(): number }): Store {
@@ -27,6 +33,8 @@ export class Store {
         settings: SettingsRepository.prepare(db),
         devices: DevicesRepository.prepare(db, clock),
         alarms: AlarmsRepository.prepare(db),
+        licenses: LicensesRepository.prepare(db, clock),
+        tokens: TokensRepository.prepare(db, clock),
       });
     } catch (error) {
       db.close();
@@ -39,6 +47,8 @@ export class Store {
     this.settings = parts.settings;
     this.devices = parts.devices;
     this.alarms = parts.alarms;
+    this.licenses = parts.licenses;
+    this.tokens = parts.tokens;
   }
 
   /** Closes the connection; safe to call twice. */

@@ -1,0 +1,110 @@
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import type { TokenRecord, TokensRepository } from '../store/tokens.js';
+
+/** admin: everything; viewer: read; partner: read, with device addresses masked. */
+export const ROLES = ['admin', 'viewer', 'partner'] as const;
+export type Role = (typeof ROLES)[number];
+
+/** Every token starts with this, so a leaked one is recognisable (e.g. by secret scanners). */
+export const TOKEN_PREFIX = 'psk_';
+const RANDOM_BYTES = 32;
+/** psk_ and 32 bytes of base64url (43 characters). */
+const TOKEN_PATTERN = /^psk_[A-Za-z0-9_-]{43}$/;
+/** Listings show psk_ and 8 characters: 48 of the 256 random bits. */
+const SHOWN_PREFIX_LENGTH = TOKEN_PREFIX.length + 8;
+const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9 ._@-]{0,63}$/;
+const LAST_USED_EVERY_MS = 60_000;
+
+/** Who a token belongs to. */
+export interface TokenCaller {
+  id: number;
+  role: Role;
+  name: string;
+}
+
+/** A token as listings show it: no secret. */
+export type TokenInfo = TokenRecord;
+
+export interface CreatedToken {
+  /** The token text. Shown once: only its hash is stored. */
+  token: string;
+  info: TokenInfo;
+}
+
+/** A token request that cannot be met (bad role or name). Name clashes: TokenNameTakenError. */
+export class TokenRequestError extends Error {
+  override readonly name = 'TokenRequestError';
+}
+
+export interface ApiTokensDeps {
+  repository: TokensRepository;
+  /** Injected by tests for predictable tokens. */
+  randomBytes?: (size: number) => Buffer;
+}
+
+/**
+ * API tokens: created as `psk_` + 32 random bytes (base64url), stored as SHA-256.
+ * A plain hash is enough (no salt, no slow KDF) because a token is 256 random
+ * bits: there is nothing to guess from a dictionary, and the lookup by hash lets
+ * authentication take one indexed query.
+ */
+export class ApiTokens {
+  constructor(private readonly deps: ApiTokensDeps) {}
+
+  /** Makes a token; the returned text is the only time it is seen. */
+  create(request: { role: Role; name: string }): CreatedToken {
+    if (!(ROLES as readonly string[]).includes(request.role)) {
+      throw new TokenRequestError(`unknown role ${JSON.stringify(request.role)}: use one of ${ROLES.join(', ')}`);
+    }
+    const name = request.name.trim();
+    if (!NAME_PATTERN.test(name)) {
+      throw new TokenRequestError(
+        'a token name has 1 to 64 characters: letters, digits, space, dot, underscore, @ and dash, starting with a letter or digit',
+      );
+    }
+    const token = TOKEN_PREFIX + (this.deps.randomBytes ?? randomBytes)(RANDOM_BYTES).toString('base64url');
+    const info = this.deps.repository.insert({
+      name,
+      role: request.role,
+      prefix: token.slice(0, SHOWN_PREFIX_LENGTH),
+      hash: hashToken(token),
+    });
+    return { token, info };
+  }
+
+  /**
+   * Who the token belongs to, or null (malformed, unknown or revoked). The format
+   * check reveals nothing secret; the look-up is by hash, so its timing says
+   * nothing about how much of a guess was right; the final comparison is constant-time.
+   */
+  authenticate(tokenText: string): TokenCaller | null {
+    if (!TOKEN_PATTERN.test(tokenText)) return null;
+    const hash = hashToken(tokenText);
+    const found = this.deps.repository.findByHash(hash);
+    if (!found || found.hash.length !== hash.length || !timingSafeEqual(found.hash, hash)) return null;
+    this.deps.repository.touch(found.record.id, LAST_USED_EVERY_MS);
+    return { id: found.record.id, role: found.record.role, name: found.record.name };
+  }
+
+  /** Every token, without secrets, oldest first. */
+  list(): TokenInfo[] {
+    return this.deps.repository.list();
+  }
+
+  /**
+   * Revokes a token by id (a number) or name (a string; a string of digits that is
+   * no token's name is taken as an id). Returns the revoked token, or undefined.
+   */
+  revoke(ref: number | string): TokenInfo | undefined {
+    const { repository } = this.deps;
+    let token: TokenInfo | undefined;
+    if (typeof ref === 'number') token = repository.get(ref);
+    else token = repository.getByName(ref.trim()) ?? (/^\d+$/.test(ref.trim()) ? repository.get(Number(ref.trim())) : undefined);
+    if (!token || !repository.delete(token.id)) return undefined;
+    return token;
+  }
+}
+
+function hashToken(token: string): Buffer {
+  return createHash('sha256').update(token, 'utf8').digest();
+}
