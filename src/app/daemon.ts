@@ -19,7 +19,13 @@ import { NetSnmpClientFactory } from '../snmp/net-snmp-client.js';
 import { Store } from '../store/store.js';
 import { NotificationIntake } from '../traps/intake.js';
 import { NotificationSources } from '../traps/sources.js';
+import { ApiTokens } from '../access/tokens.js';
+import { AlertmanagerSender } from '../alerting/alertmanager.js';
+import { packageVersion } from '../cli/version.js';
+import type { InterfaceTable } from '../licensing/identity.js';
+import { loadIssuerSecret, type IssuerSecret } from '../licensing/issuer-secret.js';
 import { DeviceService } from './device-service.js';
+import { LicenseService } from './license-service.js';
 import { Lifecycle } from './lifecycle.js';
 
 export interface DaemonOptions {
@@ -29,6 +35,10 @@ export interface DaemonOptions {
   random?: () => number;
   /** Replaces net-snmp (tests count requests with it). */
   snmp?: (metrics: Metrics) => SnmpClientFactory;
+  /** The issuer secret when not loaded from config (the demo's own). */
+  issuerSecret?: IssuerSecret;
+  /** The network interfaces licensing identifies the server by; default: the OS's. */
+  interfaces?: InterfaceTable;
 }
 
 /** Settings key of the notification community generated once per installation. */
@@ -37,6 +47,8 @@ const COMMUNITY_SETTING = 'notification-community';
 /** The parts of a running daemon that tests and the demo look at. */
 export interface RunningDaemon {
   store: Store;
+  licenses: LicenseService;
+  tokens: ApiTokens;
   bus: AlarmEventBus;
   scheduler: ScanScheduler;
   devices: DeviceService;
@@ -50,8 +62,16 @@ export interface RunningDaemon {
  * The composition root: builds every component from the config, starts them
  * in order and stops them in reverse with a deadline.
  */
+/** The issuer secret from config, or none (then only the included nodes are licensed). */
+function issuerSecretFrom(config: Readonly<Config>): IssuerSecret | undefined {
+  const { issuerSecretFile, issuerSecretEnv } = config.licensing;
+  if (issuerSecretFile) return loadIssuerSecret({ file: issuerSecretFile });
+  if (issuerSecretEnv) return loadIssuerSecret({ env: issuerSecretEnv });
+  return undefined;
+}
+
 /** Device and alarm state for the metrics, read from the store at scrape time. */
-function fleetSnapshot(store: Store): FleetSnapshot {
+function fleetSnapshot(store: Store, service: DeviceService, licenses: LicenseService): FleetSnapshot {
   const devices = store.devices.list();
   const names = new Map(devices.map((d) => [d.id, d.name]));
   return {
@@ -63,12 +83,13 @@ function fleetSnapshot(store: Store): FleetSnapshot {
         method: profile ? getProfile(profile).registration : '',
         up: d.state.reachable,
         registered: d.state.registration === 'registered',
-        monitored: true,
+        monitored: service.isMonitored(d.id),
         lastScanAt: d.state.lastScanAt,
         lastScanMs: d.state.lastScanMs,
       };
     }),
     alarms: store.alarms.active().map((a) => ({ device: names.get(a.deviceId) ?? String(a.deviceId), severity: a.severity, code: a.code })),
+    license: licenses.usage(),
   };
 }
 
@@ -123,8 +144,33 @@ export class Daemon {
       observer: metrics.scheduler,
     });
     metrics.watchQueue(() => ({ queued: scheduler.queued, running: scheduler.running }));
-    metrics.watchFleet(() => fleetSnapshot(store));
-    const devices = new DeviceService({ store, scheduler, registrar, clients, sources, installationCommunity: community, log });
+    let devices: DeviceService | undefined;
+    const licenses = new LicenseService({
+      store,
+      log,
+      secret: this.options.issuerSecret ?? issuerSecretFrom(config),
+      interfaceName: config.licensing.interface,
+      interfaces: this.options.interfaces,
+      unlicensedCount: () => devices?.unlicensedCount ?? 0,
+      onChange: () => devices?.applyLicensing(),
+    });
+    devices = new DeviceService({
+      store,
+      scheduler,
+      registrar,
+      clients,
+      sources,
+      installationCommunity: community,
+      log,
+      licensedNodes: () => licenses.licensedNodes(),
+    });
+    const theDevices = devices;
+    metrics.watchFleet(() => fleetSnapshot(store, theDevices, licenses));
+    const tokens = new ApiTokens({ repository: store.tokens });
+    const alerting = config.alertmanager
+      ? new AlertmanagerSender({ config: config.alertmanager, bus, alarms: store.alarms, devices: store.devices, clock, log, observer: metrics.alertmanager })
+      : undefined;
+    let ready = false;
     intake = new NotificationIntake({
       address: config.notifications.listen.address,
       port: config.notifications.listen.port,
@@ -141,8 +187,15 @@ export class Daemon {
     const http = buildHttpApp({
       store,
       devices,
+      scheduler,
+      licenses,
+      bus,
       registry: metrics.registry,
+      authenticate: (token) => tokens.authenticate(token),
+      metricsAccess: config.http.metricsRequireToken ? 'read' : 'public',
       health: () => ({ devices: sources.size, notificationPort: intake?.port, queued: scheduler.queued, running: scheduler.running }),
+      ready: () => ready,
+      about: () => ({ version: packageVersion(), serverId: licenses.serverId, serverIdError: licenses.serverIdError }),
     });
     let httpUrl = '';
     const theIntake = intake;
@@ -151,6 +204,7 @@ export class Daemon {
     // notifications first, then running scans drain, then sessions and the database close.
     this.lifecycle = new Lifecycle([
       { name: 'store', start: () => undefined, stop: () => store.close() },
+      { name: 'licenses', start: () => licenses.start(), stop: () => undefined },
       { name: 'snmp-clients', start: () => undefined, stop: () => clients.closeAll() },
       {
         name: 'scheduler',
@@ -164,11 +218,12 @@ export class Daemon {
       {
         name: 'devices',
         start: async () => {
-          devices.loadStored();
-          await devices.syncDeclared(config.devices);
+          theDevices.loadStored();
+          await theDevices.syncDeclared(config.devices);
         },
         stop: () => undefined,
       },
+      ...(alerting ? [{ name: 'alertmanager', start: () => alerting.start(), stop: () => alerting.stop() }] : []),
       {
         name: 'http',
         start: async () => {
@@ -178,7 +233,8 @@ export class Daemon {
       },
     ]);
     await this.lifecycle.start();
-    this.parts = { store, bus, scheduler, devices, metrics, intake: theIntake, http, httpUrl };
+    ready = true;
+    this.parts = { store, licenses, tokens, bus, scheduler, devices: theDevices, metrics, intake: theIntake, http, httpUrl };
     log.info({ http: httpUrl, notificationPort: theIntake.port, devices: sources.size }, 'priscan running');
     return this.parts;
   }

@@ -1,14 +1,18 @@
 import type { Logger } from 'pino';
+import { profileFor } from '../profiles/index.js';
+import { identify } from '../profiles/resolve.js';
 import type { DeviceInput } from '../config/schema.js';
 import type { Registrar } from '../registration/registrar.js';
 import type { ScanScheduler } from '../scanning/scheduler.js';
 import type { DeviceClients } from '../snmp/device-clients.js';
-import type { DeviceRecord, NewDevice } from '../store/devices.js';
+import type { DeviceChanges, DeviceRecord, NewDevice } from '../store/devices.js';
 import type { Store } from '../store/store.js';
 import type { NotificationSources } from '../traps/sources.js';
 
 export interface DeviceServiceDeps {
   store: Store;
+  /** Devices the installed licenses allow (included allowance + keys). */
+  licensedNodes: () => number;
   scheduler: ScanScheduler;
   registrar: Registrar;
   clients: DeviceClients;
@@ -37,16 +41,96 @@ export function toNewDevice(input: DeviceInput, origin: NewDevice['origin']): Ne
   };
 }
 
+/** Refused admission: every licensed node is in use. */
+export class LicenseLimitError extends Error {
+  override readonly name = 'LicenseLimitError';
+  constructor(
+    readonly licensed: number,
+    readonly used: number,
+  ) {
+    super(`licensed for ${licensed} nodes and ${used} in use: add a license key (priscan license add) or remove a device`);
+  }
+}
+
+/** What the add-device dry run found: whether the device answers, and what `auto` would make of it. */
+export interface DeviceProbe {
+  reachable: boolean;
+  sysObjectId: string | null;
+  sysDescr: string | null;
+  /** The profile `auto` would choose; null when none matches. */
+  autoProfile: string | null;
+  error: string | null;
+}
+
 /**
  * Adding, changing and removing devices: keeps the store, the notification
  * sources, the scheduler and the devices' registrations in step.
  */
 export class DeviceService {
+  /** Devices kept with their history but not scanned or registered: beyond the licensed count. */
+  private readonly unlicensed = new Set<number>();
+
   constructor(private readonly deps: DeviceServiceDeps) {}
 
-  /** Schedules every stored device (at start-up). */
+  /** Schedules every stored device (at start-up), as far as the licenses allow. */
   loadStored(): void {
-    for (const device of this.deps.store.devices.list()) this.track(device);
+    this.applyLicensing();
+  }
+
+  isMonitored(id: number): boolean {
+    return !this.unlicensed.has(id);
+  }
+
+  get unlicensedCount(): number {
+    return this.unlicensed.size;
+  }
+
+  /**
+   * The oldest devices up to the licensed count are monitored; the newest beyond it become
+   * unlicensed (untracked, history kept), and come back when capacity returns.
+   */
+  applyLicensing(): void {
+    const licensed = this.deps.licensedNodes();
+    const devices = this.deps.store.devices.list().sort((a, b) => a.id - b.id);
+    devices.forEach((device, i) => {
+      const wanted = i < licensed;
+      const tracked = this.deps.scheduler.has(device.id);
+      if (wanted && !tracked) {
+        this.unlicensed.delete(device.id);
+        this.track(device);
+      } else if (!wanted && (tracked || !this.unlicensed.has(device.id))) {
+        this.unlicensed.add(device.id);
+        this.untrack(device);
+        this.deps.log.warn({ device: device.name, licensed }, 'device unlicensed: over the licensed node count, not monitored');
+      }
+    });
+  }
+
+  /** Refuses a new device when every licensed node is in use. */
+  admit(): void {
+    const licensed = this.deps.licensedNodes();
+    const used = this.deps.store.devices.count();
+    if (used >= licensed) throw new LicenseLimitError(licensed, used);
+  }
+
+  /** The add-device dry run: asks the device who it is, changes nothing. */
+  async probe(device: NewDevice): Promise<DeviceProbe> {
+    const client = this.deps.clients.openOneOff({
+      address: device.address,
+      port: device.port,
+      version: device.snmp.version,
+      community: device.snmp.readCommunity,
+      timeoutMs: device.timeoutMs,
+      retries: device.retries,
+    });
+    try {
+      const { sysObjectId, sysDescr } = await identify(client);
+      return { reachable: true, sysObjectId, sysDescr, autoProfile: (sysObjectId && profileFor(sysObjectId)?.name) || null, error: null };
+    } catch (error) {
+      return { reachable: false, sysObjectId: null, sysDescr: null, autoProfile: null, error: (error as Error).message };
+    } finally {
+      client.close();
+    }
   }
 
   /** Makes the config file's devices exist as declared; config devices no longer declared are removed. */
@@ -60,7 +144,7 @@ export class DeviceService {
         this.add(wanted);
       } else if (existing.origin === 'config' && changed(existing, wanted)) {
         const { origin: _origin, ...changes } = wanted;
-        this.update(existing.id, changes);
+        await this.update(existing.id, changes);
       }
     }
     for (const device of store.devices.list()) {
@@ -68,19 +152,32 @@ export class DeviceService {
     }
   }
 
+  /** API additions are admitted against the license; config devices beyond it are kept unlicensed. */
   add(device: NewDevice): DeviceRecord {
+    if (device.origin === 'api') this.admit();
     const record = this.deps.store.devices.insert(device);
     this.deps.log.info({ device: record.name, address: record.address, profile: record.profile }, 'device added');
-    this.track(record);
+    if (this.deps.store.devices.count() > this.deps.licensedNodes()) this.applyLicensing();
+    else this.track(record);
     return record;
   }
 
-  update(id: number, changes: Parameters<Store['devices']['update']>[1]): DeviceRecord {
+  /**
+   * Changes a device. A new address or new credentials mean a new registration: the old one is
+   * removed from the old address (best effort) and the device is registered again.
+   */
+  async update(id: number, changes: DeviceChanges): Promise<DeviceRecord> {
     const before = this.deps.store.devices.get(id);
+    if (!before) throw new Error(`no device ${id}`);
+    const moved = (changes.address !== undefined && changes.address !== before.address) || (changes.port !== undefined && changes.port !== before.port);
+    if (moved && this.isMonitored(id)) {
+      const deregistrationError = await this.deps.registrar.deregister(before);
+      if (deregistrationError) this.deps.log.warn({ device: before.name, deregistrationError }, 'old registration not removed');
+    }
     const record = this.deps.store.devices.update(id, changes);
-    if (before) this.deps.sources.delete(before.address);
+    this.deps.sources.delete(before.address);
     this.deps.clients.forget(id);
-    this.track(record, true);
+    if (this.isMonitored(id)) this.track(record, true);
     return record;
   }
 
@@ -88,13 +185,22 @@ export class DeviceService {
   async remove(id: number): Promise<{ deregistrationError: string | null } | undefined> {
     const device = this.deps.store.devices.get(id);
     if (!device) return undefined;
-    this.deps.scheduler.removeDevice(id);
-    this.deps.sources.delete(device.address);
-    const deregistrationError = await this.deps.registrar.deregister(device);
+    const monitored = this.isMonitored(id);
+    this.untrack(device);
+    // An unlicensed device was never registered (or was de-registered when it became unlicensed).
+    const deregistrationError = monitored ? await this.deps.registrar.deregister(device) : null;
     this.deps.clients.forget(id);
     this.deps.store.devices.delete(id);
+    this.unlicensed.delete(id);
     this.deps.log.info({ device: device.name, deregistrationError }, 'device removed');
+    // A freed node lets the oldest unlicensed device back in.
+    if (this.unlicensed.size > 0) this.applyLicensing();
     return { deregistrationError };
+  }
+
+  private untrack(device: DeviceRecord): void {
+    this.deps.scheduler.removeDevice(device.id);
+    this.deps.sources.delete(device.address);
   }
 
   private track(device: DeviceRecord, changed = false): void {

@@ -7,6 +7,11 @@ import { loadScenario, ScenarioPlayer } from '../../simulators/scenario.js';
 import type { AlarmEvent } from '../alarms/model.js';
 import { Daemon } from '../app/daemon.js';
 import { parseConfig } from '../config/load.js';
+import { systemClock } from '../clock.js';
+import { groupForDisplay } from '../licensing/crockford.js';
+import { machineMacs, type InterfaceTable } from '../licensing/identity.js';
+import { DEMO_ISSUER_SECRET } from '../licensing/issuer-secret.js';
+import { issueFromLedger, RedemptionLedger } from '../licensing/ledger.js';
 import { packageFile } from './version.js';
 
 const FLEET = [
@@ -35,15 +40,30 @@ export async function runDemo(): Promise<number> {
     manager: { address: '127.0.0.1' },
     notifications: { listen: { address: '127.0.0.1', port: 0 } },
   };
-  let daemon = new Daemon({ config: parseConfig({ ...base, http: { listen: { address: '127.0.0.1', port: 8470 } } }, 'demo'), log: pino({ level: 'warn' }) });
+  // The demo verifies keys with the published demo secret, so it can issue itself one.
+  const demoDaemon = (port: number) =>
+    new Daemon({ config: parseConfig({ ...base, http: { listen: { address: '127.0.0.1', port } } }, 'demo'), log: pino({ level: 'warn' }), issuerSecret: DEMO_ISSUER_SECRET, interfaces: demoInterfaces() });
+  let daemon = demoDaemon(8470);
   let running;
   try {
     running = await daemon.start();
   } catch {
     // Port 8470 is taken (another priscan?): let the OS pick one.
-    daemon = new Daemon({ config: parseConfig({ ...base, http: { listen: { address: '127.0.0.1', port: 0 } } }, 'demo'), log: pino({ level: 'warn' }) });
+    daemon = demoDaemon(0);
     running = await daemon.start();
   }
+  const serverId = running.licenses.serverId!;
+  const { license } = issueFromLedger({
+    ledger: RedemptionLedger.open(':memory:', systemClock),
+    secret: DEMO_ISSUER_SECRET,
+    mac: serverId,
+    nodes: FLEET.reduce((n, k) => n + k.count, 0),
+    passcode: `demo-${Date.now()}`,
+    edition: 'demo',
+    issuedOn: new Date(),
+  });
+  running.licenses.add(groupForDisplay(license.key).toLowerCase());
+  const token = running.tokens.create({ role: 'admin', name: 'demo' }).token;
   const fleet = new Fleet({ devices: FLEET, baseAddress: FLEET_BASE, port: FLEET_PORT, apcTrapPort: running.intake.port });
   let player: ScenarioPlayer | undefined;
   try {
@@ -69,7 +89,10 @@ export async function runDemo(): Promise<number> {
       });
     }
     process.stdout.write(`priscan demo: ${fleet.devices.length} simulated devices on ${FLEET_BASE}+ port ${FLEET_PORT}\n`);
-    process.stdout.write(`API: ${running.httpUrl}/api/v1/alarms   events: ${running.httpUrl}/api/v1/events   metrics: ${running.httpUrl}/metrics\n`);
+    const usage = running.licenses.usage();
+    process.stdout.write(`license: issued a demo key for server ${serverId}: ${license.nodes} nodes + ${usage.included} included\n`);
+    process.stdout.write(`API: ${running.httpUrl}/api/v1/alarms (docs: ${running.httpUrl}/docs)   metrics: ${running.httpUrl}/metrics\n`);
+    process.stdout.write(`token: export PRISCAN_URL=${running.httpUrl} PRISCAN_TOKEN=${token}   then: priscan alarms --follow\n`);
     process.stdout.write(`data: ${dataDir} (removed on exit)\n`);
     const registered = await waitFor(() => running.store.devices.list().every((d) => d.state.registration === 'registered'), 15_000);
     const failed = running.store.devices.list().filter((d) => d.state.registration !== 'registered');
@@ -99,6 +122,12 @@ export async function runDemo(): Promise<number> {
     await daemon.stop();
     rmSync(dataDir, { recursive: true, force: true });
   }
+}
+
+/** The machine's interfaces, or a stand-in when it has none with a MAC (a container with only loopback). */
+function demoInterfaces(): InterfaceTable | undefined {
+  if (machineMacs().length > 0) return undefined;
+  return { demo0: [{ address: '192.0.2.1', netmask: '255.255.255.0', family: 'IPv4', mac: '02:00:00:00:00:01', internal: false, cidr: '192.0.2.1/24' }] };
 }
 
 async function waitFor(condition: () => boolean, timeoutMs: number): Promise<boolean> {

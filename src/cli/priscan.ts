@@ -2,6 +2,11 @@
 import { parseArgs } from 'node:util';
 import { ConfigError } from '../config/load.js';
 import { checkConfig, serve } from '../main.js';
+import { CliError, EXIT } from './api-client.js';
+import { alarmsCommand, ALARMS_HELP } from './commands/alarms.js';
+import { devicesCommand, DEVICES_HELP } from './commands/devices.js';
+import { licenseCommand, LICENSE_HELP } from './commands/license.js';
+import { tokenCommand, TOKEN_HELP } from './commands/token.js';
 import { runDemo } from './demo.js';
 import { packageVersion } from './version.js';
 
@@ -11,24 +16,35 @@ Usage:
   priscan serve [--config FILE]         run the monitor daemon
   priscan check-config [--config FILE]  validate a config file and print it (secrets redacted)
   priscan demo                          daemon + simulated fleet + scenario, on loopback, in a temp dir
+  priscan devices list|add|remove|scan  manage monitored devices          (priscan devices --help)
+  priscan alarms [--follow]             active alarms, then live raises and clears
+  priscan license id|add|list|remove|issue   licensed node counts        (priscan license --help)
+  priscan token create|list|revoke      API tokens                        (priscan token --help)
   priscan --version | --help
 
 serve listens for device notifications (default UDP 0.0.0.0:162) and serves the
 HTTP API (default 127.0.0.1:8470). Without --config it uses built-in defaults,
-with its database in /var/lib/priscan. See config/ for an example.
+with its database in /var/lib/priscan. See config/priscan.example.yaml.
+
+devices, alarms and license add/list/remove talk to a running daemon:
+  --url URL      (or PRISCAN_URL; default http://127.0.0.1:8470)
+  --token TOKEN  (or PRISCAN_TOKEN; make one with priscan token create)
+Every listing takes --json. Exit codes: 0 ok, 1 refused or failed, 2 usage or
+config error, 3 daemon unreachable, 4 token refused.
 `;
 
-class UsageError extends Error {}
+const COMMAND_HELP: Record<string, string> = { devices: DEVICES_HELP, alarms: ALARMS_HELP, license: LICENSE_HELP, token: TOKEN_HELP };
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   if (command === undefined || command === '--help' || command === '-h' || command === 'help') {
-    process.stdout.write(HELP);
-    return 0;
+    const topic = command === 'help' ? rest[0] : undefined;
+    process.stdout.write(topic && COMMAND_HELP[topic] ? COMMAND_HELP[topic] : HELP);
+    return EXIT.ok;
   }
   if (command === '--version' || command === '-v') {
     process.stdout.write(`${packageVersion()}\n`);
-    return 0;
+    return EXIT.ok;
   }
   const options = { config: { type: 'string', short: 'c' }, help: { type: 'boolean', short: 'h' } } as const;
   switch (command) {
@@ -37,16 +53,32 @@ async function main(argv: string[]): Promise<number> {
       const { values } = parseArgs({ args: rest, options, strict: true, allowPositionals: false });
       if (values.help) {
         process.stdout.write(HELP);
-        return 0;
+        return EXIT.ok;
       }
       return command === 'serve' ? serve(values.config) : checkConfig(values.config);
     }
     case 'demo': {
-      parseArgs({ args: rest, options: {}, strict: true, allowPositionals: false });
+      const { values } = parseArgs({ args: rest, options: { help: { type: 'boolean', short: 'h' } }, strict: true, allowPositionals: false });
+      if (values.help) {
+        process.stdout.write('Usage: priscan demo\n\nStarts priscan on a temporary database with a simulated fleet of every kind on 127.0.50.x,\nissues itself a demo license, registers the fleet and plays a scenario, printing each raise\nand clear. Ctrl-C stops everything and removes the temporary data.\n');
+        return EXIT.ok;
+      }
       return runDemo();
     }
+    case 'devices':
+      return devicesCommand(rest, process.stdout);
+    case 'alarms': {
+      const abort = new AbortController();
+      process.once('SIGINT', () => abort.abort());
+      process.once('SIGTERM', () => abort.abort());
+      return alarmsCommand(rest, process.stdout, abort.signal);
+    }
+    case 'license':
+      return licenseCommand(rest, process.stdout);
+    case 'token':
+      return tokenCommand(rest, process.stdout);
     default:
-      throw new UsageError(`unknown command "${command}"`);
+      throw new CliError(`unknown command "${command}"`, EXIT.usage);
   }
 }
 
@@ -57,9 +89,8 @@ main(process.argv.slice(2)).then(
   (error: unknown) => {
     const message = error instanceof Error ? error.message : String(error);
     process.stderr.write(`priscan: ${message}\n`);
-    if (error instanceof UsageError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
-      process.stderr.write('Run priscan --help for usage.\n');
-    }
-    process.exitCode = error instanceof ConfigError || error instanceof UsageError ? 2 : 1;
+    const usage = error instanceof CliError ? error.exitCode === EXIT.usage : (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS');
+    if (usage) process.stderr.write('Run priscan --help for usage.\n');
+    process.exitCode = error instanceof CliError ? error.exitCode : error instanceof ConfigError || usage ? EXIT.usage : EXIT.failed;
   },
 );

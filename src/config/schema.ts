@@ -1,5 +1,6 @@
 import { isIP } from 'node:net';
 import { z } from 'zod';
+import { alertmanagerConfigSchema } from '../alerting/config.js';
 import { PROFILE_NAMES } from '../profiles/types.js';
 
 const ipAddress = z.string().refine((value) => isIP(value) !== 0, { message: 'must be an IPv4 or IPv6 address' });
@@ -85,7 +86,27 @@ export const configSchema = z
       .object({ intervalSeconds: z.number().int().min(60).max(86_400).default(3600) })
       .strict()
       .default({ intervalSeconds: 3600 }),
-    http: z.object({ listen: listen({ address: '127.0.0.1', port: 8470 }) }).strict().default({ listen: { address: '127.0.0.1', port: 8470 } }),
+    http: z
+      .object({
+        listen: listen({ address: '127.0.0.1', port: 8470 }),
+        /** Puts /metrics behind an API token (any role); Prometheus then sends it as a bearer token. */
+        metricsRequireToken: z.boolean().default(false),
+      })
+      .strict()
+      .default({ listen: { address: '127.0.0.1', port: 8470 }, metricsRequireToken: false }),
+    licensing: z
+      .object({
+        /** The interface whose MAC identifies this server; default: the first non-internal one. */
+        interface: z.string().min(1).max(64).optional(),
+        /** File holding the issuer secret that license keys are verified with. */
+        issuerSecretFile: z.string().min(1).optional(),
+        /** Or the environment variable holding it. */
+        issuerSecretEnv: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be an environment variable name').optional(),
+      })
+      .strict()
+      .refine((l) => !(l.issuerSecretFile && l.issuerSecretEnv), { message: 'set issuerSecretFile or issuerSecretEnv, not both' })
+      .default({}),
+    alertmanager: alertmanagerConfigSchema,
     shutdown: z.object({ deadlineMs: z.number().int().min(100).max(120_000).default(10_000) }).strict().default({ deadlineMs: 10_000 }),
     devices: z.array(deviceInputSchema).default([]),
   })

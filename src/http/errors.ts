@@ -1,13 +1,20 @@
 /** The API's error catalogue: a stable code, its HTTP status, and a message safe to show. */
 export const API_ERROR_STATUS = {
   VALIDATION_FAILED: 400,
+  LICENSE_KEY_INVALID: 400,
+  UNAUTHORIZED: 401,
+  LICENSE_NODE_LIMIT: 402,
+  FORBIDDEN: 403,
   NOT_FOUND: 404,
   DEVICE_NOT_FOUND: 404,
+  LICENSE_NOT_FOUND: 404,
   DEVICE_EXISTS: 409,
   DEVICE_FROM_CONFIG: 409,
+  LICENSE_ALREADY_INSTALLED: 409,
   BODY_TOO_LARGE: 413,
   UNSUPPORTED_MEDIA_TYPE: 415,
   INTERNAL: 500,
+  NOT_READY: 503,
 } as const;
 
 export type ApiErrorCode = keyof typeof API_ERROR_STATUS;

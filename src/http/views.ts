@@ -1,24 +1,34 @@
 import type { ActiveAlarm, AlarmEvent } from '../alarms/model.js';
+import { maskAddress } from '../access/mask.js';
 import type { DeviceRecord } from '../store/devices.js';
+import type { Role } from '../access/tokens.js';
+import type { AlarmView, DeviceView, EventView } from './schemas.js';
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
-/** A device as the API shows it: never its communities. */
-export function deviceView(d: DeviceRecord) {
+export interface ViewContext {
+  role: Role | undefined;
+  isMonitored: (deviceId: number) => boolean;
+}
+
+/**
+ * A device as the API shows it: never its communities. Partners see the address masked
+ * to its last two segments and no SNMP settings at all.
+ */
+export function deviceView(d: DeviceRecord, ctx: ViewContext): DeviceView {
+  const partner = ctx.role === 'partner';
   return {
     id: d.id,
     name: d.name,
-    address: d.address,
-    port: d.port,
+    address: partner ? maskAddress(d.address) : d.address,
+    ...(partner ? {} : { port: d.port, snmp: { version: d.snmp.version }, timeoutMs: d.timeoutMs, retries: d.retries }),
     profile: d.profile,
     resolvedProfile: d.resolvedProfile,
-    snmp: { version: d.snmp.version },
     priorityScanning: d.priorityScanning,
     intervalSeconds: d.intervalSeconds,
-    timeoutMs: d.timeoutMs,
-    retries: d.retries,
     origin: d.origin,
     createdAt: iso(d.createdAt),
+    monitoring: ctx.isMonitored(d.id) ? ('monitored' as const) : ('unlicensed' as const),
     state: {
       reachable: d.state.reachable,
       lastScanAt: iso(d.state.lastScanAt),
@@ -33,7 +43,7 @@ export function deviceView(d: DeviceRecord) {
   };
 }
 
-export function alarmView(a: ActiveAlarm, deviceName: string | undefined) {
+export function alarmView(a: ActiveAlarm, deviceName: string | undefined): AlarmView {
   return {
     deviceId: a.deviceId,
     device: deviceName ?? null,
@@ -45,7 +55,7 @@ export function alarmView(a: ActiveAlarm, deviceName: string | undefined) {
   };
 }
 
-export function eventView(e: AlarmEvent) {
+export function eventView(e: AlarmEvent): EventView {
   return {
     id: e.id,
     kind: e.kind,

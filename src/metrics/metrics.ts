@@ -6,6 +6,7 @@ import type { IntakeObserver } from '../traps/intake.js';
 import type { RequestResult, ScanTrigger, SchedulerObserver } from '../scanning/scheduler.js';
 import type { ScanObserver, ScanResult } from '../scanning/scanner.js';
 import type { RegistrationObserver } from '../registration/registrar.js';
+import type { AlertmanagerObserver } from '../alerting/delivery.js';
 
 /** Milliseconds to seconds: scans and detection take from about a millisecond to several seconds. */
 const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
@@ -16,6 +17,7 @@ export interface Metrics {
   scheduler: SchedulerObserver;
   scans: ScanObserver;
   registration: RegistrationObserver;
+  alertmanager: AlertmanagerObserver;
   snmp: SnmpRequestObserver;
   /** Gauges read at scrape time. */
   watchQueue(depth: () => { queued: number; running: number }): void;
@@ -83,6 +85,30 @@ export function createMetrics(now: () => number): Metrics {
     help: 'SNMP requests sent again after a timeout.',
     registers: [registry],
   });
+  const alertsSent = new Counter({
+    name: 'priscan_alertmanager_alerts_sent_total',
+    help: 'Alerts Alertmanager accepted, by Alertmanager URL.',
+    labelNames: ['url'] as const,
+    registers: [registry],
+  });
+  const alertFailures = new Counter({
+    name: 'priscan_alertmanager_send_failures_total',
+    help: 'Failed POSTs to Alertmanager by reason (timeout, network, unavailable, rejected); all but rejected are retried.',
+    labelNames: ['url', 'reason'] as const,
+    registers: [registry],
+  });
+  const alertsDropped = new Counter({
+    name: 'priscan_alertmanager_alerts_dropped_total',
+    help: 'Alerts given up by reason (queue_full, rejected, stopped).',
+    labelNames: ['url', 'reason'] as const,
+    registers: [registry],
+  });
+  const alertQueue = new Gauge({
+    name: 'priscan_alertmanager_queue_alerts',
+    help: 'Alerts waiting to be sent, by Alertmanager URL.',
+    labelNames: ['url'] as const,
+    registers: [registry],
+  });
   let fleet: () => FleetSnapshot = () => ({ devices: [], alarms: [] });
   registerStateGauges(registry, SEVERITIES, () => fleet());
   let queueDepth: () => { queued: number; running: number } = () => ({ queued: 0, running: 0 });
@@ -116,6 +142,12 @@ export function createMetrics(now: () => number): Metrics {
       },
     },
     registration: { registration: (method, result) => registrations.inc({ method, result }) },
+    alertmanager: {
+      sent: (url, alerts) => alertsSent.inc({ url }, alerts),
+      failed: (url, reason) => alertFailures.inc({ url, reason }),
+      dropped: (url, alerts, reason) => alertsDropped.inc({ url, reason }, alerts),
+      queueSize: (url, size) => alertQueue.set({ url }, size),
+    },
     snmp: {
       request: (type) => snmpRequests.inc({ type }),
       timeout: () => snmpTimeouts.inc(),

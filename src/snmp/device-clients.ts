@@ -1,4 +1,4 @@
-import type { SnmpClient, SnmpClientFactory } from './client.js';
+import type { SnmpClient, SnmpClientFactory, SnmpTarget } from './client.js';
 import type { DeviceRecord } from '../store/devices.js';
 
 export type ClientPurpose = 'read' | 'write';
@@ -27,6 +27,11 @@ export class DeviceClients {
       this.clients.set(key, client);
     }
     return client;
+  }
+
+  /** A session outside the cache, for a one-off check such as the add-device dry run; the caller closes it. */
+  openOneOff(target: SnmpTarget): SnmpClient {
+    return this.factory.open(target);
   }
 
   forget(deviceId: number): void {

@@ -61,7 +61,7 @@ interface AlarmStatements {
   insertActive: Database.Statement<[ActiveRow]>;
   deleteActive: Database.Statement<[number, string]>;
   appendEvent: Database.Statement<[EventParams]>;
-  events: Database.Statement<[number, number], EventRow>;
+  events: Database.Statement<{ after: number; limit: number; device_id: number | null }, EventRow>;
   lastEventId: Database.Statement<[], { seq: number }>;
 }
 
@@ -106,7 +106,7 @@ export class AlarmsRepository {
         `INSERT INTO events (device_id, device_name, kind, key, severity, code, description, at)
          VALUES (@device_id, @device_name, @kind, @key, @severity, @code, @description, @at)`,
       ),
-      events: db.prepare('SELECT * FROM events WHERE id > ? ORDER BY id LIMIT ?'),
+      events: db.prepare('SELECT * FROM events WHERE id > :after AND (:device_id IS NULL OR device_id = :device_id) ORDER BY id LIMIT :limit'),
       lastEventId: db.prepare("SELECT seq FROM sqlite_sequence WHERE name = 'events'"),
     };
     return new AlarmsRepository(statements, transactions(db, statements));
@@ -171,14 +171,14 @@ export class AlarmsRepository {
   }
 
   /** Events after `afterId`, oldest first, at most `limit` (capped at EVENTS_PAGE_MAX). */
-  events(afterId: number, limit: number): AlarmEvent[] {
+  events(afterId: number, limit: number, deviceId?: number): AlarmEvent[] {
     if (!Number.isSafeInteger(afterId) || afterId < 0) {
       throw new Error(`events: afterId must be a non-negative integer, got ${String(afterId)}`);
     }
     if (!Number.isSafeInteger(limit) || limit < 1) {
       throw new Error(`events: limit must be a positive integer, got ${String(limit)}`);
     }
-    return this.statements.events.all(afterId, Math.min(limit, EVENTS_PAGE_MAX)).map(toEvent);
+    return this.statements.events.all({ after: afterId, limit: Math.min(limit, EVENTS_PAGE_MAX), device_id: deviceId ?? null }).map(toEvent);
   }
 
   /** The id of the newest event ever written (0 if none); ids are never reused. */

@@ -1,46 +1,23 @@
 import dgram from 'node:dgram';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Daemon, type RunningDaemon } from '../../src/app/daemon.js';
-import { parseConfig } from '../../src/config/load.js';
+import type { RunningDaemon } from '../../src/app/daemon.js';
 import { PRISCAN_SIM } from '../../src/profiles/oids.js';
 import { encodeMessage, PduType, VarType } from '../../src/snmp/message.js';
 import { Fleet } from '../../simulators/fleet.js';
+import { startTestDaemon, type TestDaemon } from '../helpers/daemon.js';
+import { until } from '../helpers/tools.js';
 
 // This file's devices live on 127.0.26.0/24.
 const PORT = 16166;
 const BASE = '127.0.26.1';
 const KINDS = ['sim', 'ups', 'apc-ups', 'pdu', 'netbotz'] as const;
 
-let daemon: Daemon;
+let t: TestDaemon;
 let running: RunningDaemon;
 let fleet: Fleet;
 const ids = new Map<string, number>();
-
-async function until<T>(what: string, probe: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs = 5000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
-
-async function api(method: 'GET' | 'POST' | 'DELETE', url: string, payload?: unknown) {
-  const res = await running.http.inject({ method, url, ...(payload === undefined ? {} : { payload: payload as object }) });
-  return { status: res.statusCode, body: res.body ? (JSON.parse(res.body) as Record<string, unknown>) : {} };
-}
-
-async function metric(name: string, labels: Record<string, string>): Promise<number> {
-  const values = (await running.metrics.registry.getSingleMetric(name)?.get())?.values ?? [];
-  return values
-    .filter((v) => Object.entries(labels).every(([k, l]) => (v.labels as Record<string, string>)[k] === l))
-    .reduce((sum, v) => sum + v.value, 0);
-}
+const api = (...args: Parameters<TestDaemon['api']>) => t.api(...args);
+const metric = (name: string, labels: Record<string, string>) => t.metric(name, labels);
 
 async function activeAlarms(): Promise<Array<{ device: string; code: string; severity: string }>> {
   return (await api('GET', '/api/v1/alarms')).body.alarms as Array<{ device: string; code: string; severity: string }>;
@@ -71,18 +48,8 @@ async function sendTrap(from: string, community: string, count = 1): Promise<voi
 }
 
 beforeAll(async () => {
-  const config = parseConfig(
-    {
-      dataDir: mkdtempSync(join(tmpdir(), 'priscan-daemon-')),
-      manager: { address: '127.0.0.1' },
-      notifications: { listen: { address: '127.0.0.1', port: 0 } },
-      http: { listen: { address: '127.0.0.1', port: 0 } },
-    },
-    'test',
-  );
-  // random() near 1 puts every first safety-net scan ~5 minutes out: any scan seen here was triggered.
-  daemon = new Daemon({ config, log: pino({ level: 'silent' }), random: () => 0.99 });
-  running = await daemon.start();
+  t = await startTestDaemon();
+  running = t.running;
   fleet = new Fleet({ devices: KINDS.map((kind) => ({ kind, count: 1 })), baseAddress: BASE, port: PORT, apcTrapPort: running.intake.port });
   await fleet.start();
   for (const device of fleet.devices) {
@@ -102,7 +69,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await fleet?.stop();
-  await daemon?.stop();
+  await t?.stop();
 });
 
 const device = (kind: (typeof KINDS)[number]) => fleet.devices.find((d) => d.kind === kind)!;
@@ -176,8 +143,8 @@ describe('priscan daemon with a simulated fleet', () => {
     const ups = device('ups');
     ups.reboot();
     expect(ups.status().managers).toEqual([]);
-    await until('registration restored', () => ups.status().managers.length === 1);
-    expect(await metric('priscan_registration_attempts_total', { method: 'rfc3413', result: 'created' })).toBeGreaterThanOrEqual(2);
+    // The rows land on the device before priscan counts the registration: wait for both.
+    await until('registration restored', async () => ups.status().managers.length === 1 && (await metric('priscan_registration_attempts_total', { method: 'rfc3413', result: 'created' })) >= 2);
   });
 
   it('raises communication lost for a device that stops answering, and clears it when it answers', async () => {

@@ -1,0 +1,60 @@
+import { parseArgs } from 'node:util';
+import { apiTarget, callApi, CliError, EXIT, printed, table } from '../api-client.js';
+
+export const ALARMS_HELP = `Usage: priscan alarms [--severity info|warning|critical] [--device NAME] [--json] [--follow]
+
+Lists active alarms. --follow then prints each raise and clear as it happens
+(one line each, or one JSON object per line with --json) until interrupted.
+Talks to a running daemon: --url (PRISCAN_URL) and --token (PRISCAN_TOKEN).
+`;
+
+interface AlarmView { device: string | null; severity: string; code: string; description: string; raisedAt: string | null }
+interface EventView { id: number; kind: string; device: string; severity: string; description: string; at: string | null }
+
+export async function alarmsCommand(args: string[], out: NodeJS.WritableStream, signal?: AbortSignal): Promise<number> {
+  const { values } = parseArgs({
+    args,
+    options: { url: { type: 'string' }, token: { type: 'string' }, json: { type: 'boolean' }, follow: { type: 'boolean', short: 'f' }, severity: { type: 'string' }, device: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+    strict: true,
+  });
+  if (values.help) return printed(out, ALARMS_HELP);
+  const target = apiTarget(values);
+  const query = new URLSearchParams();
+  if (values.severity) query.set('severity', values.severity);
+  if (values.device) query.set('device', values.device);
+  const { alarms } = await callApi<{ alarms: AlarmView[] }>(target, 'GET', `/api/v1/alarms${query.size ? `?${query}` : ''}`);
+  if (values.json && !values.follow) out.write(`${JSON.stringify(alarms, null, 2)}\n`);
+  else if (values.json) for (const a of alarms) out.write(`${JSON.stringify({ kind: 'active', ...a })}\n`);
+  else out.write(table(['RAISED', 'DEVICE', 'SEVERITY', 'CODE', 'DESCRIPTION'], alarms.map((a) => [a.raisedAt, a.device, a.severity, a.code, a.description])));
+  if (!values.follow) return EXIT.ok;
+
+  let res: Response;
+  try {
+    res = await fetch(`${target.url}/api/v1/alarms/stream`, { headers: target.token ? { authorization: `Bearer ${target.token}` } : {}, signal });
+  } catch (error) {
+    if (signal?.aborted) return EXIT.ok;
+    throw new CliError(`cannot reach priscan at ${target.url} (${(error as Error).message})`, EXIT.unreachable);
+  }
+  if (!res.ok || !res.body) throw new CliError(`the alarm stream answered HTTP ${res.status}`, res.status === 401 || res.status === 403 ? EXIT.denied : EXIT.failed);
+  const decoder = new TextDecoder();
+  let buffer = '';
+  try {
+    for await (const chunk of res.body) {
+      buffer += decoder.decode(chunk as Uint8Array, { stream: true });
+      let end: number;
+      while ((end = buffer.indexOf('\n\n')) >= 0) {
+        const block = buffer.slice(0, end);
+        buffer = buffer.slice(end + 2);
+        const data = block.split('\n').find((l) => l.startsWith('data: '));
+        if (!data) continue;
+        const event = JSON.parse(data.slice(6)) as EventView;
+        if (values.device && event.device !== values.device) continue;
+        if (values.severity && event.severity !== values.severity) continue;
+        out.write(values.json ? `${JSON.stringify(event)}\n` : `${event.at}  ${event.kind === 'raise' ? 'RAISE' : 'CLEAR'}  ${event.device}  ${event.severity}  ${event.description}\n`);
+      }
+    }
+  } catch (error) {
+    if (!signal?.aborted) throw new CliError(`the alarm stream broke: ${(error as Error).message}`, EXIT.unreachable);
+  }
+  return EXIT.ok;
+}

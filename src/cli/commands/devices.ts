@@ -1,0 +1,141 @@
+import { parseArgs } from 'node:util';
+import { apiTarget, callApi, CliError, EXIT, printed, table, type ApiTarget } from '../api-client.js';
+
+export const DEVICES_HELP = `Usage: priscan devices <list|add|remove|scan> [options]
+
+  list   [--status up|down|unknown|unlicensed] [--profile P] [--severity S] [--json]
+  add    --name N --address A [--port 161] [--profile auto] [--snmp-version 1|2c]
+         [--interval SECONDS] [--timeout MS] [--retries N] [--dry-run] [--json]
+         communities from PRISCAN_READ_COMMUNITY / PRISCAN_WRITE_COMMUNITY
+         (or --read-community / --write-community, visible to other local users in ps)
+  remove ID|NAME   de-registers priscan from the device, then deletes it
+  scan   ID|NAME   scans the device now, at priority
+
+Talks to a running daemon: --url (PRISCAN_URL, default http://127.0.0.1:8470)
+and --token (PRISCAN_TOKEN). Changes need an admin token.
+Exit codes: 0 ok, 1 refused by priscan, 2 usage, 3 daemon unreachable, 4 token refused.
+`;
+
+interface DeviceView {
+  id: number;
+  name: string;
+  address: string;
+  port?: number;
+  profile: string;
+  resolvedProfile: string | null;
+  monitoring: string;
+  state: { reachable: boolean | null; lastScanAt: string | null; registration: string; lastError: string | null };
+}
+
+const common = { url: { type: 'string' }, token: { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } } as const;
+
+async function deviceId(target: ApiTarget, ref: string | undefined): Promise<number> {
+  if (!ref) throw new CliError('name the device: its id or name', EXIT.usage);
+  if (/^[1-9]\d*$/.test(ref)) return Number(ref);
+  const { devices } = await callApi<{ devices: DeviceView[] }>(target, 'GET', '/api/v1/devices');
+  const found = devices.find((d) => d.name === ref);
+  if (!found) throw new CliError(`no device named ${ref}`, EXIT.failed);
+  return found.id;
+}
+
+const status = (d: DeviceView) => (d.monitoring === 'unlicensed' ? 'unlicensed' : d.state.reachable === null ? 'unknown' : d.state.reachable ? 'up' : 'down');
+
+export async function devicesCommand(args: string[], out: NodeJS.WritableStream): Promise<number> {
+  const [sub, ...rest] = args;
+  if (!sub || sub === '--help' || sub === '-h') {
+    out.write(DEVICES_HELP);
+    return sub ? EXIT.ok : EXIT.usage;
+  }
+  switch (sub) {
+    case 'list': {
+      const { values } = parseArgs({ args: rest, options: { ...common, status: { type: 'string' }, profile: { type: 'string' }, severity: { type: 'string' } }, strict: true });
+      if (values.help) return printed(out, DEVICES_HELP);
+      const query = new URLSearchParams();
+      for (const key of ['status', 'profile', 'severity'] as const) if (values[key]) query.set(key, values[key]);
+      const q = query.size ? `?${query}` : '';
+      const { devices } = await callApi<{ devices: DeviceView[] }>(apiTarget(values), 'GET', `/api/v1/devices${q}`);
+      if (values.json) return printed(out, `${JSON.stringify(devices, null, 2)}\n`);
+      out.write(
+        table(
+          ['ID', 'NAME', 'ADDRESS', 'PROFILE', 'STATUS', 'REGISTRATION', 'LAST SCAN', 'LAST ERROR'],
+          devices.map((d) => [d.id, d.name, d.port && d.port !== 161 ? `${d.address}:${d.port}` : d.address, d.resolvedProfile ?? d.profile, status(d), d.state.registration, d.state.lastScanAt, d.state.lastError]),
+        ),
+      );
+      return EXIT.ok;
+    }
+    case 'add': {
+      const { values } = parseArgs({
+        args: rest,
+        options: {
+          ...common,
+          name: { type: 'string' },
+          address: { type: 'string' },
+          port: { type: 'string' },
+          profile: { type: 'string' },
+          'snmp-version': { type: 'string' },
+          'read-community': { type: 'string' },
+          'write-community': { type: 'string' },
+          interval: { type: 'string' },
+          timeout: { type: 'string' },
+          retries: { type: 'string' },
+          'dry-run': { type: 'boolean' },
+        },
+        strict: true,
+      });
+      if (values.help) return printed(out, DEVICES_HELP);
+      const readCommunity = values['read-community'] ?? process.env.PRISCAN_READ_COMMUNITY;
+      const writeCommunity = values['write-community'] ?? process.env.PRISCAN_WRITE_COMMUNITY ?? readCommunity;
+      if (!values.name || !values.address) throw new CliError('devices add needs --name and --address', EXIT.usage);
+      if (!readCommunity || !writeCommunity) throw new CliError('set PRISCAN_READ_COMMUNITY and PRISCAN_WRITE_COMMUNITY (or --read-community/--write-community)', EXIT.usage);
+      const int = (flag: string, value: string | undefined) => {
+        if (value === undefined) return undefined;
+        if (!/^\d+$/.test(value)) throw new CliError(`--${flag} must be a whole number, got "${value}"`, EXIT.usage);
+        return Number(value);
+      };
+      const body = {
+        name: values.name,
+        address: values.address,
+        port: int('port', values.port),
+        profile: values.profile,
+        intervalSeconds: int('interval', values.interval),
+        timeoutMs: int('timeout', values.timeout),
+        retries: int('retries', values.retries),
+        snmp: { version: values['snmp-version'] ?? '2c', readCommunity, writeCommunity },
+      };
+      const target = apiTarget(values);
+      const result = await callApi<DeviceView & { dryRun?: true; reachable?: boolean; sysObjectId?: string; sysDescr?: string; autoProfile?: string; error?: string }>(
+        target,
+        'POST',
+        `/api/v1/devices${values['dry-run'] ? '?dryRun=true' : ''}`,
+        body,
+      );
+      if (values.json) return printed(out, `${JSON.stringify(result, null, 2)}\n`);
+      if (result.dryRun) {
+        if (!result.reachable) throw new CliError(`${values.address} did not answer: ${result.error}`, EXIT.failed);
+        out.write(`${values.address} answers: ${result.sysDescr ?? '(no sysDescr)'}\n  sysObjectID ${result.sysObjectId}\n  profile auto would choose: ${result.autoProfile ?? 'none (give --profile)'}\n`);
+        return EXIT.ok;
+      }
+      out.write(`added device ${result.id} ${result.name} (${result.address}); registration ${result.state.registration}\n`);
+      return EXIT.ok;
+    }
+    case 'remove':
+    case 'scan': {
+      const { values, positionals } = parseArgs({ args: rest, options: common, strict: true, allowPositionals: true });
+      if (values.help) return printed(out, DEVICES_HELP);
+      const target = apiTarget(values);
+      const id = await deviceId(target, positionals[0]);
+      if (sub === 'remove') {
+        const result = await callApi<{ deleted: number; deregistrationError: string | null }>(target, 'DELETE', `/api/v1/devices/${id}`);
+        if (values.json) return printed(out, `${JSON.stringify(result)}\n`);
+        out.write(`removed device ${id}${result.deregistrationError ? ` (its registration could not be removed: ${result.deregistrationError})` : ''}\n`);
+      } else {
+        const result = await callApi<{ scan: string }>(target, 'POST', `/api/v1/devices/${id}/scan`);
+        if (values.json) return printed(out, `${JSON.stringify(result)}\n`);
+        out.write(`scan of device ${id}: ${result.scan}\n`);
+      }
+      return EXIT.ok;
+    }
+    default:
+      throw new CliError(`unknown devices command "${sub}"`, EXIT.usage);
+  }
+}

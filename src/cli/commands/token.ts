@@ -1,0 +1,76 @@
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { ApiTokens, ROLES, type Role } from '../../access/tokens.js';
+import { systemClock } from '../../clock.js';
+import { loadConfig } from '../../config/load.js';
+import { Store } from '../../store/store.js';
+import { CliError, EXIT, printed, table } from '../api-client.js';
+
+export const TOKEN_HELP = `Usage: priscan token <create|list|revoke> [--config FILE] [options]
+
+  create --role ${ROLES.join('|')} --name NAME   prints the new token once; only its hash is kept
+  list   [--json]                               tokens without their secrets
+  revoke ID|NAME                                the token stops working at once
+
+Works on priscan's database directly (dataDir from --config, default /var/lib/priscan),
+so the first admin token can be made before the API can be used; the daemon may be running.
+Roles: admin changes anything; viewer reads; partner reads with device addresses masked.
+`;
+
+function openTokens(configPath: string | undefined): { tokens: ApiTokens; close: () => void } {
+  const config = loadConfig(configPath);
+  let store: Store;
+  try {
+    store = Store.open(join(config.dataDir, 'priscan.db'), systemClock);
+  } catch (error) {
+    throw new CliError(`cannot open priscan's database in ${config.dataDir}: ${(error as Error).message}`, EXIT.failed);
+  }
+  return { tokens: new ApiTokens({ repository: store.tokens }), close: () => store.close() };
+}
+
+export function tokenCommand(args: string[], out: NodeJS.WritableStream): number {
+  const [sub, ...rest] = args;
+  if (!sub || sub === '--help' || sub === '-h') {
+    out.write(TOKEN_HELP);
+    return sub ? EXIT.ok : EXIT.usage;
+  }
+  const { values, positionals } = parseArgs({
+    args: rest,
+    options: { config: { type: 'string', short: 'c' }, role: { type: 'string' }, name: { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
+    strict: true,
+    allowPositionals: sub === 'revoke',
+  });
+  if (values.help) return printed(out, TOKEN_HELP);
+  if (sub === 'create' && (!values.role || !values.name)) throw new CliError('token create needs --role and --name', EXIT.usage);
+  if (sub === 'create' && !(ROLES as readonly string[]).includes(values.role!)) throw new CliError(`--role must be one of ${ROLES.join(', ')}`, EXIT.usage);
+  if (sub === 'revoke' && positionals.length !== 1) throw new CliError('give one token id or name (see priscan token list)', EXIT.usage);
+  if (!['create', 'list', 'revoke'].includes(sub)) throw new CliError(`unknown token command "${sub}"`, EXIT.usage);
+
+  const { tokens, close } = openTokens(values.config);
+  try {
+    switch (sub) {
+      case 'create': {
+        const { token, info } = tokens.create({ role: values.role as Role, name: values.name! });
+        if (values.json) return printed(out, `${JSON.stringify({ token, id: info.id, name: info.name, role: info.role })}\n`);
+        return printed(out, `${token}\n  token ${info.id} "${info.name}" (${info.role}): shown once, store it now\n`);
+      }
+      case 'list': {
+        const list = tokens.list();
+        if (values.json) return printed(out, `${JSON.stringify(list, null, 2)}\n`);
+        const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+        return printed(out, table(['ID', 'NAME', 'ROLE', 'PREFIX', 'CREATED', 'LAST USED'], list.map((t) => [t.id, t.name, t.role, t.prefix, iso(t.createdAt), iso(t.lastUsedAt)])));
+      }
+      default: {
+        const ref = positionals[0]!;
+        const revoked = tokens.revoke(/^\d+$/.test(ref) ? Number(ref) : ref);
+        if (!revoked) throw new CliError(`no token ${ref}`, EXIT.failed);
+        return printed(out, `revoked token ${revoked.id} "${revoked.name}"\n`);
+      }
+    }
+  } catch (error) {
+    if (error instanceof CliError) throw error;
+    throw new CliError((error as Error).message, EXIT.failed);
+  } finally {
+    close();
+  }
+}

@@ -1,0 +1,108 @@
+import type { ServerResponse } from 'node:http';
+import { z } from 'zod';
+import type { AlarmEvent } from '../../alarms/model.js';
+import type { HttpDeps } from '../app.js';
+import { ApiError } from '../errors.js';
+import type { RouteTable } from '../route.js';
+import { alarmsQuery, alarmView as alarmViewSchema, eventView as eventViewSchema, historyQuery, streamQuery } from '../schemas.js';
+import { alarmView, eventView } from '../views.js';
+
+/** Comment lines keep proxies from closing an idle stream. */
+const HEARTBEAT_MS = 15_000;
+/** A client that cannot keep up is dropped rather than buffered without bound. */
+const MAX_BUFFERED_BYTES = 1024 * 1024;
+
+/** `streams` holds a closer per open stream, so shutdown can end them. */
+export function alarmRoutes(routes: RouteTable, deps: HttpDeps, streams: Set<() => void>): void {
+  const { store } = deps;
+  const deviceIdByName = (name: string | undefined): number | undefined => {
+    if (name === undefined) return undefined;
+    const device = store.devices.getByName(name);
+    if (!device) throw new ApiError('DEVICE_NOT_FOUND', `no device named ${name}`);
+    return device.id;
+  };
+
+  routes.add({
+    method: 'GET',
+    url: '/api/v1/alarms',
+    summary: 'Active alarms, oldest first, optionally filtered by severity, device or raise time',
+    tag: 'alarms',
+    access: 'read',
+    query: alarmsQuery,
+    response: z.object({ alarms: z.array(alarmViewSchema) }),
+    errors: ['DEVICE_NOT_FOUND'],
+    handler: ({ query }) => {
+      const names = new Map(store.devices.list().map((d) => [d.id, d.name]));
+      const alarms = store.alarms.active({
+        deviceId: deviceIdByName(query.device),
+        severity: query.severity,
+        since: query.since ? Date.parse(query.since) : undefined,
+      });
+      return { alarms: alarms.map((a) => alarmView(a, names.get(a.deviceId))) };
+    },
+  });
+
+  const history = {
+    summary: 'The event log of raises and clears, oldest first; page with after=<lastId>',
+    tag: 'alarms',
+    access: 'read' as const,
+    query: historyQuery,
+    response: z.object({ events: z.array(eventViewSchema), lastId: z.number().int().describe('Pass as after= for the next page') }),
+    errors: ['DEVICE_NOT_FOUND'],
+    handler: ({ query }: { query: z.infer<typeof historyQuery> }) => {
+      const events = store.alarms.events(query.after, query.limit, deviceIdByName(query.device));
+      return { events: events.map(eventView), lastId: events.at(-1)?.id ?? query.after };
+    },
+  };
+  routes.add({ method: 'GET', url: '/api/v1/alarms/history', ...history });
+  // The minimal API's name for the same log, kept for scripts written against it.
+  routes.add({ method: 'GET', url: '/api/v1/events', ...history, summary: `${history.summary} (same as /api/v1/alarms/history)` });
+
+  routes.add({
+    method: 'GET',
+    url: '/api/v1/alarms/stream',
+    summary: 'Live raise and clear events as Server-Sent Events (event: raise|clear, id: event id); resumes after Last-Event-ID',
+    tag: 'alarms',
+    access: 'read',
+    query: streamQuery,
+    produces: 'text/event-stream',
+    handler: ({ query, request, reply }) => {
+      const header = request.headers['last-event-id'];
+      const resumeFrom = query.after ?? (typeof header === 'string' && /^\d{1,15}$/.test(header) ? Number(header) : undefined);
+      reply.hijack();
+      const res = reply.raw;
+      res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-store', connection: 'keep-alive', 'x-accel-buffering': 'no' });
+      streamEvents(res, deps, resumeFrom, streams);
+    },
+  });
+}
+
+function streamEvents(res: ServerResponse, deps: HttpDeps, resumeFrom: number | undefined, streams: Set<() => void>): void {
+  let lastSent = resumeFrom ?? deps.store.alarms.lastEventId();
+  let closed = false;
+  const send = (event: AlarmEvent) => {
+    if (closed || event.id <= lastSent) return;
+    if (res.writableLength > MAX_BUFFERED_BYTES) return close();
+    lastSent = event.id;
+    res.write(`id: ${event.id}\nevent: ${event.kind}\ndata: ${JSON.stringify(eventView(event))}\n\n`);
+  };
+  // Subscribe before replaying so nothing stored in between is missed; ids drop duplicates.
+  const unsubscribe = deps.bus.subscribe((events) => events.forEach(send));
+  const heartbeat = setInterval(() => res.write(': keep-alive\n\n'), HEARTBEAT_MS);
+  const close = () => {
+    if (closed) return;
+    closed = true;
+    streams.delete(close);
+    unsubscribe();
+    clearInterval(heartbeat);
+    res.end();
+  };
+  res.on('close', close);
+  res.write(': priscan alarm stream\n\n');
+  if (resumeFrom !== undefined) {
+    for (let page = deps.store.alarms.events(resumeFrom, 1000); page.length > 0 && !closed; page = deps.store.alarms.events(page.at(-1)!.id, 1000)) {
+      page.forEach(send);
+    }
+  }
+  streams.add(close);
+}

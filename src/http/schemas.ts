@@ -1,0 +1,117 @@
+import { z } from 'zod';
+import { SEVERITIES } from '../alarms/model.js';
+import { deviceInputSchema, deviceSnmpSchema } from '../config/schema.js';
+import { PROFILE_NAMES } from '../profiles/types.js';
+
+// Request and response shapes of the API. Requests are validated with these; responses are
+// typed by them (views.ts returns their types) and the OpenAPI document is generated from both.
+
+export const deviceIdParams = z
+  .object({ id: z.string().regex(/^[1-9]\d{0,9}$/, 'must be a device id (a positive whole number)').describe('Device id') })
+  .strict();
+
+const severity = z.enum(SEVERITIES);
+const isoTime = z.string().describe('ISO 8601 time');
+
+export const deviceListQuery = z
+  .object({
+    status: z.enum(['up', 'down', 'unknown', 'unlicensed']).optional().describe('up: answered its last scan; down: did not; unknown: not scanned yet'),
+    profile: z.enum(['auto', ...PROFILE_NAMES]).optional().describe('The profile in use (resolved for auto)'),
+    severity: severity.optional().describe('Only devices with an active alarm of this severity'),
+  })
+  .strict();
+
+export const deviceCreateQuery = z
+  .object({ dryRun: z.enum(['true', 'false']).optional().describe('true: only test SNMP reachability and report what auto would choose') })
+  .strict();
+
+/** PATCH body: any device field; communities are write-only and replace the stored ones. */
+export const deviceUpdateBody = deviceInputSchema
+  .omit({ snmp: true })
+  .partial()
+  .extend({ snmp: deviceSnmpSchema.partial().optional() })
+  .strict()
+  .refine((body) => Object.keys(body).length > 0, { message: 'send at least one field to change' });
+
+export const alarmsQuery = z
+  .object({
+    severity: severity.optional(),
+    device: z.string().min(1).max(64).optional().describe('Device name'),
+    since: z.iso.datetime({ offset: true }).optional().describe('Only alarms raised at or after this time'),
+  })
+  .strict();
+
+export const historyQuery = z
+  .object({
+    after: z.coerce.number().int().min(0).default(0).describe('Return events with a larger id (for paging and tailing)'),
+    limit: z.coerce.number().int().min(1).max(1000).default(100),
+    device: z.string().min(1).max(64).optional().describe('Device name'),
+  })
+  .strict();
+
+export const streamQuery = z
+  .object({ after: z.coerce.number().int().min(0).optional().describe('Replay events after this id first (or send Last-Event-ID)') })
+  .strict();
+
+export const deviceView = z.object({
+  id: z.number().int(),
+  name: z.string(),
+  address: z.string().describe('Masked to its last two segments for the partner role'),
+  port: z.number().int().optional().describe('Absent for the partner role'),
+  snmp: z.object({ version: z.enum(['1', '2c']) }).optional().describe('Absent for the partner role; communities are never returned'),
+  timeoutMs: z.number().int().optional(),
+  retries: z.number().int().optional(),
+  profile: z.string(),
+  resolvedProfile: z.string().nullable(),
+  priorityScanning: z.boolean(),
+  intervalSeconds: z.number().int(),
+  origin: z.enum(['api', 'config']),
+  createdAt: isoTime.nullable(),
+  monitoring: z.enum(['monitored', 'unlicensed']),
+  state: z.object({
+    reachable: z.boolean().nullable(),
+    lastScanAt: isoTime.nullable(),
+    lastScanMs: z.number().nullable(),
+    lastError: z.string().nullable(),
+    sysObjectId: z.string().nullable(),
+    sysDescr: z.string().nullable(),
+    registration: z.enum(['pending', 'registered', 'failed']),
+    registrationError: z.string().nullable(),
+    registeredAt: isoTime.nullable(),
+  }),
+});
+
+export const deviceProbeView = z.object({
+  dryRun: z.literal(true),
+  reachable: z.boolean(),
+  sysObjectId: z.string().nullable(),
+  sysDescr: z.string().nullable(),
+  autoProfile: z.string().nullable().describe('The profile auto would choose; null when none matches'),
+  error: z.string().nullable(),
+});
+
+export const alarmView = z.object({
+  deviceId: z.number().int(),
+  device: z.string().nullable(),
+  key: z.string(),
+  severity,
+  code: z.string(),
+  description: z.string(),
+  raisedAt: isoTime.nullable(),
+});
+
+export const eventView = z.object({
+  id: z.number().int(),
+  kind: z.enum(['raise', 'clear']),
+  deviceId: z.number().int(),
+  device: z.string(),
+  key: z.string(),
+  severity,
+  code: z.string(),
+  description: z.string(),
+  at: isoTime.nullable(),
+});
+
+export type DeviceView = z.infer<typeof deviceView>;
+export type AlarmView = z.infer<typeof alarmView>;
+export type EventView = z.infer<typeof eventView>;
