@@ -1,5 +1,6 @@
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply } from 'fastify';
 import { z } from 'zod';
+import { FAULT_MODES, MAX_FAULT_DELAY_MS } from './agent/faults.js';
 import { UnknownAlarmError, type SimDevice } from './devices/device.js';
 import type { Fleet } from './fleet.js';
 
@@ -13,6 +14,7 @@ export const ControlErrorCode = {
 } as const;
 
 const dropRateBody = z.object({ rate: z.number().min(0).max(1) }).strict();
+const faultBody = z.object({ mode: z.enum(FAULT_MODES), delayMs: z.number().int().min(0).max(MAX_FAULT_DELAY_MS).optional() }).strict();
 
 function sendError(reply: FastifyReply, status: number, code: string, message: string): FastifyReply {
   return reply.code(status).send({ error: { code, message } });
@@ -20,7 +22,8 @@ function sendError(reply: FastifyReply, status: number, code: string, message: s
 
 /**
  * The simulators' HTTP control API: list devices, raise and clear alarms,
- * reboot, take offline, and set notification loss. A device's id is its address.
+ * reboot, take offline, set notification loss, and make a device answer like a
+ * broken agent. A device's id is its address.
  */
 export function buildControlApp(fleet: Fleet): FastifyInstance {
   const app = Fastify({ logger: false, bodyLimit: 16 * 1024 });
@@ -82,6 +85,17 @@ export function buildControlApp(fleet: Fleet): FastifyInstance {
     }
     return withDevice(request.params.id, reply, (d) => {
       d.setDropRate(parsed.data.rate);
+      return d.status();
+    });
+  });
+
+  app.put<{ Params: { id: string } }>('/devices/:id/fault', async (request, reply) => {
+    const parsed = faultBody.safeParse(request.body);
+    if (!parsed.success) {
+      return sendError(reply, 400, ControlErrorCode.invalidBody, `body must be {"mode": one of ${FAULT_MODES.join(', ')}, "delayMs"?: <ms, for slow>}`);
+    }
+    return withDevice(request.params.id, reply, (d) => {
+      d.setFault(parsed.data.mode, { delayMs: parsed.data.delayMs });
       return d.status();
     });
   });

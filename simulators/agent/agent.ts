@@ -1,8 +1,9 @@
 import dgram from 'node:dgram';
 import { decodeMessage, encodeMessage, PduType, SnmpDecodeError } from '../../src/snmp/message.js';
+import { checkFault, DEFAULT_SLOW_MS, faultyAnswer, type Fault, type FaultMode } from './faults.js';
 import type { DeviceMib } from './mib.js';
 import { notificationMessage, type Notification, type NotificationTarget } from './notification.js';
-import { answerRequest, type Access } from './responder.js';
+import type { Access } from './responder.js';
 
 export interface AgentCounters {
   requests: number;
@@ -52,6 +53,9 @@ export class DeviceAgent {
   private socket: dgram.Socket | undefined;
   private nextRequestId: number;
   private readonly pendingInforms = new Map<number, PendingInform>();
+  private faultState: Fault = { mode: 'none', delayMs: 0 };
+  /** Responses a `slow` agent holds back, cleared on stop. */
+  private readonly delayed = new Set<NodeJS.Timeout>();
 
   constructor(private readonly options: AgentOptions) {
     this.nextRequestId = Math.floor(Math.random() * 0x3fffffff) + 1;
@@ -78,6 +82,8 @@ export class DeviceAgent {
   async stop(): Promise<void> {
     for (const pending of this.pendingInforms.values()) clearTimeout(pending.timer);
     this.pendingInforms.clear();
+    for (const timer of this.delayed) clearTimeout(timer);
+    this.delayed.clear();
     const socket = this.socket;
     this.socket = undefined;
     if (socket) await new Promise<void>((resolve) => socket.close(() => resolve()));
@@ -86,6 +92,16 @@ export class DeviceAgent {
   /** The port actually bound (differs from the option when it was 0). */
   get port(): number {
     return this.socket?.address().port ?? this.options.port;
+  }
+
+  /** How this agent answers requests: correctly ('none') or like a broken one (see FaultMode). */
+  get fault(): Fault {
+    return { ...this.faultState };
+  }
+
+  /** `delayMs` applies to `slow` only. */
+  setFault(mode: FaultMode, delayMs = DEFAULT_SLOW_MS): void {
+    this.faultState = checkFault(mode, mode === 'slow' ? delayMs : 0);
   }
 
   send(target: NotificationTarget, notification: Notification): void {
@@ -154,8 +170,18 @@ export class DeviceAgent {
       return;
     }
     this.counters.requests++;
-    const response = answerRequest(this.options.mib, request, access);
-    if (response) this.socket?.send(response, rinfo.port, rinfo.address);
+    const { mode, delayMs } = this.faultState;
+    const response = faultyAnswer(this.options.mib, request, access, mode, datagram);
+    if (!response) return;
+    if (mode !== 'slow') {
+      this.socket?.send(response, rinfo.port, rinfo.address);
+      return;
+    }
+    const timer = setTimeout(() => {
+      this.delayed.delete(timer);
+      this.socket?.send(response, rinfo.port, rinfo.address);
+    }, delayMs);
+    this.delayed.add(timer);
   }
 
   private acknowledgeInform(requestId: number, rinfo: dgram.RemoteInfo): void {

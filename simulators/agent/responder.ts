@@ -47,11 +47,14 @@ function isException(type: VarType): boolean {
   return type === VarType.NoSuchObject || type === VarType.NoSuchInstance || type === VarType.EndOfMibView;
 }
 
+/** What GETNEXT (and each GETBULK repetition) answers for one OID; the fault modes replace it. */
+export type WalkNext = (oid: string) => VarBind;
+
 /**
  * Answers one command request against a device's MIB. Returns the encoded
  * response, or undefined for PDUs an agent does not answer.
  */
-export function answerRequest(mib: DeviceMib, request: SnmpMessage, access: Access): Buffer | undefined {
+export function answerRequest(mib: DeviceMib, request: SnmpMessage, access: Access, walkNext?: WalkNext): Buffer | undefined {
   const pdu = request.pdu;
   if (pdu.type === PduType.TrapV1) return undefined;
   const v1 = request.version === SnmpVersion.v1;
@@ -73,7 +76,7 @@ export function answerRequest(mib: DeviceMib, request: SnmpMessage, access: Acce
     case PduType.GetRequest:
     case PduType.GetNextRequest: {
       const varbinds = pdu.varbinds.map((vb) =>
-        pdu.type === PduType.GetRequest ? { oid: vb.oid, ...mib.get(vb.oid) } : nextOrEnd(mib, vb.oid, v1),
+        pdu.type === PduType.GetRequest ? { oid: vb.oid, ...mib.get(vb.oid) } : walkNext ? walkNext(vb.oid) : nextOrEnd(mib, vb.oid, v1),
       );
       if (v1) {
         // RFC 3584 4.2.2.1: a v1 manager cannot receive Counter64; GET says noSuchName, GETNEXT skips it.
@@ -85,7 +88,7 @@ export function answerRequest(mib: DeviceMib, request: SnmpMessage, access: Acce
       return response.length <= MAX_DATAGRAM ? response : respond(v1 ? echo() : [], ErrorStatus.tooBig, 0);
     }
     case PduType.GetBulkRequest:
-      return respondBulk(mib, pdu, respond);
+      return respondBulk(walkNext ?? ((oid) => nextOrEnd(mib, oid)), pdu, respond);
     case PduType.SetRequest: {
       if (access !== 'write') return respond(echo(), ErrorStatus.noAccess, 1);
       try {
@@ -108,19 +111,19 @@ function nextOrEnd(mib: DeviceMib, oid: string, skipCounter64 = false): VarBind 
 }
 
 function respondBulk(
-  mib: DeviceMib,
+  next: WalkNext,
   pdu: RequestPdu,
   respond: (varbinds: VarBind[], errorStatus?: number, errorIndex?: number) => Buffer,
 ): Buffer {
   const requested = pdu.varbinds;
   const nonRepeaters = Math.min(Math.max(pdu.errorStatus, 0), requested.length);
   const maxRepetitions = Math.max(pdu.errorIndex, 0);
-  const varbinds: VarBind[] = requested.slice(0, nonRepeaters).map((vb) => nextOrEnd(mib, vb.oid));
+  const varbinds: VarBind[] = requested.slice(0, nonRepeaters).map((vb) => next(vb.oid));
   const cursors = requested.slice(nonRepeaters).map((vb) => vb.oid);
   for (let r = 0; r < maxRepetitions && cursors.length > 0 && varbinds.length < MAX_BULK_VARBINDS; r++) {
     let allEnded = true;
     for (let c = 0; c < cursors.length && varbinds.length < MAX_BULK_VARBINDS; c++) {
-      const vb = nextOrEnd(mib, cursors[c] as string);
+      const vb = next(cursors[c] as string);
       varbinds.push(vb);
       if (vb.type !== VarType.EndOfMibView) {
         cursors[c] = vb.oid;

@@ -1,5 +1,7 @@
 import { SNMPV2 } from '../../src/profiles/oids.js';
 import { DeviceAgent, type AgentCounters } from '../agent/agent.js';
+import type { Fault, FaultMode } from '../agent/faults.js';
+export { FAULT_MODES, type FaultMode } from '../agent/faults.js';
 import { DeviceMib } from '../agent/mib.js';
 import type { Notification, NotificationTarget } from '../agent/notification.js';
 import { VarType } from '../../src/snmp/message.js';
@@ -53,6 +55,8 @@ export interface DeviceStatus {
   port: number;
   online: boolean;
   dropRate: number;
+  /** How the agent answers: 'none' correctly, otherwise like a broken agent. */
+  fault: Fault;
   registrationMethod: RegistrationModel['method'];
   alarms: string[];
   supportedAlarms: readonly string[];
@@ -167,6 +171,11 @@ export abstract class SimDevice {
     this.agent.responding = online;
   }
 
+  /** Makes the agent answer like a broken one (FaultMode); 'none' restores correct answers. */
+  setFault(mode: FaultMode, options: { delayMs?: number } = {}): void {
+    this.agent.setFault(mode, options.delayMs);
+  }
+
   setDropRate(rate: number): void {
     if (!(rate >= 0 && rate <= 1)) throw new RangeError('drop rate must be between 0 and 1');
     this.dropRate = rate;
@@ -180,6 +189,7 @@ export abstract class SimDevice {
       port: this.agent.port,
       online: this.agent.responding,
       dropRate: this.dropRate,
+      fault: this.agent.fault,
       registrationMethod: this.identity.registration.method,
       alarms: this.activeAlarms(),
       supportedAlarms: this.supportedAlarms,
