@@ -34,6 +34,24 @@ const STATUS_NAMES = new Map<number, string>(
 
 /** Repetitions per GETBULK: large enough for a device's alarm table, small enough for fragile cards. */
 const MAX_REPETITIONS = 20;
+/**
+ * Most varbinds one walk may return. Alarm tables hold tens of rows; an agent whose walk never
+ * leaves the subtree (ever-increasing index) would otherwise keep a scan running forever.
+ */
+export const MAX_WALK_VARBINDS = 10_000;
+/** How much of an unparsable datagram's parse error goes into a device's error text. */
+const MAX_DETAIL = 120;
+
+/** SNMP order of two dotted OIDs: negative when a comes first. */
+function compareOids(a: string, b: string): number {
+  const x = a.split('.');
+  const y = b.split('.');
+  for (let i = 0; i < Math.min(x.length, y.length); i++) {
+    const d = Number(x[i]) - Number(y[i]);
+    if (d !== 0) return d;
+  }
+  return x.length - y.length;
+}
 
 function decodeValue(type: SnmpType, value: unknown): SnmpValue {
   switch (type) {
@@ -85,6 +103,8 @@ function toSnmpError(error: unknown, target: SnmpTarget): SnmpError {
 /** One device's session over net-snmp. */
 export class NetSnmpClient implements SnmpClient {
   private readonly session: ReturnType<typeof snmp.createSession>;
+  /** Why the last datagram net-snmp could not parse was rejected: a device answering garbage otherwise looks silent. */
+  private unparsable: string | undefined;
 
   constructor(
     private readonly target: SnmpTarget,
@@ -99,7 +119,9 @@ export class NetSnmpClient implements SnmpClient {
       transport: target.address.includes(':') ? 'udp6' : 'udp4',
     });
     // A malformed datagram surfaces here; without a listener it would crash the process.
-    this.session.on('error', () => undefined);
+    this.session.on('error', (error: unknown) => {
+      this.unparsable = (error instanceof Error ? error.message : String(error)).slice(0, MAX_DETAIL);
+    });
   }
 
   get(oids: readonly string[]): Promise<SnmpVarbind[]> {
@@ -128,15 +150,27 @@ export class NetSnmpClient implements SnmpClient {
   private subtreeOnce(oid: string): Promise<SnmpVarbind[]> {
     const rows: SnmpVarbind[] = [];
     const kind = this.target.version === '1' ? 'getnext' : 'getbulk';
+    const where = `${this.target.address}:${this.target.port}`;
     this.observer?.request(kind);
     return new Promise((resolve, reject) => {
       let failed: unknown;
+      // net-snmp follows whatever the agent answers (backwardsGetNexts): a broken agent's walk must be bounded here.
+      let previous = oid;
       this.session.subtree(
         oid,
         MAX_REPETITIONS,
         (varbinds) => {
           try {
-            for (const vb of varbinds) rows.push(decodeVarbind(vb));
+            for (const vb of varbinds) {
+              if (compareOids(vb.oid, previous) <= 0) {
+                throw new SnmpError('protocol', `${where}: walk of ${oid} is not increasing (${vb.oid} after ${previous}); stopped`);
+              }
+              if (rows.length >= MAX_WALK_VARBINDS) {
+                throw new SnmpError('protocol', `${where}: walk of ${oid} returned more than ${MAX_WALK_VARBINDS} values without leaving the subtree; stopped`);
+              }
+              rows.push(decodeVarbind(vb));
+              previous = vb.oid;
+            }
           } catch (error) {
             failed = error;
             return true;
@@ -178,6 +212,7 @@ export class NetSnmpClient implements SnmpClient {
 
   /** Runs a request, again after each timeout up to the device's retries; only the last timeout counts as one. */
   private async retrying<T>(request: () => Promise<T>): Promise<T> {
+    this.unparsable = undefined;
     for (let attempt = 0; ; attempt++) {
       try {
         return await request();
@@ -186,7 +221,8 @@ export class NetSnmpClient implements SnmpClient {
         if (snmpError.kind !== 'timeout') throw snmpError;
         if (attempt >= this.target.retries) {
           this.observer?.timeout();
-          throw snmpError;
+          if (this.unparsable === undefined) throw snmpError;
+          throw new SnmpError('timeout', `${snmpError.message}; it sent datagrams that are not valid SNMP (${this.unparsable})`);
         }
         this.observer?.retry();
       }
