@@ -36,3 +36,11 @@ export const COMMUNICATION_LOST: Alarm = {
   code: 'priscan.communicationLost',
   description: 'Communication with the device lost',
 };
+
+/** The alarm priscan raises when a device answers but its scan fails (wrong data, refused request, no profile). */
+export const SCAN_FAILED: Alarm = {
+  key: 'priscan:scan-failed',
+  severity: 'warning',
+  code: 'priscan.scanFailed',
+  description: 'The device answers but cannot be scanned (see the device\'s last error)',
+};

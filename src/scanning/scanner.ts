@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import type { Clock } from '../clock.js';
 import type { AlarmEventBus } from '../alarms/events.js';
-import { COMMUNICATION_LOST, type AlarmEvent } from '../alarms/model.js';
+import { COMMUNICATION_LOST, SCAN_FAILED, type AlarmEvent } from '../alarms/model.js';
 import { SnmpError } from '../snmp/client.js';
 import type { Store } from '../store/store.js';
 import type { DeviceClients } from '../snmp/device-clients.js';
@@ -62,10 +62,13 @@ export class Scanner {
         if (lost) events = [lost];
         result = 'unreachable';
       } else {
+        // It answered, so it is not lost; but its alarms cannot be known: keep them, and say so.
+        const failed = store.alarms.raise(deviceId, SCAN_FAILED, at);
+        if (failed) events = [failed];
         result = 'failed';
         log.warn({ device: device.name, trigger: request.trigger, err: message }, 'scan failed');
       }
-      store.devices.recordScan(deviceId, { at, durationMs: at - started, ok: false, error: message });
+      store.devices.recordScan(deviceId, { at, durationMs: at - started, ok: false, error: message, reachable: result === 'failed' });
     }
     const storedAt = clock.now();
     this.deps.bus.publish(events, { trigger: request.trigger, requestedAt: request.requestedAt, storedAt });

@@ -45,6 +45,8 @@ export interface ScanRecord {
   durationMs: number;
   ok: boolean;
   error: string | null;
+  /** Whether the device answered at all; default: same as ok. A device can answer and still fail a scan. */
+  reachable?: boolean;
 }
 
 export interface RegistrationRecord {
@@ -241,7 +243,7 @@ export class DevicesRepository {
       id,
       at: scan.at,
       ms: scan.durationMs,
-      reachable: scan.ok ? 1 : 0,
+      reachable: (scan.reachable ?? scan.ok) ? 1 : 0,
       error: scan.error,
     });
     if (result.changes === 0) throw unknownDevice(id);

@@ -179,14 +179,13 @@ const decodeCases: DecodeCase[] = [
     ],
   },
   {
-    name: 'rfc1628-ups well-known and unknown alarms; a descr that is not an OID is ignored',
+    name: 'rfc1628-ups well-known and unknown alarms',
     profile: 'rfc1628-ups',
     capture: [
       int(UPS_MIB.upsAlarmsPresent, 5),
       objectId(cell(UPS, UPS_MIB.upsAlarmCol.descr, 5), `${WK}.2`),
       objectId(cell(UPS, UPS_MIB.upsAlarmCol.descr, 6), `${WK}.3`),
       objectId(cell(UPS, UPS_MIB.upsAlarmCol.descr, 9), '1.3.6.1.4.1.534.1.7.99'),
-      int(cell(UPS, UPS_MIB.upsAlarmCol.descr, 10), 2),
       objectId(cell(UPS, UPS_MIB.upsAlarmCol.descr, 2147483647), `.${WK}.24`),
       { oid: cell(UPS, UPS_MIB.upsAlarmCol.time, 5), type: 'TimeTicks', value: 1234 },
     ],
@@ -306,6 +305,14 @@ describe('alarmsFromReadings', () => {
   it.each(decodeCases)('$name', ({ profile, capture, expected }) => {
     const p = getProfile(profile);
     expect(alarmsFromReadings(p, readingsFrom(p, capture))).toEqual(expected);
+  });
+});
+
+describe('a cell of the wrong type', () => {
+  it('fails the scan instead of reading the row as no alarm (which would clear active alarms)', () => {
+    const p = getProfile('rfc1628-ups');
+    const capture = [int(UPS_MIB.upsAlarmsPresent, 1), int(cell(UPS, UPS_MIB.upsAlarmCol.descr, 10), 2)];
+    expect(() => alarmsFromReadings(p, readingsFrom(p, capture))).toThrow(/wrong type: column 2 of row 10 holds a number where an OBJECT IDENTIFIER was expected/);
   });
 });
 
