@@ -4,7 +4,7 @@ import type { FastifyInstance } from 'fastify';
 import pino, { type Logger } from 'pino';
 import { AlarmEventBus } from '../alarms/events.js';
 import { systemClock, type Clock } from '../clock.js';
-import { redactConfig } from '../config/load.js';
+import { ConfigError, redactConfig } from '../config/load.js';
 import type { Config } from '../config/schema.js';
 import { buildHttpApp } from '../http/app.js';
 import { createMetrics, type Metrics } from '../metrics/metrics.js';
@@ -65,8 +65,13 @@ export interface RunningDaemon {
 /** The issuer secret from config, or none (then only the included nodes are licensed). */
 function issuerSecretFrom(config: Readonly<Config>): IssuerSecret | undefined {
   const { issuerSecretFile, issuerSecretEnv } = config.licensing;
-  if (issuerSecretFile) return loadIssuerSecret({ file: issuerSecretFile });
-  if (issuerSecretEnv) return loadIssuerSecret({ env: issuerSecretEnv });
+  try {
+    if (issuerSecretFile) return loadIssuerSecret({ file: issuerSecretFile });
+    if (issuerSecretEnv) return loadIssuerSecret({ env: issuerSecretEnv });
+  } catch (error) {
+    // A config mistake: stop at start-up, naming the key (the message never holds the secret).
+    throw new ConfigError(`licensing.${issuerSecretFile ? 'issuerSecretFile' : 'issuerSecretEnv'}: ${(error as Error).message}`);
+  }
   return undefined;
 }
 
@@ -116,6 +121,8 @@ export class Daemon {
     const log = this.options.log ?? pino({ level: config.log.level });
     log.info({ config: redactConfig(config) }, 'starting priscan');
 
+    // Config mistakes found here stop start-up before anything is opened.
+    const issuerSecret = this.options.issuerSecret ?? issuerSecretFrom(config);
     const store = Store.open(join(config.dataDir, 'priscan.db'), clock);
     const community = config.notifications.community ?? store.settings.getOrCreate(COMMUNITY_SETTING, generateNotifyCommunity);
     const metrics = createMetrics(() => clock.now());
@@ -148,7 +155,7 @@ export class Daemon {
     const licenses = new LicenseService({
       store,
       log,
-      secret: this.options.issuerSecret ?? issuerSecretFrom(config),
+      secret: issuerSecret,
       interfaceName: config.licensing.interface,
       interfaces: this.options.interfaces,
       unlicensedCount: () => devices?.unlicensedCount ?? 0,

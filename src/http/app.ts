@@ -1,4 +1,4 @@
-import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply } from 'fastify';
 import type { Registry } from 'prom-client';
 import type { AlarmEventBus } from '../alarms/events.js';
 import type { DeviceService } from '../app/device-service.js';
@@ -33,7 +33,16 @@ export const BODY_LIMIT_BYTES = 64 * 1024;
 
 /** The HTTP API. It reads the store and asks the services for changes; it never speaks SNMP. */
 export function buildHttpApp(deps: HttpDeps): FastifyInstance {
-  const app = Fastify({ logger: false, bodyLimit: BODY_LIMIT_BYTES, return503OnClosing: true });
+  const app = Fastify({
+    logger: false,
+    bodyLimit: BODY_LIMIT_BYTES,
+    return503OnClosing: true,
+    // URLs the router cannot decode get a coded error like every other bad request.
+    frameworkErrors: (error, _request, reply: FastifyReply) => {
+      const message = error.code === 'FST_ERR_BAD_URL' ? 'the URL is not valid (bad percent-encoding)' : `bad request: ${error.message}`;
+      void reply.code(400).send(new ApiError('VALIDATION_FAILED', message).toJSON());
+    },
+  });
 
   app.setErrorHandler((error: FastifyError | ApiError, _request, reply) => {
     if (error instanceof ApiError) return reply.code(error.status).send(error.toJSON());

@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import { MIGRATIONS } from './migrations.js';
@@ -75,10 +75,21 @@ function migrate(db: SqliteDatabase, migrations: readonly string[]): void {
 function ensureParentDirectory(path: string): void {
   const dir = dirname(resolve(path));
   try {
-    mkdirSync(dir, { recursive: true });
+    makeDirectories(dir);
   } catch (error) {
     throw new Error(`cannot create the database directory ${dir} (for ${path}): ${describe(error)}`, { cause: error });
   }
+}
+
+/**
+ * mkdir -p, one level at a time: Node's recursive mkdirSync never returns for some
+ * paths (under /proc, for one), and a daemon must fail at start-up, not hang.
+ */
+function makeDirectories(dir: string): void {
+  if (existsSync(dir)) return;
+  const parent = dirname(dir);
+  if (parent !== dir) makeDirectories(parent);
+  mkdirSync(dir);
 }
 
 function describe(error: unknown): string {
