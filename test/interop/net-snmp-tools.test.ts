@@ -4,32 +4,18 @@
 // Needs `apt-get install snmp snmptrapd`; skipped with a warning without them.
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import dgram from 'node:dgram';
-import { accessSync, constants, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { APC, NETBOTZ, PRISCAN_SIM, RFC3413, SNMPV2, UPS_MIB } from '../../src/profiles/oids.js';
 import { Fleet } from '../../simulators/fleet.js';
+import { findTool } from '../helpers/tools.js';
 
 // This file's devices live on 127.0.23.0/24, port 16163; managers on 127.0.0.1.
 const PORT = 16163;
 const ADDR = { sim: '127.0.23.1', ups: '127.0.23.2', apc: '127.0.23.3', netbotz: '127.0.23.4', pdu: '127.0.23.5', rec: '127.0.23.6', trapSim: '127.0.23.7', trapApc: '127.0.23.8' };
 const MANAGER = '127.0.0.1';
-
-/** An executable on PATH (snmptrapd also in /usr/sbin, which is often not on a user's PATH). */
-function findTool(name: string, extra: string[] = []): string | undefined {
-  for (const dir of [...(process.env.PATH ?? '').split(path.delimiter), ...extra]) {
-    if (!dir) continue;
-    const file = path.join(dir, name);
-    try {
-      accessSync(file, constants.X_OK);
-      return file;
-    } catch {
-      // not here
-    }
-  }
-  return undefined;
-}
 
 const haveTools = ['snmpbulkwalk', 'snmpwalk', 'snmpget', 'snmpset'].every((t) => findTool(t));
 const snmptrapd = findTool('snmptrapd', ['/usr/sbin', '/sbin']);
