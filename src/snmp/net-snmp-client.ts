@@ -175,7 +175,9 @@ export class NetSnmpClient implements SnmpClient {
             failed = error;
             return true;
           }
-          this.observer?.request(kind);
+          // net-snmp asks again only when the whole page stayed inside the subtree: a GETNEXT
+          // answer is one varbind; a GETBULK page that ended early already left the subtree.
+          if (kind === 'getnext' || varbinds.length >= MAX_REPETITIONS) this.observer?.request(kind);
           return false as unknown as true;
         },
         (error) => {
