@@ -1,0 +1,47 @@
+// The messages between the detection benchmark and its simulator child process (Node IPC, JSON).
+
+/** `priscan` devices are registered on the priority-scanning daemon; `polled` ones only on the poller. */
+export type FleetName = 'priscan' | 'polled';
+
+export interface FleetSpec {
+  name: FleetName;
+  baseAddress: string;
+  port: number;
+  count: number;
+}
+
+export type AlarmAction = 'raise' | 'clear';
+
+export type FleetCommand =
+  | { type: 'start'; id: number; fleets: FleetSpec[] }
+  | { type: 'change'; id: number; fleet: FleetName; index: number; alarm: string; action: AlarmAction }
+  /** Every device of the fleet raises `alarm`, then sends `extraNotifications` more alert-present notifications. */
+  | { type: 'storm'; id: number; fleet: FleetName; alarm: string; extraNotifications: number }
+  | { type: 'clear-all'; id: number; fleet: FleetName; alarm: string }
+  | { type: 'counters'; id: number }
+  | { type: 'stop'; id: number };
+
+export interface FleetCounters {
+  /** SNMP requests the devices answered: the packets a manager sent them. */
+  requests: number;
+  notificationsSent: number;
+}
+
+export type FleetReply =
+  | { type: 'started'; id: number; startupMs: number }
+  /** `at`: when the device changed state, on the shared monotonic clock. */
+  | { type: 'changed'; id: number; at: number; changed: boolean }
+  | { type: 'stormed'; id: number; startedAt: number; finishedAt: number; raised: number; notificationsSent: number }
+  | { type: 'cleared-all'; id: number; cleared: number }
+  | { type: 'counters'; id: number; fleets: Record<string, FleetCounters> }
+  | { type: 'stopped'; id: number }
+  | { type: 'failed'; id: number; message: string };
+
+/**
+ * Milliseconds on CLOCK_MONOTONIC (libuv's hrtime), with microsecond resolution. On Linux
+ * it is one clock for every process, so a time taken in the simulator child and one taken
+ * in the daemon's process subtract directly; Date.now() would cost a millisecond of resolution.
+ */
+export function monotonicMs(): number {
+  return Number(process.hrtime.bigint() / 1000n) / 1000;
+}
