@@ -62,6 +62,8 @@ export class RouteTable {
         url: spec.url,
         handler: async (request, reply) => {
           const caller = authorize(request, spec.access);
+          // Set first, so a handler can still answer with another status (a dry run's 200).
+          if (spec.status) reply.code(spec.status);
           const ctx: RouteContext<unknown, unknown, unknown> = {
             params: parsePart(spec.params, request.params, 'path'),
             query: parsePart(spec.query, request.query, 'query'),
@@ -72,7 +74,6 @@ export class RouteTable {
           };
           const result = await spec.handler(ctx);
           if (reply.sent) return reply;
-          if (spec.status) reply.code(spec.status);
           return result;
         },
       });

@@ -25,11 +25,16 @@ export const deviceCreateQuery = z
   .object({ dryRun: z.enum(['true', 'false']).optional().describe('true: only test SNMP reachability and report what auto would choose') })
   .strict();
 
+/** Every field optional and without its default: a PATCH must never reset what it does not name. */
+function patchOf<T extends z.ZodRawShape>(shape: T) {
+  return Object.fromEntries(
+    Object.entries(shape).map(([key, field]) => [key, (field instanceof z.ZodDefault ? (field.unwrap() as z.ZodType) : (field as z.ZodType)).optional()]),
+  ) as unknown as { [K in keyof T]: z.ZodOptional<T[K] extends z.ZodDefault<infer Inner> ? Inner : T[K]> };
+}
+
 /** PATCH body: any device field; communities are write-only and replace the stored ones. */
-export const deviceUpdateBody = deviceInputSchema
-  .omit({ snmp: true })
-  .partial()
-  .extend({ snmp: deviceSnmpSchema.partial().optional() })
+export const deviceUpdateBody = z
+  .object({ ...patchOf(deviceInputSchema.omit({ snmp: true }).shape), snmp: z.object(patchOf(deviceSnmpSchema.shape)).strict().optional() })
   .strict()
   .refine((body) => Object.keys(body).length > 0, { message: 'send at least one field to change' });
 
