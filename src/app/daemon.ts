@@ -242,6 +242,14 @@ export class Daemon {
     await this.lifecycle.start();
     ready = true;
     this.parts = { store, licenses, tokens, bus, scheduler, devices: theDevices, metrics, intake: theIntake, http, httpUrl };
+    // Linux reports twice the size it grants; less than asked means net.core.rmem_max capped it.
+    const granted = Math.floor(theIntake.receiveBufferSize / 2);
+    if (granted < config.notifications.receiveBufferBytes) {
+      log.warn(
+        { requested: config.notifications.receiveBufferBytes, granted },
+        'notification receive buffer is smaller than configured: storms may be dropped; raise net.core.rmem_max (sysctl -w net.core.rmem_max=8388608)',
+      );
+    }
     log.info({ http: httpUrl, notificationPort: theIntake.port, devices: sources.size }, 'priscan running');
     return this.parts;
   }

@@ -84,7 +84,14 @@ export class NotificationIntake {
       // keep the default; the size actually granted is visible through receiveBufferSize
     }
     socket.on('error', () => undefined);
-    socket.on('message', (datagram, rinfo) => this.receive(datagram, rinfo));
+    socket.on('message', (datagram, rinfo) => {
+      try {
+        this.receive(datagram, rinfo);
+      } catch {
+        // A bug must not take the listener down with it; the datagram is counted as malformed.
+        this.count('unknown', 'unknown', 'malformed');
+      }
+    });
     this.socket = socket;
   }
 
