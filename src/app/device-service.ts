@@ -102,6 +102,12 @@ export class DeviceService {
         this.unlicensed.add(device.id);
         this.untrack(device);
         this.deps.log.warn({ device: device.name, licensed }, 'device unlicensed: over the licensed node count, not monitored');
+        // Not monitored means not registered either: the device should stop sending to us.
+        if (tracked) {
+          void this.deps.registrar.deregister(device).then((error) => {
+            if (error) this.deps.log.warn({ device: device.name, err: error }, 'could not remove the registration of an unlicensed device');
+          });
+        }
       }
     });
   }

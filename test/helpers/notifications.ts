@@ -158,3 +158,14 @@ export function udpReceiveBufferErrors(): number | undefined {
     return undefined;
   }
 }
+
+/** Sends one v2c notification (alert-present unless `trapOid` says otherwise) as if from `from`. */
+export async function sendAlertPresent(options: { from: string; port: number; community: string; trapOid?: string; count?: number }): Promise<void> {
+  const sender = await LoopbackSender.open(options.from);
+  try {
+    const datagram = encodeNotification('v2c-trap', { community: options.community, trapOid: options.trapOid });
+    await sender.send(Array.from({ length: options.count ?? 1 }, () => datagram), options.port);
+  } finally {
+    sender.close();
+  }
+}
