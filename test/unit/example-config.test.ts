@@ -1,0 +1,71 @@
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { loadConfig, parseConfig } from '../../src/config/load.js';
+import { configSchema, deviceInputSchema } from '../../src/config/schema.js';
+import { parse } from 'yaml';
+
+const FILE = resolve(import.meta.dirname, '../../config/priscan.example.yaml');
+const text = readFileSync(FILE, 'utf8');
+
+/** Every key path of a zod object schema, through defaults, optionals, refinements and arrays. */
+function keyPaths(schema: z.ZodType, prefix = ''): string[] {
+  let inner: z.ZodType = schema;
+  for (;;) {
+    if (inner instanceof z.ZodDefault || inner instanceof z.ZodOptional) inner = inner.unwrap() as z.ZodType;
+    else if (inner instanceof z.ZodPipe) inner = inner.in as z.ZodType;
+    else break;
+  }
+  if (inner instanceof z.ZodArray) return keyPaths(inner.element as z.ZodType, prefix);
+  if (!(inner instanceof z.ZodObject)) return [];
+  return Object.entries(inner.shape as Record<string, z.ZodType>).flatMap(([key, field]) => {
+    const path = prefix ? `${prefix}.${key}` : key;
+    // Records (static labels) have free keys: the record itself is what is documented.
+    return [path, ...keyPaths(field, path)];
+  });
+}
+
+/**
+ * The file with every commented-out option turned on: a commented line that is a YAML key
+ * (lower-case name and a colon) or a list item loses its "# "; prose comments stay comments.
+ */
+function uncommented(): string {
+  return text
+    .split('\n')
+    .filter((line) => line !== 'devices: []')
+    .map((line) => line.replace(/^(manager|licensing): \{\}$/, '$1:'))
+    .map((line) => line.replace(/^(\s*)# ((?:\s*)(?:[a-z][A-Za-z0-9]*:(?: |$)|- ))/, '$1$2'))
+    .join('\n');
+}
+
+describe('config/priscan.example.yaml', () => {
+  it('loads as it ships', () => {
+    expect(() => loadConfig(FILE)).not.toThrow();
+  });
+
+  it('shows the defaults the schema has', () => {
+    const fromFile = loadConfig(FILE);
+    expect(fromFile).toEqual(parseConfig({}, 'defaults'));
+  });
+
+  it('documents every option of the schema (an option added without documentation fails here)', () => {
+    const paths = keyPaths(configSchema as unknown as z.ZodType);
+    expect(paths.length).toBeGreaterThan(20);
+    for (const path of paths) {
+      const key = path.split('.').at(-1)!;
+      expect(text, `config key ${path}`).toMatch(new RegExp(`^[\\s#]*-?\\s*${key}:`, 'm'));
+    }
+    for (const key of Object.keys(deviceInputSchema.shape)) expect(text, `device key ${key}`).toMatch(new RegExp(`#\\s+-?\\s*${key}:`));
+  });
+
+  it('still parses with every commented example turned on', () => {
+    const raw = parse(uncommented()) as Record<string, unknown>;
+    expect(Object.keys(raw)).toEqual(expect.arrayContaining(['alertmanager', 'devices', 'licensing', 'manager']));
+    const { issuerSecretFile: _file, issuerSecretEnv: _env, ...licensing } = raw.licensing as Record<string, unknown>;
+    const config = parseConfig({ ...raw, licensing }, 'example, uncommented');
+    expect(config.alertmanager?.urls).toEqual(['http://127.0.0.1:9093']);
+    expect(config.devices[0]).toMatchObject({ name: 'ups-a1', address: '10.1.2.3', snmp: { version: '2c' }, intervalSeconds: 300 });
+    expect(config.notifications.community).toBe('change-me-15chr');
+  });
+});
