@@ -2,11 +2,6 @@
 // a raise shows up as an active alert, a clear resolves it, and alarms raised while Alertmanager
 // is down (and those it forgot by restarting: it keeps alerts in memory only) arrive when it returns.
 // Needs `apt-get install prometheus-alertmanager`; skipped with a warning without it.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, type AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AlarmEventBus } from '../../src/alarms/events.js';
 import type { ActiveAlarm, AlarmEvent } from '../../src/alarms/model.js';
@@ -15,27 +10,13 @@ import type { AlertDevice } from '../../src/alerting/alerts.js';
 import { alertmanagerConfigSchema } from '../../src/alerting/config.js';
 import type { AlertmanagerObserver, DeliveryFailure } from '../../src/alerting/delivery.js';
 import { systemClock } from '../../src/clock.js';
-import { findTool, until, warnSkipped } from '../helpers/tools.js';
+import { alertmanagerBinary as binary, TestAlertmanager, type GettableAlert } from '../helpers/alertmanager.js';
+import { until, warnSkipped } from '../helpers/tools.js';
 
 const FILE = 'test/integration/alertmanager.test.ts';
-const binary = findTool('prometheus-alertmanager');
 if (!binary) warnSkipped(FILE, 'prometheus-alertmanager', 'prometheus-alertmanager');
 
-/** An alert as `GET /api/v2/alerts` returns it (`gettableAlert`). */
-interface GettableAlert {
-  labels: Record<string, string>;
-  annotations: Record<string, string>;
-  startsAt: string;
-  endsAt: string;
-  generatorURL?: string;
-  status: { state: string };
-}
-
-let scratch = '';
-let amUrl = '';
-let port = 0;
-let am: ChildProcess | undefined;
-let amLog = '';
+let am: TestAlertmanager;
 let sender: AlertmanagerSender | undefined;
 const bus = new AlarmEventBus((error) => {
   throw error;
@@ -48,63 +29,8 @@ const devices = new Map<number, AlertDevice>([
 const failures: DeliveryFailure[] = [];
 let nextEventId = 1;
 
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port: free } = server.address() as AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return free;
-}
-
-async function startAlertmanager(): Promise<void> {
-  const child = spawn(
-    binary!,
-    [
-      `--config.file=${join(scratch, 'alertmanager.yml')}`,
-      `--storage.path=${join(scratch, 'data')}`,
-      `--web.listen-address=127.0.0.1:${port}`,
-      '--cluster.listen-address=', // no gossip: a single instance on loopback
-    ],
-    { stdio: ['ignore', 'ignore', 'pipe'] },
-  );
-  am = child;
-  child.stderr?.on('data', (chunk: Buffer) => (amLog = (amLog + chunk.toString()).slice(-4000)));
-  await until(
-    'Alertmanager to be ready',
-    async () => {
-      if (child.exitCode !== null) throw new Error(`Alertmanager exited with ${child.exitCode}:\n${amLog}`);
-      try {
-        return (await fetch(`${amUrl}/-/ready`, { signal: AbortSignal.timeout(1000) })).ok;
-      } catch {
-        return false; // not listening yet
-      }
-    },
-    15_000,
-  );
-}
-
-async function stopAlertmanager(signal: NodeJS.Signals): Promise<void> {
-  const child = am;
-  am = undefined;
-  if (!child || child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise((resolve) => child.once('exit', resolve));
-  child.kill(signal);
-  await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 10_000))]);
-  if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-}
-
-async function activeAlerts(): Promise<GettableAlert[]> {
-  const response = await fetch(`${amUrl}/api/v2/alerts?active=true&silenced=true&inhibited=true&unprocessed=true`, { signal: AbortSignal.timeout(2000) });
-  expect(response.status).toBe(200);
-  return (await response.json()) as GettableAlert[];
-}
-
-/** One counter from Alertmanager's own /metrics. */
-async function amCounter(series: string): Promise<number> {
-  const text = await (await fetch(`${amUrl}/metrics`, { signal: AbortSignal.timeout(2000) })).text();
-  const line = text.split('\n').find((l) => l.startsWith(`${series} `));
-  return line === undefined ? Number.NaN : Number(line.slice(series.length + 1));
-}
+const activeAlerts = () => am.activeAlerts();
+const amCounter = (series: string) => am.counter(series);
 
 /** Changes the active set, then publishes, as the scanner does after its store transaction. */
 function publish(kind: AlarmEvent['kind'], deviceId: number, code: string): number {
@@ -121,11 +47,8 @@ const findAlert = (alerts: GettableAlert[], code: string) => alerts.find((a) => 
 
 describe.skipIf(!binary)('AlertmanagerSender against a real Alertmanager', () => {
   beforeAll(async () => {
-    scratch = mkdtempSync(join(tmpdir(), 'priscan-alertmanager-'));
-    writeFileSync(join(scratch, 'alertmanager.yml'), "route:\n  receiver: 'null'\nreceivers:\n  - name: 'null'\n");
-    port = await freePort();
-    amUrl = `http://127.0.0.1:${port}`;
-    await startAlertmanager();
+    am = await TestAlertmanager.start();
+    const amUrl = am.url;
     const observer: AlertmanagerObserver = { sent: () => undefined, failed: (_url, reason) => failures.push(reason), dropped: () => undefined, queueSize: () => undefined };
     const config = alertmanagerConfigSchema.parse({ urls: [amUrl], site: 'lab', labels: { env: 'test' }, externalUrl: 'http://127.0.0.1:8470' });
     sender = new AlertmanagerSender({
@@ -145,8 +68,7 @@ describe.skipIf(!binary)('AlertmanagerSender against a real Alertmanager', () =>
 
   afterAll(async () => {
     await sender?.stop();
-    await stopAlertmanager('SIGKILL');
-    if (scratch) rmSync(scratch, { recursive: true, force: true });
+    await am?.dispose();
   });
 
   it('shows a raised alarm as an active alert within a second', async () => {
@@ -185,13 +107,13 @@ describe.skipIf(!binary)('AlertmanagerSender against a real Alertmanager', () =>
     const earlierAt = publish('raise', 2, 'pdu.phaseOverload');
     await until('the earlier alert', async () => findAlert(await activeAlerts(), 'pdu.phaseOverload'), 1000);
 
-    await stopAlertmanager('SIGTERM');
+    await am.stop('SIGTERM');
     const failuresBefore = failures.length;
     const newAt = publish('raise', 1, 'ups.lowBattery');
     await until('a failed delivery while Alertmanager is down', () => failures.length > failuresBefore, 5000);
     expect(failures.at(-1)).toBe('network');
 
-    await startAlertmanager(); // same storage path and port; it kept no alerts
+    await am.start(); // same storage path and port; it kept no alerts
     const alerts = await until(
       'both alerts after the restart',
       async () => {
