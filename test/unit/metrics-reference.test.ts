@@ -18,7 +18,7 @@ describe('README metrics reference', () => {
     const exported = new Map<string, [string, string[]]>();
     for (const metric of registry.getMetricsAsArray()) {
       if (!metric.name.startsWith('priscan_')) continue;
-      const { type } = await metric.get();
+      const { type } = await (metric as unknown as { get(): Promise<{ type: string }> }).get();
       exported.set(metric.name, [String(type), [...((metric as unknown as { labelNames?: string[] }).labelNames ?? [])]]);
     }
     expect(exported.size).toBeGreaterThan(20);
