@@ -49,10 +49,10 @@ describe('SIGTERM', () => {
     const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
     try {
       const headers = { authorization: `Bearer ${token}` };
-      await until('registered', async () => {
+      await until('registered and scanned', async () => {
         const res = await fetch(`http://127.0.0.1:${HTTP_PORT}/api/v1/devices`, { headers }).catch(() => undefined);
-        const body = res?.ok ? ((await res.json()) as { devices: Array<{ state: { registration: string } }> }) : undefined;
-        return body?.devices.length === 3 && body.devices.every((d) => d.state.registration === 'registered');
+        const body = res?.ok ? ((await res.json()) as { devices: Array<{ state: { registration: string; lastScanAt: string | null } }> }) : undefined;
+        return body?.devices.length === 3 && body.devices.every((d) => d.state.registration === 'registered' && d.state.lastScanAt !== null);
       }, 15_000);
       // Every device answers slowly now: the scans requested next are still running at SIGTERM.
       for (const device of fleet.devices) device.setFault('slow', { delayMs: SLOW_MS });
