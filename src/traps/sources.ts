@@ -1,4 +1,18 @@
+import { isIP, SocketAddress } from 'node:net';
 import type { NotificationSource } from './intake.js';
+
+/**
+ * One spelling per address, so a device configured as `2001:DB8::1` or
+ * `::ffff:10.0.0.5` is found under the form the socket reports
+ * (`2001:db8::1`, `10.0.0.5`).
+ */
+function canonicalAddress(address: string): string {
+  // isIP accepts only the dotted quad without leading zeros, which is already canonical.
+  if (isIP(address) !== 6) return address;
+  const text = new SocketAddress({ address, family: 'ipv6' }).address;
+  const mapped = text.startsWith('::ffff:') ? text.slice(7) : '';
+  return isIP(mapped) === 4 ? mapped : text;
+}
 
 /**
  * Known devices by address, held in memory so a storm of notifications never
@@ -8,15 +22,15 @@ export class NotificationSources {
   private readonly byAddress = new Map<string, NotificationSource>();
 
   set(address: string, deviceId: number, community: string): void {
-    this.byAddress.set(address, { deviceId, community: Buffer.from(community, 'utf8') });
+    this.byAddress.set(canonicalAddress(address), { deviceId, community: Buffer.from(community, 'utf8') });
   }
 
   delete(address: string): void {
-    this.byAddress.delete(address);
+    this.byAddress.delete(canonicalAddress(address));
   }
 
   lookup(address: string): NotificationSource | undefined {
-    return this.byAddress.get(address);
+    return this.byAddress.get(canonicalAddress(address));
   }
 
   get size(): number {
