@@ -69,6 +69,8 @@ export interface DeviceProbe {
 export class DeviceService {
   /** Devices kept with their history but not scanned or registered: beyond the licensed count. */
   private readonly unlicensed = new Set<number>();
+  /** Registrations being removed from devices that went unlicensed, by device id. */
+  private readonly deregistering = new Map<number, Promise<void>>();
 
   constructor(private readonly deps: DeviceServiceDeps) {}
 
@@ -104,9 +106,11 @@ export class DeviceService {
         this.deps.log.warn({ device: device.name, licensed }, 'device unlicensed: over the licensed node count, not monitored');
         // Not monitored means not registered either: the device should stop sending to us.
         if (tracked) {
-          void this.deps.registrar.deregister(device).then((error) => {
+          const removal: Promise<void> = this.deps.registrar.deregister(device).then((error) => {
             if (error) this.deps.log.warn({ device: device.name, err: error }, 'could not remove the registration of an unlicensed device');
+            if (this.deregistering.get(device.id) === removal) this.deregistering.delete(device.id);
           });
+          this.deregistering.set(device.id, removal);
         }
       }
     });
@@ -176,11 +180,12 @@ export class DeviceService {
     const before = this.deps.store.devices.get(id);
     if (!before) throw new Error(`no device ${id}`);
     const moved = (changes.address !== undefined && changes.address !== before.address) || (changes.port !== undefined && changes.port !== before.port);
+    // The store first: a change it refuses (name or address taken) must leave the registration in place.
+    const record = this.deps.store.devices.update(id, changes);
     if (moved && this.isMonitored(id)) {
       const deregistrationError = await this.deps.registrar.deregister(before);
       if (deregistrationError) this.deps.log.warn({ device: before.name, deregistrationError }, 'old registration not removed');
     }
-    const record = this.deps.store.devices.update(id, changes);
     this.deps.sources.delete(before.address);
     this.deps.clients.forget(id);
     if (this.isMonitored(id)) this.track(record, true);
@@ -195,6 +200,7 @@ export class DeviceService {
     this.untrack(device);
     // An unlicensed device was never registered (or was de-registered when it became unlicensed).
     const deregistrationError = monitored ? await this.deps.registrar.deregister(device) : null;
+    await this.deregistering.get(id);
     this.deps.clients.forget(id);
     this.deps.store.devices.delete(id);
     this.unlicensed.delete(id);
@@ -215,6 +221,10 @@ export class DeviceService {
     if (changed) this.deps.scheduler.updateDevice(device.id, scheduling);
     else this.deps.scheduler.addDevice(device.id, scheduling);
     if (changed && device.priorityScanning) this.deps.scheduler.requestRegistration(device.id);
+    // Back from unlicensed while its old registration is still being removed: the removal may
+    // undo the registration just requested, so verify (and repair) once it has finished.
+    const removal = this.deregistering.get(device.id);
+    if (removal && device.priorityScanning) void removal.then(() => this.deps.scheduler.requestRegistration(device.id));
   }
 }
 

@@ -75,12 +75,17 @@ describe('licensed node count', () => {
     await until('registrations removed', () => [6, 7, 8].every((i) => fleet.devices[i - 1]!.status().managers.length === 0));
 
     const sim7 = fleet.devices[6]!;
+    const sim7Id = t.running.store.devices.getByName('sim-7')!.id;
+    // Scans started before the key went (registration follow-ups) may still finish: let them.
+    await until('queue idle', () => t.running.scheduler.queued + t.running.scheduler.running === 0);
     const scansBefore = await t.metric('priscan_scans_total');
+    const dropped = await t.metric('priscan_notifications_received_total', { result: 'unknown_source' });
     sim7.raise('onBattery');
     await sendAlertPresent({ from: sim7.address, port: t.running.intake.port, community: t.running.store.settings.get('notification-community')! });
-    await new Promise((r) => setTimeout(r, 300));
+    await until('the notification dropped', async () => (await t.metric('priscan_notifications_received_total', { result: 'unknown_source' })) > dropped);
+    expect(t.running.scheduler.queued + t.running.scheduler.running).toBe(0);
     expect(await t.metric('priscan_scans_total')).toBe(scansBefore);
-    expect(t.running.store.alarms.active({ deviceId: t.running.store.devices.getByName('sim-7')!.id })).toEqual([]);
+    expect(t.running.store.alarms.active({ deviceId: sim7Id })).toEqual([]);
     expect((await t.api('POST', `/api/v1/devices/${t.running.store.devices.getByName('sim-7')!.id}/scan`)).status).toBe(402);
   });
 
@@ -91,5 +96,19 @@ describe('licensed node count', () => {
     await until('the alarm raised while unlicensed is found', () =>
       t.running.store.alarms.active({ deviceId: t.running.store.devices.getByName('sim-7')!.id }).some((a) => a.code === 'sim.2'),
     );
+  });
+
+  it('leaves every device registered when a key is removed and another added at once', async () => {
+    const { licenses } = (await t.api('GET', '/api/v1/licenses')).body as { licenses: Array<{ fingerprint: string }> };
+    const written = await t.metric('priscan_registration_attempts_total', { result: 'created' });
+    expect((await t.api('DELETE', `/api/v1/licenses/${licenses[0]!.fingerprint}`)).status).toBe(200);
+    // No wait: the new key arrives while the registrations of the unlicensed devices are being removed.
+    expect((await t.api('POST', '/api/v1/licenses', { key: testLicenseKey(3) })).status).toBe(201);
+    expect(Object.values(await monitoring()).every((m) => m === 'monitored')).toBe(true);
+    // Each removal ends before its device is registered again (a registration that only saw the
+    // old row still there would count as verified, and the removal would then undo it).
+    await until('registrations written again', async () => (await t.metric('priscan_registration_attempts_total', { result: 'created' })) >= written + 3);
+    await until('queue idle', () => t.running.scheduler.queued + t.running.scheduler.running === 0);
+    expect(fleet.devices.slice(0, 8).map((d) => d.status().managers.length)).toEqual([1, 1, 1, 1, 1, 1, 1, 1]);
   });
 });
