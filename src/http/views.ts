@@ -17,10 +17,13 @@ export interface ViewContext {
  */
 export function deviceView(d: DeviceRecord, ctx: ViewContext): DeviceView {
   const partner = ctx.role === 'partner';
+  // Error texts name the device ("no answer from 10.1.2.3:161 ..."): partners see it masked there too.
+  const masked = maskAddress(d.address);
+  const errorText = (text: string | null) => (partner && text !== null ? text.split(`${d.address}:${d.port}`).join(masked).split(d.address).join(masked) : text);
   return {
     id: d.id,
     name: d.name,
-    address: partner ? maskAddress(d.address) : d.address,
+    address: partner ? masked : d.address,
     ...(partner ? {} : { port: d.port, snmp: { version: d.snmp.version }, timeoutMs: d.timeoutMs, retries: d.retries }),
     profile: d.profile,
     resolvedProfile: d.resolvedProfile,
@@ -33,11 +36,11 @@ export function deviceView(d: DeviceRecord, ctx: ViewContext): DeviceView {
       reachable: d.state.reachable,
       lastScanAt: iso(d.state.lastScanAt),
       lastScanMs: d.state.lastScanMs,
-      lastError: d.state.lastError,
+      lastError: errorText(d.state.lastError),
       sysObjectId: d.state.sysObjectId,
       sysDescr: d.state.sysDescr,
       registration: d.state.registration,
-      registrationError: d.state.registrationError,
+      registrationError: errorText(d.state.registrationError),
       registeredAt: iso(d.state.registeredAt),
     },
   };

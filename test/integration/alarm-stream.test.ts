@@ -12,13 +12,17 @@ let viewer = '';
 
 interface StreamEvent { id: number; event: string; data: { kind: string; device: string; code: string } }
 
-/** Reads events from the stream until `want` of them arrived or the deadline passed. */
-async function readEvents(headers: Record<string, string>, want: number, timeoutMs = 5000, query = ''): Promise<StreamEvent[]> {
+/**
+ * Reads events from the stream until `want` of them arrived or the deadline passed. `onOpen` runs
+ * once the response has begun: the server subscribes before it sends anything, so nothing is missed.
+ */
+async function readEvents(headers: Record<string, string>, want: number, timeoutMs = 5000, query = '', onOpen?: () => void): Promise<StreamEvent[]> {
   const abort = new AbortController();
   const timer = setTimeout(() => abort.abort(), timeoutMs);
   const res = await fetch(`${t.running.httpUrl}/api/v1/alarms/stream${query}`, { headers, signal: abort.signal });
   expect(res.status).toBe(200);
   expect(res.headers.get('content-type')).toMatch(/^text\/event-stream/);
+  onOpen?.();
   const events: StreamEvent[] = [];
   let buffer = '';
   try {
@@ -58,10 +62,7 @@ afterAll(async () => {
 
 describe('GET /api/v1/alarms/stream', () => {
   it('delivers a raise as it is stored', async () => {
-    const reading = readEvents({ authorization: `Bearer ${viewer}` }, 1);
-    await new Promise((r) => setTimeout(r, 100)); // connected before the raise
-    fleet.devices[0]!.raise('onBattery');
-    const [event] = await reading;
+    const [event] = await readEvents({ authorization: `Bearer ${viewer}` }, 1, 5000, '', () => fleet.devices[0]!.raise('onBattery'));
     expect(event).toMatchObject({ event: 'raise', data: { kind: 'raise', device: 'ups-1', code: 'ups.onBattery' } });
     expect(event!.id).toBeGreaterThan(0);
   });
@@ -75,6 +76,12 @@ describe('GET /api/v1/alarms/stream', () => {
       [before, 'raise'],
       [before + 1, 'clear'],
     ]);
+  });
+
+  it('still delivers new events to a client resuming from an id the log never reached (a replaced database)', async () => {
+    const headers = { authorization: `Bearer ${viewer}`, 'last-event-id': '999999' };
+    const [event] = await readEvents(headers, 1, 5000, '', () => fleet.devices[0]!.raise('onBattery'));
+    expect(event).toMatchObject({ event: 'raise', data: { device: 'ups-1', code: 'ups.onBattery' } });
   });
 
   it('needs a token', async () => {

@@ -22,20 +22,26 @@ export async function alarmsCommand(args: string[], out: NodeJS.WritableStream, 
   const query = new URLSearchParams();
   if (values.severity) query.set('severity', values.severity);
   if (values.device) query.set('device', values.device);
-  const { alarms } = await callApi<{ alarms: AlarmView[] }>(target, 'GET', `/api/v1/alarms${query.size ? `?${query}` : ''}`);
+  // --follow subscribes before it lists: a change stored between the two then shows twice
+  // (active, then as an event) instead of not at all.
+  let res: Response | undefined;
+  if (values.follow) {
+    try {
+      res = await fetch(`${target.url}/api/v1/alarms/stream`, { headers: target.token ? { authorization: `Bearer ${target.token}` } : {}, signal });
+    } catch (error) {
+      if (signal?.aborted) return EXIT.ok;
+      throw new CliError(`cannot reach priscan at ${target.url} (${(error as Error).message})`, EXIT.unreachable);
+    }
+    if (!res.ok || !res.body) throw new CliError(`the alarm stream answered HTTP ${res.status}`, res.status === 401 || res.status === 403 ? EXIT.denied : EXIT.failed);
+  }
+  const { alarms } = await callApi<{ alarms: AlarmView[] }>(target, 'GET', `/api/v1/alarms${query.size ? `?${query}` : ''}`).catch(async (error: unknown) => {
+    await res?.body?.cancel();
+    throw error;
+  });
   if (values.json && !values.follow) out.write(`${JSON.stringify(alarms, null, 2)}\n`);
   else if (values.json) for (const a of alarms) out.write(`${JSON.stringify({ kind: 'active', ...a })}\n`);
   else out.write(table(['RAISED', 'DEVICE', 'SEVERITY', 'CODE', 'DESCRIPTION'], alarms.map((a) => [a.raisedAt, a.device, a.severity, a.code, a.description])));
-  if (!values.follow) return EXIT.ok;
-
-  let res: Response;
-  try {
-    res = await fetch(`${target.url}/api/v1/alarms/stream`, { headers: target.token ? { authorization: `Bearer ${target.token}` } : {}, signal });
-  } catch (error) {
-    if (signal?.aborted) return EXIT.ok;
-    throw new CliError(`cannot reach priscan at ${target.url} (${(error as Error).message})`, EXIT.unreachable);
-  }
-  if (!res.ok || !res.body) throw new CliError(`the alarm stream answered HTTP ${res.status}`, res.status === 401 || res.status === 403 ? EXIT.denied : EXIT.failed);
+  if (!res?.body) return EXIT.ok;
   const decoder = new TextDecoder();
   let buffer = '';
   try {

@@ -78,7 +78,9 @@ export function alarmRoutes(routes: RouteTable, deps: HttpDeps, streams: Set<() 
 }
 
 function streamEvents(res: ServerResponse, deps: HttpDeps, resumeFrom: number | undefined, streams: Set<() => void>): void {
-  let lastSent = resumeFrom ?? deps.store.alarms.lastEventId();
+  // An id beyond the log (a client of a database since replaced) would silence the stream until ids caught up.
+  const latest = deps.store.alarms.lastEventId();
+  let lastSent = resumeFrom === undefined ? latest : Math.min(resumeFrom, latest);
   let closed = false;
   const send = (event: AlarmEvent) => {
     if (closed || event.id <= lastSent) return;
@@ -98,11 +100,11 @@ function streamEvents(res: ServerResponse, deps: HttpDeps, resumeFrom: number | 
     res.end();
   };
   res.on('close', close);
+  streams.add(close);
   res.write(': priscan alarm stream\n\n');
   if (resumeFrom !== undefined) {
     for (let page = deps.store.alarms.events(resumeFrom, 1000); page.length > 0 && !closed; page = deps.store.alarms.events(page.at(-1)!.id, 1000)) {
       page.forEach(send);
     }
   }
-  streams.add(close);
 }
