@@ -115,6 +115,17 @@ describe('devices', () => {
     expect((await call('PATCH', `/api/v1/devices/${id}`, 'admin', {})).body).toMatchObject({ error: { code: 'VALIDATION_FAILED' } });
   });
 
+  it('PATCH refused by the store (address or name taken) leaves the device and its registration alone', async () => {
+    const id = idOf('ups-1');
+    const taken = await call('PATCH', `/api/v1/devices/${id}`, 'admin', { address: sim(3).address });
+    expect(taken.status).toBe(409);
+    expect(taken.body).toMatchObject({ error: { code: 'DEVICE_EXISTS' } });
+    expect((await call('PATCH', `/api/v1/devices/${id}`, 'admin', { name: 'sim-1' })).status).toBe(409);
+    expect(t.running.store.devices.get(id)).toMatchObject({ name: 'ups-1', address: sim(1).address });
+    expect(sim(1).status().managers).toHaveLength(1);
+    expect((await call('PATCH', '/api/v1/devices/999999', 'admin', { timeoutMs: 900 })).body).toMatchObject({ error: { code: 'DEVICE_NOT_FOUND' } });
+  });
+
   it('scans and registers on request', async () => {
     const before = await t.metric('priscan_scans_total', { trigger: 'manual' });
     const scan = await call('POST', `/api/v1/devices/${idOf('sim-1')}/scan`);
@@ -247,7 +258,9 @@ describe('roles', () => {
 
 describe('credentials', () => {
   it('never appear in any response body of this file', () => {
-    const secrets = [READ, WRITE, NOTIFY, tokens.admin, tokens.viewer, tokens.partner, t.running.store.settings.get('notification-community')];
+    // The issuer secret is test/helpers/daemon.ts's text (api-access.test.ts proves a key made from it verifies).
+    const issuerSecretText = 'test issuer secret, not for production use';
+    const secrets = [READ, WRITE, NOTIFY, issuerSecretText, tokens.admin, tokens.viewer, tokens.partner, t.running.store.settings.get('notification-community')];
     expect(bodies.length).toBeGreaterThan(50);
     for (const secret of secrets) {
       expect(secret).toBeTruthy();

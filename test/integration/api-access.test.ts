@@ -1,0 +1,360 @@
+// Every route of the API, as /docs/json lists them, table-driven: who may call it (no token, a
+// revoked or malformed one, each role), what bad input gets, and that every error code answered is
+// one the OpenAPI document lists for that route. Partners see masked addresses everywhere, and no
+// response body of this file holds a credential.
+import { get } from 'node:http';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { API_ERROR_STATUS } from '../../src/http/errors.js';
+import type { Access } from '../../src/http/route.js';
+import { IssuerSecret } from '../../src/licensing/issuer-secret.js';
+import { issueKey } from '../../src/licensing/key.js';
+import { Fleet } from '../../simulators/fleet.js';
+import { startTestDaemon, TEST_ISSUER_SECRET, TEST_MAC, testLicenseKey, type TestDaemon } from '../helpers/daemon.js';
+import { until } from '../helpers/tools.js';
+
+// This file's devices live on 127.0.57.0/24.
+const PORT = 16207;
+const NET = '127.0.57.';
+const READ = 'rd-secret-7731';
+const WRITE = 'wr-secret-7732';
+const NOTIFY = 'nt-secret-7733';
+/** The text test daemons' issuer secret is made from (test/helpers/daemon.ts); checked below. */
+const ISSUER_TEXT = 'test issuer secret, not for production use';
+
+type Method = 'GET' | 'POST' | 'PATCH' | 'DELETE';
+const CALLERS = ['none', 'malformed', 'revoked', 'viewer', 'partner', 'admin'] as const;
+type Caller = (typeof CALLERS)[number];
+type BadCase = [url: string, payload: unknown, status: number, code: string];
+
+interface RouteCase {
+  method: Method;
+  /** As registered, with :params. */
+  path: string;
+  access: Access;
+  ok: number;
+  /** URL and body of one call; an admin's call gets fresh things to change, so each succeeds. */
+  request?: (caller: Caller) => Promise<{ url?: string; payload?: unknown }> | { url?: string; payload?: unknown };
+  /** Hijacks the reply and never ends: called over a real connection. */
+  stream?: true;
+  bad: 'no input' | (() => BadCase[]);
+}
+
+let t: TestDaemon;
+let fleet: Fleet;
+let simId = 0;
+let deadId = 0;
+const tokens: Record<Caller, string | undefined> = { none: undefined, malformed: undefined, revoked: '', viewer: '', partner: '', admin: '' };
+const installedKeys: string[] = [];
+/** Every response this file saw: bodies for the credential check, codes for the documentation check. */
+const seen: Array<{ method: Method; path: string; caller: Caller; status: number; body: string }> = [];
+let spare = 0;
+
+const deviceBody = (name: string, address: string, extra: Record<string, unknown> = {}) => ({
+  name,
+  address,
+  port: PORT,
+  timeoutMs: 100,
+  retries: 0,
+  snmp: { version: '2c', readCommunity: READ, writeCommunity: WRITE, notifyCommunity: NOTIFY },
+  ...extra,
+});
+/** A device nothing answers for, without priority scanning: adding and removing it costs no SNMP. */
+const spareDevice = () => deviceBody(`spare-${++spare}`, `${NET}${100 + spare}`, { priorityScanning: false });
+const freshKey = () => {
+  const key = testLicenseKey(1);
+  installedKeys.push(key);
+  return key;
+};
+
+function headersFor(caller: Caller): Record<string, string> {
+  if (caller === 'none') return {};
+  if (caller === 'malformed') return { authorization: 'Basic YWRtaW46YWRtaW4=' };
+  return { authorization: `Bearer ${tokens[caller]}` };
+}
+
+async function call(method: Method, url: string, caller: Caller = 'admin', payload?: unknown, path = url.split('?')[0]!) {
+  const res = await t.running.http.inject({ method, url, headers: headersFor(caller), ...(payload === undefined ? {} : { payload: payload as object }) });
+  seen.push({ method, path, caller, status: res.statusCode, body: res.body });
+  const json = String(res.headers['content-type']).startsWith('application/json') ? (JSON.parse(res.body) as Record<string, unknown>) : {};
+  return { status: res.statusCode, body: json };
+}
+
+/**
+ * Opens the event stream on a real connection and closes it once it answers; the status, or 0 for a
+ * 200 that is not an event stream. node:http without an agent leaves no pooled socket behind.
+ */
+function openStream(caller: Caller): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const request = get(`${t.running.httpUrl}/api/v1/alarms/stream`, { headers: headersFor(caller), agent: false }, (res) => {
+      res.on('error', () => undefined); // destroyed below, mid-stream
+      if (res.statusCode === 200) {
+        request.destroy();
+        return resolve(/^text\/event-stream/.test(String(res.headers['content-type'])) ? 200 : 0);
+      }
+      let body = '';
+      res.setEncoding('utf8').on('data', (chunk: string) => (body += chunk));
+      res.on('end', () => {
+        seen.push({ method: 'GET', path: '/api/v1/alarms/stream', caller, status: res.statusCode!, body });
+        resolve(res.statusCode!);
+      });
+    });
+    request.on('error', reject);
+  });
+}
+
+const ROUTES: RouteCase[] = [
+  { method: 'GET', path: '/healthz', access: 'public', ok: 200, bad: 'no input' },
+  { method: 'GET', path: '/readyz', access: 'public', ok: 200, bad: 'no input' },
+  { method: 'GET', path: '/metrics', access: 'public', ok: 200, bad: 'no input' },
+  { method: 'GET', path: '/docs', access: 'public', ok: 200, bad: 'no input' },
+  { method: 'GET', path: '/docs/json', access: 'public', ok: 200, bad: 'no input' },
+  { method: 'GET', path: '/api/v1/about', access: 'read', ok: 200, bad: 'no input' },
+  {
+    method: 'GET', path: '/api/v1/devices', access: 'read', ok: 200,
+    bad: () => [['/api/v1/devices?status=sideways', undefined, 400, 'VALIDATION_FAILED'], ['/api/v1/devices?colour=red', undefined, 400, 'VALIDATION_FAILED']],
+  },
+  {
+    method: 'POST', path: '/api/v1/devices', access: 'admin', ok: 201,
+    request: (caller) => ({ payload: caller === 'admin' ? spareDevice() : deviceBody('never', `${NET}99`) }),
+    bad: () => [
+      ['/api/v1/devices', {}, 400, 'VALIDATION_FAILED'],
+      ['/api/v1/devices', deviceBody('sim-1', `${NET}98`), 409, 'DEVICE_EXISTS'],
+      ['/api/v1/devices?dryRun=maybe', deviceBody('x', `${NET}98`), 400, 'VALIDATION_FAILED'],
+    ],
+  },
+  {
+    method: 'GET', path: '/api/v1/devices/:id', access: 'read', ok: 200,
+    request: () => ({ url: `/api/v1/devices/${simId}` }),
+    bad: () => [['/api/v1/devices/abc', undefined, 400, 'VALIDATION_FAILED'], ['/api/v1/devices/999999', undefined, 404, 'DEVICE_NOT_FOUND']],
+  },
+  {
+    method: 'PATCH', path: '/api/v1/devices/:id', access: 'admin', ok: 200,
+    request: () => ({ url: `/api/v1/devices/${simId}`, payload: { intervalSeconds: 600 } }),
+    bad: () => [
+      [`/api/v1/devices/${simId}`, {}, 400, 'VALIDATION_FAILED'],
+      [`/api/v1/devices/${simId}`, { port: 70000 }, 400, 'VALIDATION_FAILED'],
+      [`/api/v1/devices/${simId}`, { snmp: { readCommunity: '' } }, 400, 'VALIDATION_FAILED'],
+      [`/api/v1/devices/${simId}`, { address: `${NET}250` }, 409, 'DEVICE_EXISTS'],
+      ['/api/v1/devices/999999', { timeoutMs: 900 }, 404, 'DEVICE_NOT_FOUND'],
+    ],
+  },
+  {
+    method: 'DELETE', path: '/api/v1/devices/:id', access: 'admin', ok: 200,
+    request: async (caller) => {
+      if (caller !== 'admin') return { url: `/api/v1/devices/${simId}` };
+      return { url: `/api/v1/devices/${(await call('POST', '/api/v1/devices', 'admin', spareDevice())).body.id}` };
+    },
+    bad: () => [['/api/v1/devices/abc', undefined, 400, 'VALIDATION_FAILED'], ['/api/v1/devices/999999', undefined, 404, 'DEVICE_NOT_FOUND']],
+  },
+  {
+    method: 'POST', path: '/api/v1/devices/:id/scan', access: 'admin', ok: 202,
+    request: () => ({ url: `/api/v1/devices/${simId}/scan` }),
+    bad: () => [['/api/v1/devices/0/scan', undefined, 400, 'VALIDATION_FAILED'], ['/api/v1/devices/999999/scan', undefined, 404, 'DEVICE_NOT_FOUND']],
+  },
+  {
+    method: 'POST', path: '/api/v1/devices/:id/register', access: 'admin', ok: 202,
+    request: () => ({ url: `/api/v1/devices/${simId}/register` }),
+    bad: () => [['/api/v1/devices/-1/register', undefined, 400, 'VALIDATION_FAILED'], ['/api/v1/devices/999999/register', undefined, 404, 'DEVICE_NOT_FOUND']],
+  },
+  {
+    method: 'GET', path: '/api/v1/alarms', access: 'read', ok: 200,
+    bad: () => [
+      ['/api/v1/alarms?severity=loud', undefined, 400, 'VALIDATION_FAILED'],
+      ['/api/v1/alarms?since=yesterday', undefined, 400, 'VALIDATION_FAILED'],
+      ['/api/v1/alarms?device=nobody', undefined, 404, 'DEVICE_NOT_FOUND'],
+    ],
+  },
+  ...(['/api/v1/alarms/history', '/api/v1/events'] as const).map((path): RouteCase => ({
+    method: 'GET', path, access: 'read', ok: 200,
+    bad: () => [
+      [`${path}?limit=0`, undefined, 400, 'VALIDATION_FAILED'],
+      [`${path}?limit=1001`, undefined, 400, 'VALIDATION_FAILED'],
+      [`${path}?after=-1`, undefined, 400, 'VALIDATION_FAILED'],
+      [`${path}?device=nobody`, undefined, 404, 'DEVICE_NOT_FOUND'],
+    ],
+  })),
+  {
+    method: 'GET', path: '/api/v1/alarms/stream', access: 'read', ok: 200, stream: true,
+    bad: () => [['/api/v1/alarms/stream?after=soon', undefined, 400, 'VALIDATION_FAILED']],
+  },
+  { method: 'GET', path: '/api/v1/licenses', access: 'read', ok: 200, bad: 'no input' },
+  { method: 'GET', path: '/api/v1/licenses/usage', access: 'read', ok: 200, bad: 'no input' },
+  {
+    method: 'POST', path: '/api/v1/licenses', access: 'admin', ok: 201,
+    request: (caller) => ({ payload: { key: caller === 'admin' ? freshKey() : testLicenseKey(1) } }),
+    bad: () => {
+      const installed = freshKey();
+      t.running.licenses.add(installed);
+      return [
+        ['/api/v1/licenses', {}, 400, 'VALIDATION_FAILED'],
+        ['/api/v1/licenses', { key: 'not-a-key' }, 400, 'LICENSE_KEY_INVALID'],
+        // The same key again, as people paste it: lower case, in dashed groups.
+        ['/api/v1/licenses', { key: installed.toLowerCase().replace(/(.{8})(?!$)/g, '$1-') }, 409, 'LICENSE_ALREADY_INSTALLED'],
+      ];
+    },
+  },
+  {
+    method: 'DELETE', path: '/api/v1/licenses/:ref', access: 'admin', ok: 200,
+    request: (caller) => ({
+      url: `/api/v1/licenses/${caller === 'admin' ? t.running.licenses.add(freshKey()).fingerprint : t.running.licenses.list()[0]!.fingerprint}`,
+    }),
+    bad: () => [['/api/v1/licenses/ffffffff', undefined, 404, 'LICENSE_NOT_FOUND'], ['/api/v1/licenses/not%21ok', undefined, 400, 'VALIDATION_FAILED']],
+  },
+];
+
+const docPath = (path: string) => path.replace(/:([A-Za-z]+)/g, '{$1}');
+let doc: { paths: Record<string, Record<string, { security?: unknown[]; parameters: unknown[]; requestBody?: unknown; responses: Record<string, { description: string }> }>> };
+const operation = (route: { method: string; path: string }) => doc.paths[docPath(route.path)]?.[route.method.toLowerCase()];
+
+/** What the configuration and the store say, without the scan state that changes by itself. */
+const changeable = () => JSON.stringify([t.running.store.devices.list().map(({ state: _state, ...rest }) => rest), t.running.licenses.list()]);
+
+beforeAll(async () => {
+  t = await startTestDaemon({}, { licensedNodes: 20 });
+  tokens.admin = t.adminToken;
+  tokens.viewer = t.running.tokens.create({ role: 'viewer', name: 'viewer' }).token;
+  tokens.partner = t.running.tokens.create({ role: 'partner', name: 'partner' }).token;
+  tokens.revoked = t.running.tokens.create({ role: 'admin', name: 'gone' }).token;
+  t.running.tokens.revoke('gone');
+  fleet = new Fleet({ devices: [{ kind: 'sim', count: 1 }], baseAddress: `${NET}1`, port: PORT, readCommunity: READ, writeCommunity: WRITE, apcTrapPort: t.running.intake.port });
+  await fleet.start();
+  simId = (await call('POST', '/api/v1/devices', 'admin', deviceBody('sim-1', `${NET}1`))).body.id as number;
+  deadId = (await call('POST', '/api/v1/devices', 'admin', deviceBody('dead-1', `${NET}250`))).body.id as number;
+  await until('sim-1 registered', () => t.running.store.devices.get(simId)?.state.registration === 'registered');
+  doc = (await call('GET', '/docs/json', 'none')).body as typeof doc;
+});
+
+afterAll(async () => {
+  try {
+    // No credential in any response of this file: communities, the installation's notification
+    // community, tokens (even revoked), the issuer secret, license key texts.
+    const secrets = [READ, WRITE, NOTIFY, ISSUER_TEXT, t.running.store.settings.get('notification-community'), ...installedKeys];
+    secrets.push(...CALLERS.map((c) => tokens[c]).filter((token): token is string => Boolean(token)));
+    expect(seen.length).toBeGreaterThan(100);
+    for (const secret of secrets) {
+      expect(secret).toBeTruthy();
+      const leaks = seen.filter((r) => r.body.includes(secret!)).map((r) => `${r.method} ${r.path} (${r.caller})`);
+      expect(leaks, `a response held ${secret!.slice(0, 5)}…`).toEqual([]);
+    }
+  } finally {
+    await fleet?.stop();
+    await t?.stop();
+  }
+});
+
+describe('the route table', () => {
+  it('covers every documented route, and only those', () => {
+    const documented = Object.entries(doc.paths).flatMap(([path, ops]) => Object.keys(ops).map((m) => `${m.toUpperCase()} ${path}`));
+    expect(ROUTES.map((r) => `${r.method} ${docPath(r.path)}`).sort()).toEqual(documented.sort());
+  });
+
+  it.each(ROUTES.map((r) => [`${r.method} ${r.path}`, r] as const))('%s is documented with its access and inputs', (_name, route) => {
+    const op = operation(route)!;
+    expect(op.security === undefined, 'needs a token').toBe(route.access !== 'public');
+    expect('403' in op.responses, 'admin only').toBe(route.access === 'admin');
+    if (route.bad === 'no input') expect([op.parameters, op.requestBody]).toEqual([[], undefined]);
+  });
+
+  it('knows the issuer secret text the credential check looks for', async () => {
+    const secret = IssuerSecret.fromText(ISSUER_TEXT, 'test');
+    const key = issueKey({ secret, mac: TEST_MAC, nodes: 1, passcode: `api-access-${process.pid}`, edition: 'standard', issuedOn: new Date() }).key;
+    installedKeys.push(key);
+    expect((await call('POST', '/api/v1/licenses', 'admin', { key })).status).toBe(201);
+  });
+});
+
+describe('access', () => {
+  const expected = (route: RouteCase, caller: Caller) => {
+    if (route.access === 'public') return route.ok;
+    if (caller === 'none' || caller === 'malformed' || caller === 'revoked') return 401;
+    return route.access === 'admin' && caller !== 'admin' ? 403 : route.ok;
+  };
+
+  it.each(ROUTES.map((r) => [`${r.method} ${r.path}`, r] as const))('%s', async (_name, route) => {
+    const before = changeable();
+    for (const caller of CALLERS) {
+      if (caller === 'admin') expect(changeable(), 'refused calls change nothing').toBe(before);
+      const { url = route.path, payload } = (await route.request?.(caller)) ?? {};
+      const status = route.stream ? await openStream(caller) : (await call(route.method, url, caller, payload, route.path)).status;
+      expect(status, caller).toBe(expected(route, caller));
+      const last = seen.at(-1)!;
+      if (status === 401 || status === 403) expect(JSON.parse(last.body).error.code, caller).toBe(status === 401 ? 'UNAUTHORIZED' : 'FORBIDDEN');
+    }
+  });
+
+  it('puts /metrics behind a token when the config says so', async () => {
+    const locked = await startTestDaemon({ http: { listen: { address: '127.0.0.1', port: 0 }, metricsRequireToken: true } });
+    try {
+      const viewer = locked.running.tokens.create({ role: 'viewer', name: 'v' }).token;
+      const get = async (headers: Record<string, string>) => (await locked.running.http.inject({ method: 'GET', url: '/metrics', headers })).statusCode;
+      expect(await get({})).toBe(401);
+      expect(await get({ authorization: `Bearer ${tokens.viewer}` })).toBe(401);
+      expect(await get({ authorization: `Bearer ${viewer}` })).toBe(200);
+      expect(await get({ authorization: `Bearer ${locked.adminToken}` })).toBe(200);
+      expect((await locked.running.http.inject({ method: 'GET', url: '/healthz' })).statusCode).toBe(200);
+    } finally {
+      await locked.stop();
+    }
+  });
+});
+
+describe('bad input', () => {
+  const routesWithInput = ROUTES.filter((r) => r.bad !== 'no input');
+  it.each(routesWithInput.map((r) => [`${r.method} ${r.path}`, r] as const))('%s', async (_name, route) => {
+    for (const [url, payload, status, code] of (route.bad as () => BadCase[])()) {
+      const before = changeable();
+      const res = await call(route.method, url, 'admin', payload, route.path);
+      expect(res.status, url).toBe(status);
+      expect(res.body, url).toMatchObject({ error: { code, message: expect.stringMatching(/\w{3}/) } });
+      expect(changeable(), `${url} changed something`).toBe(before);
+    }
+  });
+
+  it('says why a key is refused', async () => {
+    const refusal = async (key: string) => {
+      const res = await call('POST', '/api/v1/licenses', 'admin', { key });
+      expect(res.body).toMatchObject({ error: { code: 'LICENSE_KEY_INVALID' } });
+      return (res.body.error as { message: string }).message;
+    };
+    const otherMac = issueKey({ secret: TEST_ISSUER_SECRET, mac: '02:00:5e:99:99:99', nodes: 1, passcode: `other-${process.pid}`, edition: 'standard', issuedOn: new Date() });
+    expect(await refusal(otherMac.key)).toMatch(`does not verify for this server (MAC ${TEST_MAC})`);
+    const key = testLicenseKey(1);
+    expect(await refusal(key.slice(0, -1) + (key.endsWith('0') ? '1' : '0'))).toMatch(/altered or mistyped/);
+    expect(await refusal(key.slice(1))).toMatch(/has 64 characters .*this one has 63/);
+  });
+});
+
+describe('partners', () => {
+  it('see every device address masked, no SNMP settings, and masked addresses in error texts', async () => {
+    await call('POST', `/api/v1/devices/${deadId}/scan`);
+    await until('dead-1 scanned', () => t.running.store.devices.get(deadId)?.state.lastError);
+    expect((await call('GET', `/api/v1/devices/${deadId}`, 'admin')).body.state).toMatchObject({ lastError: expect.stringContaining(`${NET}250`) });
+    const devices = (await call('GET', '/api/v1/devices', 'partner')).body.devices as Array<Record<string, unknown>>;
+    expect(devices.length).toBeGreaterThan(2);
+    for (const device of devices) {
+      expect(device.address).toMatch(/^x\.x\.57\.\d+$/);
+      for (const hidden of ['port', 'snmp', 'timeoutMs', 'retries']) expect(device, String(device.name)).not.toHaveProperty(hidden);
+    }
+    const dead = (await call('GET', `/api/v1/devices/${deadId}`, 'partner')).body;
+    expect(dead).toMatchObject({ address: 'x.x.57.250', state: { lastError: expect.stringContaining('x.x.57.250') } });
+  });
+
+  it('were never shown a full device address by any route', () => {
+    const partnerBodies = seen.filter((r) => r.caller === 'partner' && r.status < 300);
+    expect(partnerBodies.length).toBeGreaterThan(10);
+    expect(partnerBodies.filter((r) => r.body.includes(NET)).map((r) => `${r.method} ${r.path}`)).toEqual([]);
+  });
+});
+
+describe('error codes', () => {
+  it('every code answered is in the catalogue and documented for its route', () => {
+    const answered = seen.filter((r) => r.status >= 400);
+    expect(new Set(answered.map((r) => r.status))).toEqual(new Set([400, 401, 403, 404, 409]));
+    for (const { method, path, status, body } of answered) {
+      const code = (JSON.parse(body) as { error: { code: keyof typeof API_ERROR_STATUS } }).error.code;
+      expect(API_ERROR_STATUS[code], code).toBe(status);
+      const documented = operation({ method, path })?.responses[String(status)]?.description.split(', ') ?? [];
+      expect(documented, `${method} ${path} answered ${code}`).toContain(code);
+    }
+  });
+});
