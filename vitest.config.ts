@@ -9,5 +9,7 @@ export default defineConfig({
     // Integration tests bind real UDP sockets on loopback; each file uses its own
     // address range, so files may run in parallel, but two cores is the budget.
     maxWorkers: 2,
+    // SNMPv3 DES privacy needs OpenSSL's legacy provider (priscan's bin and unit start Node so too).
+    execArgv: ['--openssl-legacy-provider'],
   },
 });

@@ -15,6 +15,16 @@ export const SNMPV2 = {
   warmStart: '1.3.6.1.6.3.1.1.5.2',
 } as const;
 
+/** RFC 3414 usmStats counters: the varbind of each USM report. */
+export const USM_STATS = {
+  unsupportedSecLevels: '1.3.6.1.6.3.15.1.1.1.0',
+  notInTimeWindows: '1.3.6.1.6.3.15.1.1.2.0',
+  unknownUserNames: '1.3.6.1.6.3.15.1.1.3.0',
+  unknownEngineIDs: '1.3.6.1.6.3.15.1.1.4.0',
+  wrongDigests: '1.3.6.1.6.3.15.1.1.5.0',
+  decryptionErrors: '1.3.6.1.6.3.15.1.1.6.0',
+} as const;
+
 /** RFC 3413 SNMP-TARGET-MIB and SNMP-NOTIFICATION-MIB. */
 export const RFC3413 = {
   targetAddrEntry: '1.3.6.1.6.3.12.1.2.1',

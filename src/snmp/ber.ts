@@ -321,6 +321,13 @@ export class BerWriter {
     this.header(tag, data.length);
   }
 
+  /** Copies already-encoded TLVs verbatim. */
+  writeRaw(data: Uint8Array): void {
+    this.ensure(data.length);
+    this.pos -= data.length;
+    this.buf.set(data, this.pos);
+  }
+
   writeNull(tag: number): void {
     this.header(tag, 0);
   }

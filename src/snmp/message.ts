@@ -1,5 +1,6 @@
 /**
- * Strict SNMP v1/v2c message codec for the simulated agents.
+ * Strict SNMP v1/v2c message codec, shared by the simulated agents and the notification
+ * intake (v3 messages: v3.ts, which reuses the PDU codec here).
  *
  * Why not net-snmp's agent: it corrupts binary OCTET STRING values on SET, so the
  * simulators parse and build messages themselves. decodeMessage() faces the network
@@ -63,7 +64,7 @@ export const ErrorStatus = {
   inconsistentName: 18,
 } as const;
 
-export const SnmpVersion = { v1: 0, v2c: 1 } as const;
+export const SnmpVersion = { v1: 0, v2c: 1, v3: 3 } as const;
 
 /** Integer: number (signed 32-bit); OctetString, Opaque: Buffer; OID: dotted string without leading dot;
  *  IpAddress: dotted quad string; Counter32, Gauge32, TimeTicks: number 0..2^32-1; Counter64: bigint;
@@ -138,23 +139,41 @@ export function decodeMessage(datagram: Buffer): SnmpMessage {
 
   const version = msg.readInt32(Tag.Integer, 'version');
   if (version !== SnmpVersion.v1 && version !== SnmpVersion.v2c) {
-    // On the wire v1 = 0, v2c = 1, v3 = 3.
+    // On the wire v1 = 0, v2c = 1, v3 = 3 (decoded by v3.ts).
     throw new SnmpDecodeError(`unsupported SNMP version ${version}`);
   }
   const community = msg.readOctets(Tag.OctetString, 'community');
+  const pdu = readPdu(msg, version);
+  msg.expectEnd('PDU');
+  return { version, community, pdu };
+}
 
+/**
+ * The version field of a message, or undefined when the datagram does not start like one.
+ * Cheap: lets a listener pick the v1/v2c or the v3 decoder.
+ */
+export function peekVersion(datagram: Buffer): number | undefined {
+  try {
+    const msg = new BerReader(datagram).enter(Tag.Sequence, 'message SEQUENCE');
+    return msg.readInt32(Tag.Integer, 'version');
+  } catch {
+    return undefined;
+  }
+}
+
+/** Reads one PDU at the reader's position; v1 allows the RFC 1157 PDUs, v2c and v3 the RFC 3416 ones. */
+export function readPdu(msg: BerReader, version: number): Pdu {
   const pduAt = msg.pos;
   const type = msg.peekTag();
   if (!pduAllowed(version, type)) {
     const known = V1_PDUS.has(type) || V2C_PDUS.has(type);
     throw new SnmpDecodeError(
       known
-        ? `PDU type 0x${type.toString(16)} at offset ${pduAt} is not allowed in SNMP ${version === 0 ? 'v1' : 'v2c'}`
+        ? `PDU type 0x${type.toString(16)} at offset ${pduAt} is not allowed in SNMP ${versionName(version)}`
         : `unknown PDU type 0x${type.toString(16)} at offset ${pduAt}`,
     );
   }
   const body = msg.enter(type, 'PDU');
-  msg.expectEnd('PDU');
 
   let pdu: Pdu;
   if (type === PduType.TrapV1) {
@@ -173,7 +192,11 @@ export function decodeMessage(datagram: Buffer): SnmpMessage {
     pdu = { type: type as RequestPdu['type'], requestId, errorStatus, errorIndex, varbinds };
   }
   body.expectEnd('varbind list');
-  return { version, community, pdu };
+  return pdu;
+}
+
+function versionName(version: number): string {
+  return version === SnmpVersion.v1 ? 'v1' : version === SnmpVersion.v2c ? 'v2c' : `v${version}`;
 }
 
 function readIpAddress(r: BerReader, what: string): string {
@@ -314,13 +337,21 @@ export function encodeMessage(message: SnmpMessage): Buffer {
   if (version !== SnmpVersion.v1 && version !== SnmpVersion.v2c) {
     throw new RangeError(`unsupported SNMP version ${String(version)}`);
   }
-  if (!pduAllowed(version, pdu.type)) {
-    throw new RangeError(`PDU type ${String(pdu.type)} is not allowed in SNMP ${version === 0 ? 'v1' : 'v2c'}`);
-  }
-  if (!Array.isArray(pdu.varbinds)) throw new TypeError('varbinds must be an array');
-
   const w = writer;
   w.reset();
+  writePdu(w, pdu, version);
+  w.writeOctets(Tag.OctetString, checkBytes(community, 'community'));
+  w.writeInteger(Tag.Integer, version);
+  w.wrap(Tag.Sequence, 0);
+  return w.toBuffer();
+}
+
+/** Writes one PDU (before what precedes it: BerWriter writes backwards). */
+export function writePdu(w: BerWriter, pdu: Pdu, version: number): void {
+  if (!pduAllowed(version, pdu.type)) {
+    throw new RangeError(`PDU type ${String(pdu.type)} is not allowed in SNMP ${versionName(version)}`);
+  }
+  if (!Array.isArray(pdu.varbinds)) throw new TypeError('varbinds must be an array');
   const pduMark = w.mark();
 
   // VarBindList
@@ -346,9 +377,4 @@ export function encodeMessage(message: SnmpMessage): Buffer {
     w.writeInteger(Tag.Integer, checkInt(pdu.requestId, INT32_MIN, INT32_MAX, 'requestId'));
   }
   w.wrap(pdu.type, pduMark);
-
-  w.writeOctets(Tag.OctetString, checkBytes(community, 'community'));
-  w.writeInteger(Tag.Integer, version);
-  w.wrap(Tag.Sequence, 0);
-  return w.toBuffer();
 }
