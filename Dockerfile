@@ -54,5 +54,5 @@ HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:8470/healthz').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
 STOPSIGNAL SIGTERM
 # The package's "priscan" bin.
-ENTRYPOINT ["node", "/opt/priscan/dist/src/cli/priscan.js"]
+ENTRYPOINT ["node", "--openssl-legacy-provider", "/opt/priscan/dist/src/cli/priscan.js"]
 CMD ["serve", "--config", "/etc/priscan/priscan.yaml"]

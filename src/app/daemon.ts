@@ -18,6 +18,7 @@ import { DeviceClients } from '../snmp/device-clients.js';
 import { NetSnmpClientFactory } from '../snmp/net-snmp-client.js';
 import { Store } from '../store/store.js';
 import { NotificationIntake } from '../traps/intake.js';
+import { installationEngine } from '../traps/engine.js';
 import { NotificationSources } from '../traps/sources.js';
 import { ApiTokens } from '../access/tokens.js';
 import { AlertmanagerSender } from '../alerting/alertmanager.js';
@@ -178,6 +179,7 @@ export class Daemon {
       ? new AlertmanagerSender({ config: config.alertmanager, bus, alarms: store.alarms, devices: store.devices, clock, log, observer: metrics.alertmanager })
       : undefined;
     let ready = false;
+    const engine = installationEngine(store.settings, clock, config.notifications.engineId);
     intake = new NotificationIntake({
       address: config.notifications.listen.address,
       port: config.notifications.listen.port,
@@ -189,6 +191,7 @@ export class Daemon {
         if (n.restart) scheduler.requestRegistration(n.deviceId);
         scheduler.requestScan(n.deviceId, 'trap', n.receivedAt);
       },
+      engine,
       observer: metrics.intake,
     });
     const http = buildHttpApp({
@@ -202,7 +205,7 @@ export class Daemon {
       metricsAccess: config.http.metricsRequireToken ? 'read' : 'public',
       health: () => ({ devices: sources.size, notificationPort: intake?.port, queued: scheduler.queued, running: scheduler.running }),
       ready: () => ready,
-      about: () => ({ version: packageVersion(), serverId: licenses.serverId, serverIdError: licenses.serverIdError }),
+      about: () => ({ version: packageVersion(), serverId: licenses.serverId, serverIdError: licenses.serverIdError, snmpEngineId: engine.engineId.toString('hex') }),
     });
     let httpUrl = '';
     const theIntake = intake;

@@ -1,11 +1,11 @@
 import type { Logger } from 'pino';
 import { profileFor } from '../profiles/index.js';
 import { identify } from '../profiles/resolve.js';
-import type { DeviceInput } from '../config/schema.js';
+import { deviceSnmpSchema, type DeviceInput, type DeviceSnmpInput } from '../config/schema.js';
 import type { Registrar } from '../registration/registrar.js';
 import type { ScanScheduler } from '../scanning/scheduler.js';
-import type { DeviceClients } from '../snmp/device-clients.js';
-import type { DeviceChanges, DeviceRecord, NewDevice } from '../store/devices.js';
+import { credentialsFor, type DeviceClients } from '../snmp/device-clients.js';
+import type { DeviceChanges, DeviceRecord, DeviceSnmp, NewDevice } from '../store/devices.js';
 import type { Store } from '../store/store.js';
 import type { NotificationSources } from '../traps/sources.js';
 
@@ -26,12 +26,7 @@ export function toNewDevice(input: DeviceInput, origin: NewDevice['origin']): Ne
     name: input.name,
     address: input.address,
     port: input.port,
-    snmp: {
-      version: input.snmp.version,
-      readCommunity: input.snmp.readCommunity,
-      writeCommunity: input.snmp.writeCommunity,
-      notifyCommunity: input.snmp.notifyCommunity ?? null,
-    },
+    snmp: toDeviceSnmp(input.snmp),
     profile: input.profile,
     priorityScanning: input.priorityScanning,
     intervalSeconds: input.intervalSeconds,
@@ -39,6 +34,46 @@ export function toNewDevice(input: DeviceInput, origin: NewDevice['origin']): Ne
     retries: input.retries,
     origin,
   };
+}
+
+/** Stored credentials from what an operator wrote (config file or API). */
+export function toDeviceSnmp(snmp: DeviceSnmpInput): DeviceSnmp {
+  if (snmp.version !== '3') {
+    return { version: snmp.version, readCommunity: snmp.readCommunity, writeCommunity: snmp.writeCommunity, notifyCommunity: snmp.notifyCommunity ?? null };
+  }
+  const { version: _version, user, contextName, ...security } = snmp;
+  return { version: '3', usm: { name: user, ...security }, contextName: contextName ?? null };
+}
+
+/** Stored credentials back in the form an operator writes them (with their secrets). */
+function toSnmpInput(snmp: DeviceSnmp): DeviceSnmpInput {
+  if (snmp.version !== '3') {
+    const { notifyCommunity, ...rest } = snmp;
+    return { ...rest, ...(notifyCommunity === null ? {} : { notifyCommunity }) };
+  }
+  const { name, ...security } = snmp.usm;
+  return { version: '3', user: name, ...security, ...(snmp.contextName === null ? {} : { contextName: snmp.contextName }) };
+}
+
+const AUTH_FIELDS = ['authProtocol', 'authPassword'] as const;
+const PRIV_FIELDS = ['privProtocol', 'privPassword'] as const;
+
+/**
+ * A PATCH of a device's credentials: the fields sent replace the stored ones; a change of
+ * version (community to v3 or back) starts afresh; lowering a v3 level drops the keys the new
+ * level does not use unless the patch names them. Validated as a whole, like a new device.
+ */
+export function mergeSnmp(stored: DeviceSnmp, patch: Readonly<Record<string, unknown>> & { version?: string }) {
+  const family = (version: string | undefined) => (version === '3' ? 'usm' : 'community');
+  const fresh = patch.version !== undefined && family(patch.version) !== family(stored.version);
+  const merged: Record<string, unknown> = { ...(fresh ? {} : toSnmpInput(stored)), ...definedFields(patch) };
+  const drop = merged.level === 'noAuthNoPriv' ? [...AUTH_FIELDS, ...PRIV_FIELDS] : merged.level === 'authNoPriv' ? PRIV_FIELDS : [];
+  for (const field of drop) if (!(field in patch)) delete merged[field];
+  return deviceSnmpSchema.safeParse(merged);
+}
+
+function definedFields<T extends object>(value: T): Partial<T> {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
 
 /** Refused admission: every licensed node is in use. */
@@ -126,10 +161,9 @@ export class DeviceService {
   /** The add-device dry run: asks the device who it is, changes nothing. */
   async probe(device: NewDevice): Promise<DeviceProbe> {
     const client = this.deps.clients.openOneOff({
+      ...credentialsFor(device.snmp, 'read'),
       address: device.address,
       port: device.port,
-      version: device.snmp.version,
-      community: device.snmp.readCommunity,
       timeoutMs: device.timeoutMs,
       retries: device.retries,
     });
@@ -216,7 +250,10 @@ export class DeviceService {
   }
 
   private track(device: DeviceRecord, changed = false): void {
-    this.deps.sources.set(device.address, device.id, device.snmp.notifyCommunity ?? this.deps.installationCommunity);
+    const snmp = device.snmp;
+    // A v3 device may still send v1/v2c (a hidden-table or APC registration carries a community).
+    const community = (snmp.version === '3' ? null : snmp.notifyCommunity) ?? this.deps.installationCommunity;
+    this.deps.sources.set(device.address, { deviceId: device.id, community, ...(snmp.version === '3' ? { usm: snmp.usm } : {}) });
     const scheduling = { intervalMs: device.intervalSeconds * 1000, registered: device.priorityScanning };
     if (changed) this.deps.scheduler.updateDevice(device.id, scheduling);
     else this.deps.scheduler.addDevice(device.id, scheduling);

@@ -1,4 +1,4 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --openssl-legacy-provider
 import { parseArgs } from 'node:util';
 import { ConfigError } from '../config/load.js';
 import { checkConfig, serve } from '../main.js';

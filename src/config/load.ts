@@ -50,11 +50,14 @@ function deepFreeze<T>(value: T): T {
   return value;
 }
 
+/** Config keys whose values are secrets. */
+export const SECRET_KEYS: ReadonlySet<string> = new Set(['readCommunity', 'writeCommunity', 'notifyCommunity', 'community', 'authPassword', 'privPassword']);
+
 /** A copy safe to log: every secret shown as <secret>. */
 export function redactConfig(config: Config): unknown {
   return JSON.parse(
     JSON.stringify(config, (key, value) =>
-      ['readCommunity', 'writeCommunity', 'notifyCommunity', 'community'].includes(key) && typeof value === 'string' ? '<secret>' : value,
+      SECRET_KEYS.has(key) && typeof value === 'string' ? '<secret>' : value,
     ),
   );
 }

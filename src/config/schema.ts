@@ -2,6 +2,7 @@ import { isIP } from 'node:net';
 import { z } from 'zod';
 import { alertmanagerConfigSchema } from '../alerting/config.js';
 import { PROFILE_NAMES } from '../profiles/types.js';
+import { AUTH_PROTOCOLS, checkUser, DES_UNAVAILABLE, desAvailable, MIN_PASSWORD_LENGTH, PRIV_PROTOCOLS, SECURITY_LEVELS } from '../snmp/usm.js';
 
 const ipAddress = z.string().refine((value) => isIP(value) !== 0, { message: 'must be an IPv4 or IPv6 address' });
 const port = z.number().int().min(1).max(65535);
@@ -23,7 +24,8 @@ const listen = (defaults: { address: string; port: number }) =>
     .strict()
     .default(defaults);
 
-export const deviceSnmpSchema = z
+/** v1 and v2c: communities. */
+export const communitySnmpSchema = z
   .object({
     version: z.enum(['1', '2c']).default('2c'),
     readCommunity: secret,
@@ -32,6 +34,40 @@ export const deviceSnmpSchema = z
     notifyCommunity: notifyCommunity.optional(),
   })
   .strict();
+
+const usmPassword = z.string().min(MIN_PASSWORD_LENGTH, { message: `must be at least ${MIN_PASSWORD_LENGTH} characters (RFC 3414)` }).max(128);
+
+/**
+ * v3: one USM user, used for scans and registration (so it needs write access) and expected on
+ * the device's v3 notifications.
+ */
+export const usmSnmpSchema = z
+  .object({
+    version: z.literal('3'),
+    user: z.string().min(1).max(32),
+    level: z.enum(SECURITY_LEVELS),
+    authProtocol: z.enum(AUTH_PROTOCOLS).optional(),
+    authPassword: usmPassword.optional(),
+    privProtocol: z.enum(PRIV_PROTOCOLS).optional(),
+    privPassword: usmPassword.optional(),
+    /** SNMPv3 context of the device's MIB; most agents use the default (empty) one. */
+    contextName: z.string().max(32).optional(),
+  })
+  .strict()
+  .superRefine((usm, ctx) => {
+    const problem = checkUser({ name: usm.user, ...usm });
+    if (problem) ctx.addIssue({ code: 'custom', message: problem });
+    if (usm.level === 'noAuthNoPriv' && (usm.authProtocol || usm.privProtocol)) ctx.addIssue({ code: 'custom', message: 'noAuthNoPriv takes no authProtocol or privProtocol' });
+    if (usm.level === 'authNoPriv' && usm.privProtocol) ctx.addIssue({ code: 'custom', path: ['privProtocol'], message: 'authNoPriv takes no privProtocol' });
+    if (usm.level === 'authPriv' && usm.privProtocol === 'des' && !desAvailable()) ctx.addIssue({ code: 'custom', path: ['privProtocol'], message: DES_UNAVAILABLE });
+  });
+
+/** Version defaults to 2c, as it did before v3 existed. */
+export const deviceSnmpSchema = z.preprocess(
+  (value) => (value && typeof value === 'object' && !('version' in value) ? { ...value, version: '2c' } : value),
+  z.discriminatedUnion('version', [communitySnmpSchema, usmSnmpSchema]),
+);
+export type DeviceSnmpInput = z.infer<typeof deviceSnmpSchema>;
 
 /** A device as an operator declares it, in the config file or the API. */
 export const deviceInputSchema = z
@@ -66,6 +102,12 @@ export const configSchema = z
         receiveBufferBytes: z.number().int().min(65_536).max(256 * 1024 * 1024).default(4 * 1024 * 1024),
         /** Overrides the community generated once per installation. */
         community: notifyCommunity.optional(),
+        /** Overrides the SNMPv3 engine ID generated once per installation (hex, 5 to 32 bytes). */
+        engineId: z
+          .string()
+          .regex(/^(?:[0-9a-fA-F]{2}){5,32}$/, 'must be 5 to 32 bytes written as hex digits, e.g. 80007ed905a1b2c3d4e5')
+          .transform((hex) => hex.toLowerCase())
+          .optional(),
       })
       .strict()
       .default({ listen: { address: '0.0.0.0', port: 162 }, receiveBufferBytes: 4 * 1024 * 1024 }),

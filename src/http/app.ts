@@ -26,7 +26,7 @@ export interface HttpDeps {
   /** Extra facts for /healthz (listener port, devices, queue). */
   health: () => Record<string, unknown>;
   ready: () => boolean;
-  about: () => { version: string; serverId: string | null; serverIdError: string | null };
+  about: () => { version: string; serverId: string | null; serverIdError: string | null; snmpEngineId: string };
 }
 
 export const BODY_LIMIT_BYTES = 64 * 1024;

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { SEVERITIES } from '../alarms/model.js';
-import { deviceInputSchema, deviceSnmpSchema } from '../config/schema.js';
+import { communitySnmpSchema, deviceInputSchema, usmSnmpSchema } from '../config/schema.js';
+import { AUTH_PROTOCOLS, PRIV_PROTOCOLS, SECURITY_LEVELS } from '../snmp/usm.js';
 import { PROFILE_NAMES } from '../profiles/types.js';
 
 // Request and response shapes of the API. Requests are validated with these; responses are
@@ -32,9 +33,22 @@ function patchOf<T extends z.ZodRawShape>(shape: T) {
   ) as unknown as { [K in keyof T]: z.ZodOptional<T[K] extends z.ZodDefault<infer Inner> ? Inner : T[K]> };
 }
 
-/** PATCH body: any device field; communities are write-only and replace the stored ones. */
+/**
+ * PATCH snmp: any credential field, merged into the stored ones (communities and v3 passwords are
+ * write-only: send them to replace them). A new version starts from nothing of the old one.
+ */
+export const snmpPatch = z
+  .object({
+    ...patchOf(communitySnmpSchema.shape),
+    ...patchOf(usmSnmpSchema.shape),
+    version: z.enum(['1', '2c', '3']).optional(),
+  })
+  .strict();
+export type SnmpPatch = z.infer<typeof snmpPatch>;
+
+/** PATCH body: any device field. */
 export const deviceUpdateBody = z
-  .object({ ...patchOf(deviceInputSchema.omit({ snmp: true }).shape), snmp: z.object(patchOf(deviceSnmpSchema.shape)).strict().optional() })
+  .object({ ...patchOf(deviceInputSchema.omit({ snmp: true }).shape), snmp: snmpPatch.optional() })
   .strict()
   .refine((body) => Object.keys(body).length > 0, { message: 'send at least one field to change' });
 
@@ -63,7 +77,17 @@ export const deviceView = z.object({
   name: z.string(),
   address: z.string().describe('Masked to its last two segments for the partner role'),
   port: z.number().int().optional().describe('Absent for the partner role'),
-  snmp: z.object({ version: z.enum(['1', '2c']) }).optional().describe('Absent for the partner role; communities are never returned'),
+  snmp: z
+    .object({
+      version: z.enum(['1', '2c', '3']),
+      user: z.string().optional().describe('v3: the USM user'),
+      level: z.enum(SECURITY_LEVELS).optional(),
+      authProtocol: z.enum(AUTH_PROTOCOLS).optional(),
+      privProtocol: z.enum(PRIV_PROTOCOLS).optional(),
+      contextName: z.string().optional(),
+    })
+    .optional()
+    .describe('Absent for the partner role; communities and v3 passwords are never returned'),
   timeoutMs: z.number().int().optional(),
   retries: z.number().int().optional(),
   profile: z.string(),

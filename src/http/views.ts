@@ -1,6 +1,6 @@
 import type { ActiveAlarm, AlarmEvent } from '../alarms/model.js';
 import { maskAddress } from '../access/mask.js';
-import type { DeviceRecord } from '../store/devices.js';
+import type { DeviceRecord, DeviceSnmp } from '../store/devices.js';
 import type { Role } from '../access/tokens.js';
 import type { AlarmView, DeviceView, EventView } from './schemas.js';
 
@@ -9,6 +9,13 @@ const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOStrin
 export interface ViewContext {
   role: Role | undefined;
   isMonitored: (deviceId: number) => boolean;
+}
+
+/** The SNMP settings an operator may read back: never a community or a password. */
+function snmpView(snmp: DeviceSnmp): NonNullable<DeviceView['snmp']> {
+  if (snmp.version !== '3') return { version: snmp.version };
+  const { name, level, authProtocol, privProtocol } = snmp.usm;
+  return { version: '3', user: name, level, ...(authProtocol ? { authProtocol } : {}), ...(privProtocol ? { privProtocol } : {}), ...(snmp.contextName ? { contextName: snmp.contextName } : {}) };
 }
 
 /**
@@ -24,7 +31,7 @@ export function deviceView(d: DeviceRecord, ctx: ViewContext): DeviceView {
     id: d.id,
     name: d.name,
     address: partner ? masked : d.address,
-    ...(partner ? {} : { port: d.port, snmp: { version: d.snmp.version }, timeoutMs: d.timeoutMs, retries: d.retries }),
+    ...(partner ? {} : { port: d.port, snmp: snmpView(d.snmp), timeoutMs: d.timeoutMs, retries: d.retries }),
     profile: d.profile,
     resolvedProfile: d.resolvedProfile,
     priorityScanning: d.priorityScanning,

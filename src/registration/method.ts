@@ -1,11 +1,15 @@
 import type { SnmpClient } from '../snmp/client.js';
 import type { RegistrationMethodName } from '../profiles/types.js';
+import type { SecurityLevel } from '../snmp/usm.js';
 
-/** Where devices must send their notifications, and the community that authenticates them. */
+/** Where devices must send their notifications, and what authenticates them. */
 export interface ManagerRegistration {
   address: string;
   port: number;
+  /** Written into every registration that holds a community. */
   community: string;
+  /** A v3 device's user: RFC 3413 targets then get v3 params (the device sends as that user). */
+  usm?: { user: string; level: SecurityLevel };
 }
 
 /** What ensure() found and did. */

@@ -33,10 +33,12 @@ export class Registrar {
 
   /** The registration a device should hold. */
   async managerFor(device: DeviceRecord): Promise<ManagerRegistration> {
+    const snmp = device.snmp;
     return {
       address: this.deps.managerAddress ?? (await localAddressFor(device.address)),
       port: this.deps.managerPort(),
-      community: device.snmp.notifyCommunity ?? this.deps.installationCommunity,
+      community: (snmp.version === '3' ? null : snmp.notifyCommunity) ?? this.deps.installationCommunity,
+      ...(snmp.version === '3' ? { usm: { user: snmp.usm.name, level: snmp.usm.level } } : {}),
     };
   }
 

@@ -60,14 +60,24 @@ function targetRows(manager: ManagerRegistration): OwnedRow[] {
   requireIpv4(manager.address, 'snmpUDPDomain TAddress carries IPv4 only', manager.port);
   const tAddress = encodeTAddress(manager.address, manager.port);
   const nonVolatile = RFC3413.storageType.nonVolatile;
-  const params: Cell[] = [
-    { name: 'snmpTargetParamsMPModel', oid: p(P.mpModel), type: 'Integer', value: RFC3413.mpModel.v2c },
-    { name: 'snmpTargetParamsSecurityModel', oid: p(P.securityModel), type: 'Integer', value: RFC3413.securityModel.v2c },
-    // For v1/v2c targets net-snmp sends the security name as the community.
-    { name: 'snmpTargetParamsSecurityName', oid: p(P.securityName), type: 'OctetString', value: text(manager.community), secret: true },
-    { name: 'snmpTargetParamsSecurityLevel', oid: p(P.securityLevel), type: 'Integer', value: RFC3413.securityLevel.noAuthNoPriv },
-    { name: 'snmpTargetParamsStorageType', oid: p(P.storageType), type: 'Integer', value: nonVolatile },
-  ];
+  const { usm } = manager;
+  const params: Cell[] = usm
+    ? [
+        // The agent sends as this user from its own engine (a user it must already have).
+        { name: 'snmpTargetParamsMPModel', oid: p(P.mpModel), type: 'Integer', value: RFC3413.mpModel.v3 },
+        { name: 'snmpTargetParamsSecurityModel', oid: p(P.securityModel), type: 'Integer', value: RFC3413.securityModel.usm },
+        { name: 'snmpTargetParamsSecurityName', oid: p(P.securityName), type: 'OctetString', value: text(usm.user) },
+        { name: 'snmpTargetParamsSecurityLevel', oid: p(P.securityLevel), type: 'Integer', value: RFC3413.securityLevel[usm.level] },
+        { name: 'snmpTargetParamsStorageType', oid: p(P.storageType), type: 'Integer', value: nonVolatile },
+      ]
+    : [
+        { name: 'snmpTargetParamsMPModel', oid: p(P.mpModel), type: 'Integer', value: RFC3413.mpModel.v2c },
+        { name: 'snmpTargetParamsSecurityModel', oid: p(P.securityModel), type: 'Integer', value: RFC3413.securityModel.v2c },
+        // For v1/v2c targets net-snmp sends the security name as the community.
+        { name: 'snmpTargetParamsSecurityName', oid: p(P.securityName), type: 'OctetString', value: text(manager.community), secret: true },
+        { name: 'snmpTargetParamsSecurityLevel', oid: p(P.securityLevel), type: 'Integer', value: RFC3413.securityLevel.noAuthNoPriv },
+        { name: 'snmpTargetParamsStorageType', oid: p(P.storageType), type: 'Integer', value: nonVolatile },
+      ];
   const addr: Cell[] = [
     { name: 'snmpTargetAddrTDomain', oid: a(A.tDomain), type: 'OID', value: RFC3413.snmpUDPDomain },
     { name: 'snmpTargetAddrTAddress', oid: a(A.tAddress), type: 'OctetString', value: tAddress },

@@ -1,4 +1,5 @@
 /** The small interface every SNMP conversation goes through: scans, registration, dry-runs. */
+import type { UsmUser } from './usm.js';
 
 export type SnmpType =
   | 'Integer'
@@ -27,19 +28,20 @@ export interface SnmpVarbind {
   value: SnmpValue;
 }
 
+/** What a request authenticates with: a community (v1, v2c) or a USM user (v3). */
+export type SnmpCredentials = { version: '1' | '2c'; community: string } | { version: '3'; usm: UsmUser; contextName?: string };
+
 /** Where and how to reach one device's agent. */
-export interface SnmpTarget {
+export type SnmpTarget = SnmpCredentials & {
   address: string;
   port: number;
-  version: '1' | '2c';
-  community: string;
   timeoutMs: number;
   retries: number;
-}
+};
 
 export type SnmpErrorKind = 'timeout' | 'error-status' | 'protocol';
 
-/** A failed request; never carries the community. */
+/** A failed request; never carries a community or a v3 password. */
 export class SnmpError extends Error {
   constructor(
     readonly kind: SnmpErrorKind,

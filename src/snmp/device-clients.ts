@@ -1,7 +1,13 @@
-import type { SnmpClient, SnmpClientFactory, SnmpTarget } from './client.js';
-import type { DeviceRecord } from '../store/devices.js';
+import type { SnmpClient, SnmpClientFactory, SnmpCredentials, SnmpTarget } from './client.js';
+import type { DeviceSnmp, DeviceRecord } from '../store/devices.js';
 
 export type ClientPurpose = 'read' | 'write';
+
+/** The credentials a device's requests carry; a v3 device's one user both reads and writes. */
+export function credentialsFor(snmp: DeviceSnmp, purpose: ClientPurpose): SnmpCredentials {
+  if (snmp.version === '3') return { version: '3', usm: snmp.usm, ...(snmp.contextName ? { contextName: snmp.contextName } : {}) };
+  return { version: snmp.version, community: purpose === 'write' ? snmp.writeCommunity : snmp.readCommunity };
+}
 
 /**
  * One SNMP session per device and purpose, reused across scans. Sessions are
@@ -17,10 +23,9 @@ export class DeviceClients {
     let client = this.clients.get(key);
     if (!client) {
       client = this.factory.open({
+        ...credentialsFor(device.snmp, purpose),
         address: device.address,
         port: device.port,
-        version: device.snmp.version,
-        community: purpose === 'write' ? device.snmp.writeCommunity : device.snmp.readCommunity,
         timeoutMs: device.timeoutMs,
         retries: device.retries,
       });

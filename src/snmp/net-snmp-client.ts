@@ -9,6 +9,7 @@ import {
   type SnmpValue,
   type SnmpVarbind,
 } from './client.js';
+import type { PrivProtocol, UsmUser } from './usm.js';
 
 const TYPE_NAMES = new Map<number, SnmpType>([
   [snmp.ObjectType.Integer, 'Integer'],
@@ -41,6 +42,23 @@ const MAX_REPETITIONS = 20;
 export const MAX_WALK_VARBINDS = 10_000;
 /** How much of an unparsable datagram's parse error goes into a device's error text. */
 const MAX_DETAIL = 120;
+
+const PRIV_PROTOCOL: Record<PrivProtocol, number> = { des: snmp.PrivProtocols.des, aes128: snmp.PrivProtocols.aes, aes256: snmp.PrivProtocols.aes256b };
+const SECURITY_LEVEL: Record<UsmUser['level'], number> = {
+  noAuthNoPriv: snmp.SecurityLevel.noAuthNoPriv,
+  authNoPriv: snmp.SecurityLevel.authNoPriv,
+  authPriv: snmp.SecurityLevel.authPriv,
+};
+
+/** net-snmp's user object; its aes256b is the Blumenthal extension priscan calls aes256. */
+function usmUserOf(user: UsmUser): snmp.User {
+  return {
+    name: user.name,
+    level: SECURITY_LEVEL[user.level],
+    ...(user.level !== 'noAuthNoPriv' && user.authProtocol ? { authProtocol: snmp.AuthProtocols[user.authProtocol], authKey: user.authPassword } : {}),
+    ...(user.level === 'authPriv' && user.privProtocol ? { privProtocol: PRIV_PROTOCOL[user.privProtocol], privKey: user.privPassword } : {}),
+  } as snmp.User;
+}
 
 /** SNMP order of two dotted OIDs: negative when a comes first. */
 function compareOids(a: string, b: string): number {
@@ -110,14 +128,17 @@ export class NetSnmpClient implements SnmpClient {
     private readonly target: SnmpTarget,
     private readonly observer?: SnmpRequestObserver,
   ) {
-    this.session = snmp.createSession(target.address, target.community, {
+    const options = {
       port: target.port,
-      version: target.version === '1' ? snmp.Version1 : snmp.Version2c,
       timeout: target.timeoutMs,
       // Retries happen in retrying() below, where they can be counted.
       retries: 0,
-      transport: target.address.includes(':') ? 'udp6' : 'udp4',
-    });
+      transport: target.address.includes(':') ? ('udp6' as const) : ('udp4' as const),
+    };
+    this.session =
+      target.version === '3'
+        ? snmp.createV3Session(target.address, usmUserOf(target.usm), { ...options, version: snmp.Version3, ...(target.contextName ? { context: target.contextName } : {}) })
+        : snmp.createSession(target.address, target.community, { ...options, version: target.version === '1' ? snmp.Version1 : snmp.Version2c });
     // A malformed datagram surfaces here; without a listener it would crash the process.
     this.session.on('error', (error: unknown) => {
       this.unparsable = (error instanceof Error ? error.message : String(error)).slice(0, MAX_DETAIL);

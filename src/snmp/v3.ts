@@ -192,7 +192,10 @@ export interface AuthoritativeContext {
  * if the sender asked for one, for anything USM refuses.
  */
 export function receiveAuthoritative(datagram: Buffer, ctx: AuthoritativeContext): V3Message {
-  const envelope = decodeEnvelope(datagram);
+  return authoritative(datagram, decodeEnvelope(datagram), ctx);
+}
+
+function authoritative(datagram: Buffer, envelope: Envelope, ctx: AuthoritativeContext): V3Message {
   const { engine } = ctx;
   const refuse = (reason: UsmRejectionReason, reportKeys?: LocalizedUser): never => {
     ctx.stats[reason]++;
@@ -255,7 +258,10 @@ export interface NonAuthoritativeContext {
  * back: notifications are not reportable. Throws like receiveAuthoritative.
  */
 export function receiveNonAuthoritative(datagram: Buffer, ctx: NonAuthoritativeContext): V3Message {
-  const envelope = decodeEnvelope(datagram);
+  return nonAuthoritative(datagram, decodeEnvelope(datagram), ctx);
+}
+
+function nonAuthoritative(datagram: Buffer, envelope: Envelope, ctx: NonAuthoritativeContext): V3Message {
   if (envelope.engineId.length === 0) throw new UsmRejection('unknownEngineIDs');
   const user = ctx.userFor(envelope.userName.toString('utf8'));
   if (!user) throw new UsmRejection('unknownUserNames');
@@ -269,6 +275,19 @@ export function receiveNonAuthoritative(datagram: Buffer, ctx: NonAuthoritativeC
   return open(envelope, keys, level, () => {
     throw new UsmRejection('decryptionErrors');
   });
+}
+
+/**
+ * A notification receiver's entry point: an inform (and the discovery before it) names this
+ * engine, which is authoritative for it; a trap names its sender's engine. Throws like the two.
+ */
+export function receiveNotification(datagram: Buffer, ctx: AuthoritativeContext & NonAuthoritativeContext): V3Message {
+  const envelope = decodeEnvelope(datagram);
+  if (envelope.engineId.length === 0 || envelope.engineId.equals(ctx.engine.engineId)) return authoritative(datagram, envelope, ctx);
+  const message = nonAuthoritative(datagram, envelope, ctx);
+  // An inform must be addressed to this engine (RFC 3414 3.2 step 3): its sender skipped discovery.
+  if (message.pdu.type === PduType.InformRequest) throw new UsmRejection('unknownEngineIDs');
+  return message;
 }
 
 function open(envelope: Envelope, keys: LocalizedUser, level: SecurityLevel, decryptionFailed: () => never): V3Message {

@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import Database from 'better-sqlite3';
-import { MIGRATIONS } from './migrations.js';
+import { MIGRATIONS, type Migration } from './migrations.js';
 
 type SqliteDatabase = Database.Database;
 
@@ -9,7 +9,7 @@ const BUSY_TIMEOUT_MS = 5000;
 
 export interface OpenDatabaseOptions {
   /** The schema history to apply; the shipped one unless a test says otherwise. */
-  migrations?: readonly string[];
+  migrations?: readonly Migration[];
 }
 
 /**
@@ -55,19 +55,31 @@ export function userVersion(db: SqliteDatabase): number {
   return db.pragma('user_version', { simple: true }) as number;
 }
 
-function migrate(db: SqliteDatabase, migrations: readonly string[]): void {
-  migrations.forEach((sql, index) => {
+function migrate(db: SqliteDatabase, migrations: readonly Migration[]): void {
+  migrations.forEach((migration, index) => {
     const target = index + 1;
+    if (userVersion(db) >= target) return;
+    const sql = typeof migration === 'string' ? migration : migration.sql;
+    const rebuilds = typeof migration !== 'string';
     // IMMEDIATE and re-checked inside, so two processes opening at once apply each step once.
     const step = db.transaction(() => {
       if (userVersion(db) >= target) return;
       db.exec(sql);
+      if (rebuilds) {
+        const broken = db.pragma('foreign_key_check') as unknown[];
+        if (broken.length > 0) throw new Error(`${broken.length} rows would lose the row they refer to`);
+      }
       db.pragma(`user_version = ${target}`);
     });
+    // Dropping a table with foreign keys on deletes the rows that refer to it (ON DELETE CASCADE):
+    // a rebuild turns them off, and they can only change outside a transaction.
+    if (rebuilds) db.pragma('foreign_keys = OFF');
     try {
       step.immediate();
     } catch (error) {
       throw new Error(`database migration to schema version ${target} failed: ${describe(error)}`, { cause: error });
+    } finally {
+      if (rebuilds) db.pragma('foreign_keys = ON');
     }
   });
 }

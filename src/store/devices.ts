@@ -1,12 +1,23 @@
 import type Database from 'better-sqlite3';
 import type { ProfileName } from '../profiles/types.js';
+import type { AuthProtocol, PrivProtocol, SecurityLevel, UsmUser } from '../snmp/usm.js';
 
-export interface DeviceSnmp {
+/** v1/v2c credentials. */
+export interface CommunitySnmp {
   version: '1' | '2c';
   readCommunity: string;
   writeCommunity: string;
   notifyCommunity: string | null;
 }
+
+/** v3: one USM user for requests and the device's notifications. */
+export interface UsmSnmp {
+  version: '3';
+  usm: UsmUser;
+  contextName: string | null;
+}
+
+export type DeviceSnmp = CommunitySnmp | UsmSnmp;
 
 export interface DeviceState {
   reachable: boolean | null;
@@ -73,9 +84,16 @@ interface DeviceRow {
   address: string;
   port: number;
   snmp_version: DeviceSnmp['version'];
-  read_community: string;
-  write_community: string;
+  read_community: string | null;
+  write_community: string | null;
   notify_community: string | null;
+  usm_user: string | null;
+  usm_level: SecurityLevel | null;
+  usm_auth_protocol: AuthProtocol | null;
+  usm_auth_password: string | null;
+  usm_priv_protocol: PrivProtocol | null;
+  usm_priv_password: string | null;
+  usm_context: string | null;
   profile: DeviceRecord['profile'];
   resolved_profile: ProfileName | null;
   priority_scanning: number;
@@ -105,6 +123,13 @@ type ConfigParams = Pick<
   | 'read_community'
   | 'write_community'
   | 'notify_community'
+  | 'usm_user'
+  | 'usm_level'
+  | 'usm_auth_protocol'
+  | 'usm_auth_password'
+  | 'usm_priv_protocol'
+  | 'usm_priv_password'
+  | 'usm_context'
   | 'profile'
   | 'priority_scanning'
   | 'interval_s'
@@ -128,9 +153,13 @@ interface DeviceStatements {
 
 type UpdateTx = Database.Transaction<(id: number, changes: DeviceChanges) => DeviceRecord>;
 
-const CONFIG_VALUES =
-  '@name, @address, @port, @snmp_version, @read_community, @write_community, @notify_community, ' +
-  '@profile, @priority_scanning, @interval_s, @timeout_ms, @retries';
+const CONFIG_COLUMNS =
+  'name, address, port, snmp_version, read_community, write_community, notify_community, ' +
+  'usm_user, usm_level, usm_auth_protocol, usm_auth_password, usm_priv_protocol, usm_priv_password, usm_context, ' +
+  'profile, priority_scanning, interval_s, timeout_ms, retries';
+const CONFIG_VALUES = CONFIG_COLUMNS.split(', ')
+  .map((column) => `@${column}`)
+  .join(', ');
 
 /** The devices priscan monitors: their configuration and their last known state. */
 export class DevicesRepository {
@@ -142,13 +171,11 @@ export class DevicesRepository {
       getByAddress: db.prepare('SELECT * FROM devices WHERE address = ?'),
       count: db.prepare('SELECT count(*) AS n FROM devices'),
       insert: db.prepare(
-        `INSERT INTO devices (name, address, port, snmp_version, read_community, write_community, notify_community,
-           profile, priority_scanning, interval_s, timeout_ms, retries, origin, created_at)
+        `INSERT INTO devices (${CONFIG_COLUMNS}, origin, created_at)
          VALUES (${CONFIG_VALUES}, @origin, @created_at)`,
       ),
       update: db.prepare(
-        `UPDATE devices SET (name, address, port, snmp_version, read_community, write_community, notify_community,
-           profile, priority_scanning, interval_s, timeout_ms, retries) = (${CONFIG_VALUES}),
+        `UPDATE devices SET (${CONFIG_COLUMNS}) = (${CONFIG_VALUES}),
            resolved_profile = CASE WHEN @forget_profile THEN NULL ELSE resolved_profile END,
            sys_object_id = CASE WHEN @forget_identity THEN NULL ELSE sys_object_id END,
            sys_descr = CASE WHEN @forget_identity THEN NULL ELSE sys_descr END
@@ -280,15 +307,45 @@ function writing<T>(device: Pick<NewDevice, 'name' | 'address'>, write: () => T)
   }
 }
 
+function snmpParams(snmp: DeviceSnmp): Omit<ConfigParams, 'name' | 'address' | 'port' | 'profile' | 'priority_scanning' | 'interval_s' | 'timeout_ms' | 'retries'> {
+  const none = { read_community: null, write_community: null, notify_community: null, usm_user: null, usm_level: null };
+  const noUsm = { usm_auth_protocol: null, usm_auth_password: null, usm_priv_protocol: null, usm_priv_password: null, usm_context: null };
+  if (snmp.version !== '3') {
+    return { ...none, ...noUsm, snmp_version: snmp.version, read_community: snmp.readCommunity, write_community: snmp.writeCommunity, notify_community: snmp.notifyCommunity };
+  }
+  const { usm } = snmp;
+  return {
+    ...none,
+    snmp_version: '3',
+    usm_user: usm.name,
+    usm_level: usm.level,
+    usm_auth_protocol: usm.authProtocol ?? null,
+    usm_auth_password: usm.authPassword ?? null,
+    usm_priv_protocol: usm.privProtocol ?? null,
+    usm_priv_password: usm.privPassword ?? null,
+    usm_context: snmp.contextName,
+  };
+}
+
+function snmpOf(row: DeviceRow): DeviceSnmp {
+  if (row.snmp_version !== '3') {
+    // The schema's CHECK guarantees both communities for v1/v2c rows.
+    return { version: row.snmp_version, readCommunity: row.read_community ?? '', writeCommunity: row.write_community ?? '', notifyCommunity: row.notify_community };
+  }
+  const usm: UsmUser = { name: row.usm_user ?? '', level: row.usm_level ?? 'noAuthNoPriv' };
+  if (row.usm_auth_protocol) usm.authProtocol = row.usm_auth_protocol;
+  if (row.usm_auth_password !== null) usm.authPassword = row.usm_auth_password;
+  if (row.usm_priv_protocol) usm.privProtocol = row.usm_priv_protocol;
+  if (row.usm_priv_password !== null) usm.privPassword = row.usm_priv_password;
+  return { version: '3', usm, contextName: row.usm_context };
+}
+
 function configParams(device: Omit<NewDevice, 'origin'>): ConfigParams {
   return {
     name: device.name,
     address: device.address,
     port: device.port,
-    snmp_version: device.snmp.version,
-    read_community: device.snmp.readCommunity,
-    write_community: device.snmp.writeCommunity,
-    notify_community: device.snmp.notifyCommunity,
+    ...snmpParams(device.snmp),
     profile: device.profile,
     priority_scanning: device.priorityScanning ? 1 : 0,
     interval_s: device.intervalSeconds,
@@ -312,12 +369,7 @@ function toRecord(row: DeviceRow): DeviceRecord {
     name: row.name,
     address: row.address,
     port: row.port,
-    snmp: {
-      version: row.snmp_version,
-      readCommunity: row.read_community,
-      writeCommunity: row.write_community,
-      notifyCommunity: row.notify_community,
-    },
+    snmp: snmpOf(row),
     profile: row.profile,
     resolvedProfile: row.resolved_profile,
     priorityScanning: row.priority_scanning === 1,

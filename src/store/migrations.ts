@@ -4,7 +4,9 @@
  * append a new one. Enumerations are spelled out literally here because a
  * migration is frozen history, not a view of today's constants.
  */
-export const MIGRATIONS: readonly string[] = [
+export type Migration = string | { sql: string; /** Rebuilds a table other tables refer to: run with foreign keys off, checked after. */ rebuildsTables: true };
+
+export const MIGRATIONS: readonly Migration[] = [
   `
   CREATE TABLE settings (
     key   TEXT PRIMARY KEY,
@@ -97,4 +99,61 @@ export const MIGRATIONS: readonly string[] = [
     last_used_at INTEGER
   ) STRICT;
   `,
+  {
+    // SNMPv3 devices. SQLite cannot change a CHECK in place: rebuild the devices table (the
+    // documented 12-step procedure; foreign keys are off while it runs and checked after).
+    rebuildsTables: true,
+    sql: `
+  CREATE TABLE devices_v3 (
+    id                 INTEGER PRIMARY KEY,
+    name               TEXT NOT NULL UNIQUE,
+    address            TEXT NOT NULL UNIQUE,
+    port               INTEGER NOT NULL,
+    snmp_version       TEXT NOT NULL CHECK (snmp_version IN ('1', '2c', '3')),
+    -- v1 and v2c
+    read_community     TEXT,
+    write_community    TEXT,
+    notify_community   TEXT,
+    -- v3: the USM user for requests and notifications
+    usm_user           TEXT,
+    usm_level          TEXT CHECK (usm_level IN ('noAuthNoPriv', 'authNoPriv', 'authPriv')),
+    usm_auth_protocol  TEXT,
+    usm_auth_password  TEXT,
+    usm_priv_protocol  TEXT,
+    usm_priv_password  TEXT,
+    usm_context        TEXT,
+    profile            TEXT NOT NULL,
+    resolved_profile   TEXT,
+    priority_scanning  INTEGER NOT NULL CHECK (priority_scanning IN (0, 1)),
+    interval_s         INTEGER NOT NULL,
+    timeout_ms         INTEGER NOT NULL,
+    retries            INTEGER NOT NULL,
+    origin             TEXT NOT NULL CHECK (origin IN ('api', 'config')),
+    created_at         INTEGER NOT NULL,
+    reachable          INTEGER CHECK (reachable IN (0, 1)),
+    last_scan_at       INTEGER,
+    last_scan_ms       INTEGER,
+    last_error         TEXT,
+    sys_object_id      TEXT,
+    sys_descr          TEXT,
+    registration_state TEXT NOT NULL DEFAULT 'pending'
+                       CHECK (registration_state IN ('pending', 'registered', 'failed')),
+    registration_error TEXT,
+    registered_at      INTEGER,
+    CHECK (snmp_version = '3' OR (read_community IS NOT NULL AND write_community IS NOT NULL)),
+    CHECK ((snmp_version = '3') = (usm_user IS NOT NULL AND usm_level IS NOT NULL))
+  ) STRICT;
+
+  INSERT INTO devices_v3 (id, name, address, port, snmp_version, read_community, write_community, notify_community,
+    profile, resolved_profile, priority_scanning, interval_s, timeout_ms, retries, origin, created_at, reachable,
+    last_scan_at, last_scan_ms, last_error, sys_object_id, sys_descr, registration_state, registration_error, registered_at)
+  SELECT id, name, address, port, snmp_version, read_community, write_community, notify_community,
+    profile, resolved_profile, priority_scanning, interval_s, timeout_ms, retries, origin, created_at, reachable,
+    last_scan_at, last_scan_ms, last_error, sys_object_id, sys_descr, registration_state, registration_error, registered_at
+  FROM devices;
+
+  DROP TABLE devices;
+  ALTER TABLE devices_v3 RENAME TO devices;
+  `,
+  },
 ];

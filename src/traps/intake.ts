@@ -1,11 +1,35 @@
 import { timingSafeEqual } from 'node:crypto';
 import dgram from 'node:dgram';
 import { SNMPV2 } from '../profiles/oids.js';
-import { decodeMessage, encodeMessage, PduType, SnmpDecodeError, type SnmpMessage } from '../snmp/message.js';
+import { decodeMessage, encodeMessage, PduType, peekVersion, SnmpDecodeError, SnmpVersion, type Pdu, type SnmpMessage } from '../snmp/message.js';
+import { KeyCache, type UsmUser } from '../snmp/usm.js';
+import { encodeResponse, EngineTimeWindows, receiveNotification, UsmRejection, type LocalEngine, type UsmRejectionReason, type V3Message } from '../snmp/v3.js';
 
-export type NotificationResult = 'accepted' | 'unknown_source' | 'bad_community' | 'malformed' | 'unexpected_pdu';
+export const NOTIFICATION_RESULTS = [
+  'accepted',
+  'unknown_source',
+  'bad_community',
+  'malformed',
+  'unexpected_pdu',
+  // SNMPv3 only:
+  'discovery',
+  'unknown_user',
+  'bad_auth',
+  'not_in_time_window',
+] as const;
+export type NotificationResult = (typeof NOTIFICATION_RESULTS)[number];
 export type NotificationKind = 'trap' | 'inform' | 'unknown';
-export type NotificationVersion = 'v1' | 'v2c' | 'unknown';
+export type NotificationVersion = 'v1' | 'v2c' | 'v3' | 'unknown';
+
+/** How each USM refusal is counted; a discovery probe is a normal first step of a v3 inform. */
+const V3_RESULT: Record<UsmRejectionReason, NotificationResult> = {
+  unknownEngineIDs: 'discovery',
+  unknownUserNames: 'unknown_user',
+  unsupportedSecLevels: 'bad_auth',
+  wrongDigests: 'bad_auth',
+  decryptionErrors: 'bad_auth',
+  notInTimeWindows: 'not_in_time_window',
+};
 
 /** A notification from a known device with the right community. Its content is not trusted. */
 export interface AcceptedNotification {
@@ -18,6 +42,8 @@ export interface AcceptedNotification {
 export interface NotificationSource {
   deviceId: number;
   community: Buffer;
+  /** The user the device's v3 notifications must come from; none: v3 from it is refused. */
+  usm?: UsmUser;
 }
 
 export interface IntakeObserver {
@@ -32,6 +58,8 @@ export interface IntakeDeps {
   /** Known devices by source address, with the community their notifications must carry. */
   sourceFor: (address: string) => NotificationSource | undefined;
   onNotification: (notification: AcceptedNotification) => void;
+  /** This installation's SNMPv3 engine: informs and their discovery are addressed to it. */
+  engine: LocalEngine;
   observer?: IntakeObserver;
 }
 
@@ -41,8 +69,7 @@ function sameCommunity(received: Buffer, expected: Buffer): boolean {
   return received.length === expected.length && timingSafeEqual(received, expected);
 }
 
-function isRestart(message: SnmpMessage): boolean {
-  const pdu = message.pdu;
+function isRestart(pdu: Pdu): boolean {
   if (pdu.type === PduType.TrapV1) return pdu.genericTrap === 0 || pdu.genericTrap === 1;
   const trapOid = pdu.varbinds.find((vb) => vb.oid === SNMPV2.snmpTrapOID)?.value;
   return typeof trapOid === 'string' && RESTART_TRAPS.has(trapOid);
@@ -54,14 +81,26 @@ function senderAddress(address: string): string {
 }
 
 /**
- * The UDP listener for device notifications: v1 traps, v2c traps and v2c
+ * The UDP listener for device notifications: v1 traps, v2c and v3 traps and
  * informs. It decides only who sent a notification and whether to believe
  * them; what the notification says is never used as alarm state.
  */
 export class NotificationIntake {
   private socket: dgram.Socket | undefined;
+  private readonly v3: {
+    keys: KeyCache;
+    windows: EngineTimeWindows;
+    /** usmStats, as reported back to senders. */
+    stats: Record<UsmRejectionReason, number>;
+  };
 
-  constructor(private readonly deps: IntakeDeps) {}
+  constructor(private readonly deps: IntakeDeps) {
+    this.v3 = {
+      keys: new KeyCache(),
+      windows: new EngineTimeWindows(deps.now),
+      stats: { unsupportedSecLevels: 0, notInTimeWindows: 0, unknownUserNames: 0, unknownEngineIDs: 0, wrongDigests: 0, decryptionErrors: 0 },
+    };
+  }
 
   async start(): Promise<void> {
     const socket = dgram.createSocket({ type: this.deps.address.includes(':') ? 'udp6' : 'udp4', reuseAddr: false });
@@ -111,6 +150,7 @@ export class NotificationIntake {
 
   /** Handles one datagram; nothing in it can throw out of here. */
   receive(datagram: Buffer, rinfo: { address: string; port: number }): NotificationResult {
+    if (peekVersion(datagram) === SnmpVersion.v3) return this.receiveV3(datagram, rinfo);
     let message: SnmpMessage;
     try {
       message = decodeMessage(datagram);
@@ -130,8 +170,38 @@ export class NotificationIntake {
       const ack = encodeMessage({ ...message, pdu: { ...pdu, type: PduType.Response, errorStatus: 0, errorIndex: 0 } });
       this.socket?.send(ack, rinfo.port, rinfo.address);
     }
-    this.deps.onNotification({ deviceId: source.deviceId, restart: isRestart(message), receivedAt: this.deps.now() });
+    this.deps.onNotification({ deviceId: source.deviceId, restart: isRestart(pdu), receivedAt: this.deps.now() });
     return this.count(version, kind, 'accepted');
+  }
+
+  /**
+   * v3: the source address names the device, the device names the one user its notifications
+   * must come from, and USM checks keys and time. Reports (discovery, resync) go to known devices
+   * only: strangers learn nothing, not even the engine ID.
+   */
+  private receiveV3(datagram: Buffer, rinfo: { address: string; port: number }): NotificationResult {
+    const source = this.deps.sourceFor(senderAddress(rinfo.address));
+    const usm = source?.usm;
+    let message: V3Message;
+    try {
+      message = receiveNotification(datagram, { engine: this.deps.engine, ...this.v3, userFor: (name) => (usm && usm.name === name ? usm : undefined) });
+    } catch (error) {
+      if (error instanceof SnmpDecodeError) return this.count('v3', 'unknown', 'malformed');
+      if (!(error instanceof UsmRejection)) throw error;
+      if (!source) return this.count('v3', 'unknown', 'unknown_source');
+      if (error.report) this.socket?.send(error.report, rinfo.port, rinfo.address);
+      return this.count('v3', 'unknown', V3_RESULT[error.reason]);
+    }
+    const pdu = message.pdu;
+    const kind: NotificationKind = pdu.type === PduType.InformRequest ? 'inform' : pdu.type === PduType.TrapV2 ? 'trap' : 'unknown';
+    if (!source || !usm) return this.count('v3', kind, 'unknown_source');
+    if (kind === 'unknown') return this.count('v3', kind, 'unexpected_pdu');
+    if (kind === 'inform') {
+      const ack = encodeResponse(message, this.deps.engine, this.v3.keys.localize(usm, this.deps.engine.engineId), { ...pdu, type: PduType.Response, errorStatus: 0, errorIndex: 0 });
+      this.socket?.send(ack, rinfo.port, rinfo.address);
+    }
+    this.deps.onNotification({ deviceId: source.deviceId, restart: isRestart(pdu), receivedAt: this.deps.now() });
+    return this.count('v3', kind, 'accepted');
   }
 
   private count(version: NotificationVersion, kind: NotificationKind, result: NotificationResult): NotificationResult {

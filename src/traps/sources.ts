@@ -1,4 +1,5 @@
 import { isIP, SocketAddress } from 'node:net';
+import type { UsmUser } from '../snmp/usm.js';
 import type { NotificationSource } from './intake.js';
 
 /**
@@ -21,8 +22,10 @@ function canonicalAddress(address: string): string {
 export class NotificationSources {
   private readonly byAddress = new Map<string, NotificationSource>();
 
-  set(address: string, deviceId: number, community: string): void {
-    this.byAddress.set(canonicalAddress(address), { deviceId, community: Buffer.from(community, 'utf8') });
+  /** `usm`: the v3 user the device's v3 notifications must come from. */
+  set(address: string, source: { deviceId: number; community: string; usm?: UsmUser }): void {
+    const { deviceId, community, usm } = source;
+    this.byAddress.set(canonicalAddress(address), { deviceId, community: Buffer.from(community, 'utf8'), ...(usm ? { usm } : {}) });
   }
 
   delete(address: string): void {

@@ -216,8 +216,14 @@ describe('Dockerfile', () => {
 
   it('starts the package bin "priscan" with a command line the CLI accepts', async () => {
     expect(pkg.bin.priscan).toBeDefined();
-    const [node, script, ...rest] = execForm(one(runtime, 'ENTRYPOINT'));
+    const [node, ...args] = execForm(one(runtime, 'ENTRYPOINT'));
     expect(node).toBe('node');
+    // Node's own options are the ones the bin's shebang gives it (--openssl-legacy-provider for DES).
+    const nodeOptions = args.filter((a) => a.startsWith('--'));
+    const [script, ...rest] = args.slice(nodeOptions.length);
+    const shebang = readFileSync(repoFile('src/cli/priscan.ts'), 'utf8').split('\n')[0]!;
+    expect(shebang).toMatch(/^#!\/usr\/bin\/env (-S )?node\b/);
+    expect(nodeOptions).toEqual(shebang.split(/\s+/).slice(shebang.includes(' -S ') ? 3 : 2));
     expect(rest).toEqual([]);
     const workdir = one(runtime, 'WORKDIR').workdir;
     expect(script).toBe(posix.join(workdir, pkg.bin.priscan!));

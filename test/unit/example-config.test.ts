@@ -14,10 +14,12 @@ function keyPaths(schema: z.ZodType, prefix = ''): string[] {
   let inner: z.ZodType = schema;
   for (;;) {
     if (inner instanceof z.ZodDefault || inner instanceof z.ZodOptional) inner = inner.unwrap() as z.ZodType;
-    else if (inner instanceof z.ZodPipe) inner = inner.in as z.ZodType;
+    // A preprocess is a pipe from a transform to the schema that matters.
+    else if (inner instanceof z.ZodPipe) inner = (inner.in instanceof z.ZodTransform ? inner.out : inner.in) as z.ZodType;
     else break;
   }
   if (inner instanceof z.ZodArray) return keyPaths(inner.element as z.ZodType, prefix);
+  if (inner instanceof z.ZodUnion) return [...new Set((inner.options as z.ZodType[]).flatMap((option) => keyPaths(option, prefix)))];
   if (!(inner instanceof z.ZodObject)) return [];
   return Object.entries(inner.shape as Record<string, z.ZodType>).flatMap(([key, field]) => {
     const path = prefix ? `${prefix}.${key}` : key;

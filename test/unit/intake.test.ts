@@ -6,6 +6,8 @@ import { SNMPV2 } from '../../src/profiles/oids.js';
 import { decodeMessage, encodeMessage, PduType, VarType, type SnmpMessage } from '../../src/snmp/message.js';
 import { NotificationIntake, type AcceptedNotification, type IntakeDeps } from '../../src/traps/intake.js';
 import { NotificationSources } from '../../src/traps/sources.js';
+import { KeyCache, type UsmUser } from '../../src/snmp/usm.js';
+import { encodeV3, EngineTimeWindows, receiveNonAuthoritative, type LocalEngine, type V3Outgoing } from '../../src/snmp/v3.js';
 
 // Senders on 127.0.29.0/24; the listener on 127.0.0.1.
 const DEVICE = '127.0.29.1';
@@ -13,6 +15,12 @@ const STRANGER = '127.0.29.2';
 const COMMUNITY = 'n0tify-c0mm';
 const ALERT = '1.3.6.1.4.1.32473.1.2.0.1';
 const BUFFER = 1024 * 1024;
+/** The intake's own SNMPv3 engine, at boot 2, 100 s after it started. */
+const ENGINE: LocalEngine = { engineId: Buffer.from('80007ed905aabbccddeeff00112233', 'hex'), boots: 2, time: () => 100 };
+/** The device's engine (it is authoritative for its traps). */
+const DEVICE_ENGINE = Buffer.from('80007ed904646576696365', 'hex');
+const USER: UsmUser = { name: 'ups-admin', level: 'authPriv', authProtocol: 'sha256', authPassword: 'auth-passw0rd', privProtocol: 'aes128', privPassword: 'priv-passw0rd' };
+const userKeys = new KeyCache();
 
 let intake: NotificationIntake;
 let sources: NotificationSources;
@@ -30,6 +38,7 @@ function deps(overrides: Partial<IntakeDeps> = {}): IntakeDeps {
     now: () => 5000,
     sourceFor: (address) => sources.lookup(address),
     onNotification: (n) => onAccepted(n),
+    engine: ENGINE,
     observer: { notification: (version, kind, result) => counted.push(`${version}/${kind}/${result}`) },
     ...overrides,
   };
@@ -129,7 +138,7 @@ beforeEach(async () => {
   counted = [];
   onAccepted = (n) => accepted.push(n);
   sources = new NotificationSources();
-  sources.set(DEVICE, 7, COMMUNITY);
+  sources.set(DEVICE, { deviceId: 7, community: COMMUNITY });
   intake = new NotificationIntake(deps());
   await intake.start();
 });
@@ -186,7 +195,7 @@ describe('NotificationIntake: accepted notifications', () => {
   });
 
   it('finds an IPv6 device however its address was written', async () => {
-    sources.set('0:0:0:0:0:0:0:1', 9, COMMUNITY);
+    sources.set('0:0:0:0:0:0:0:1', { deviceId: 9, community: COMMUNITY });
     const v6 = new NotificationIntake(deps({ address: '::1' }));
     extraIntakes.push(v6);
     await v6.start();
@@ -243,7 +252,6 @@ describe('NotificationIntake: malformed datagrams', () => {
     ['a truncated real trap', () => real().subarray(0, real().length - 3)],
     ['a real trap with trailing bytes', () => Buffer.concat([real(), Buffer.from([0])])],
     ['a length that runs past the datagram', () => Buffer.from([0x30, 0x84, 0xff, 0xff, 0xff, 0xff])],
-    ['an SNMPv3 inform', v3Inform],
     ['a v2c message carrying a v1 Trap PDU', () => withVersion(v1(6), 1)],
     ['a v1 message carrying a v2 Trap PDU', () => withVersion(real(), 0)],
   ])('counts %s from a known device as malformed and triggers nothing', async (_name, datagram) => {
@@ -342,7 +350,7 @@ describe('NotificationSources', () => {
     ['an IPv4 address', '192.0.2.7', '192.0.2.7'],
   ])('finds a device set under %s by the form a socket reports', (_name, configured, reported) => {
     const table = new NotificationSources();
-    table.set(configured, 3, 'c');
+    table.set(configured, { deviceId: 3, community: 'c' });
     expect(table.lookup(reported)).toEqual({ deviceId: 3, community: Buffer.from('c') });
     table.delete(reported);
     expect(table.lookup(configured)).toBeUndefined();
@@ -351,8 +359,138 @@ describe('NotificationSources', () => {
 
   it('does not confuse neighbouring addresses', () => {
     const table = new NotificationSources();
-    table.set('192.0.2.7', 3, 'c');
+    table.set('192.0.2.7', { deviceId: 3, community: 'c' });
     expect(table.lookup('192.0.2.70')).toBeUndefined();
     expect(table.lookup('::ffff:0:192.0.2.7')).toBeUndefined();
   });
 });
+
+/** A v3 notification as a device sends it: a trap from its own engine, an inform to the intake's. */
+function v3(type: typeof PduType.TrapV2 | typeof PduType.InformRequest, options: Partial<V3Outgoing> & { user?: UsmUser; trapOid?: string } = {}): Buffer {
+  const user = options.user ?? USER;
+  const engineId = options.engineId ?? (type === PduType.TrapV2 ? DEVICE_ENGINE : ENGINE.engineId);
+  const level = options.level ?? user.level;
+  return encodeV3({
+    msgId: 77,
+    reportable: type === PduType.InformRequest,
+    level,
+    userName: user.name,
+    ...(level === 'noAuthNoPriv' ? {} : { keys: userKeys.localize(user, engineId) }),
+    engineId,
+    clock: options.clock ?? (type === PduType.TrapV2 ? { boots: 9, time: 5000 } : { boots: ENGINE.boots, time: ENGINE.time() }),
+    contextEngineId: options.contextEngineId ?? DEVICE_ENGINE,
+    pdu: {
+      type,
+      requestId: 4343,
+      errorStatus: 0,
+      errorIndex: 0,
+      varbinds: [
+        { oid: SNMPV2.sysUpTime, type: VarType.TimeTicks, value: 100 },
+        { oid: SNMPV2.snmpTrapOID, type: VarType.OID, value: options.trapOid ?? ALERT },
+      ],
+    },
+  });
+}
+
+function rawReply(socket: dgram.Socket, waitMs: number): Promise<Buffer | undefined> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => resolve(undefined), waitMs);
+    socket.once('message', (data) => {
+      clearTimeout(timer);
+      resolve(data);
+    });
+  });
+}
+
+describe('NotificationIntake: SNMPv3', () => {
+  beforeEach(() => sources.set(DEVICE, { deviceId: 7, community: COMMUNITY, usm: USER }));
+
+  it.each<[string, () => Buffer, string, boolean]>([
+    ['an authPriv trap', () => v3(PduType.TrapV2), 'v3/trap/accepted', false],
+    ['a coldStart trap', () => v3(PduType.TrapV2, { trapOid: SNMPV2.coldStart }), 'v3/trap/accepted', true],
+    ['an inform addressed to its engine', () => v3(PduType.InformRequest), 'v3/inform/accepted', false],
+  ])('accepts %s from the device with its user', async (_name, datagram, count, restart) => {
+    await send(DEVICE, datagram());
+    await settled(1);
+    expect(counted).toEqual([count]);
+    expect(accepted).toEqual([{ deviceId: 7, restart, receivedAt: 5000 }]);
+  });
+
+  it('still takes v2c from a v3 device with the community its registration carries', async () => {
+    await send(DEVICE, v2(PduType.TrapV2));
+    await settled(1);
+    expect(counted).toEqual(['v2c/trap/accepted']);
+  });
+
+  it('answers discovery with its engine and clock, then acknowledges the inform with the same msgID, user and context', async () => {
+    const socket = await socketOn(DEVICE);
+    const probe = encodeV3({ msgId: 1, reportable: true, level: 'noAuthNoPriv', userName: '', engineId: Buffer.alloc(0), clock: { boots: 0, time: 0 }, contextEngineId: Buffer.alloc(0), pdu: { type: PduType.InformRequest, requestId: 1, errorStatus: 0, errorIndex: 0, varbinds: [] } });
+    const reportArrives = rawReply(socket, 1000);
+    socket.send(probe, intake.port, '127.0.0.1');
+    const report = receiveNonAuthoritative((await reportArrives)!, { userFor: () => ({ name: '', level: 'noAuthNoPriv' }), keys: new KeyCache(), windows: new EngineTimeWindows(() => 0) });
+    expect(report.engineId.equals(ENGINE.engineId)).toBe(true);
+    expect(report).toMatchObject({ boots: 2, time: 100 });
+    expect(report.pdu.type).toBe(PduType.Report);
+
+    const ackArrives = rawReply(socket, 1000);
+    socket.send(v3(PduType.InformRequest), intake.port, '127.0.0.1');
+    const ack = receiveNonAuthoritative((await ackArrives)!, { userFor: () => USER, keys: new KeyCache(), windows: new EngineTimeWindows(() => 0) });
+    expect(ack).toMatchObject({ msgId: 77, userName: 'ups-admin', level: 'authPriv' });
+    expect(ack.contextEngineId.equals(DEVICE_ENGINE)).toBe(true);
+    expect(ack.pdu).toMatchObject({ type: PduType.Response, requestId: 4343, errorStatus: 0 });
+    expect(counted).toEqual(['v3/unknown/discovery', 'v3/inform/accepted']);
+    expect(accepted).toHaveLength(1);
+  });
+
+  it.each<[string, () => Buffer, string]>([
+    ['a user the device does not have', () => v3(PduType.TrapV2, { user: { ...USER, name: 'intruder' } }), 'v3/unknown/unknown_user'],
+    ['the wrong authentication password', () => v3(PduType.TrapV2, { user: { ...USER, authPassword: 'guessed-passw0rd' } }), 'v3/unknown/bad_auth'],
+    ['the wrong privacy password', () => v3(PduType.TrapV2, { user: { ...USER, privPassword: 'guessed-passw0rd' } }), 'v3/unknown/bad_auth'],
+    ['another auth protocol', () => v3(PduType.TrapV2, { user: { ...USER, authProtocol: 'sha' } }), 'v3/unknown/bad_auth'],
+    ['a lower security level', () => v3(PduType.TrapV2, { level: 'authNoPriv' }), 'v3/unknown/bad_auth'],
+    ['no security at all', () => v3(PduType.TrapV2, { level: 'noAuthNoPriv' }), 'v3/unknown/bad_auth'],
+    ['an inform whose clock is off by more than 150 s', () => v3(PduType.InformRequest, { clock: { boots: 2, time: 400 } }), 'v3/unknown/not_in_time_window'],
+    ['an inform from before the engine last booted', () => v3(PduType.InformRequest, { clock: { boots: 1, time: 100 } }), 'v3/unknown/not_in_time_window'],
+    ['an inform for another engine (no discovery)', () => v3(PduType.InformRequest, { engineId: DEVICE_ENGINE }), 'v3/unknown/discovery'],
+  ])('refuses %s and triggers nothing', async (_name, datagram, count) => {
+    await send(DEVICE, datagram());
+    await settled(1);
+    expect(counted).toEqual([count]);
+    expect(accepted).toEqual([]);
+  });
+
+  it('refuses a trap replayed from more than 150 s before the newest one the device sent', async () => {
+    await send(DEVICE, v3(PduType.TrapV2, { clock: { boots: 9, time: 5000 } }));
+    await send(DEVICE, v3(PduType.TrapV2, { clock: { boots: 9, time: 4800 } }));
+    await send(DEVICE, v3(PduType.TrapV2, { clock: { boots: 8, time: 9000 } }));
+    await settled(3);
+    expect(counted).toEqual(['v3/trap/accepted', 'v3/unknown/not_in_time_window', 'v3/unknown/not_in_time_window']);
+    expect(accepted).toHaveLength(1);
+  });
+
+  it('refuses v3 from a device configured without a v3 user', async () => {
+    sources.set(DEVICE, { deviceId: 7, community: COMMUNITY });
+    await send(DEVICE, v3(PduType.TrapV2));
+    await settled(1);
+    expect(counted).toEqual(['v3/unknown/unknown_user']);
+  });
+
+  it('tells a stranger nothing: no report to its discovery, counted as unknown source', async () => {
+    const socket = await socketOn(STRANGER);
+    const probe = encodeV3({ msgId: 1, reportable: true, level: 'noAuthNoPriv', userName: '', engineId: Buffer.alloc(0), clock: { boots: 0, time: 0 }, contextEngineId: Buffer.alloc(0), pdu: { type: PduType.GetRequest, requestId: 1, errorStatus: 0, errorIndex: 0, varbinds: [] } });
+    const reply = rawReply(socket, 300);
+    socket.send(probe, intake.port, '127.0.0.1');
+    socket.send(v3(PduType.TrapV2), intake.port, '127.0.0.1');
+    expect(await reply).toBeUndefined();
+    await settled(2);
+    expect(counted).toEqual(['v3/unknown/unknown_source', 'v3/unknown/unknown_source']);
+    expect(accepted).toEqual([]);
+  });
+
+  it('counts a v3 message with a broken header as malformed', async () => {
+    await send(DEVICE, v3Inform().subarray(0, 20));
+    await settled(1);
+    expect(counted).toEqual(['unknown/unknown/malformed']);
+  });
+});
+

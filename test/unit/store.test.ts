@@ -259,7 +259,7 @@ describe('devices', () => {
 
   it('rejects values the schema does not allow, with a clear error', () => {
     const { devices } = open();
-    expect(() => devices.insert(device({ snmp: { ...device().snmp, version: '3' as '1' } }))).toThrow(/CHECK constraint failed/);
+    expect(() => devices.insert(device({ snmp: { version: '4' as '1', readCommunity: 'r', writeCommunity: 'w', notifyCommunity: null } }))).toThrow(/CHECK constraint failed/);
     expect(() => devices.insert(device({ port: 'x' as unknown as number }))).toThrow(/devices\.port/);
     expect(devices.count()).toBe(0);
   });

@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { LicenseLimitError, toNewDevice } from '../../app/device-service.js';
+import { LicenseLimitError, mergeSnmp, toDeviceSnmp, toNewDevice } from '../../app/device-service.js';
+import { describeIssue } from '../../config/load.js';
 import { deviceInputSchema } from '../../config/schema.js';
 import { StoreConflictError, type DeviceRecord } from '../../store/devices.js';
 import type { HttpDeps } from '../app.js';
@@ -97,11 +98,10 @@ export function deviceRoutes(routes: RouteTable, deps: HttpDeps): void {
       const device = find(params.id);
       if (device.origin === 'config') throw new ApiError('DEVICE_FROM_CONFIG', `device ${device.name} is declared in the config file; change it there`);
       const { snmp, ...rest } = body;
+      const merged = snmp ? mergeSnmp(device.snmp, snmp) : undefined;
+      if (merged && !merged.success) throw new ApiError('VALIDATION_FAILED', describeIssue(merged.error.issues[0] as z.core.$ZodIssue, 'body.snmp'));
       try {
-        const updated = await devices.update(device.id, {
-          ...rest,
-          ...(snmp ? { snmp: { ...device.snmp, ...snmp, notifyCommunity: snmp.notifyCommunity ?? device.snmp.notifyCommunity } } : {}),
-        });
+        const updated = await devices.update(device.id, { ...rest, ...(merged ? { snmp: toDeviceSnmp(merged.data) } : {}) });
         return view(updated, caller?.role);
       } catch (error) {
         throw toApiError(error);

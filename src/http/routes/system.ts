@@ -45,10 +45,16 @@ export function systemRoutes(routes: RouteTable, deps: HttpDeps): void {
   routes.add({
     method: 'GET',
     url: '/api/v1/about',
-    summary: 'Version and server identity (the MAC address license keys are bound to)',
+    summary: 'Version, server identity (the MAC address license keys are bound to) and the SNMPv3 engine ID informs are addressed to',
     tag: 'system',
     access: 'read',
-    response: z.object({ name: z.literal('priscan'), version: z.string(), serverId: z.string().nullable(), serverIdError: z.string().nullable() }),
+    response: z.object({
+      name: z.literal('priscan'),
+      version: z.string(),
+      serverId: z.string().nullable(),
+      serverIdError: z.string().nullable(),
+      snmpEngineId: z.string().describe('Hex; devices that send v3 informs without discovery are configured with it'),
+    }),
     handler: () => ({ name: 'priscan' as const, ...deps.about() }),
   });
 
