@@ -12,6 +12,8 @@ const PORT = 16180;
 const READ = 'rd-secret-7731';
 const WRITE = 'wr-secret-7732';
 const NOTIFY = 'nt-secret-7733';
+const V3_AUTH = 'v3-auth-secret-7734';
+const V3_PRIV = 'v3-priv-secret-7735';
 
 let t: TestDaemon;
 let fleet: Fleet;
@@ -124,6 +126,22 @@ describe('devices', () => {
     expect(t.running.store.devices.get(id)).toMatchObject({ name: 'ups-1', address: sim(1).address });
     expect(sim(1).status().managers).toHaveLength(1);
     expect((await call('PATCH', '/api/v1/devices/999999', 'admin', { timeoutMs: 900 })).body).toMatchObject({ error: { code: 'DEVICE_NOT_FOUND' } });
+  });
+
+  it('keeps a v3 device\'s passwords write-only: shown by user and protocols, patched by field', async () => {
+    const v3 = { version: '3', user: 'pdu-admin', level: 'authPriv', authProtocol: 'sha512', authPassword: V3_AUTH, privProtocol: 'aes256', privPassword: V3_PRIV };
+    const created = await call('POST', '/api/v1/devices', 'admin', deviceBody('pdu-v3', '127.0.35.240', { snmp: v3, priorityScanning: false }));
+    expect(created.status).toBe(201);
+    expect(created.body.snmp).toEqual({ version: '3', user: 'pdu-admin', level: 'authPriv', authProtocol: 'sha512', privProtocol: 'aes256' });
+    const id = created.body.id as number;
+    const lowered = await call('PATCH', `/api/v1/devices/${id}`, 'admin', { snmp: { level: 'authNoPriv' } });
+    expect(lowered.body.snmp).toEqual({ version: '3', user: 'pdu-admin', level: 'authNoPriv', authProtocol: 'sha512' });
+    expect(t.running.store.devices.get(id)?.snmp).toEqual({ version: '3', usm: { name: 'pdu-admin', level: 'authNoPriv', authProtocol: 'sha512', authPassword: V3_AUTH }, contextName: null });
+    const refused = await call('PATCH', `/api/v1/devices/${id}`, 'admin', { snmp: { privProtocol: 'aes128' } });
+    expect(refused.status).toBe(400);
+    expect(refused.body).toMatchObject({ error: { code: 'VALIDATION_FAILED', message: expect.stringMatching(/body\.snmp.*authNoPriv takes no privProtocol/) } });
+    expect((await call('GET', `/api/v1/devices/${id}`, 'partner')).body.snmp).toBeUndefined();
+    expect((await call('DELETE', `/api/v1/devices/${id}`)).status).toBe(200);
   });
 
   it('scans and registers on request', async () => {
@@ -260,7 +278,7 @@ describe('credentials', () => {
   it('never appear in any response body of this file', () => {
     // The issuer secret is test/helpers/daemon.ts's text (api-access.test.ts proves a key made from it verifies).
     const issuerSecretText = 'test issuer secret, not for production use';
-    const secrets = [READ, WRITE, NOTIFY, issuerSecretText, tokens.admin, tokens.viewer, tokens.partner, t.running.store.settings.get('notification-community')];
+    const secrets = [READ, WRITE, NOTIFY, V3_AUTH, V3_PRIV, issuerSecretText, tokens.admin, tokens.viewer, tokens.partner, t.running.store.settings.get('notification-community')];
     expect(bodies.length).toBeGreaterThan(50);
     for (const secret of secrets) {
       expect(secret).toBeTruthy();

@@ -122,6 +122,19 @@ describe('devices and alarms', () => {
     expect(await exited).toBe(0);
   });
 
+  it('adds an SNMPv3 device with its passwords from the environment, never echoing them', async () => {
+    const secrets = { PRISCAN_V3_AUTH_PASSWORD: 'cli-auth-passw0rd', PRISCAN_V3_PRIV_PASSWORD: 'cli-priv-passw0rd' };
+    const missing = await priscan(['devices', 'add', '--name', 'pdu-v3', '--address', '127.0.37.9', '--v3-user', 'ops', '--v3-level', 'authPriv', '--v3-auth', 'sha', '--v3-priv', 'aes128']);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toMatch(/PRISCAN_V3_AUTH_PASSWORD/);
+    const added = await priscan(['devices', 'add', '--name', 'pdu-v3', '--address', '127.0.37.9', '--v3-user', 'ops', '--v3-auth', 'sha', '--v3-priv', 'aes128', '--json'], secrets);
+    expect(added.code, added.stderr).toBe(0);
+    expect(JSON.parse(added.stdout)).toMatchObject({ name: 'pdu-v3', snmp: { version: '3', user: 'ops', level: 'authPriv', authProtocol: 'sha', privProtocol: 'aes128' } });
+    const listed = await priscan(['devices', 'list', '--json']);
+    for (const output of [added.stdout, added.stderr, listed.stdout]) for (const secret of Object.values(secrets)) expect(output).not.toContain(secret);
+    expect((await priscan(['devices', 'remove', 'pdu-v3'])).code).toBe(0);
+  });
+
   it('removes the device by name', async () => {
     const removed = await priscan(['devices', 'remove', 'ups-1']);
     expect(removed.code).toBe(0);

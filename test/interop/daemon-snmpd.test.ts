@@ -5,114 +5,39 @@
 // alarm. Traps from Debian's snmptrap show that only the device's own address
 // triggers a scan. Needs `apt-get install snmpd snmp`; skipped with a warning
 // without them.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { NET_SNMP, RFC3413, SNMPV2 } from '../../src/profiles/oids.js';
+import { RFC3413, SNMPV2 } from '../../src/profiles/oids.js';
 import { startTestDaemon, type TestDaemon } from '../helpers/daemon.js';
-import { findTool, runTool, until, type ToolResult } from '../helpers/tools.js';
+import { missingForSnmpd, monitorConfig, MTE_TRIGGER_FIRED, octets, parseWalk, PRISCAN_ROW as ROW, SnmpdFixture, SWRUN_CACHE_TIMEOUT } from '../helpers/snmpd.js';
+import { until } from '../helpers/tools.js';
 
 // This file's device lives on 127.0.28.0/24; priscan listens on 127.0.0.1.
 const SNMPD_ADDRESS = '127.0.28.1';
 const SNMPD_PORT = 16168;
 const UNKNOWN_ADDRESS = '127.0.28.9';
-const TARGET = `${SNMPD_ADDRESS}:${SNMPD_PORT}`;
 const READ_COMMUNITY = 'prisc-ro';
 const WRITE_COMMUNITY = 'prisc-rw';
-/**
- * The process snmpd's `proc` directive watches: a copy of sleep(1) under a
- * name nothing else uses, not even a probe left over from a killed run
- * (`proc` counts by name host-wide; Linux keeps 15 characters of it).
- */
-const PROBE = `prsc${process.pid}`;
-/** mteTriggerFired (DISMAN-EVENT-MIB), what snmpd's `monitor` sends. */
-const MTE_TRIGGER_FIRED = '1.3.6.1.2.1.88.2.0.1';
-/**
- * nsCacheTimeout (NET-SNMP-AGENT-MIB) of hrSWRunTable's cache, which prTable
- * counts processes from: 30 s by default, set to 1 s so a dead probe shows
- * within the monitor's 1 s sample.
- */
-const SWRUN_CACHE_TIMEOUT = '1.3.6.1.4.1.8072.1.5.3.1.2.1.3.6.1.2.1.25.4.2';
-const ROW = [...Buffer.from('priscan')].join('.');
-const PR_ERROR_FLAG = `${NET_SNMP.prEntry}.${NET_SNMP.errorCol.flag}`;
-const PR_NAMES = `${NET_SNMP.prEntry}.2`;
-const PR_ERR_MESSAGE = `${NET_SNMP.prEntry}.${NET_SNMP.errorCol.message}`;
 
 const FILE = 'test/interop/daemon-snmpd.test.ts';
-const TOOLS = ['snmpget', 'snmpwalk', 'snmpset', 'snmptrap'];
-const snmpd = findTool('snmpd');
-const sleep = findTool('sleep', ['/usr/bin', '/bin']);
-const missing = [...TOOLS.filter((t) => !findTool(t)), ...(snmpd ? [] : ['snmpd']), ...(sleep ? [] : ['sleep'])];
+const missing = missingForSnmpd(['snmpget', 'snmpwalk', 'snmpset', 'snmptrap']);
 if (missing.length > 0) {
   console.warn(`${FILE}: SKIPPED: the daemon/snmpd interop tests need ${missing.join(', ')}, which are not installed (Debian: apt-get install snmpd snmp).`);
 }
 
-/**
- * `clientaddr`: snmpd sends notifications from the device's address (else the
- * kernel picks 127.0.0.1, which priscan rightly does not know). The `monitor`
- * pair fires once when the probe process disappears and once when it is back;
- * `iquerySecName` is the SNMPv3 user the monitor queries the agent as.
- */
+const snmpd = new SnmpdFixture(SNMPD_ADDRESS, SNMPD_PORT);
+const PROBE = snmpd.probeName;
+const TARGET = snmpd.target;
 const SNMPD_CONF = `
 rocommunity ${READ_COMMUNITY} 127.0.0.0/8
 rwcommunity ${WRITE_COMMUNITY} 127.0.0.0/8
-createUser priscanInternal
-rouser priscanInternal noauth
-iquerySecName priscanInternal
-proc ${PROBE}
-monitor -r 1 -o ${PR_NAMES} -o ${PR_ERR_MESSAGE} probeDown ${PR_ERROR_FLAG} != 0
-monitor -r 1 -o ${PR_NAMES} -o ${PR_ERR_MESSAGE} probeUp ${PR_ERROR_FLAG} == 0
-[snmp] clientaddr ${SNMPD_ADDRESS}
-dontLogTCPWrappersConnects yes
-`;
+${monitorConfig(PROBE, SNMPD_ADDRESS)}`;
 
-let scratch = '';
-let env: NodeJS.ProcessEnv = process.env;
-let agent: ChildProcess | undefined;
-let agentOutput = '';
-let probe: ChildProcess | undefined;
 let priscan: TestDaemon | undefined;
 let deviceId = 0;
 
-const children = () => [probe, agent];
-const killChildren = () => children().forEach((c) => c && c.exitCode === null && c.signalCode === null && c.kill('SIGKILL'));
-
-async function stopChild(child: ChildProcess | undefined): Promise<void> {
-  if (!child || child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise((r) => child.once('exit', r));
-  child.kill('SIGTERM');
-  await Promise.race([exited, new Promise((r) => setTimeout(r, 3000))]);
-  if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-}
-
-function startProbe(): void {
-  probe = spawn(path.join(scratch, PROBE), ['600'], { stdio: 'ignore' });
-}
-
-const tool = (name: string, args: string[]): Promise<ToolResult> => runTool(name, args, { env, timeoutMs: 10_000 });
+const tool = (name: string, args: string[]) => snmpd.tool(name, args);
 const COMMON = ['-v2c', '-m', '', '-On', '-Ox', '-t', '1', '-r', '1'];
 const walk = (root: string) => tool('snmpwalk', [...COMMON, '-c', READ_COMMUNITY, TARGET, root]);
-
-/** `-On -Ox` output as OID -> value; hex dumps wrap onto following lines. */
-function parseWalk(stdout: string): Map<string, { type: string; value: string }> {
-  const out = new Map<string, { type: string; value: string }>();
-  let last: { type: string; value: string } | undefined;
-  for (const line of stdout.split('\n')) {
-    const m = /^\.([0-9.]+) = (?:([A-Za-z0-9-]+): ?)?(.*)$/.exec(line);
-    if (m) out.set(m[1] as string, (last = { type: m[2] ?? '', value: (m[3] as string).trim() }));
-    else if (last && line.trim() !== '') last.value = `${last.value} ${line.trim()}`;
-  }
-  return out;
-}
-
-/** An octet string from the walk: `-Ox` prints every one as hex. */
-function octets(walked: Map<string, { type: string; value: string }>, oid: string): Buffer {
-  const found = walked.get(oid);
-  if (found?.type !== 'Hex-STRING') throw new Error(`${oid}: expected a Hex-STRING, got ${JSON.stringify(found)}`);
-  return Buffer.from(found.value.replace(/\s+/g, ''), 'hex');
-}
 
 const activeAlarms = async () =>
   ((await priscan!.api('GET', '/api/v1/alarms')).body.alarms as Array<{ device: string; code: string; severity: string; description: string }>).filter(
@@ -126,26 +51,8 @@ const describeSnmpd = missing.length === 0 ? describe : describe.skip;
 
 describeSnmpd('priscan daemon with Debian snmpd', () => {
   beforeAll(async () => {
-    scratch = mkdtempSync(path.join(tmpdir(), 'priscan-snmpd-'));
-    for (const dir of ['snmpd-persist', 'tools-persist']) mkdirSync(path.join(scratch, dir));
-    // Keeps the tools away from /var/lib/snmp and any local snmp.conf.
-    env = { ...process.env, SNMP_PERSISTENT_DIR: path.join(scratch, 'tools-persist'), SNMPCONFPATH: scratch, MIBS: '' };
-    copyFileSync(sleep as string, path.join(scratch, PROBE));
-    chmodSync(path.join(scratch, PROBE), 0o755);
-    startProbe();
-    const conf = path.join(scratch, 'snmpd.conf');
-    writeFileSync(conf, SNMPD_CONF);
-    process.once('exit', killChildren);
-    // -C: no default config files; -I -smux: no SMUX listener; -m '': no MIB files needed.
-    const args = ['-f', '-Lo', '-C', '-c', conf, '-I', '-smux', '-m', '', '-p', path.join(scratch, 'snmpd.pid'), TARGET];
-    const child = spawn(snmpd as string, args, { env: { ...env, SNMP_PERSISTENT_DIR: path.join(scratch, 'snmpd-persist') }, stdio: ['ignore', 'pipe', 'pipe'] });
-    agent = child;
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (agentOutput += chunk));
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (agentOutput += chunk));
-    await until('snmpd to answer', async () => {
-      if (child.exitCode !== null) throw new Error(`snmpd exited with ${child.exitCode}: ${agentOutput}`);
-      return (await tool('snmpget', [...COMMON, '-t', '0.3', '-r', '0', '-c', READ_COMMUNITY, TARGET, SNMPV2.sysObjectID])).code === 0;
-    }, 10_000);
+    snmpd.startProbe();
+    await snmpd.start(SNMPD_CONF, async () => (await tool('snmpget', [...COMMON, '-t', '0.3', '-r', '0', '-c', READ_COMMUNITY, TARGET, SNMPV2.sysObjectID])).code === 0);
     const cache = await tool('snmpset', [...COMMON, '-c', WRITE_COMMUNITY, TARGET, SWRUN_CACHE_TIMEOUT, 'i', '1']);
     expect(cache.code, cache.stderr).toBe(0);
 
@@ -165,9 +72,7 @@ describeSnmpd('priscan daemon with Debian snmpd', () => {
 
   afterAll(async () => {
     await priscan?.stop();
-    for (const child of children()) await stopChild(child);
-    process.off('exit', killChildren);
-    if (scratch) rmSync(scratch, { recursive: true, force: true });
+    await snmpd.stop();
   });
 
   it('registers itself in snmpd\'s RFC 3413 tables, read back with snmpwalk', async () => {
@@ -210,12 +115,12 @@ describeSnmpd('priscan daemon with Debian snmpd', () => {
 
   it('snmpd\'s own monitor notification makes priscan scan, raise the process alarm, and clear it', async () => {
     const waitFor = <T>(what: string, check: () => Promise<T | undefined | false>) =>
-      until(what, check, 15_000).catch((e: Error) => { throw new Error(`${e.message}; snmpd printed:\n${agentOutput}`); });
+      until(what, check, 15_000).catch((e: Error) => { throw new Error(`${e.message}; snmpd printed:\n${snmpd.output}`); });
     expect(await processAlarm()).toBeUndefined();
     const scansBefore = await trapScans();
     const acceptedBefore = await notifications('accepted');
 
-    await stopChild(probe);
+    await snmpd.stopProbe();
     const raised = await waitFor('netsnmp.processError active', processAlarm);
     expect(raised).toMatchObject({ severity: 'critical', description: `Process check failed: No ${PROBE} process running` });
     expect(await notifications('accepted')).toBeGreaterThan(acceptedBefore);
@@ -223,7 +128,7 @@ describeSnmpd('priscan daemon with Debian snmpd', () => {
     expect(await priscan!.metric('priscan_scans_total', { trigger: 'periodic' })).toBe(0);
 
     const scansRaised = await trapScans();
-    startProbe();
+    snmpd.startProbe();
     await waitFor('netsnmp.processError cleared', async () => (await processAlarm()) === undefined);
     expect(await trapScans()).toBeGreaterThan(scansRaised);
     const { body } = await priscan!.api('GET', `/api/v1/events?after=0&limit=100`);

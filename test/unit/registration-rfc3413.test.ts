@@ -113,6 +113,26 @@ describe('rfc3413', () => {
     for (const oid of [params(P.rowStatus), addr(A.rowStatus), notify(N.rowStatus)]) expect(value(device, oid)).toBe(ROW_STATUS.active);
   });
 
+  it.each(['authPriv', 'authNoPriv', 'noAuthNoPriv'] as const)('writes v3 params naming a %s device user, and no community', async (level) => {
+    const { device, client } = setup();
+    expect(await method.ensure(client, { ...MANAGER, usm: { user: 'ups-admin', level } })).toBe('created');
+    expect(value(device, params(P.mpModel))).toBe(RFC3413.mpModel.v3);
+    expect(value(device, params(P.securityModel))).toBe(RFC3413.securityModel.usm);
+    expect((value(device, params(P.securityName)) as Buffer).toString()).toBe('ups-admin');
+    expect(value(device, params(P.securityLevel))).toBe(RFC3413.securityLevel[level]);
+    const written = [P.mpModel, P.securityModel, P.securityName, P.securityLevel, P.storageType].map((col) => value(device, params(col)));
+    expect(written.filter((v) => Buffer.isBuffer(v) && v.toString() === COMMUNITY)).toEqual([]);
+  });
+
+  it('repairs a v2c params row into v3 when the device moves to v3, and verifies it after', async () => {
+    const { device, client } = setup();
+    expect(await method.ensure(client, MANAGER)).toBe('created');
+    const v3 = { ...MANAGER, usm: { user: 'ups-admin', level: 'authPriv' as const } };
+    expect(await method.ensure(client, v3)).toBe('repaired');
+    expect(value(device, params(P.mpModel))).toBe(RFC3413.mpModel.v3);
+    expect(await method.ensure(client, v3)).toBe('verified');
+  });
+
   it('removes notify, addr, then params, and needs nothing from the manager to do it', async () => {
     const { device, client } = setup();
     await method.ensure(client, MANAGER);

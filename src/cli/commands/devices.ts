@@ -4,10 +4,13 @@ import { apiTarget, callApi, CliError, EXIT, printed, table, type ApiTarget } fr
 export const DEVICES_HELP = `Usage: priscan devices <list|add|remove|scan> [options]
 
   list   [--status up|down|unknown|unlicensed] [--profile P] [--severity S] [--json]
-  add    --name N --address A [--port 161] [--profile auto] [--snmp-version 1|2c]
+  add    --name N --address A [--port 161] [--profile auto] [--snmp-version 1|2c|3]
          [--interval SECONDS] [--timeout MS] [--retries N] [--dry-run] [--json]
-         communities from PRISCAN_READ_COMMUNITY / PRISCAN_WRITE_COMMUNITY
+         v1/v2c: communities from PRISCAN_READ_COMMUNITY / PRISCAN_WRITE_COMMUNITY
          (or --read-community / --write-community, visible to other local users in ps)
+         v3: --v3-user NAME --v3-level noAuthNoPriv|authNoPriv|authPriv
+         [--v3-auth md5|sha|sha224|sha256|sha384|sha512] [--v3-priv des|aes128|aes256]
+         passwords from PRISCAN_V3_AUTH_PASSWORD / PRISCAN_V3_PRIV_PASSWORD
   remove ID|NAME   de-registers priscan from the device, then deletes it
   scan   ID|NAME   scans the device now, at priority
 
@@ -75,6 +78,10 @@ export async function devicesCommand(args: string[], out: NodeJS.WritableStream)
           'snmp-version': { type: 'string' },
           'read-community': { type: 'string' },
           'write-community': { type: 'string' },
+          'v3-user': { type: 'string' },
+          'v3-level': { type: 'string' },
+          'v3-auth': { type: 'string' },
+          'v3-priv': { type: 'string' },
           interval: { type: 'string' },
           timeout: { type: 'string' },
           retries: { type: 'string' },
@@ -83,10 +90,7 @@ export async function devicesCommand(args: string[], out: NodeJS.WritableStream)
         strict: true,
       });
       if (values.help) return printed(out, DEVICES_HELP);
-      const readCommunity = values['read-community'] ?? process.env.PRISCAN_READ_COMMUNITY;
-      const writeCommunity = values['write-community'] ?? process.env.PRISCAN_WRITE_COMMUNITY ?? readCommunity;
       if (!values.name || !values.address) throw new CliError('devices add needs --name and --address', EXIT.usage);
-      if (!readCommunity || !writeCommunity) throw new CliError('set PRISCAN_READ_COMMUNITY and PRISCAN_WRITE_COMMUNITY (or --read-community/--write-community)', EXIT.usage);
       const int = (flag: string, value: string | undefined) => {
         if (value === undefined) return undefined;
         if (!/^\d+$/.test(value)) throw new CliError(`--${flag} must be a whole number, got "${value}"`, EXIT.usage);
@@ -100,7 +104,7 @@ export async function devicesCommand(args: string[], out: NodeJS.WritableStream)
         intervalSeconds: int('interval', values.interval),
         timeoutMs: int('timeout', values.timeout),
         retries: int('retries', values.retries),
-        snmp: { version: values['snmp-version'] ?? '2c', readCommunity, writeCommunity },
+        snmp: snmpSettings(values),
       };
       const target = apiTarget(values);
       const result = await callApi<DeviceView & { dryRun?: true; reachable?: boolean; sysObjectId?: string; sysDescr?: string; autoProfile?: string; error?: string }>(
@@ -139,3 +143,24 @@ export async function devicesCommand(args: string[], out: NodeJS.WritableStream)
       throw new CliError(`unknown devices command "${sub}"`, EXIT.usage);
   }
 }
+
+/** The device's credentials from flags and environment; the daemon validates the rest. */
+function snmpSettings(values: Record<string, string | boolean | undefined>): Record<string, string | undefined> {
+  const flag = (name: string) => values[name] as string | undefined;
+  const version = flag('snmp-version') ?? (flag('v3-user') ? '3' : '2c');
+  if (version === '3') {
+    const user = flag('v3-user');
+    const level = flag('v3-level') ?? (flag('v3-priv') ? 'authPriv' : flag('v3-auth') ? 'authNoPriv' : 'noAuthNoPriv');
+    if (!user) throw new CliError('an SNMPv3 device needs --v3-user', EXIT.usage);
+    const auth = level === 'noAuthNoPriv' ? {} : { authProtocol: flag('v3-auth'), authPassword: process.env.PRISCAN_V3_AUTH_PASSWORD };
+    const priv = level === 'authPriv' ? { privProtocol: flag('v3-priv'), privPassword: process.env.PRISCAN_V3_PRIV_PASSWORD } : {};
+    if (level !== 'noAuthNoPriv' && !auth.authPassword) throw new CliError(`security level ${level} needs PRISCAN_V3_AUTH_PASSWORD`, EXIT.usage);
+    if (level === 'authPriv' && !priv.privPassword) throw new CliError('security level authPriv needs PRISCAN_V3_PRIV_PASSWORD', EXIT.usage);
+    return { version, user, level, ...auth, ...priv };
+  }
+  const readCommunity = flag('read-community') ?? process.env.PRISCAN_READ_COMMUNITY;
+  const writeCommunity = flag('write-community') ?? process.env.PRISCAN_WRITE_COMMUNITY ?? readCommunity;
+  if (!readCommunity || !writeCommunity) throw new CliError('set PRISCAN_READ_COMMUNITY and PRISCAN_WRITE_COMMUNITY (or --read-community/--write-community)', EXIT.usage);
+  return { version, readCommunity, writeCommunity };
+}
+
