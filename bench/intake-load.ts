@@ -3,11 +3,11 @@
 // Usage: node dist/bench/intake-load.js [--quick] [--rates 10000,25000,50000,100000]
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { cpus, tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { startTestDaemon } from '../test/helpers/daemon.js';
-import { socketDrops } from '../test/helpers/notifications.js';
+import { socketDrops, udpReceiveBufferErrors } from '../test/helpers/notifications.js';
 import { findTool } from '../test/helpers/tools.js';
 import { hasTaskset, pinSelf } from './lib/fleet-link.js';
 
@@ -17,6 +17,8 @@ const DURATION_MS = values.quick ? 1000 : 3000;
 const DEVICES = Number(values.devices);
 const COMMUNITY = 'bench-c0mmunity';
 const BLASTER = resolve(import.meta.dirname, 'lib/trap-blaster.js');
+const GOAL = { rate: 50_000, acceptedRatio: 3 };
+const loadAtStart = loadavg()[0];
 const pinned = hasTaskset() && pinSelf(1);
 const sources = Array.from({ length: DEVICES }, (_, i) => `127.0.${80 + Math.floor(i / 250)}.${(i % 250) + 1}`);
 
@@ -31,7 +33,12 @@ function blast(port: number, rate: number): Promise<Blast> {
 }
 const settle = () => new Promise((r) => setTimeout(r, 500));
 
-interface Row { receiver: string; rate: number; sent: number; achievedPerS: number; accepted: number; lost: number; kernelDrops: number | undefined; acceptedPerS: number; maxScansPerDevice?: number }
+/**
+ * kernelDrops: the receiving socket's drop counter (/proc/net/udp); hostRcvbufErrors: the host's UDP
+ * RcvbufErrors (/proc/net/snmp) over the same blast, which counts every socket's receive-buffer overflows.
+ */
+interface Row { receiver: string; rate: number; sent: number; achievedPerS: number; accepted: number; lost: number; kernelDrops: number | undefined; hostRcvbufErrors: number | undefined; acceptedPerS: number; maxScansPerDevice?: number }
+const rcvbufErrors = () => udpReceiveBufferErrors() ?? NaN;
 const rows: Row[] = [];
 
 // priscan: devices known by address, priority scanning off (nothing answers on these addresses;
@@ -46,11 +53,12 @@ for (const rate of RATES) {
   const dropsBefore = socketDrops(port) ?? 0;
   const requestsBefore = await t.metric('priscan_scan_requests_total', { trigger: 'trap', result: 'queued' });
   const followBefore = await t.metric('priscan_scan_requests_total', { trigger: 'trap', result: 'follow-up' });
+  const hostBefore = rcvbufErrors();
   const result = await blast(port, rate);
   await settle();
   const accepted = (await t.metric('priscan_notifications_received_total', { result: 'accepted' })) - acceptedBefore;
   const scans = (await t.metric('priscan_scan_requests_total', { trigger: 'trap', result: 'queued' })) - requestsBefore + ((await t.metric('priscan_scan_requests_total', { trigger: 'trap', result: 'follow-up' })) - followBefore);
-  rows.push({ receiver: 'priscan', rate, sent: result.sent, achievedPerS: Math.round((result.sent / result.elapsedMs) * 1000), accepted, lost: result.sent - accepted, kernelDrops: (socketDrops(port) ?? 0) - dropsBefore, acceptedPerS: Math.round((accepted / result.elapsedMs) * 1000), maxScansPerDevice: scans / DEVICES });
+  rows.push({ receiver: 'priscan', rate, sent: result.sent, achievedPerS: Math.round((result.sent / result.elapsedMs) * 1000), accepted, lost: result.sent - accepted, kernelDrops: (socketDrops(port) ?? 0) - dropsBefore, hostRcvbufErrors: rcvbufErrors() - hostBefore, acceptedPerS: Math.round((accepted / result.elapsedMs) * 1000), maxScansPerDevice: scans / DEVICES });
   // Let the coalesced scans drain before the next rate.
   while (t.running.scheduler.queued + t.running.scheduler.running > 0) await new Promise((r) => setTimeout(r, 50));
 }
@@ -70,6 +78,7 @@ else {
     const daemon = pinned ? spawn('taskset', ['-c', '1', snmptrapd, ...args], { env: { ...process.env, SNMP_PERSISTENT_DIR: scratch } }) : spawn(snmptrapd, args, { env: { ...process.env, SNMP_PERSISTENT_DIR: scratch } });
     await new Promise((r) => setTimeout(r, 700));
     const dropsBefore = socketDrops(trapPort) ?? 0;
+    const hostBefore = rcvbufErrors();
     const result = await blast(trapPort, rate);
     // snmptrapd works through its socket backlog after the sender stops: count once its log stops growing.
     const logged = () => {
@@ -87,24 +96,35 @@ else {
       accepted = now;
     }
     const kernelDrops = (socketDrops(trapPort) ?? 0) - dropsBefore;
+    const hostRcvbufErrors = rcvbufErrors() - hostBefore;
     daemon.kill('SIGTERM');
     await new Promise((r) => daemon.once('exit', r));
     // It flushes its log on exit: what it had accepted but not yet written counts too.
     accepted = Math.max(accepted, logged());
     // Its accepted rate is what it got through while the stream lasted plus its catching up afterwards.
-    rows.push({ receiver: 'snmptrapd', rate, sent: result.sent, achievedPerS: Math.round((result.sent / result.elapsedMs) * 1000), accepted, lost: result.sent - accepted, kernelDrops, acceptedPerS: Math.round((accepted / result.elapsedMs) * 1000) });
+    rows.push({ receiver: 'snmptrapd', rate, sent: result.sent, achievedPerS: Math.round((result.sent / result.elapsedMs) * 1000), accepted, lost: result.sent - accepted, kernelDrops, hostRcvbufErrors, acceptedPerS: Math.round((accepted / result.elapsedMs) * 1000) });
   }
   rmSync(scratch, { recursive: true, force: true });
 }
 
 console.log(`\nintake load: ${DEVICES} source addresses, ${DURATION_MS} ms per rate, sender ${pinned ? 'pinned to core 0, receiver to core 1' : 'not pinned'}\n`);
-console.log('receiver   target/s  sent/s    accepted/s  lost     kernel drops  scans/device (mean, whole stream)');
+console.log('receiver   target/s  sent/s    accepted/s  lost     socket drops  host RcvbufErrors  scans/device (mean, whole stream)');
 for (const r of rows) {
-  console.log(`${r.receiver.padEnd(10)} ${String(r.rate).padEnd(9)} ${String(r.achievedPerS).padEnd(9)} ${String(r.acceptedPerS).padEnd(11)} ${String(r.lost).padEnd(8)} ${String(r.kernelDrops ?? '-').padEnd(13)} ${r.maxScansPerDevice === undefined ? '-' : r.maxScansPerDevice.toFixed(2)}`);
+  console.log(`${r.receiver.padEnd(10)} ${String(r.rate).padEnd(9)} ${String(r.achievedPerS).padEnd(9)} ${String(r.acceptedPerS).padEnd(11)} ${String(r.lost).padEnd(8)} ${String(r.kernelDrops ?? '-').padEnd(13)} ${String(r.hostRcvbufErrors ?? '-').padEnd(18)} ${r.maxScansPerDevice === undefined ? '-' : r.maxScansPerDevice.toFixed(2)}`);
 }
-for (const rate of RATES) {
+const ratios = RATES.map((rate) => {
   const p = rows.find((r) => r.receiver === 'priscan' && r.rate === rate);
   const s = rows.find((r) => r.receiver === 'snmptrapd' && r.rate === rate);
-  if (p && s && s.acceptedPerS > 0) console.log(`rate ${rate}/s: priscan accepted ${(p.acceptedPerS / s.acceptedPerS).toFixed(2)}x snmptrapd's`);
+  return { rate, acceptedRatio: p && s && s.acceptedPerS > 0 ? Math.round((p.acceptedPerS / s.acceptedPerS) * 100) / 100 : null };
+});
+for (const { rate, acceptedRatio } of ratios) {
+  if (acceptedRatio !== null) console.log(`rate ${rate}/s: priscan accepted ${acceptedRatio.toFixed(2)}x snmptrapd's`);
 }
-console.log(`RESULT ${JSON.stringify({ bench: 'intake-load', devices: DEVICES, durationMs: DURATION_MS, rows, machine: { cores: cpus().length, node: process.version } })}`);
+const atGoalRate = ratios.find((r) => r.rate === GOAL.rate)?.acceptedRatio ?? null;
+const goals = {
+  priscanZeroLossUpTo50k: RATES.some((r) => r <= GOAL.rate) ? rows.filter((r) => r.receiver === 'priscan' && r.rate <= GOAL.rate).every((r) => r.lost === 0) : null,
+  accepted3xSnmptrapdAt50k: atGoalRate === null ? null : atGoalRate >= GOAL.acceptedRatio,
+};
+console.log(`goals: zero loss up to ${GOAL.rate}/s ${goals.priscanZeroLossUpTo50k}; at ${GOAL.rate}/s at least ${GOAL.acceptedRatio}x snmptrapd's accepted rate ${goals.accepted3xSnmptrapdAt50k ?? 'not measured'}`);
+const baseline = snmptrapd ? { tool: 'snmptrapd (Debian net-snmp)' } : { notRun: 'snmptrapd not installed' };
+console.log(`RESULT ${JSON.stringify({ bench: 'intake-load', name: 'intake-load', quick: Boolean(values.quick), devices: DEVICES, durationMs: DURATION_MS, baseline, rows, ratios, goals, machine: { cores: cpus().length, node: process.version, pinned, loadAverage1m: { start: Math.round(loadAtStart! * 100) / 100, end: Math.round(loadavg()[0]! * 100) / 100 } } })}`);
