@@ -336,7 +336,7 @@ try {
     },
   };
 
-  const row = (label: string, ...cells: Array<string | number | null | undefined>) => console.log(`${label.padEnd(46)}${cells.map((c) => String(c ?? '-').padStart(14)).join('')}`);
+  const row = (label: string, ...cells: Array<string | number | null | undefined>) => console.log(`${label.padEnd(46)}${cells.map((c) => String(c ?? '-').padStart(14)).join(' ')}`);
   const fmt = (s: Summary | undefined) => [s?.count, s?.meanMs, s?.p50Ms, s?.p99Ms, s?.maxMs];
   console.log(`priscan detection, ${DEVICES} simulated devices per fleet (${result.machine.cores} cores, node ${process.version}, ${pinned ? 'daemon on core 1, fleets and baseline on core 0' : 'not pinned'}, load ${loadAtStart} -> ${result.machine.loadAverage1m.end})`);
   row(`1. ${detection.alarms} alarms over ${detection.raiseWindowS} s: change -> detected (ms)`, 'n', 'mean', 'p50', 'p99', 'max');

@@ -70,7 +70,7 @@ function intakeRows(r: any): Row[] {
         scenario: `4. notification intake, ${num(p.rate)}/s from ${num(r.devices)} addresses`,
         measure: 'accepted/s (lost, host RcvbufErrors)',
         priscan: `${num(p.acceptedPerS)}/s (${num(p.lost)} lost, ${num(p.hostRcvbufErrors)})`,
-        baseline: s ? `${num(s.acceptedPerS)}/s (${num(s.lost)} lost, ${num(s.hostRcvbufErrors)}), snmptrapd` : `not run (${r.baseline?.notRun ?? 'no snmptrapd row'})`,
+        baseline: s?.notRun ? `not run (${s.notRun})` : s ? `${num(s.acceptedPerS)}/s (${num(s.lost)} lost, ${num(s.hostRcvbufErrors)}), snmptrapd` : `not run (${r.baseline?.notRun ?? 'no snmptrapd row'})`,
         ratio: times(ratio, 2),
         goal: p.rate <= 50_000 ? `zero loss${goalRate ? '; x3 accepted' : ''}` : '-',
         met: p.rate > 50_000 ? null : p.lost === 0 && (!goalRate || (ratio ?? 0) >= 3),
