@@ -1,7 +1,7 @@
 // Every benchmark of issue 7 in one run, each scenario in its own child process (a crash loses
 // only that scenario), then one table: figure, baseline measured in the same run, ratio, goal.
 //
-//   npm run bench                 (about 30 minutes)
+//   npm run bench                 (about 15 minutes)
 //   npm run bench -- --quick      (about 5 minutes: fewer alarms, shorter windows)
 //   options: --only detection,intake-load,daemon-scale,scan-cost
 //
