@@ -1,15 +1,19 @@
-// Detection by priority scanning against a 1,000-device simulated fleet:
-//   1. latency from a device raising (or clearing) an alarm to priscan storing it;
-//   2. a storm: every device raises and sends 10 alert-present notifications at once;
-//   3. the same detection by a plain 15 s poller, in the same run, for comparison.
+// Detection by priority scanning against a 1,000-device simulated fleet, beside the polling
+// baseline operators would otherwise run, in the same run:
+//   1. latency from a device raising (or clearing) an alarm to priscan storing it, and the same
+//      alarms on an identical fleet polled by Debian's snmp_exporter, scraped every 15 s by a
+//      real Prometheus: detection = the first Prometheus sample showing the change;
+//   2. SNMP request packets per alarm, counted at each fleet's devices over the same window;
+//   3. a storm: every device raises and sends 10 alert-present notifications at once.
 //
-//   npm run bench:detection               (about 2.5 minutes)
-//   npm run bench:detection -- --quick    (about 1 minute)
+//   npm run bench:detection               (about 8 minutes: alarms over 5 minutes)
+//   npm run bench:detection -- --quick    (about 2 minutes)
 //   options: --devices N (default 1000), --seed N, --no-pin
 //
-// Two processes: the simulated fleets run in a child process (bench/lib/fleet-worker.ts),
-// the daemons in this one, each pinned to its own core when taskset exists. All traffic
-// stays on loopback (devices 127.0.60.1+ and 127.0.64.1+, port 16200).
+// Processes: the simulated fleets run in a child process (bench/lib/fleet-worker.ts) pinned to
+// core 0 with snmp_exporter and Prometheus; the daemon runs in this one, pinned to core 1.
+// All traffic stays on loopback: priscan's devices 127.0.60.1+ port 16200, the exporter's
+// 127.1.110.1+ port 17000, Prometheus 127.0.0.1:17010, snmp_exporter 127.0.0.1:17011.
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import { parseArgs } from 'node:util';
@@ -18,9 +22,11 @@ import { SIM_ALARMS } from '../simulators/devices/sim.js';
 import { deviceAddress } from '../simulators/fleet.js';
 import { DetectionLog, round, summarize, type Summary } from './lib/detection-log.js';
 import { FleetLink, hasTaskset, pinSelf } from './lib/fleet-link.js';
-import type { FleetName } from './lib/fleet-protocol.js';
-import { evenStagger, metricSum, startMonitor, until, untilRegistered, type Monitor } from './lib/monitors.js';
+import { monotonicMs, type FleetName } from './lib/fleet-protocol.js';
+import { metricSum, startMonitor, until, untilRegistered, type Monitor } from './lib/monitors.js';
 import { planChanges, playChanges, type PlayedChange } from './lib/plan.js';
+import { baselineDetections, wallClockOffset, type BaselineDetection } from './lib/polling-baseline.js';
+import { pollingToolsMissing, startPrometheus, startSnmpExporter, type RunningPrometheus, type RunningTool } from './lib/snmp-exporter.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -36,21 +42,33 @@ const SEED = Number(args.seed);
 if (!Number.isInteger(DEVICES) || DEVICES < 10 || DEVICES > 5000) throw new Error('--devices must be a whole number from 10 to 5000');
 if (!Number.isInteger(SEED)) throw new Error('--seed must be a whole number');
 
-const PORT = 16200;
-const BASE: Record<FleetName, string> = { priscan: '127.0.60.1', polled: '127.0.64.1' };
+const FLEETS = {
+  priscan: { baseAddress: '127.0.60.1', port: 16200 },
+  exporter: { baseAddress: '127.1.110.1', port: 17000 },
+} as const;
+const PROMETHEUS_LISTEN = '127.0.0.1:17010';
+const EXPORTER_LISTEN = '127.0.0.1:17011';
 const SAFETY_NET_S = 300;
-const POLL_INTERVAL_S = 15;
-const LATENCY = { alarm: 'onBattery', alarms: Math.min(DEVICES, quick ? 100 : 300), raiseWindowMs: quick ? 10_000 : 30_000, holdMinMs: 500, holdMaxMs: 3_000 };
-const STORM = { alarm: 'overload', notificationsPerDevice: 10 };
-// Holds longer than one poll interval, so the poller cannot miss an alarm outright.
-const COMPARISON = { alarm: 'fanFailure', alarms: Math.min(DEVICES, quick ? 20 : 60), raiseWindowMs: quick ? 15_000 : 60_000, holdMinMs: 16_000, holdMaxMs: quick ? 20_000 : 30_000 };
-const codeOf = (alarm: string) => `sim.${SIM_ALARMS[alarm]?.code}`;
-// Computed once: the wait loops look addresses up for every change every 20 ms, in the daemon's process.
-const ADDRESSES: Record<FleetName, string[]> = {
-  priscan: Array.from({ length: DEVICES }, (_, i) => deviceAddress(BASE.priscan, i)),
-  polled: Array.from({ length: DEVICES }, (_, i) => deviceAddress(BASE.polled, i)),
+const SCRAPE_INTERVAL_S = 15;
+// Raised on distinct devices at random moments over the window, each held longer than one scrape
+// interval so the poller cannot miss an alarm outright; the same changes on both fleets.
+const DETECTION = {
+  alarm: 'onBattery',
+  alarms: Math.min(DEVICES, quick ? 60 : 300),
+  raiseWindowMs: quick ? 45_000 : 300_000,
+  holdMinMs: (SCRAPE_INTERVAL_S + 1) * 1000,
+  holdMaxMs: quick ? 25_000 : 60_000,
 };
-const addresses = (fleet: FleetName) => ADDRESSES[fleet];
+const STORM = { alarm: 'overload', notificationsPerDevice: 10 };
+const codeOf = (alarm: string) => `sim.${SIM_ALARMS[alarm]?.code}`;
+type BenchFleet = keyof typeof FLEETS;
+// Computed once: the wait loops look addresses up for every change every 20 ms, in the daemon's process.
+const ADDRESSES: Record<BenchFleet, string[]> = {
+  priscan: Array.from({ length: DEVICES }, (_, i) => deviceAddress(FLEETS.priscan.baseAddress, i)),
+  exporter: Array.from({ length: DEVICES }, (_, i) => deviceAddress(FLEETS.exporter.baseAddress, i)),
+};
+const addresses = (fleet: FleetName) => ADDRESSES[fleet as BenchFleet];
+const addressOf = (c: PlayedChange) => addresses(c.fleet)[c.index] as string;
 
 const random = seededRandom(SEED);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -89,31 +107,110 @@ async function notificationToStored(running: Monitor['running']) {
   return { sumS: await metricSum(running, metric, {}, 'sum'), count: await metricSum(running, metric, {}, 'count') };
 }
 
-async function measureLatency(link: FleetLink, priscan: Monitor) {
-  const address = (c: PlayedChange) => addresses(c.fleet)[c.index] as string;
+interface Baseline {
+  prometheus: RunningPrometheus;
+  exporter: RunningTool;
+}
+
+/** Starts snmp_exporter and Prometheus on the fleet's core, and waits until every target has been scraped. */
+async function startBaseline(core: number | undefined): Promise<Baseline> {
+  const exporter = await startSnmpExporter({ listen: EXPORTER_LISTEN, core });
+  try {
+    const targets = addresses('exporter').map((a) => `${a}:${FLEETS.exporter.port}`);
+    const prometheus = await startPrometheus({ listen: PROMETHEUS_LISTEN, exporter: EXPORTER_LISTEN, targets, intervalS: SCRAPE_INTERVAL_S, core });
+    const allUp = async () => (await prometheus.scalar('count(up{job="snmp"} == 1)')) === DEVICES;
+    const deadline = performance.now() + (SCRAPE_INTERVAL_S * 3 + 10) * 1000;
+    while (!(await allUp())) {
+      if (performance.now() > deadline) {
+        await prometheus.stop();
+        throw new Error(`Prometheus had not scraped all ${DEVICES} targets successfully within ${SCRAPE_INTERVAL_S * 3 + 10} s`);
+      }
+      await sleep(500);
+    }
+    return { prometheus, exporter };
+  } catch (error) {
+    await exporter.stop();
+    throw error;
+  }
+}
+
+async function measureDetection(link: FleetLink, priscan: Monitor, baseline: Baseline | undefined) {
   // Warm the JIT on both sides with changes of another alarm, so the first samples are not compile time.
   const warmUp = planChanges({ alarm: 'selfTest', alarms: Math.min(DEVICES, 30), raiseWindowMs: 2_000, holdMinMs: 200, holdMaxMs: 500, devices: DEVICES, fleets: ['priscan'] }, random);
   const warmUpLog = new DetectionLog(priscan, (code) => code === codeOf('selfTest'));
-  await until(allStored(warmUpLog, await playChanges(link, warmUp), address), 10_000);
+  await until(allStored(warmUpLog, await playChanges(link, warmUp), addressOf), 10_000);
   warmUpLog.close();
   await drained(priscan, 10_000);
 
-  const log = new DetectionLog(priscan, (code) => code === codeOf(LATENCY.alarm));
+  const log = new DetectionLog(priscan, (code) => code === codeOf(DETECTION.alarm));
   try {
-    const daemonBefore = await notificationToStored(priscan.running);
-    const plan = planChanges({ ...LATENCY, devices: DEVICES, fleets: ['priscan'] }, random);
+    const { running } = priscan;
+    const snapshot = async () => ({
+      counters: (await link.request({ type: 'counters' })).fleets,
+      trapScans: await metricSum(running, 'priscan_scans_total', { trigger: 'trap' }),
+      periodicScans: await metricSum(running, 'priscan_scans_total', { trigger: 'periodic' }),
+      scans: await metricSum(running, 'priscan_scans_total'),
+      notification: await notificationToStored(running),
+    });
+    const fleets: FleetName[] = baseline ? ['priscan', 'exporter'] : ['priscan'];
+    const wallOffsetAtStart = wallClockOffset(monotonicMs);
+    const windowStartMs = Date.now();
+    const startedAt = performance.now();
+    const before = await snapshot();
+    const plan = planChanges({ ...DETECTION, devices: DEVICES, fleets }, random);
     const played = await playChanges(link, plan);
-    await until(allStored(log, played, address), 10_000);
+    const of = (fleet: FleetName) => played.filter((c) => c.fleet === fleet);
+    await until(allStored(log, of('priscan'), addressOf), 10_000);
+    // The poller sees a change at its next scrape: give every device one full interval after the last change.
+    if (baseline) await sleep(SCRAPE_INTERVAL_S * 1000 + 3_000);
     await drained(priscan, 10_000);
-    const daemonAfter = await notificationToStored(priscan.running);
-    const daemonMeanMs = round((1000 * (daemonAfter.sumS - daemonBefore.sumS)) / (daemonAfter.count - daemonBefore.count), 3);
-    return {
-      alarms: LATENCY.alarms,
-      windowS: LATENCY.raiseWindowMs / 1000,
-      notChanged: played.filter((c) => !c.changed).length,
-      ...latencies(log, played, address),
-      daemonNotificationToStoredMeanMs: daemonMeanMs,
+    // Both fleets are charged for the same window: from the first change to the last detection.
+    const durationS = (performance.now() - startedAt) / 1000;
+    const after = await snapshot();
+    const wallOffsetMs = round((wallOffsetAtStart + wallClockOffset(monotonicMs)) / 2, 3);
+    const packetsOf = (fleet: BenchFleet) => (after.counters[fleet]?.requests ?? NaN) - (before.counters[fleet]?.requests ?? NaN);
+    const priscanFigures = latencies(log, of('priscan'), addressOf);
+    const scans = after.scans - before.scans;
+    const packets = packetsOf('priscan');
+    const packetsPerScan = packets / Math.max(1, scans);
+    const periodicScans = after.periodicScans - before.periodicScans;
+    const notificationsStored = after.notification.count - before.notification.count;
+    const priority = {
+      ...priscanFigures,
+      daemonNotificationToStoredMeanMs: round((1000 * (after.notification.sumS - before.notification.sumS)) / notificationsStored, 3),
+      packets,
+      packetsPerAlarm: round(packets / DETECTION.alarms, 2),
+      scans,
+      trapScans: after.trapScans - before.trapScans,
+      periodicScans,
+      packetsPerScan: round(packetsPerScan, 2),
+      // The share of the traffic the alarms caused (their scans), without the safety net's.
+      alarmTriggeredPacketsPerAlarm: round((packets - periodicScans * packetsPerScan) / DETECTION.alarms, 2),
+      notChanged: of('priscan').filter((c) => !c.changed).length,
       otherEvents: log.unexpected,
+    };
+    let polling: (BaselineDetection & { packets: number; packetsPerAlarm: number }) | undefined;
+    if (baseline) {
+      const exporterPackets = packetsOf('exporter');
+      const detections = await baselineDetections({
+        prometheus: baseline.prometheus,
+        played: of('exporter'),
+        targetOf: (c) => `${addressOf(c)}:${FLEETS.exporter.port}`,
+        code: SIM_ALARMS[DETECTION.alarm]?.code ?? NaN,
+        wallOffsetMs,
+        windowStartMs,
+      });
+      polling = { ...detections, packets: exporterPackets, packetsPerAlarm: round(exporterPackets / DETECTION.alarms, 2) };
+    }
+    return {
+      alarms: DETECTION.alarms,
+      raiseWindowS: DETECTION.raiseWindowMs / 1000,
+      holdS: [DETECTION.holdMinMs / 1000, DETECTION.holdMaxMs / 1000],
+      scrapeIntervalS: SCRAPE_INTERVAL_S,
+      safetyNetIntervalS: SAFETY_NET_S,
+      durationS: round(durationS, 1),
+      priority,
+      polling,
     };
   } finally {
     log.close();
@@ -179,136 +276,90 @@ async function measureStorm(link: FleetLink, priscan: Monitor) {
   }
 }
 
-interface MethodFigures {
-  detection: { raise: Summary; clear: Summary };
-  missed: number;
-  packets: number;
-  packetsPerAlarm: number;
-  scans: number;
-  /** The daemon's own priscan_snmp_requests_total over the same interval, to compare with `packets`. */
-  requestsMetric: number;
-}
-
-async function compareWithPolling(link: FleetLink, priscan: Monitor) {
-  const poller = await startMonitor({ addresses: addresses('polled'), port: PORT, priorityScanning: false, intervalSeconds: POLL_INTERVAL_S, random: evenStagger(DEVICES) });
-  const code = codeOf(COMPARISON.alarm);
-  const logs = { priscan: new DetectionLog(priscan, (c) => c === code), polled: new DetectionLog(poller, (c) => c === code) };
-  try {
-    const scansOf = async (m: Monitor) => metricSum(m.running, 'priscan_scans_total');
-    const requestsOf = async (m: Monitor) => metricSum(m.running, 'priscan_snmp_requests_total');
-    const snapshot = async () => ({
-      counters: (await link.request({ type: 'counters' })).fleets,
-      priscanScans: await scansOf(priscan),
-      polledScans: await scansOf(poller),
-      priscanRequestsMetric: await requestsOf(priscan),
-      polledRequestsMetric: await requestsOf(poller),
-    });
-    const startedAt = performance.now();
-    const before = await snapshot();
-    const plan = planChanges({ ...COMPARISON, devices: DEVICES, fleets: ['priscan', 'polled'] }, random);
-    const played = await playChanges(link, plan);
-    const address = (c: PlayedChange) => addresses(c.fleet)[c.index] as string;
-    const of = (fleet: FleetName) => played.filter((c) => c.fleet === fleet);
-    await until(() => allStored(logs.priscan, of('priscan'), address)() && allStored(logs.polled, of('polled'), address)(), (POLL_INTERVAL_S + 10) * 1000);
-    // Both methods are charged for the same interval: from the first raise to the last detection.
-    const durationS = (performance.now() - startedAt) / 1000;
-    const after = await snapshot();
-    const figures = (fleet: FleetName, scans: number, requestsMetric: number): MethodFigures => {
-      const l = latencies(logs[fleet], of(fleet), address);
-      // Counted where they arrive: the packets each fleet's devices answered.
-      const packets = (after.counters[fleet]?.requests ?? NaN) - (before.counters[fleet]?.requests ?? NaN);
-      return { detection: { raise: l.raise, clear: l.clear }, missed: l.missed, packets, packetsPerAlarm: round(packets / COMPARISON.alarms, 1), scans, requestsMetric };
-    };
-    const priority = figures('priscan', after.priscanScans - before.priscanScans, after.priscanRequestsMetric - before.priscanRequestsMetric);
-    const polling = figures('polled', after.polledScans - before.polledScans, after.polledRequestsMetric - before.polledRequestsMetric);
-    // The window is shorter than one 5-minute safety-net round, so add that round's steady-state share.
-    const packetsPerScan = priority.packets / Math.max(1, priority.scans);
-    const safetyNetPackets = Math.round((DEVICES * durationS * packetsPerScan) / SAFETY_NET_S);
-    return {
-      alarms: COMPARISON.alarms,
-      raiseWindowS: COMPARISON.raiseWindowMs / 1000,
-      holdS: [COMPARISON.holdMinMs / 1000, COMPARISON.holdMaxMs / 1000],
-      pollIntervalS: POLL_INTERVAL_S,
-      durationS: round(durationS, 1),
-      priority: { ...priority, safetyNetPackets, packetsPerAlarmWithSafetyNet: round((priority.packets + safetyNetPackets) / COMPARISON.alarms, 1) },
-      polling,
-    };
-  } finally {
-    logs.priscan.close();
-    logs.polled.close();
-    await poller.stop();
-  }
-}
-
 // --- run ---------------------------------------------------------------------------------
 // Read before pinning: afterwards this process sees only its own core.
 const cores = os.availableParallelism();
 // Other work on the host shows in the tail latencies: the load average goes into the result.
 const loadAtStart = round(os.loadavg()[0] ?? NaN);
 const pinned = !args['no-pin'] && cores >= 2 && hasTaskset() && pinSelf(1);
-const link = FleetLink.spawn(pinned ? 0 : undefined);
+const fleetCore = pinned ? 0 : undefined;
+const missingTools = pollingToolsMissing();
+const link = FleetLink.spawn(fleetCore);
 let priscan: Monitor | undefined;
+let baseline: Baseline | undefined;
 try {
-  const fleets = (['priscan', 'polled'] as const).map((name) => ({ name, baseAddress: BASE[name], port: PORT, count: DEVICES }));
-  const { startupMs } = await link.request({ type: 'start', fleets });
-  priscan = await startMonitor({ addresses: addresses('priscan'), port: PORT, priorityScanning: true, intervalSeconds: SAFETY_NET_S, random: Math.random });
+  const fleetNames: BenchFleet[] = missingTools.length === 0 ? ['priscan', 'exporter'] : ['priscan'];
+  const { startupMs } = await link.request({ type: 'start', fleets: fleetNames.map((name) => ({ name, ...FLEETS[name], count: DEVICES })) });
+  priscan = await startMonitor({ addresses: addresses('priscan'), port: FLEETS.priscan.port, priorityScanning: true, intervalSeconds: SAFETY_NET_S, random: Math.random });
   const registrationMs = await untilRegistered(priscan, 120_000);
   await drained(priscan, 60_000);
-  process.stderr.write(`fleet up in ${startupMs} ms, ${DEVICES} devices registered in ${Math.round(registrationMs)} ms; measuring latency\n`);
-  const latency = await measureLatency(link, priscan);
+  process.stderr.write(`fleet up in ${startupMs} ms, ${DEVICES} devices registered in ${Math.round(registrationMs)} ms\n`);
+  if (missingTools.length > 0) process.stderr.write(`polling baseline NOT RUN: ${missingTools.join(', ')} not installed (apt-get install prometheus prometheus-snmp-exporter)\n`);
+  else {
+    baseline = await startBaseline(fleetCore);
+    process.stderr.write(`snmp_exporter and Prometheus scraping all ${DEVICES} devices every ${SCRAPE_INTERVAL_S} s\n`);
+  }
+  process.stderr.write(`raising ${DETECTION.alarms} alarms over ${DETECTION.raiseWindowMs / 1000} s (about ${Math.round((DETECTION.raiseWindowMs + DETECTION.holdMaxMs) / 1000 + SCRAPE_INTERVAL_S)} s)\n`);
+  const detection = await measureDetection(link, priscan, baseline);
+  await baseline?.prometheus.stop();
+  await baseline?.exporter.stop();
+  baseline = undefined;
   process.stderr.write('measuring the storm\n');
   const storm = await measureStorm(link, priscan);
-  process.stderr.write(`comparing with a ${POLL_INTERVAL_S} s poller (about ${Math.round((COMPARISON.raiseWindowMs + COMPARISON.holdMaxMs) / 1000 + POLL_INTERVAL_S)} s)\n`);
-  const comparison = await compareWithPolling(link, priscan);
-  const p = comparison.priority;
-  const q = comparison.polling;
+  const p = detection.priority;
+  const q = detection.polling;
+  const ratio = (a: number | undefined, b: number | undefined, digits = 1) => (a === undefined || b === undefined ? null : round(a / b, digits));
   const result = {
     name: 'detection',
     quick,
     seed: SEED,
     devices: DEVICES,
     machine: { cores, cpu: os.cpus()[0]?.model ?? 'unknown', node: process.version, platform: `${os.platform()} ${os.release()}`, loadAverage1m: { start: loadAtStart, end: round(os.loadavg()[0] ?? NaN) } },
-    layout: { processes: 2, fleetInChild: true, pinned, daemonCore: pinned ? 1 : null, fleetCore: pinned ? 0 : null },
+    layout: { processes: q ? 4 : 2, fleetInChild: true, pinned, daemonCore: pinned ? 1 : null, fleetCore: fleetCore ?? null, baselineCore: q ? (fleetCore ?? null) : null },
     setup: { fleetStartupMs: startupMs, registrationMs: Math.round(registrationMs) },
-    latency,
+    baseline: q ? { tool: 'prometheus-snmp-exporter 0.21 scraped by prometheus 2.42', scrapeIntervalS: SCRAPE_INTERVAL_S } : { notRun: `${missingTools.join(', ')} not installed` },
+    detection,
     storm,
-    comparison,
     ratios: {
-      meanRaiseDetection: round(q.detection.raise.meanMs / p.detection.raise.meanMs, 0),
-      packetsPerAlarm: round(q.packetsPerAlarm / p.packetsPerAlarm, 1),
-      packetsPerAlarmWithSafetyNet: round(q.packetsPerAlarm / p.packetsPerAlarmWithSafetyNet, 1),
+      meanRaiseDetection: ratio(q?.raise.meanMs, p.raise.meanMs, 0),
+      meanClearDetection: ratio(q?.clear.meanMs, p.clear.meanMs, 0),
+      packetsPerAlarm: ratio(q?.packetsPerAlarm, p.packetsPerAlarm),
+      alarmTriggeredPacketsPerAlarm: ratio(q?.packetsPerAlarm, p.alarmTriggeredPacketsPerAlarm),
     },
     goals: {
-      latencyP99Under25ms: latency.raise.p99Ms < 25,
+      meanDetection500xFaster: q ? q.raise.meanMs / p.raise.meanMs >= 500 : null,
+      packetsPerAlarm100xFewer: q ? q.packetsPerAlarm / p.packetsPerAlarm >= 100 : null,
       stormUnder2s: storm.allStored && storm.allStoredMs < 2000,
       stormAtMostTwoScansPerDevice: storm.scansPerDeviceMax <= 2,
       stormNoneDropped: storm.notificationsDropped === 0,
-      nothingMissed: latency.missed === 0 && p.missed === 0 && q.missed === 0,
+      nothingMissed: p.missed === 0 && (q?.missed ?? 0) === 0,
     },
   };
 
-  const row = (label: string, ...cells: Array<string | number>) => console.log(`${label.padEnd(44)}${cells.map((c) => String(c).padStart(14)).join('')}`);
-  const fmt = (s: Summary) => [s.count, s.p50Ms, s.p99Ms, s.maxMs];
-  console.log(`priscan detection, ${DEVICES} simulated devices (${result.machine.cores} cores, node ${process.version}, ${pinned ? 'daemon and fleet pinned to cores 1 and 0' : 'not pinned'}, load ${loadAtStart} -> ${result.machine.loadAverage1m.end})`);
-  row('1. latency, device change -> stored (ms)', 'n', 'p50', 'p99', 'max');
-  row('   raise', ...fmt(latency.raise));
-  row('   clear', ...fmt(latency.clear));
-  row('   mean, notification in -> stored (daemon)', latency.daemonNotificationToStoredMeanMs);
-  row('2. storm: 10 notifications from every device', '');
-  row('   all alarms stored after (ms)', storm.allStoredMs);
+  const row = (label: string, ...cells: Array<string | number | null | undefined>) => console.log(`${label.padEnd(46)}${cells.map((c) => String(c ?? '-').padStart(14)).join(' ')}`);
+  const fmt = (s: Summary | undefined) => [s?.count, s?.meanMs, s?.p50Ms, s?.p99Ms, s?.maxMs];
+  console.log(`priscan detection, ${DEVICES} simulated devices per fleet (${result.machine.cores} cores, node ${process.version}, ${pinned ? 'daemon on core 1, fleets and baseline on core 0' : 'not pinned'}, load ${loadAtStart} -> ${result.machine.loadAverage1m.end})`);
+  row(`1. ${detection.alarms} alarms over ${detection.raiseWindowS} s: change -> detected (ms)`, 'n', 'mean', 'p50', 'p99', 'max');
+  row('   priscan, raise -> stored', ...fmt(p.raise));
+  row('   priscan, clear -> stored', ...fmt(p.clear));
+  row(`   snmp_exporter + Prometheus (${SCRAPE_INTERVAL_S} s), raise`, ...(q ? fmt(q.raise) : ['not run']));
+  row(`   snmp_exporter + Prometheus (${SCRAPE_INTERVAL_S} s), clear`, ...(q ? fmt(q.clear) : ['not run']));
+  row('   mean raise detection, baseline / priscan', result.ratios.meanRaiseDetection === null ? 'not run' : `x${result.ratios.meanRaiseDetection}`, 'goal x500');
+  row('   missed (priscan, baseline)', p.missed, q?.missed);
+  row(`2. request packets in ${detection.durationS} s`, 'priscan', 'baseline', 'ratio');
+  row('   packets at the devices', p.packets, q?.packets);
+  row('   per alarm (raise + clear, safety net incl.)', p.packetsPerAlarm, q?.packetsPerAlarm, result.ratios.packetsPerAlarm === null ? 'not run' : `x${result.ratios.packetsPerAlarm} (goal x100)`);
+  row('   per alarm, alarm-triggered scans only', p.alarmTriggeredPacketsPerAlarm, q?.packetsPerAlarm, result.ratios.alarmTriggeredPacketsPerAlarm === null ? '' : `x${result.ratios.alarmTriggeredPacketsPerAlarm}`);
+  row('   scans (trap, periodic) / packets per scan', `${p.trapScans}, ${p.periodicScans}`, p.packetsPerScan);
+  row('3. storm: 10 notifications from every device', '');
+  row('   all alarms stored after (ms)', storm.allStoredMs, 'goal < 2000');
   row('   half of them stored after (ms)', storm.halfStoredMs);
   row('   scans per device (max / mean)', storm.scansPerDeviceMax, storm.scansPerDeviceMean);
   row('   notifications sent / received / dropped', storm.notificationsSent, storm.notificationsReceived, storm.notificationsDropped);
-  row(`3. same alarms (${comparison.alarms}), ${comparison.durationS} s`, 'priority', `poll ${POLL_INTERVAL_S} s`, 'ratio');
-  row('   mean detection, raise (ms)', p.detection.raise.meanMs, q.detection.raise.meanMs, `x${result.ratios.meanRaiseDetection}`);
-  row('   mean detection, clear (ms)', p.detection.clear.meanMs, q.detection.clear.meanMs, `x${round(q.detection.clear.meanMs / p.detection.clear.meanMs, 0)}`);
-  row('   max detection, raise (ms)', p.detection.raise.maxMs, q.detection.raise.maxMs);
-  row('   request packets per alarm (raise+clear)', p.packetsPerAlarm, q.packetsPerAlarm, `x${result.ratios.packetsPerAlarm}`);
-  row('   ... with the 5-min safety net (steady)', p.packetsPerAlarmWithSafetyNet, q.packetsPerAlarm, `x${result.ratios.packetsPerAlarmWithSafetyNet}`);
-  row('   missed', p.missed, q.missed);
-  row('   (daemon metric priscan_snmp_requests_total)', p.requestsMetric, q.requestsMetric);
   console.log(`RESULT ${JSON.stringify(result)}`);
 } finally {
+  await baseline?.prometheus.stop();
+  await baseline?.exporter.stop();
   await priscan?.stop();
   await link.stop();
 }

@@ -60,6 +60,11 @@ export class FleetLink {
     return new FleetLink(child);
   }
 
+  /** The simulator's process id (taskset execs node, so it is node's): for CPU and memory readings. */
+  get pid(): number {
+    return this.child.pid ?? NaN;
+  }
+
   request<C extends WithoutId<FleetCommand>>(command: C): Promise<ReplyOf<C['type']>> {
     if (this.exited) return Promise.reject(new Error('simulator process has exited'));
     const id = this.nextId++;

@@ -1,7 +1,10 @@
 // The messages between the detection benchmark and its simulator child process (Node IPC, JSON).
 
-/** `priscan` devices are registered on the priority-scanning daemon; `polled` ones only on the poller. */
-export type FleetName = 'priscan' | 'polled';
+/**
+ * `priscan` devices are registered on the priority-scanning daemon; `polled` ones only on a
+ * polling priscan; `exporter` ones are scraped by snmp_exporter and Prometheus.
+ */
+export type FleetName = 'priscan' | 'polled' | 'exporter';
 
 export interface FleetSpec {
   name: FleetName;

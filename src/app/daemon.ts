@@ -127,7 +127,7 @@ export class Daemon {
     const store = Store.open(join(config.dataDir, 'priscan.db'), clock);
     const community = config.notifications.community ?? store.settings.getOrCreate(COMMUNITY_SETTING, generateNotifyCommunity);
     const metrics = createMetrics(() => clock.now());
-    const clients = new DeviceClients(this.options.snmp?.(metrics) ?? new NetSnmpClientFactory(metrics.snmp));
+    const clients = new DeviceClients(this.options.snmp?.(metrics) ?? new NetSnmpClientFactory(metrics.snmp), { clock });
     const bus = new AlarmEventBus((error) => log.error({ err: error }, 'alarm event subscriber failed'));
     const sources = new NotificationSources();
     let intake: NotificationIntake | undefined;

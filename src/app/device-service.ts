@@ -191,8 +191,8 @@ export class DeviceService {
         await this.update(existing.id, changes);
       }
     }
-    for (const device of store.devices.list()) {
-      if (device.origin === 'config' && !names.has(device.name)) await this.remove(device.id);
+    for (const device of store.devices.listByOrigin('config')) {
+      if (!names.has(device.name)) await this.remove(device.id);
     }
   }
 

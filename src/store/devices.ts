@@ -139,6 +139,7 @@ type ConfigParams = Pick<
 
 interface DeviceStatements {
   list: Database.Statement<[], DeviceRow>;
+  listByOrigin: Database.Statement<[string], DeviceRow>;
   get: Database.Statement<[number], DeviceRow>;
   getByName: Database.Statement<[string], DeviceRow>;
   getByAddress: Database.Statement<[string], DeviceRow>;
@@ -166,6 +167,7 @@ export class DevicesRepository {
   static prepare(db: Database.Database, clock: { now(): number }): DevicesRepository {
     const statements: DeviceStatements = {
       list: db.prepare('SELECT * FROM devices ORDER BY id'),
+      listByOrigin: db.prepare('SELECT * FROM devices WHERE origin = ? ORDER BY id'),
       get: db.prepare('SELECT * FROM devices WHERE id = ?'),
       getByName: db.prepare('SELECT * FROM devices WHERE name = ?'),
       getByAddress: db.prepare('SELECT * FROM devices WHERE address = ?'),
@@ -220,6 +222,11 @@ export class DevicesRepository {
 
   list(): DeviceRecord[] {
     return this.deps.statements.list.all().map(toRecord);
+  }
+
+  /** Only the devices from one origin: at start-up the config's devices, without reading every API-added one. */
+  listByOrigin(origin: DeviceRecord['origin']): DeviceRecord[] {
+    return this.deps.statements.listByOrigin.all(origin).map(toRecord);
   }
 
   get(id: number): DeviceRecord | undefined {

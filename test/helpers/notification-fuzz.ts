@@ -1,7 +1,35 @@
 import { seededRandom } from '../../simulators/devices/device.js';
 import { SNMPV2 } from '../../src/profiles/oids.js';
 import { encodeMessage, PduType, VarType, type SnmpMessage, type VarBind } from '../../src/snmp/message.js';
+import { KeyCache, type UsmUser } from '../../src/snmp/usm.js';
+import { encodeV3 } from '../../src/snmp/v3.js';
 import { berLength, notificationMessage, tlv, v3TrapMessage, type NotificationShape } from './notifications.js';
+
+/** The v3 user the fuzzed device is configured with: its real, signed and encrypted traps get fuzzed too. */
+export const FUZZ_V3_USER: UsmUser = { name: 'fuzz-ops', level: 'authPriv', authProtocol: 'sha256', authPassword: 'fuzz-auth-passw0rd', privProtocol: 'aes128', privPassword: 'fuzz-priv-passw0rd' };
+const fuzzKeys = new KeyCache();
+
+/** A genuine authPriv trap from the fuzzed device's user, from one of a few engines, at any clock. */
+function v3AuthPrivTrap(rng: Rng, varbinds: VarBind[]): Buffer {
+  const engineId = Buffer.from(`80007ed904${rng.int(4).toString(16).padStart(2, '0')}66757a7a`, 'hex');
+  return encodeV3({
+    msgId: rng.range(0, 2 ** 31 - 1),
+    reportable: false,
+    level: 'authPriv',
+    userName: FUZZ_V3_USER.name,
+    keys: fuzzKeys.localize(FUZZ_V3_USER, engineId),
+    engineId,
+    clock: { boots: rng.range(1, 3), time: rng.range(0, 100_000) },
+    contextEngineId: engineId,
+    pdu: {
+      type: PduType.TrapV2,
+      requestId: rng.range(0, 2 ** 31 - 1),
+      errorStatus: 0,
+      errorIndex: 0,
+      varbinds: [{ oid: SNMPV2.sysUpTime, type: VarType.TimeTicks, value: 1 }, { oid: SNMPV2.snmpTrapOID, type: VarType.OID, value: '1.3.6.1.4.1.32473.1.0.1' }, ...varbinds],
+    },
+  });
+}
 
 /*
  * Hostile datagrams for the notification intake: random bytes, and real notifications of every
@@ -124,6 +152,7 @@ function randomVarbind(rng: Rng): VarBind {
 
 function validMessage(rng: Rng, community: Buffer, varbinds = rng.int(4)): Buffer {
   const shape = rng.pick(SHAPES);
+  if (shape === 'v3' && rng.chance(0.5)) return v3AuthPrivTrap(rng, Array.from({ length: varbinds }, () => randomVarbind(rng)));
   if (shape === 'v3') return v3TrapMessage(rng.chance(0.5) ? 'priscan' : rng.bytes(rng.int(12)).toString('latin1'));
   const trapOid = rng.pick(['1.3.6.1.4.1.32473.1.0.1', SNMPV2.coldStart, SNMPV2.warmStart, '1.3.6.1.4.1.318.0.5', '1.3.6.1.2.1.33.2.3']);
   const extra = Array.from({ length: varbinds }, () => randomVarbind(rng));

@@ -190,6 +190,19 @@ describe('devices', () => {
     ]);
   });
 
+  it('lists the devices of one origin, by id', () => {
+    const { devices } = open();
+    devices.insert(device({ name: 'c1', address: '127.0.10.2', origin: 'config' }));
+    devices.insert(device({ name: 'a1', address: '127.0.10.3', origin: 'api' }));
+    devices.insert(device({ name: 'c2', address: '127.0.10.4', origin: 'config' }));
+    expect(devices.listByOrigin('config').map((d) => [d.id, d.name])).toEqual([
+      [1, 'c1'],
+      [3, 'c2'],
+    ]);
+    expect(devices.listByOrigin('api').map((d) => d.name)).toEqual(['a1']);
+    expect(devices.listByOrigin('config')[0]).toEqual(devices.get(1));
+  });
+
   it('reports a conflicting name or address without any community', () => {
     const { devices } = open();
     devices.insert(device());

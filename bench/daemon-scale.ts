@@ -1,0 +1,223 @@
+// priscan at 10,000 devices: every device registered, safety-net scans every 300 s. Measures the
+// daemon's own process (priscan serve, pinned to core 1): CPU share over a steady window, RSS,
+// and the start-up time of a daemon whose database already holds the 10,000 devices.
+//
+//   node dist/bench/daemon-scale.js            (steady window 360 s: one full 300 s interval and its jitter)
+//   node dist/bench/daemon-scale.js --quick    (steady window 60 s: a fifth of an interval, said in the result)
+//   options: --devices N (default 10000), --processes N (simulator processes, default 4), --window S, --no-pin
+//
+// The simulated devices run in --processes child processes pinned to core 0 (their CPU and RSS
+// are reported beside, never mixed in). Loopback only: devices 127.1.0.1+ port 17001, priscan's
+// API 127.0.0.1:17020 and notification listener 127.0.0.1:17021.
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { stringify } from 'yaml';
+import { IssuerSecret } from '../src/licensing/issuer-secret.js';
+import { issueKey } from '../src/licensing/key.js';
+import { deviceAddress } from '../simulators/fleet.js';
+import { round } from './lib/detection-log.js';
+import { FleetLink, hasTaskset, pinSelf } from './lib/fleet-link.js';
+import { createAdminToken, startPriscanProcess, type PriscanProcess } from './lib/priscan-process.js';
+import { cpuSeconds, cpuShare, memoryMb } from './lib/proc.js';
+
+const { values: args } = parseArgs({
+  options: {
+    quick: { type: 'boolean', default: false },
+    devices: { type: 'string', default: '10000' },
+    processes: { type: 'string', default: '4' },
+    window: { type: 'string' },
+    'no-pin': { type: 'boolean', default: false },
+  },
+});
+const DEVICES = Number(args.devices);
+const PROCESSES = Number(args.processes);
+const INTERVAL_S = 300;
+const WINDOW_S = Number(args.window ?? (args.quick ? 60 : INTERVAL_S * 1.2));
+if (!Number.isInteger(DEVICES) || DEVICES < 10 || DEVICES > 10_000) throw new Error('--devices must be a whole number from 10 to 10000');
+if (!Number.isInteger(PROCESSES) || PROCESSES < 1 || PROCESSES > 16) throw new Error('--processes must be from 1 to 16');
+if (!(WINDOW_S >= 10 && WINDOW_S <= 3600)) throw new Error('--window must be from 10 to 3600 seconds');
+const BASE = '127.1.0.1';
+const DEVICE_PORT = 17001;
+const HTTP = { address: '127.0.0.1', port: 17020 };
+const NOTIFICATION_PORT = 17021;
+const ADD_CONCURRENCY = 8;
+const GOALS = { cpuShare: 0.1, rssMb: 300, startupMs: 2000 };
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const cores = os.availableParallelism();
+const loadAtStart = round(os.loadavg()[0] ?? NaN);
+const pinned = !args['no-pin'] && cores >= 2 && hasTaskset() && pinSelf(0);
+const scratch = mkdtempSync(join(os.tmpdir(), 'priscan-scale-'));
+const links: FleetLink[] = [];
+let priscan: PriscanProcess | undefined;
+
+/** File descriptors the process holds (each SNMP session is a UDP socket). */
+function openFiles(pid: number): number {
+  return readdirSync(`/proc/${pid}/fd`).length;
+}
+
+/** Waits until the daemon's queue is empty twice in a row (healthz: queued + running). */
+async function untilIdle(p: PriscanProcess, timeoutMs: number): Promise<number> {
+  const started = performance.now();
+  let idleReadings = 0;
+  let polls = 0;
+  while (idleReadings < 2) {
+    if (performance.now() - started > timeoutMs) throw new Error(`priscan's scan queue did not drain within ${timeoutMs / 1000} s`);
+    await sleep(500);
+    const health = (await p.api('GET', '/healthz')).body as { queued?: number; running?: number };
+    if (++polls % 30 === 0) process.stderr.write(`  waiting for the queue: ${health.queued} queued, ${health.running} running, ${openFiles(p.pid)} open files\n`);
+    idleReadings = (health.queued ?? 1) + (health.running ?? 1) === 0 ? idleReadings + 1 : 0;
+  }
+  return performance.now() - started;
+}
+
+async function fleetRequests(): Promise<number> {
+  const replies = await Promise.all(links.map((l) => l.request({ type: 'counters' })));
+  return replies.reduce((total, r) => total + (r.fleets.priscan?.requests ?? 0), 0);
+}
+
+const reading = (pid: number) => ({ cpuS: cpuSeconds(pid), atMs: performance.now() });
+
+async function addDevices(p: PriscanProcess): Promise<number> {
+  const started = performance.now();
+  let next = 0;
+  const worker = async () => {
+    while (next < DEVICES) {
+      const i = next++;
+      const res = await p.api('POST', '/api/v1/devices', {
+        name: `sim-${i + 1}`,
+        address: deviceAddress(BASE, i),
+        port: DEVICE_PORT,
+        profile: 'priscan-sim',
+        intervalSeconds: INTERVAL_S,
+        snmp: { version: '2c', readCommunity: 'public', writeCommunity: 'private' },
+      });
+      if (res.status !== 201) throw new Error(`adding device ${i + 1} answered ${res.status}: ${JSON.stringify(res.body)}`);
+    }
+  };
+  await Promise.all(Array.from({ length: ADD_CONCURRENCY }, worker));
+  return performance.now() - started;
+}
+
+try {
+  // --- the fleet: DEVICES sim devices over PROCESSES pinned simulator processes ---
+  const perProcess = Math.ceil(DEVICES / PROCESSES);
+  const fleetStarted = performance.now();
+  for (let k = 0; k < PROCESSES; k++) {
+    const count = Math.min(perProcess, DEVICES - k * perProcess);
+    if (count <= 0) break;
+    const link = FleetLink.spawn(pinned ? 0 : undefined);
+    links.push(link);
+    await link.request({ type: 'start', fleets: [{ name: 'priscan', baseAddress: deviceAddress(BASE, k * perProcess), port: DEVICE_PORT, count }] });
+  }
+  const fleetStartupMs = Math.round(performance.now() - fleetStarted);
+
+  // --- priscan serve with its own issuer secret; a key for DEVICES nodes bound to this machine's MAC ---
+  const secretText = randomBytes(32).toString('base64');
+  writeFileSync(join(scratch, 'issuer.secret'), `${secretText}\n`, { mode: 0o600 });
+  const configFile = join(scratch, 'priscan.yaml');
+  writeFileSync(
+    configFile,
+    stringify({
+      dataDir: join(scratch, 'data'),
+      log: { level: 'info' },
+      manager: { address: '127.0.0.1' },
+      notifications: { listen: { address: '127.0.0.1', port: NOTIFICATION_PORT } },
+      http: { listen: HTTP },
+      licensing: { issuerSecretFile: join(scratch, 'issuer.secret') },
+    }),
+  );
+  const httpUrl = `http://${HTTP.address}:${HTTP.port}`;
+  const token = createAdminToken(configFile);
+  const core = pinned ? 1 : undefined;
+  priscan = await startPriscanProcess({ configFile, httpUrl, token, core });
+  const about = (await priscan.api('GET', '/api/v1/about')).body as { serverId: string | null; serverIdError: string | null };
+  if (!about.serverId) throw new Error(`priscan has no server identity to license against: ${about.serverIdError}`);
+  const key = issueKey({ secret: IssuerSecret.fromText(secretText, 'bench'), mac: about.serverId, nodes: DEVICES, passcode: `bench-scale-${process.pid}`, edition: 'standard', issuedOn: new Date() }).key;
+  const licensed = await priscan.api('POST', '/api/v1/licenses', { key });
+  if (licensed.status !== 201) throw new Error(`license refused: ${JSON.stringify(licensed.body)}`);
+
+  process.stderr.write(`${links.length} simulator processes up in ${fleetStartupMs} ms; adding ${DEVICES} devices\n`);
+  const addMs = await addDevices(priscan);
+  const registrationDrainMs = await untilIdle(priscan, 600_000);
+  const listed = (await priscan.api('GET', '/api/v1/devices')).body as { devices: Array<{ state: { registration: string } }> };
+  const registered = listed.devices.filter((d) => d.state.registration === 'registered').length;
+  process.stderr.write(`${DEVICES} devices added in ${Math.round(addMs)} ms, ${registered} registered, queue drained ${Math.round(registrationDrainMs)} ms later; steady window ${WINDOW_S} s\n`);
+
+  // --- steady: nothing but safety-net scans; no API calls inside the window ---
+  const memorySamples: number[] = [];
+  const fleetBefore = links.map((l) => reading(l.pid));
+  const requestsBefore = await fleetRequests();
+  const before = reading(priscan.pid);
+  const windowEnd = performance.now() + WINDOW_S * 1000;
+  while (performance.now() < windowEnd) {
+    await sleep(Math.min(5_000, windowEnd - performance.now()));
+    memorySamples.push(memoryMb(priscan.pid).rssMb);
+  }
+  const after = reading(priscan.pid);
+  const requestsInWindow = (await fleetRequests()) - requestsBefore;
+  const fleetAfter = links.map((l) => reading(l.pid));
+  const steadyMemory = memoryMb(priscan.pid);
+  const steady = {
+    windowS: WINDOW_S,
+    coversFullInterval: WINDOW_S >= INTERVAL_S,
+    cpuShareOfOneCore: round(cpuShare(before, after), 4),
+    cpuSecondsInWindow: round(after.cpuS - before.cpuS, 2),
+    rssMbMax: Math.max(...memorySamples),
+    rssMbEnd: steadyMemory.rssMb,
+    peakRssMbSinceStart: steadyMemory.peakRssMb,
+    // A sim device's scan is 3 requests (one walk per column); the devices count what arrived.
+    deviceRequestsInWindow: requestsInWindow,
+    requestsPerSecond: round(requestsInWindow / WINDOW_S, 1),
+    simulators: { processes: links.length, cpuShareOfOneCore: round(fleetAfter.reduce((t, a, i) => t + cpuShare(fleetBefore[i]!, a), 0), 4), rssMb: round(links.reduce((t, l) => t + memoryMb(l.pid).rssMb, 0), 1) },
+  };
+
+  // --- start-up of a daemon whose database holds every device ---
+  const stopped = await priscan.stop();
+  priscan = undefined;
+  priscan = await startPriscanProcess({ configFile, httpUrl, token, core });
+  const startup = {
+    spawnToReadyzMs: round(priscan.readyzAt - priscan.spawnedAt, 1),
+    spawnToRunningLogMs: round(priscan.runningLoggedAt - priscan.spawnedAt, 1),
+    // The daemon's own clock: from its first log line ("starting priscan") to "priscan running".
+    daemonStartToReadyMs: priscan.runningLoggedMs - priscan.startLoggedMs,
+    rssMbAtReady: memoryMb(priscan.pid).rssMb,
+    previousShutdown: stopped,
+  };
+  // After a restart every registration is verified again (reads, no writes when intact): how long that takes.
+  const reverifyMs = Math.round(await untilIdle(priscan, 600_000));
+  const afterRestart = memoryMb(priscan.pid);
+
+  const result = {
+    name: 'daemon-scale',
+    quick: args.quick,
+    devices: DEVICES,
+    intervalS: INTERVAL_S,
+    machine: { cores, cpu: os.cpus()[0]?.model ?? 'unknown', node: process.version, loadAverage1m: { start: loadAtStart, end: round(os.loadavg()[0] ?? NaN) } },
+    layout: { pinned, priscanCore: core ?? null, simulatorsCore: pinned ? 0 : null, priscan: 'priscan serve in its own process' },
+    setup: { fleetStartupMs, addDevicesMs: Math.round(addMs), addPerDeviceMs: round(addMs / DEVICES, 2), registrationDrainMs: Math.round(registrationDrainMs), registered },
+    steady,
+    startup: { ...startup, reverifyAllAfterRestartMs: reverifyMs, rssMbAfterReverify: afterRestart.rssMb, peakRssMbAfterRestart: afterRestart.peakRssMb },
+    goals: {
+      cpuUnder10PercentOfOneCore: steady.cpuShareOfOneCore < GOALS.cpuShare,
+      rssUnder300Mb: Math.max(steady.peakRssMbSinceStart, afterRestart.peakRssMb) < GOALS.rssMb,
+      startupUnder2s: startup.spawnToReadyzMs < GOALS.startupMs,
+    },
+  };
+  console.log(`priscan with ${DEVICES} devices (${links.length} simulator processes${pinned ? ' on core 0, priscan on core 1' : ''}; load ${loadAtStart} -> ${result.machine.loadAverage1m.end})`);
+  console.log(`  add ${DEVICES} devices through the API     ${Math.round(addMs)} ms (${result.setup.addPerDeviceMs} ms each); registered ${registered}`);
+  console.log(`  CPU, steady ${WINDOW_S} s window${steady.coversFullInterval ? '' : ' (shorter than one 300 s interval)'}   ${round(steady.cpuShareOfOneCore * 100, 2)} % of one core (goal < 10 %)`);
+  console.log(`  RSS steady max / peak since start      ${steady.rssMbMax} / ${steady.peakRssMbSinceStart} MB (goal < 300 MB)`);
+  console.log(`  device requests in the window          ${requestsInWindow} (${steady.requestsPerSecond}/s)`);
+  console.log(`  simulators (not priscan)               ${round(steady.simulators.cpuShareOfOneCore * 100, 2)} % of one core, ${steady.simulators.rssMb} MB`);
+  console.log(`  start-up with ${DEVICES} stored devices    spawn -> /readyz ${startup.spawnToReadyzMs} ms; start() -> ready ${startup.daemonStartToReadyMs} ms (goal < 2000 ms)`);
+  console.log(`  re-verifying every registration after the restart: ${reverifyMs} ms`);
+  console.log(`RESULT ${JSON.stringify(result)}`);
+} finally {
+  await priscan?.stop();
+  await Promise.all(links.map((l) => l.stop()));
+  rmSync(scratch, { recursive: true, force: true });
+}

@@ -1,0 +1,152 @@
+// One table over every scenario's RESULT: the figure, its baseline measured in the same run, the
+// ratio, the goal, and whether the goal was met. A scenario that did not run says so, with no number.
+
+export interface Row {
+  scenario: string;
+  measure: string;
+  priscan: string;
+  baseline: string;
+  ratio: string;
+  goal: string;
+  /** true / false, or null when there is no goal or it could not be judged. */
+  met: boolean | null;
+}
+
+export type ScenarioOutcome = { ok: true; result: any; seconds: number } | { ok: false; error: string; seconds: number };
+
+const ms = (n: number | undefined | null) => (n === undefined || n === null || !Number.isFinite(n) ? '-' : `${n < 10 ? n.toFixed(2) : n < 100 ? n.toFixed(1) : Math.round(n).toLocaleString('en-US')} ms`);
+const times = (n: number | undefined | null, digits = 1) => (n === undefined || n === null || !Number.isFinite(n) ? '-' : `x${n.toLocaleString('en-US', { maximumFractionDigits: digits })}`);
+const num = (n: number | undefined | null) => (n === undefined || n === null || !Number.isFinite(n) ? '-' : n.toLocaleString('en-US', { maximumFractionDigits: 2 }));
+
+function notRun(scenario: string, measure: string, why: string): Row {
+  return { scenario, measure, priscan: `not run: ${why}`, baseline: '-', ratio: '-', goal: '-', met: null };
+}
+
+function detectionRows(r: any): Row[] {
+  const p = r.detection.priority;
+  const q = r.detection.polling;
+  const noBaseline = r.baseline?.notRun ? `not run (${r.baseline.notRun})` : undefined;
+  const baselineName = `snmp_exporter + Prometheus, ${r.detection.scrapeIntervalS} s`;
+  return [
+    {
+      scenario: `1. detection, ${r.devices} devices, ${r.detection.alarms} alarms over ${r.detection.raiseWindowS} s`,
+      measure: 'raise -> detected: mean (p50 / p99 / max)',
+      priscan: `${ms(p.raise.meanMs)} (${ms(p.raise.p50Ms)} / ${ms(p.raise.p99Ms)} / ${ms(p.raise.maxMs)})`,
+      baseline: noBaseline ?? `${ms(q.raise.meanMs)} (${ms(q.raise.p50Ms)} / ${ms(q.raise.p99Ms)} / ${ms(q.raise.maxMs)}), ${baselineName}`,
+      ratio: times(r.ratios.meanRaiseDetection, 0),
+      goal: 'x500 faster (mean)',
+      met: r.goals.meanDetection500xFaster,
+    },
+    {
+      scenario: '2. SNMP traffic, same window',
+      measure: `request packets per alarm (raise + clear), ${r.detection.durationS} s`,
+      priscan: `${num(p.packetsPerAlarm)} (${num(p.alarmTriggeredPacketsPerAlarm)} from alarm scans, the rest safety net)`,
+      baseline: noBaseline ?? `${num(q.packetsPerAlarm)} (${num(q.packets)} packets)`,
+      ratio: times(r.ratios.packetsPerAlarm),
+      goal: 'x100 fewer',
+      met: r.goals.packetsPerAlarm100xFewer,
+    },
+    {
+      scenario: `3. storm, ${r.storm.devices} devices x 10 notifications`,
+      measure: 'all alarms stored; scans/device max; dropped',
+      priscan: `${ms(r.storm.allStoredMs)}; ${r.storm.scansPerDeviceMax}; ${r.storm.notificationsDropped} of ${r.storm.notificationsSent}`,
+      baseline: noBaseline ?? `${ms(q.raise.maxMs)} (a ${r.detection.scrapeIntervalS} s poll sees every alarm only after its max detection)`,
+      ratio: q ? times(q.raise.maxMs / r.storm.allStoredMs) : '-',
+      goal: 'under 2 s, at most 2 scans, 0 dropped',
+      met: r.goals.stormUnder2s && r.goals.stormAtMostTwoScansPerDevice && r.goals.stormNoneDropped,
+    },
+  ];
+}
+
+function intakeRows(r: any): Row[] {
+  const at = (receiver: string, rate: number) => r.rows.find((x: any) => x.receiver === receiver && x.rate === rate);
+  return r.rows
+    .filter((x: any) => x.receiver === 'priscan')
+    .map((p: any): Row => {
+      const s = at('snmptrapd', p.rate);
+      const ratio = r.ratios.find((x: any) => x.rate === p.rate)?.acceptedRatio;
+      const goalRate = p.rate === 50_000;
+      return {
+        scenario: `4. notification intake, ${num(p.rate)}/s from ${num(r.devices)} addresses`,
+        measure: 'accepted/s (lost, host RcvbufErrors)',
+        priscan: `${num(p.acceptedPerS)}/s (${num(p.lost)} lost, ${num(p.hostRcvbufErrors)})`,
+        baseline: s?.notRun ? `not run (${s.notRun})` : s ? `${num(s.acceptedPerS)}/s (${num(s.lost)} lost, ${num(s.hostRcvbufErrors)}), snmptrapd` : `not run (${r.baseline?.notRun ?? 'no snmptrapd row'})`,
+        ratio: times(ratio, 2),
+        goal: p.rate <= 50_000 ? `zero loss${goalRate ? '; x3 accepted' : ''}` : '-',
+        met: p.rate > 50_000 ? null : p.lost === 0 && (!goalRate || (ratio ?? 0) >= 3),
+      };
+    });
+}
+
+function scaleRows(r: any): Row[] {
+  const s = r.steady;
+  const scenario = `5. scale, ${num(r.devices)} devices, scans every ${r.intervalS} s`;
+  const window = `${s.windowS} s window${s.coversFullInterval ? '' : ' (shorter than one interval)'}`;
+  const noTool = 'none (absolute goal)';
+  const peak = Math.max(s.peakRssMbSinceStart, r.startup.peakRssMbAfterRestart);
+  return [
+    { scenario, measure: `CPU share of one core, steady, ${window}`, priscan: `${num(s.cpuShareOfOneCore * 100)} %`, baseline: noTool, ratio: times(0.1 / s.cpuShareOfOneCore), goal: 'under 10 % (ratio: headroom)', met: r.goals.cpuUnder10PercentOfOneCore },
+    { scenario, measure: 'RSS steady max (peak since start)', priscan: `${num(s.rssMbMax)} MB (${num(peak)} MB)`, baseline: noTool, ratio: times(300 / peak), goal: 'under 300 MB (ratio: headroom)', met: r.goals.rssUnder300Mb },
+    {
+      scenario,
+      measure: 'start-up with every device stored: spawn -> /readyz (start() -> ready)',
+      priscan: `${ms(r.startup.spawnToReadyzMs)} (${ms(r.startup.daemonStartToReadyMs)})`,
+      baseline: noTool,
+      ratio: times(2000 / r.startup.spawnToReadyzMs),
+      goal: 'under 2 s (ratio: headroom)',
+      met: r.goals.startupUnder2s,
+    },
+  ];
+}
+
+function scanCostRows(r: any): Row[] {
+  const b = r.baseline;
+  const scenario = `6. one device's full scan, ${r.alarmsActive} alarms active, median of ${r.scans}`;
+  return [
+    { scenario, measure: 'wall time, median (p99)', priscan: `${ms(r.priscan.wall.p50Ms)} (${ms(r.priscan.wall.p99Ms)})`, baseline: b.notRun ? `not run (${b.notRun})` : `${ms(b.wall.p50Ms)} (${ms(b.wall.p99Ms)}), snmp_exporter scrape`, ratio: times(r.ratios?.medianTime, 2), goal: '-', met: null },
+    { scenario, measure: 'request packets at the device', priscan: num(r.priscan.packetsPerScan), baseline: b.notRun ? '-' : num(b.packetsPerScrape), ratio: times(r.ratios?.packets, 2), goal: '-', met: null },
+  ];
+}
+
+export const SCENARIOS = [
+  { key: 'detection', script: 'detection.js', covers: 'scenarios 1-3', rows: detectionRows, label: '1-3. detection, traffic, storm' },
+  { key: 'intake-load', script: 'intake-load.js', covers: 'scenario 4', rows: intakeRows, label: '4. notification intake' },
+  { key: 'daemon-scale', script: 'daemon-scale.js', covers: 'scenario 5', rows: scaleRows, label: '5. scale' },
+  { key: 'scan-cost', script: 'scan-cost.js', covers: 'scenario 6', rows: scanCostRows, label: '6. scan cost' },
+] as const;
+
+export function rowsFor(outcomes: Record<string, ScenarioOutcome>): Row[] {
+  return SCENARIOS.flatMap((s) => {
+    const outcome = outcomes[s.key];
+    if (!outcome) return [];
+    if (!outcome.ok) return [notRun(s.label, '-', outcome.error)];
+    try {
+      return s.rows(outcome.result);
+    } catch (error) {
+      return [notRun(s.label, '-', `its RESULT could not be read: ${(error as Error).message}`)];
+    }
+  });
+}
+
+const metText = (met: boolean | null) => (met === null ? '' : met ? 'yes' : 'NO');
+
+export function textTable(rows: readonly Row[]): string {
+  const lines: string[] = [];
+  let scenario = '';
+  for (const r of rows) {
+    if (r.scenario !== scenario) {
+      scenario = r.scenario;
+      lines.push(r.scenario);
+    }
+    lines.push(`   ${r.measure}`);
+    lines.push(`      priscan ${r.priscan}   |   baseline ${r.baseline}   |   ratio ${r.ratio}   |   goal ${r.goal} ${metText(r.met)}`);
+  }
+  return lines.join('\n');
+}
+
+export function markdownTable(rows: readonly Row[]): string {
+  const cell = (s: string) => s.replace(/\|/g, '\\|');
+  const lines = ['| scenario | measure | priscan | baseline (same run) | ratio | goal | met |', '| --- | --- | --- | --- | --- | --- | --- |'];
+  for (const r of rows) lines.push(`| ${[r.scenario, r.measure, r.priscan, r.baseline, r.ratio, r.goal, metText(r.met)].map(cell).join(' | ')} |`);
+  return lines.join('\n');
+}
