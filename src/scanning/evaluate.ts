@@ -10,6 +10,7 @@ import type {
   TableRow,
 } from '../profiles/types.js';
 import { isException, SnmpError, type SnmpClient, type SnmpValue, type SnmpVarbind } from '../snmp/client.js';
+import { walkColumns } from '../snmp/device-clients.js';
 
 /** What one scan read: scalar and flag-string varbinds by OID, table columns by column OID (`entry.col`). */
 export interface Readings {
@@ -17,10 +18,12 @@ export interface Readings {
   columns: Map<string, SnmpVarbind[]>;
 }
 
-/** The requests a profile's scan needs: one GET for every scalar, one walk per distinct column. */
+/** The requests a profile's scan needs: one GET for every scalar, one walk per table of its columns. */
 export interface ReadPlan {
   scalars: string[];
   columns: string[];
+  /** The same columns by table entry, walked together. */
+  tables: string[][];
 }
 
 export function columnOid(entry: string, column: number): string {
@@ -45,14 +48,19 @@ export function readPlan(profile: Profile): ReadPlan {
         break;
     }
   }
-  return { scalars: [...scalars], columns: [...columns] };
+  const tables = new Map<string, string[]>();
+  for (const oid of columns) {
+    const entry = oid.slice(0, oid.lastIndexOf('.'));
+    tables.set(entry, [...(tables.get(entry) ?? []), oid]);
+  }
+  return { scalars: [...scalars], columns: [...columns], tables: [...tables.values()] };
 }
 
 /**
  * Reads every alarm source of the profile and returns the alarms active now.
- * Columns are walked one after another: management cards answer one request
- * at a time, and a device that stopped answering fails the scan at its first
- * timeout instead of several.
+ * Requests go one after another (management cards answer one at a time, and a
+ * device that stopped answering fails the scan at its first timeout); a table's
+ * columns share each GETBULK, so a small table costs one request.
  */
 export async function scanAlarms(profile: Profile, client: SnmpClient): Promise<Alarm[]> {
   const plan = readPlan(profile);
@@ -60,7 +68,10 @@ export async function scanAlarms(profile: Profile, client: SnmpClient): Promise<
   if (plan.scalars.length > 0) {
     for (const varbind of await readScalars(client, plan.scalars)) readings.scalars.set(normalizeOid(varbind.oid), varbind);
   }
-  for (const oid of plan.columns) readings.columns.set(oid, await client.subtree(oid));
+  for (const table of plan.tables) {
+    const walked = await walkColumns(client, table);
+    table.forEach((oid, i) => readings.columns.set(oid, walked[i] ?? []));
+  }
   return alarmsFromReadings(profile, readings);
 }
 

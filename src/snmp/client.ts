@@ -60,6 +60,11 @@ export interface SnmpClient {
   get(oids: readonly string[]): Promise<SnmpVarbind[]>;
   /** Every instance strictly below `oid`, in order: GETBULK for v2c, GETNEXT for v1. */
   subtree(oid: string): Promise<SnmpVarbind[]>;
+  /**
+   * Several columns of one table side by side, as subtree() of each would return them; where the
+   * client can, one GETBULK per page carries every column (a 20-row table is one request).
+   */
+  columns?(oids: readonly string[]): Promise<SnmpVarbind[][]>;
   set(varbinds: readonly SnmpVarbind[]): Promise<void>;
   close(): void;
 }

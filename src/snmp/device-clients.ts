@@ -4,6 +4,14 @@ import type { DeviceRecord, DeviceSnmp } from '../store/devices.js';
 
 export type ClientPurpose = 'read' | 'write';
 
+/** Columns side by side: in one walk where the client can, else one subtree walk after another. */
+export async function walkColumns(client: SnmpClient, oids: readonly string[]): Promise<SnmpVarbind[][]> {
+  if (client.columns) return client.columns(oids);
+  const walked: SnmpVarbind[][] = [];
+  for (const oid of oids) walked.push(await client.subtree(oid));
+  return walked;
+}
+
 /** The credentials a device's requests carry; a v3 device's one user both reads and writes. */
 export function credentialsFor(snmp: DeviceSnmp, purpose: ClientPurpose): SnmpCredentials {
   if (snmp.version === '3') return { version: '3', usm: snmp.usm, ...(snmp.contextName ? { contextName: snmp.contextName } : {}) };
@@ -49,6 +57,10 @@ class IdleClosingClient implements SnmpClient {
 
   subtree(oid: string): Promise<SnmpVarbind[]> {
     return this.using((s) => s.subtree(oid));
+  }
+
+  columns(oids: readonly string[]): Promise<SnmpVarbind[][]> {
+    return this.using((s) => walkColumns(s, oids));
   }
 
   set(varbinds: readonly SnmpVarbind[]): Promise<void> {

@@ -209,6 +209,61 @@ export class NetSnmpClient implements SnmpClient {
     });
   }
 
+  /**
+   * GETBULK with every column as a repeater: each page advances the columns still inside their
+   * subtree. v1 has no GETBULK, and a v1 GETNEXT fails whole at the end of the MIB: walk each.
+   */
+  async columns(oids: readonly string[]): Promise<SnmpVarbind[][]> {
+    if (this.target.version === '1' || oids.length === 1) {
+      const walked: SnmpVarbind[][] = [];
+      for (const oid of oids) walked.push(await this.subtree(oid));
+      return walked;
+    }
+    return this.retrying(() => this.columnsOnce(oids));
+  }
+
+  private async columnsOnce(oids: readonly string[]): Promise<SnmpVarbind[][]> {
+    const where = `${this.target.address}:${this.target.port}`;
+    const rows: SnmpVarbind[][] = oids.map(() => []);
+    const cursors = [...oids];
+    let open = oids.map((_, i) => i);
+    let total = 0;
+    while (open.length > 0) {
+      this.observer?.request('getbulk');
+      const page = await this.getBulkOnce(open.map((i) => cursors[i]!));
+      const stillOpen: number[] = [];
+      open.forEach((column, k) => {
+        const prefix = `${oids[column]}.`;
+        const answered = page[k] ?? [];
+        // Every repeater gets at least one value (RFC 3416 4.2.3); none would walk nowhere forever.
+        if (answered.length === 0) throw new SnmpError('protocol', `${where}: answered a GETBULK with no value for ${cursors[column]}`);
+        let left = false;
+        for (const vb of answered) {
+          if (vb.type === snmp.ObjectType.EndOfMibView || !vb.oid.startsWith(prefix)) {
+            left = true;
+            break;
+          }
+          if (compareOids(vb.oid, cursors[column]!) <= 0) throw new SnmpError('protocol', `${where}: walk of ${oids[column]} is not increasing (${vb.oid} after ${cursors[column]}); stopped`);
+          if (++total > MAX_WALK_VARBINDS) throw new SnmpError('protocol', `${where}: walk of ${oids[column]} returned more than ${MAX_WALK_VARBINDS} values without leaving the subtree; stopped`);
+          rows[column]!.push(decodeVarbind(vb));
+          cursors[column] = vb.oid;
+        }
+        if (!left) stillOpen.push(column);
+      });
+      open = stillOpen;
+    }
+    return rows;
+  }
+
+  private getBulkOnce(oids: readonly string[]): Promise<Array<Array<{ oid: string; type?: number; value?: unknown }>>> {
+    return new Promise((resolve, reject) => {
+      this.session.getBulk([...oids], 0, MAX_REPETITIONS, (error, varbinds) => {
+        if (error) return reject(this.fail(error));
+        resolve((varbinds ?? []) as unknown as Array<Array<{ oid: string; type?: number; value?: unknown }>>);
+      });
+    });
+  }
+
   set(varbinds: readonly SnmpVarbind[]): Promise<void> {
     return this.retrying(() => this.setOnce(varbinds));
   }
