@@ -9,6 +9,7 @@ import type { Config } from '../config/schema.js';
 import { buildHttpApp } from '../http/app.js';
 import { createMetrics, type Metrics } from '../metrics/metrics.js';
 import type { FleetSnapshot } from '../metrics/state.js';
+import { statusTableSource } from '../profiles/configured.js';
 import { getProfile } from '../profiles/index.js';
 import { Registrar } from '../registration/registrar.js';
 import { Scanner } from '../scanning/scanner.js';
@@ -141,7 +142,15 @@ export class Daemon {
       installationCommunity: community,
       observer: metrics.registration,
     });
-    const scanner = new Scanner({ clock, store, clients, bus, log, observer: metrics.scans });
+    const scanner = new Scanner({
+      clock,
+      store,
+      clients,
+      bus,
+      log,
+      extraSources: { 'net-snmp': config.profiles.netSnmp.tables.map(statusTableSource) },
+      observer: metrics.scans,
+    });
     const scheduler = new ScanScheduler({
       clock,
       random,

@@ -2,6 +2,7 @@ import { isIP } from 'node:net';
 import { z } from 'zod';
 import { alertmanagerConfigSchema } from '../alerting/config.js';
 import { PROFILE_NAMES } from '../profiles/types.js';
+import { SEVERITIES } from '../alarms/model.js';
 import { AUTH_PROTOCOLS, checkUser, DES_UNAVAILABLE, desAvailable, MIN_PASSWORD_LENGTH, PRIV_PROTOCOLS, SECURITY_LEVELS } from '../snmp/usm.js';
 
 const ipAddress = z.string().refine((value) => isIP(value) !== 0, { message: 'must be an IPv4 or IPv6 address' });
@@ -90,6 +91,26 @@ export const deviceInputSchema = z
 
 export type DeviceInput = z.infer<typeof deviceInputSchema>;
 
+const oid = z.string().regex(/^[0-2](\.\d{1,10}){2,127}$/, 'must be a numeric OID, e.g. 1.3.6.1.4.1.2021.8.1');
+const statusValues = z.array(z.number().int()).min(1).max(64);
+
+/** A table net-snmp devices are scanned for on every notification, beside the profile's own. */
+export const statusTableSchema = z
+  .object({
+    /** Part of each alarm's key: letters and digits, unique among the tables. */
+    id: z.string().regex(/^[A-Za-z][A-Za-z0-9]{0,31}$/, 'letters and digits, starting with a letter, at most 32'),
+    entry: oid,
+    statusColumn: z.number().int().min(1).max(0xffffffff),
+    alarmValues: statusValues.optional(),
+    normalValues: statusValues.optional(),
+    labelColumn: z.number().int().min(1).max(0xffffffff).optional(),
+    severity: z.enum(SEVERITIES).default('warning'),
+    code: z.string().regex(/^[a-z][A-Za-z0-9]*(\.[A-Za-z0-9]+)+$/, 'a dotted code such as site.upsFault (no free text: it is a metric label)'),
+    description: z.string().min(1).max(200),
+  })
+  .strict()
+  .refine((t) => (t.alarmValues === undefined) !== (t.normalValues === undefined), { message: 'give alarmValues or normalValues, not both' });
+
 /** The one source of priscan's configuration types. */
 export const configSchema = z
   .object({
@@ -149,11 +170,25 @@ export const configSchema = z
       .refine((l) => !(l.issuerSecretFile && l.issuerSecretEnv), { message: 'set issuerSecretFile or issuerSecretEnv, not both' })
       .default({}),
     alertmanager: alertmanagerConfigSchema,
+    profiles: z
+      .object({
+        netSnmp: z
+          .object({ tables: z.array(statusTableSchema).max(64).default([]) })
+          .strict()
+          .default({ tables: [] }),
+      })
+      .strict()
+      .default({ netSnmp: { tables: [] } }),
     shutdown: z.object({ deadlineMs: z.number().int().min(100).max(120_000).default(10_000) }).strict().default({ deadlineMs: 10_000 }),
     devices: z.array(deviceInputSchema).default([]),
   })
   .strict()
   .superRefine((config, ctx) => {
+    const ids = new Set<string>();
+    config.profiles.netSnmp.tables.forEach((table, i) => {
+      if (ids.has(table.id)) ctx.addIssue({ code: 'custom', path: ['profiles', 'netSnmp', 'tables', i, 'id'], message: `table id ${table.id} is used twice` });
+      ids.add(table.id);
+    });
     const seen = new Map<string, number>();
     config.devices.forEach((device, i) => {
       for (const [field, value] of [['name', device.name], ['address', device.address]] as const) {

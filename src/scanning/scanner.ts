@@ -7,6 +7,7 @@ import type { Store } from '../store/store.js';
 import type { DeviceClients } from '../snmp/device-clients.js';
 import { scanAlarms } from './evaluate.js';
 import { resolveProfile } from '../profiles/resolve.js';
+import type { AlarmSource, ProfileName } from '../profiles/types.js';
 import type { ScanOutcome, ScanRequest } from './scheduler.js';
 
 export type ScanResult = 'ok' | 'unreachable' | 'failed' | 'skipped';
@@ -21,6 +22,8 @@ export interface ScannerDeps {
   clients: DeviceClients;
   bus: AlarmEventBus;
   log: Logger;
+  /** Sources scanned beside a profile's own, by profile (the operator's configured tables). */
+  extraSources?: Partial<Record<ProfileName, readonly AlarmSource[]>>;
   /** Whether the device is within the licensed node count (unlicensed devices are kept, not scanned). */
   isLicensed?: (deviceId: number) => boolean;
   observer?: ScanObserver;
@@ -48,7 +51,8 @@ export class Scanner {
     let result: ScanResult;
     try {
       const profile = await resolveProfile(device, client, store.devices);
-      const alarms = await scanAlarms(profile, client);
+      const extra = this.deps.extraSources?.[profile.name];
+      const alarms = await scanAlarms(extra?.length ? { ...profile, sources: [...profile.sources, ...extra] } : profile, client);
       const at = clock.now();
       const applied = store.alarms.applyScan(deviceId, alarms, at);
       events = [...applied.raised, ...applied.cleared];

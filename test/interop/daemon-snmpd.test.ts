@@ -30,7 +30,11 @@ const TARGET = snmpd.target;
 const SNMPD_CONF = `
 rocommunity ${READ_COMMUNITY} 127.0.0.0/8
 rwcommunity ${WRITE_COMMUNITY} 127.0.0.0/8
+exec priscanFail /bin/false
+exec priscanPass /bin/true
 ${monitorConfig(PROBE, SNMPD_ADDRESS)}`;
+/** snmpd's exec checks (extTable), as an operator configures the table for net-snmp devices. */
+const EXEC_CHECKS = { id: 'extTable', entry: '1.3.6.1.4.1.2021.8.1', statusColumn: 100, normalValues: [0], labelColumn: 2, severity: 'warning', code: 'netsnmp.checkFailed', description: 'Check {label} failed' };
 
 let priscan: TestDaemon | undefined;
 let deviceId = 0;
@@ -56,7 +60,7 @@ describeSnmpd('priscan daemon with Debian snmpd', () => {
     const cache = await tool('snmpset', [...COMMON, '-c', WRITE_COMMUNITY, TARGET, SWRUN_CACHE_TIMEOUT, 'i', '1']);
     expect(cache.code, cache.stderr).toBe(0);
 
-    priscan = await startTestDaemon();
+    priscan = await startTestDaemon({ profiles: { netSnmp: { tables: [EXEC_CHECKS] } } });
     const res = await priscan.api('POST', '/api/v1/devices', {
       name: 'snmpd',
       address: SNMPD_ADDRESS,
@@ -111,6 +115,14 @@ describeSnmpd('priscan daemon with Debian snmpd', () => {
     expect(octets(notify, n(RFC3413.notifyCol.tag)).toString()).toBe('priscan');
     expect(notify.get(n(RFC3413.notifyCol.type))?.value).toBe(String(RFC3413.notifyType.trap));
     expect(notify.get(n(RFC3413.notifyCol.rowStatus))?.value).toBe('1');
+  });
+
+  it('scans the table configured for net-snmp devices: the failing exec check is an alarm, the passing one is not', async () => {
+    const checks = await until('the exec check alarm', async () => {
+      const found = (await activeAlarms()).filter((a) => a.code === 'netsnmp.checkFailed');
+      return found.length > 0 ? found : undefined;
+    }, 10_000);
+    expect(checks).toEqual([expect.objectContaining({ severity: 'warning', description: 'Check priscanFail failed' })]);
   });
 
   it('snmpd\'s own monitor notification makes priscan scan, raise the process alarm, and clear it', async () => {

@@ -35,7 +35,8 @@ function keyPaths(schema: z.ZodType, prefix = ''): string[] {
 function uncommented(): string {
   return text
     .split('\n')
-    .filter((line) => line !== 'devices: []')
+    // An empty list shown as the default gives way to its commented example.
+    .filter((line) => !/^\s*(devices|tables): \[\]$/.test(line))
     .map((line) => line.replace(/^(manager|licensing): \{\}$/, '$1:'))
     .map((line) => line.replace(/^(\s*)# ((?:\s*)(?:[a-z][A-Za-z0-9]*:(?: |$)|- ))/, '$1$2'))
     .join('\n');
@@ -69,5 +70,6 @@ describe('config/priscan.example.yaml', () => {
     expect(config.alertmanager?.urls).toEqual(['http://127.0.0.1:9093']);
     expect(config.devices[0]).toMatchObject({ name: 'ups-a1', address: '10.1.2.3', snmp: { version: '2c' }, intervalSeconds: 300 });
     expect(config.notifications.community).toBe('change-me-15chr');
+    expect(config.profiles.netSnmp.tables.map((t) => t.id)).toEqual(['extTable', 'hrDevice']);
   });
 });
