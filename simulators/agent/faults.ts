@@ -82,6 +82,15 @@ export function faultyCommandAnswer(mib: DeviceMib, { request, access, mode, dat
   }
 }
 
+/**
+ * A USM report (discovery, refusals) from a broken agent: silent sends none and garbage sends
+ * garbage, as for responses; the other faults concern responses and leave reports alone.
+ */
+export function faultyReport(report: Buffer, mode: FaultMode, datagram: Buffer): Buffer | undefined {
+  if (mode === 'silent') return undefined;
+  return mode === 'garbage' ? garbageFor(datagram) : report;
+}
+
 /** 1 to 256 bytes derived from the request: random-looking, yet the same for the same request. */
 function garbageFor(datagram: Buffer): Buffer {
   const chunks: Buffer[] = [];

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { notificationMessage, v1TrapFields, type NotificationTarget } from '../../simulators/agent/notification.js';
+import { notificationMessage, v1TrapFields, type CommunityTarget, type NotificationTarget } from '../../simulators/agent/notification.js';
 import type { SimTable } from '../../simulators/agent/table.js';
 import { ApcUpsDevice } from '../../simulators/devices/apc-ups.js';
 import { UnknownAlarmError, type DeviceSettings, type SimDevice } from '../../simulators/devices/device.js';
@@ -352,7 +352,7 @@ describe('notifications (RFC 3584 3.2)', () => {
 
   const ctx = { uptime: 4321, sysObjectId: SYS, agentAddress: '127.0.20.1', requestId: 77 };
   const extra: VarBind = { oid: `${UPS_MIB.upsAlarmEntry}.1.1`, type: VarType.Integer, value: 1 };
-  const target = (version: 'v1' | 'v2c', type: 'trap' | 'inform'): NotificationTarget => ({ address: '192.0.2.1', port: 162, community: 'c', version, type });
+  const target = (version: 'v1' | 'v2c', type: 'trap' | 'inform'): CommunityTarget => ({ address: '192.0.2.1', port: 162, community: 'c', version, type });
 
   it.each([
     ['trap', PduType.TrapV2],
