@@ -214,8 +214,11 @@ describe('RFC 3413 target resolution', () => {
     expect(targetsAfter(paramsRow('p', RFC3413.mpModel.v1, 'c'), addrRow('a', MGR, 't', 'p'), notifyRow('n', 't', 2))).toMatchObject([{ version: 'v1', type: 'trap' }]);
   });
 
+  it('refuses a v3 params row on a device without a v3 user (test/unit/sim-v3.test.ts has the v3 rows)', () => {
+    expect(() => targetsAfter(paramsRow('p', RFC3413.mpModel.v3, 'c'))).toThrow(/no SNMPv3 user/);
+  });
+
   it.each([
-    ['a v3 params row', paramsRow('p', RFC3413.mpModel.v3, 'c')],
     ['a params row that is not active', paramsRow('p', 1, 'c', RS.createAndWait)],
     ['no params row of that name', paramsRow('q', 1, 'c')],
   ])('%s gives no target', (_name, params) => {
