@@ -185,6 +185,13 @@ export class FakeV3Manager {
     return this.socket.address().port;
   }
 
+  /** Forgets what arrived so far; the engine and counters stay. */
+  clear(): void {
+    this.informs.length = 0;
+    this.traps.length = 0;
+    this.datagrams.length = 0;
+  }
+
   async stop(): Promise<void> {
     await new Promise<void>((resolve) => this.socket.close(() => resolve()));
   }
