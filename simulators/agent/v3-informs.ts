@@ -114,6 +114,8 @@ export class V3InformSender {
 
   private onReport(inform: InformInFlight, report: V3Message): void {
     const reason = REASON_OF_OID.get(report.pdu.varbinds[0]?.oid ?? '');
+    // Some other report: nothing to act on; the timeout retries.
+    if (!reason) return;
     if (reason !== 'unknownEngineIDs' && reason !== 'notInTimeWindows') {
       // The receiver refuses the user itself (unknown, wrong key, level): sending again cannot help.
       this.finish(inform, false);
