@@ -40,7 +40,7 @@ function user(authProtocol?: AuthProtocol, privProtocol?: PrivProtocol): UsmUser
     : { name, level: 'authNoPriv', authProtocol, authPassword: PASSWORDS.authPassword };
 }
 
-/** One device per user; the last one (sha+aes128) sends notifications to snmptrapd. */
+/** One device per user, then a ups (sha256+aes256) that sends notifications to snmptrapd. */
 const USERS: UsmUser[] = [
   user(),
   user('md5'),
@@ -51,7 +51,7 @@ const USERS: UsmUser[] = [
   user('sha224', 'aes256'),
   ...(desAvailable() ? [user('md5', 'des')] : []),
 ];
-const NOTIFIER = user('sha', 'aes128');
+const NOTIFIER = user('sha256', 'aes256');
 const address = (i: number) => `127.0.142.${i + 1}`;
 const NOTIFIER_AT = address(USERS.length);
 
