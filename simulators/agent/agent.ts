@@ -1,6 +1,6 @@
 import dgram from 'node:dgram';
 import type { Clock } from '../../src/clock.js';
-import { decodeMessage, encodeMessage, PduType, peekVersion, SnmpDecodeError, SnmpVersion } from '../../src/snmp/message.js';
+import { decodeMessage, encodeMessage, PduType, peekVersion, SnmpDecodeError, SnmpVersion, type RequestPdu } from '../../src/snmp/message.js';
 import type { KeyCache, UsmUser } from '../../src/snmp/usm.js';
 import {
   encodeResponse,
@@ -201,7 +201,7 @@ export class DeviceAgent {
   }
 
   /** A v3 notification goes as the device's user; the device is authoritative for a trap, not an inform. */
-  private sendV3(target: V3Target, pdu: ReturnType<typeof notificationPdu>): void {
+  private sendV3(target: V3Target, pdu: RequestPdu): void {
     const v3 = this.v3;
     if (!v3 || target.securityName !== v3.user.name) {
       this.counters.notificationsDropped++;
