@@ -96,7 +96,7 @@ describe('the engine of a device', () => {
 
 describe('requests over v3, every protocol', () => {
   it.each(USERS.map((user, i) => [`${user.authProtocol ?? 'none'}/${user.privProtocol ?? 'none'}`, user, address(i)] as const))(
-    '%s: GET, GETBULK and SET (the v3 user may write)',
+    '%s: GET, GETNEXT, GETBULK and SET (the v3 user may write)',
     async (_name, user, at) => {
       const v3 = requester(at, user);
       await v3.discover();
@@ -105,6 +105,9 @@ describe('requests over v3, every protocol', () => {
       expect(got!.pdu.varbinds[0]!.value).toEqual(Buffer.from(`sim-${at}`));
       expect(got!.pdu.varbinds[1]!.value).toEqual(deviceEngineId(at));
       expect(got!.contextEngineId.equals(deviceEngineId(at))).toBe(true);
+
+      const next = await v3.request({ ...getPdu([SNMPV2.sysDescr], 13), type: PduType.GetNextRequest });
+      expect(next!.pdu.varbinds[0]).toEqual({ oid: SNMPV2.sysObjectID, type: VarType.OID, value: PRISCAN_SIM.productSim });
 
       const walked = await v3.request(bulk('1.3.6.1.2.1.1', 6));
       expect(walked!.pdu.varbinds.map((vb) => vb.oid)).toEqual([SNMPV2.sysDescr, SNMPV2.sysObjectID, SNMPV2.sysUpTime, SNMPV2.sysContact, SNMPV2.sysName, SNMPV2.sysLocation]);
