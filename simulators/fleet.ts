@@ -6,11 +6,18 @@ import { PriscanSimDevice } from './devices/sim.js';
 import { loadSnmprecFile, SnmprecDevice } from './devices/snmprec.js';
 import { Rfc1628UpsDevice } from './devices/ups.js';
 import type { VarBind } from '../src/snmp/message.js';
+import { AUTH_PROTOCOLS, checkUser, DES_UNAVAILABLE, desAvailable, KeyCache, PRIV_PROTOCOLS, SECURITY_LEVELS, type UsmUser } from '../src/snmp/usm.js';
 
 export interface FleetEntry {
   kind: DeviceKind;
   count: number;
+  /** These devices' SNMPv3 user instead of the fleet's; null: none, v1/v2c only. */
+  v3User?: UsmUser | null;
 }
+
+/** How devices send notifications: as their registration says, or as v3 where it only gives a community. */
+export const NOTIFICATION_MODES = ['registered', 'v3'] as const;
+export type NotificationMode = (typeof NOTIFICATION_MODES)[number];
 
 export interface FleetOptions {
   devices: readonly FleetEntry[];
@@ -26,6 +33,15 @@ export interface FleetOptions {
   /** First upsAlarmId of `ups` devices (to exercise wrapping). */
   upsFirstAlarmId?: number;
   clock?: Clock;
+  /** The SNMPv3 (USM) user every device has besides its communities; it has write access. */
+  v3User?: UsmUser;
+  /** engineBoots of every v3 device at start; default: seconds since 2020, so a new run never goes back. */
+  engineBoots?: number;
+  /**
+   * 'v3': devices with a v3 user send the notifications of hidden-table and APC registrations
+   * (which give a community only) as v3 with that user. RFC 3413 rows say their version themselves.
+   */
+  notifications?: NotificationMode;
 }
 
 export const FLEET_DEFAULTS = {
@@ -118,9 +134,20 @@ export class Fleet {
     const needsRecording = o.devices.some((e) => e.kind === 'snmprec');
     if (needsRecording && !o.snmprecFile) throw new FleetSpecError('snmprec devices need a recording: pass --snmprec FILE');
     const recording = needsRecording ? loadSnmprecFile(o.snmprecFile as string) : [];
+    if (o.notifications !== undefined && !NOTIFICATION_MODES.includes(o.notifications)) {
+      throw new FleetSpecError(`notifications must be one of ${NOTIFICATION_MODES.join(', ')}`);
+    }
+    if (o.engineBoots !== undefined && !(Number.isInteger(o.engineBoots) && o.engineBoots >= 1 && o.engineBoots < 0x7fffffff)) {
+      throw new FleetSpecError('engineBoots must be a whole number from 1 to 2147483646');
+    }
+    // One cache for the fleet: every device derives the same user keys, then localizes them.
+    const keys = new KeyCache();
     const devices: SimDevice[] = [];
     let i = 0;
     for (const entry of o.devices) {
+      const user = entry.v3User === undefined ? o.v3User : (entry.v3User ?? undefined);
+      if (user) checkV3User(user);
+      const v3 = user && { user, keys, firstBoots: o.engineBoots, notifyAsV3: o.notifications === 'v3' };
       for (let n = 0; n < entry.count; n++, i++) {
         const settings: DeviceSettings = {
           address: deviceAddress(o.baseAddress, i),
@@ -130,6 +157,7 @@ export class Fleet {
           clock: o.clock ?? systemClock,
           apcTrapPort: o.apcTrapPort,
           onBatteryRepeatMs: o.onBatteryRepeatMs,
+          v3,
         };
         devices.push(createDevice(entry.kind, settings, { recording, upsFirstAlarmId: o.upsFirstAlarmId }));
       }
@@ -157,6 +185,21 @@ function createDevice(
     case 'snmprec':
       return new SnmprecDevice(settings, extra.recording);
   }
+}
+
+/** Refuses a v3 user a device could not serve, with a message that never holds a password. */
+export function checkV3User(user: UsmUser): void {
+  const named = `SNMPv3 user "${user.name}"`;
+  if (!SECURITY_LEVELS.includes(user.level)) throw new FleetSpecError(`${named}: the level must be one of ${SECURITY_LEVELS.join(', ')}`);
+  if (user.level !== 'noAuthNoPriv' && user.authProtocol !== undefined && !AUTH_PROTOCOLS.includes(user.authProtocol)) {
+    throw new FleetSpecError(`${named}: the auth protocol must be one of ${AUTH_PROTOCOLS.join(', ')}`);
+  }
+  if (user.level === 'authPriv' && user.privProtocol !== undefined && !PRIV_PROTOCOLS.includes(user.privProtocol)) {
+    throw new FleetSpecError(`${named}: the privacy protocol must be one of ${PRIV_PROTOCOLS.join(', ')}`);
+  }
+  const problem = checkUser(user);
+  if (problem) throw new FleetSpecError(`${named}: ${problem}`);
+  if (user.level === 'authPriv' && user.privProtocol === 'des' && !desAvailable()) throw new FleetSpecError(`${named}: ${DES_UNAVAILABLE}`);
 }
 
 function definedOnly<T extends object>(value: T): Partial<T> {

@@ -1,9 +1,23 @@
 import dgram from 'node:dgram';
-import { decodeMessage, encodeMessage, PduType, SnmpDecodeError } from '../../src/snmp/message.js';
-import { checkFault, DEFAULT_SLOW_MS, faultyAnswer, type Fault, type FaultMode } from './faults.js';
+import type { Clock } from '../../src/clock.js';
+import { decodeMessage, encodeMessage, PduType, peekVersion, SnmpDecodeError, SnmpVersion, type RequestPdu } from '../../src/snmp/message.js';
+import type { KeyCache, UsmUser } from '../../src/snmp/usm.js';
+import {
+  encodeResponse,
+  encodeV3,
+  peekV3,
+  receiveAuthoritative,
+  UsmRejection,
+  type AuthoritativeContext,
+  type UsmRejectionReason,
+  type V3Message,
+} from '../../src/snmp/v3.js';
+import type { DeviceEngine } from './engine.js';
+import { checkFault, DEFAULT_SLOW_MS, faultyAnswer, faultyCommandAnswer, faultyReport, type Fault, type FaultMode } from './faults.js';
 import type { DeviceMib } from './mib.js';
-import { notificationMessage, type Notification, type NotificationTarget } from './notification.js';
-import type { Access } from './responder.js';
+import { notificationMessage, notificationPdu, type Notification, type NotificationTarget, type V3Target } from './notification.js';
+import type { Access, CommandRequest } from './responder.js';
+import { V3InformSender } from './v3-informs.js';
 
 export interface AgentCounters {
   requests: number;
@@ -13,6 +27,21 @@ export interface AgentCounters {
   notificationsDropped: number;
   informsAcknowledged: number;
   informsUnacknowledged: number;
+  /** usmStats (RFC 3414): v3 messages refused, by reason. */
+  usm: Record<UsmRejectionReason, number>;
+}
+
+/** The device's SNMPv3 side: one USM user, who has write access, and the device's own engine. */
+export interface AgentV3 {
+  user: UsmUser;
+  /** Shared across a fleet: deriving a key from a password hashes 1 MiB. */
+  keys: KeyCache;
+  engine: DeviceEngine;
+}
+
+interface V3Face extends AgentV3 {
+  context: AuthoritativeContext;
+  informs: V3InformSender;
 }
 
 export interface AgentOptions {
@@ -24,6 +53,8 @@ export interface AgentOptions {
   /** Values put into outgoing notifications. */
   uptime: () => number;
   sysObjectId: () => string;
+  clock: Pick<Clock, 'now'>;
+  v3?: AgentV3;
 }
 
 interface PendingInform {
@@ -47,6 +78,7 @@ export class DeviceAgent {
     notificationsDropped: 0,
     informsAcknowledged: 0,
     informsUnacknowledged: 0,
+    usm: { unsupportedSecLevels: 0, notInTimeWindows: 0, unknownUserNames: 0, unknownEngineIDs: 0, wrongDigests: 0, decryptionErrors: 0 },
   };
   /** While false the device neither answers nor sends, like a card that lost power. */
   responding = true;
@@ -56,9 +88,28 @@ export class DeviceAgent {
   private faultState: Fault = { mode: 'none', delayMs: 0 };
   /** Responses a `slow` agent holds back, cleared on stop. */
   private readonly delayed = new Set<NodeJS.Timeout>();
+  private readonly v3: V3Face | undefined;
 
   constructor(private readonly options: AgentOptions) {
     this.nextRequestId = Math.floor(Math.random() * 0x3fffffff) + 1;
+    const v3 = options.v3;
+    if (v3) {
+      const { user, keys, engine } = v3;
+      this.v3 = {
+        ...v3,
+        context: { engine, keys, userFor: (name) => (name === user.name ? user : undefined), stats: this.counters.usm },
+        informs: new V3InformSender({
+          user,
+          keys,
+          engine,
+          clock: options.clock,
+          counters: this.counters,
+          transmit: (target, message, notification) => this.transmit(target, message, notification),
+          takeMsgId: () => this.takeRequestId(),
+          responding: () => this.responding,
+        }),
+      };
+    }
   }
 
   async start(): Promise<void> {
@@ -80,6 +131,7 @@ export class DeviceAgent {
   }
 
   async stop(): Promise<void> {
+    this.v3?.informs.stop();
     for (const pending of this.pendingInforms.values()) clearTimeout(pending.timer);
     this.pendingInforms.clear();
     for (const timer of this.delayed) clearTimeout(timer);
@@ -108,6 +160,10 @@ export class DeviceAgent {
     const socket = this.socket;
     if (!socket || !this.responding) return;
     const requestId = this.takeRequestId();
+    if (target.version === 'v3') {
+      this.sendV3(target, notificationPdu(target.type, notification, { uptime: this.options.uptime(), requestId }));
+      return;
+    }
     const message = encodeMessage(
       notificationMessage(target, notification, {
         uptime: this.options.uptime(),
@@ -144,9 +200,41 @@ export class DeviceAgent {
     pending.timer = this.informTimer(requestId, pending.target);
   }
 
-  private transmit(target: NotificationTarget, message: Buffer): void {
+  /** A v3 notification goes as the device's user; the device is authoritative for a trap, not an inform. */
+  private sendV3(target: V3Target, pdu: RequestPdu): void {
+    const v3 = this.v3;
+    if (!v3 || target.securityName !== v3.user.name) {
+      this.counters.notificationsDropped++;
+      return;
+    }
+    if (target.type === 'inform') {
+      v3.informs.send(target, pdu);
+      return;
+    }
+    const { user, keys, engine } = v3;
+    const level = target.securityLevel;
+    const message = encodeV3({
+      msgId: this.takeRequestId(),
+      reportable: false,
+      level,
+      userName: user.name,
+      keys: level === 'noAuthNoPriv' ? undefined : keys.localize(user, engine.engineId),
+      engineId: engine.engineId,
+      clock: { boots: engine.boots, time: engine.time() },
+      contextEngineId: engine.engineId,
+      pdu,
+    });
+    this.transmit(target, message);
+  }
+
+  /** After a reboot the device no longer knows the managers' engines. */
+  rebooted(): void {
+    this.v3?.informs.forgetManagers();
+  }
+
+  private transmit(target: NotificationTarget, message: Buffer, notification = true): void {
     this.socket?.send(message, target.port, target.address);
-    this.counters.notificationsSent++;
+    if (notification) this.counters.notificationsSent++;
   }
 
   private receive(datagram: Buffer, rinfo: dgram.RemoteInfo): void {
@@ -156,7 +244,9 @@ export class DeviceAgent {
       request = decodeMessage(datagram);
     } catch (error) {
       if (!(error instanceof SnmpDecodeError)) throw error;
-      this.counters.malformed++;
+      // v1/v2c first: the common case pays nothing for v3.
+      if (this.v3 && peekVersion(datagram) === SnmpVersion.v3) this.receiveV3(this.v3, datagram, rinfo);
+      else this.counters.malformed++;
       return;
     }
     const pdu = request.pdu;
@@ -170,9 +260,45 @@ export class DeviceAgent {
       return;
     }
     this.counters.requests++;
-    const { mode, delayMs } = this.faultState;
-    const response = faultyAnswer(this.options.mib, request, access, mode, datagram);
+    this.answer(faultyAnswer(this.options.mib, request, access, this.faultState.mode, datagram), rinfo);
+  }
+
+  /** A request to this engine (or discovery), or a reply to one of the device's informs. */
+  private receiveV3(v3: V3Face, datagram: Buffer, rinfo: dgram.RemoteInfo): void {
+    if (v3.informs.inFlight) {
+      let header;
+      try {
+        header = peekV3(datagram);
+      } catch (error) {
+        if (!(error instanceof SnmpDecodeError)) throw error;
+        this.counters.malformed++;
+        return;
+      }
+      if (v3.informs.answers(header, rinfo)) {
+        v3.informs.receive(header, datagram);
+        return;
+      }
+    }
+    let message: V3Message;
+    try {
+      message = receiveAuthoritative(datagram, v3.context);
+    } catch (error) {
+      if (error instanceof UsmRejection) this.answer(error.report && faultyReport(error.report, this.faultState.mode, datagram), rinfo);
+      else if (error instanceof SnmpDecodeError) this.counters.malformed++;
+      else throw error;
+      return;
+    }
+    this.counters.requests++;
+    const keys = v3.keys.localize(v3.user, v3.engine.engineId);
+    const request: CommandRequest = { pdu: message.pdu, v1: false, maxSize: message.maxSize, encode: (pdu) => encodeResponse(message, v3.engine, keys, pdu) };
+    // The v3 user is the device's administrator.
+    this.answer(faultyCommandAnswer(this.options.mib, { request, access: 'write', mode: this.faultState.mode, datagram }), rinfo);
+  }
+
+  /** Sends a response (or report) back, held back first when the agent is `slow`. */
+  private answer(response: Buffer | undefined, rinfo: dgram.RemoteInfo): void {
     if (!response) return;
+    const { mode, delayMs } = this.faultState;
     if (mode !== 'slow') {
       this.socket?.send(response, rinfo.port, rinfo.address);
       return;

@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
-import { decodeMessage, encodeMessage, VarType, type SnmpMessage, type VarBind } from '../../src/snmp/message.js';
+import { VarType, type RequestPdu, type SnmpMessage, type VarBind } from '../../src/snmp/message.js';
 import type { DeviceMib } from './mib.js';
 import { formatOid, parseOid } from './oid.js';
-import { answerRequest, type Access } from './responder.js';
+import { answerCommand, communityRequest, type Access, type CommandRequest } from './responder.js';
 
 /**
  * Ways a broken agent answers, so tests can show a manager copes with them:
@@ -41,33 +41,54 @@ const MAX_ARC = 2 ** 32 - 1;
 const MAX_ENDLESS_ARCS = 120;
 const NUMERIC_TYPES: ReadonlySet<number> = new Set([VarType.Integer, VarType.Counter32, VarType.Gauge32, VarType.TimeTicks]);
 
-/** The response a broken agent sends for `request`, or undefined for none. */
+/** The response a broken agent sends for a v1/v2c `request`, or undefined for none. */
 export function faultyAnswer(mib: DeviceMib, request: SnmpMessage, access: Access, mode: FaultMode, datagram: Buffer): Buffer | undefined {
+  const command = communityRequest(request);
+  return command && faultyCommandAnswer(mib, { request: command, access, mode, datagram });
+}
+
+export interface FaultyRequest {
+  request: CommandRequest;
+  access: Access;
+  mode: FaultMode;
+  /** The request as received: garbage is derived from it. */
+  datagram: Buffer;
+}
+
+/**
+ * The response a broken agent sends, for any SNMP version: the faults change the response
+ * PDU before it is wrapped, so a v3 answer is still authentic and decryptable.
+ */
+export function faultyCommandAnswer(mib: DeviceMib, { request, access, mode, datagram }: FaultyRequest): Buffer | undefined {
+  const encodedAs = (change: (pdu: RequestPdu) => RequestPdu): CommandRequest => ({ ...request, encode: (pdu) => request.encode(change(pdu)) });
   switch (mode) {
     case 'none':
     case 'slow':
-      return answerRequest(mib, request, access);
+      return answerCommand(mib, request, access);
     case 'silent':
       return undefined;
     case 'garbage': {
-      const response = answerRequest(mib, request, access);
+      const response = answerCommand(mib, request, access);
       return response && garbageFor(datagram);
     }
-    case 'wrong-request-id': {
-      const pdu = request.pdu;
-      if (!('requestId' in pdu)) return undefined;
-      const requestId = pdu.requestId === 0x7fffffff ? 0 : pdu.requestId + 1;
-      return answerRequest(mib, { ...request, pdu: { ...pdu, requestId } }, access);
-    }
-    case 'wrong-types': {
-      const response = answerRequest(mib, request, access);
-      return response && withNumbersAsText(response);
-    }
+    case 'wrong-request-id':
+      return answerCommand(mib, encodedAs((pdu) => ({ ...pdu, requestId: pdu.requestId === 0x7fffffff ? 0 : pdu.requestId + 1 })), access);
+    case 'wrong-types':
+      return answerCommand(mib, encodedAs((pdu) => ({ ...pdu, varbinds: pdu.varbinds.map(numberAsText) })), access);
     case 'endless-walk':
-      return answerRequest(mib, request, access, endlessNext);
+      return answerCommand(mib, request, access, endlessNext);
     case 'non-increasing-walk':
-      return answerRequest(mib, request, access, (oid) => repeatingNext(mib, oid));
+      return answerCommand(mib, request, access, (oid) => repeatingNext(mib, oid));
   }
+}
+
+/**
+ * A USM report (discovery, refusals) from a broken agent: silent sends none and garbage sends
+ * garbage, as for responses; the other faults concern responses and leave reports alone.
+ */
+export function faultyReport(report: Buffer, mode: FaultMode, datagram: Buffer): Buffer | undefined {
+  if (mode === 'silent') return undefined;
+  return mode === 'garbage' ? garbageFor(datagram) : report;
 }
 
 /** 1 to 256 bytes derived from the request: random-looking, yet the same for the same request. */
@@ -82,12 +103,8 @@ function garbageFor(datagram: Buffer): Buffer {
   return Buffer.concat(chunks).subarray(0, length);
 }
 
-function withNumbersAsText(response: Buffer): Buffer {
-  const message = decodeMessage(response);
-  const varbinds = message.pdu.varbinds.map(
-    (vb): VarBind => (NUMERIC_TYPES.has(vb.type) ? { oid: vb.oid, type: VarType.OctetString, value: Buffer.from(String(vb.value)) } : vb),
-  );
-  return encodeMessage({ ...message, pdu: { ...message.pdu, varbinds } });
+function numberAsText(vb: VarBind): VarBind {
+  return NUMERIC_TYPES.has(vb.type) ? { oid: vb.oid, type: VarType.OctetString, value: Buffer.from(String(vb.value)) } : vb;
 }
 
 /** oid -> oid.2^31 -> oid.(2^31+1) -> ...: always inside the subtree, always increasing. */

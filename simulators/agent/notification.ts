@@ -1,17 +1,33 @@
 import { SNMPV2 } from '../../src/profiles/oids.js';
-import { PduType, SnmpVersion, VarType, type Pdu, type SnmpMessage, type VarBind } from '../../src/snmp/message.js';
+import { PduType, SnmpVersion, VarType, type Pdu, type RequestPdu, type SnmpMessage, type VarBind } from '../../src/snmp/message.js';
+import type { SecurityLevel } from '../../src/snmp/usm.js';
 
-/** A manager a device sends notifications to, as its registration says. */
-export interface NotificationTarget {
+interface TargetBase {
   address: string;
   port: number;
-  community: string;
-  version: 'v1' | 'v2c';
   type: 'trap' | 'inform';
   /** Inform retransmission timeout and retries (RFC 3413 targets carry their own). */
   timeoutMs?: number;
   retries?: number;
 }
+
+/** A v1/v2c manager: notifications carry its community. */
+export interface CommunityTarget extends TargetBase {
+  version: 'v1' | 'v2c';
+  community: string;
+}
+
+/** A v3 manager: notifications go as the device's USM user, at a level up to the user's. */
+export interface V3Target extends TargetBase {
+  version: 'v3';
+  securityName: string;
+  securityLevel: SecurityLevel;
+  /** v3 sends no community; declared so `target.community` reads as undefined. */
+  community?: undefined;
+}
+
+/** A manager a device sends notifications to, as its registration says. */
+export type NotificationTarget = CommunityTarget | V3Target;
 
 /** One notification in SNMPv2 form; v1 targets get it translated (RFC 3584 3.2). */
 export interface Notification {
@@ -53,8 +69,8 @@ export interface NotificationContext {
   requestId: number;
 }
 
-/** Builds the message for one target. */
-export function notificationMessage(target: NotificationTarget, notification: Notification, ctx: NotificationContext): SnmpMessage {
+/** Builds the message for one v1/v2c target. */
+export function notificationMessage(target: CommunityTarget, notification: Notification, ctx: NotificationContext): SnmpMessage {
   const community = Buffer.from(target.community, 'utf8');
   if (target.version === 'v1') {
     const pdu: Pdu = {
@@ -66,19 +82,20 @@ export function notificationMessage(target: NotificationTarget, notification: No
     };
     return { version: SnmpVersion.v1, community, pdu };
   }
+  return { version: SnmpVersion.v2c, community, pdu: notificationPdu(target.type, notification, ctx) };
+}
+
+/** The SNMPv2 notification PDU (v2c and v3): sysUpTime.0 and snmpTrapOID.0 come first. */
+export function notificationPdu(type: NotificationTarget['type'], notification: Notification, ctx: Pick<NotificationContext, 'uptime' | 'requestId'>): RequestPdu {
   return {
-    version: SnmpVersion.v2c,
-    community,
-    pdu: {
-      type: target.type === 'inform' ? PduType.InformRequest : PduType.TrapV2,
-      requestId: ctx.requestId,
-      errorStatus: 0,
-      errorIndex: 0,
-      varbinds: [
-        { oid: SNMPV2.sysUpTime, type: VarType.TimeTicks, value: ctx.uptime },
-        { oid: SNMPV2.snmpTrapOID, type: VarType.OID, value: notification.trapOid },
-        ...notification.varbinds,
-      ],
-    },
+    type: type === 'inform' ? PduType.InformRequest : PduType.TrapV2,
+    requestId: ctx.requestId,
+    errorStatus: 0,
+    errorIndex: 0,
+    varbinds: [
+      { oid: SNMPV2.sysUpTime, type: VarType.TimeTicks, value: ctx.uptime },
+      { oid: SNMPV2.snmpTrapOID, type: VarType.OID, value: notification.trapOid },
+      ...notification.varbinds,
+    ],
   };
 }

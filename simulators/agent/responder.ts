@@ -51,24 +51,49 @@ function isException(type: VarType): boolean {
 export type WalkNext = (oid: string) => VarBind;
 
 /**
- * Answers one command request against a device's MIB. Returns the encoded
+ * One command request as the responder sees it, whatever the SNMP version: the PDU, the rules
+ * its version brings, and how a response PDU is put on the wire (community message or USM).
+ */
+export interface CommandRequest {
+  pdu: RequestPdu;
+  /** RFC 3584 rules: v1 error statuses, no Counter64. */
+  v1: boolean;
+  /** Largest response the requester takes: msgMaxSize for v3, one datagram otherwise. */
+  maxSize: number;
+  encode(response: RequestPdu): Buffer;
+}
+
+/** A v1/v2c message as a command request; undefined for a v1 Trap, which nobody answers. */
+export function communityRequest(request: SnmpMessage): CommandRequest | undefined {
+  const pdu = request.pdu;
+  if (pdu.type === PduType.TrapV1) return undefined;
+  return {
+    pdu,
+    v1: request.version === SnmpVersion.v1,
+    maxSize: MAX_DATAGRAM,
+    encode: (response) => encodeMessage({ version: request.version, community: request.community, pdu: response }),
+  };
+}
+
+/**
+ * Answers one v1/v2c request against a device's MIB. Returns the encoded
  * response, or undefined for PDUs an agent does not answer.
  */
 export function answerRequest(mib: DeviceMib, request: SnmpMessage, access: Access, walkNext?: WalkNext): Buffer | undefined {
-  const pdu = request.pdu;
-  if (pdu.type === PduType.TrapV1) return undefined;
-  const v1 = request.version === SnmpVersion.v1;
+  const command = communityRequest(request);
+  return command && answerCommand(mib, command, access, walkNext);
+}
+
+/** Answers one command request of any version; undefined for PDUs an agent does not answer. */
+export function answerCommand(mib: DeviceMib, request: CommandRequest, access: Access, walkNext?: WalkNext): Buffer | undefined {
+  const { pdu, v1 } = request;
   const respond = (varbinds: VarBind[], errorStatus = 0, errorIndex = 0): Buffer =>
-    encodeMessage({
-      version: request.version,
-      community: request.community,
-      pdu: {
-        type: PduType.Response,
-        requestId: pdu.requestId,
-        errorStatus: v1 ? toV1ErrorStatus(errorStatus) : errorStatus,
-        errorIndex: errorStatus === 0 ? 0 : errorIndex,
-        varbinds,
-      },
+    request.encode({
+      type: PduType.Response,
+      requestId: pdu.requestId,
+      errorStatus: v1 ? toV1ErrorStatus(errorStatus) : errorStatus,
+      errorIndex: errorStatus === 0 ? 0 : errorIndex,
+      varbinds,
     });
   const echo = (): VarBind[] => pdu.varbinds.map((vb) => ({ oid: vb.oid, type: vb.type, value: vb.value }));
 
@@ -85,10 +110,10 @@ export function answerRequest(mib: DeviceMib, request: SnmpMessage, access: Acce
       }
       const response = respond(varbinds);
       // RFC 3416 4.2.1: tooBig carries no varbinds (v1 echoes the request, RFC 1157 4.1.2).
-      return response.length <= MAX_DATAGRAM ? response : respond(v1 ? echo() : [], ErrorStatus.tooBig, 0);
+      return response.length <= responseLimit(request) ? response : respond(v1 ? echo() : [], ErrorStatus.tooBig, 0);
     }
     case PduType.GetBulkRequest:
-      return respondBulk(walkNext ?? ((oid) => nextOrEnd(mib, oid)), pdu, respond);
+      return respondBulk(walkNext ?? ((oid) => nextOrEnd(mib, oid)), request, respond);
     case PduType.SetRequest: {
       if (access !== 'write') return respond(echo(), ErrorStatus.noAccess, 1);
       try {
@@ -110,11 +135,17 @@ function nextOrEnd(mib: DeviceMib, oid: string, skipCounter64 = false): VarBind 
   return next ?? { oid, type: VarType.EndOfMibView, value: null };
 }
 
+/** The largest response a request may get. */
+function responseLimit(request: CommandRequest): number {
+  return Math.min(request.maxSize, MAX_DATAGRAM);
+}
+
 function respondBulk(
   next: WalkNext,
-  pdu: RequestPdu,
+  request: CommandRequest,
   respond: (varbinds: VarBind[], errorStatus?: number, errorIndex?: number) => Buffer,
 ): Buffer {
+  const { pdu } = request;
   const requested = pdu.varbinds;
   const nonRepeaters = Math.min(Math.max(pdu.errorStatus, 0), requested.length);
   const maxRepetitions = Math.max(pdu.errorIndex, 0);
@@ -136,7 +167,7 @@ function respondBulk(
   let keep = varbinds.length;
   for (;;) {
     const response = respond(varbinds.slice(0, keep));
-    if (response.length <= MAX_DATAGRAM || keep <= nonRepeaters) return response;
+    if (response.length <= responseLimit(request) || keep <= nonRepeaters) return response;
     keep = Math.max(nonRepeaters, Math.floor(keep / 2));
   }
 }

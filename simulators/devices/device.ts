@@ -1,10 +1,12 @@
 import { SNMPV2 } from '../../src/profiles/oids.js';
 import { DeviceAgent, type AgentCounters } from '../agent/agent.js';
+import { defaultFirstBoots, DeviceEngine, deviceEngineId } from '../agent/engine.js';
 import type { Fault, FaultMode } from '../agent/faults.js';
 export { FAULT_MODES, type FaultMode } from '../agent/faults.js';
 import { DeviceMib } from '../agent/mib.js';
-import type { Notification, NotificationTarget } from '../agent/notification.js';
+import type { CommunityTarget, Notification, NotificationTarget, V3Target } from '../agent/notification.js';
 import { VarType } from '../../src/snmp/message.js';
+import type { AuthProtocol, KeyCache, PrivProtocol, SecurityLevel, UsmUser } from '../../src/snmp/usm.js';
 
 export const DEVICE_KINDS = ['sim', 'ups', 'apc-ups', 'netbotz', 'pdu', 'snmprec'] as const;
 export type DeviceKind = (typeof DEVICE_KINDS)[number];
@@ -26,6 +28,19 @@ export interface DeviceSettings {
   onBatteryRepeatMs: number;
   /** Path of the recording a `snmprec` device replays. */
   snmprecFile?: string;
+  /** The device's SNMPv3 user, besides its communities; none: v1/v2c only. */
+  v3?: DeviceV3Settings;
+}
+
+export interface DeviceV3Settings {
+  /** Checked by the fleet (checkUser, DES availability). */
+  user: UsmUser;
+  /** Shared by a fleet: deriving a key from a password hashes 1 MiB. */
+  keys: KeyCache;
+  /** engineBoots at the first start; default: seconds since 2020 (see defaultFirstBoots). */
+  firstBoots?: number;
+  /** Send notifications for hidden-table and APC registrations (community only) as v3 with the user. */
+  notifyAsV3?: boolean;
 }
 
 /** How managers register on a device, and who is registered now. */
@@ -48,6 +63,23 @@ export interface DeviceIdentity {
   systemGroup?: boolean;
 }
 
+/** A registered manager as the control API shows it: never a password. */
+export type ManagerStatus =
+  | Pick<CommunityTarget, 'address' | 'port' | 'community' | 'version' | 'type'>
+  | Pick<V3Target, 'address' | 'port' | 'securityName' | 'securityLevel' | 'version' | 'type' | 'community'>;
+
+/** The device's SNMPv3 side as the control API shows it: never a password. */
+export interface V3Status {
+  user: string;
+  level: SecurityLevel;
+  authProtocol: AuthProtocol | null;
+  privProtocol: PrivProtocol | null;
+  /** Hex, as snmptrapd's `createUser -e` takes it. */
+  engineId: string;
+  engineBoots: number;
+  engineTime: number;
+}
+
 export interface DeviceStatus {
   id: string;
   kind: DeviceKind;
@@ -60,7 +92,9 @@ export interface DeviceStatus {
   registrationMethod: RegistrationModel['method'];
   alarms: string[];
   supportedAlarms: readonly string[];
-  managers: Array<Pick<NotificationTarget, 'address' | 'port' | 'community' | 'version' | 'type'>>;
+  managers: ManagerStatus[];
+  /** null: the device speaks v1 and v2c only. */
+  v3: V3Status | null;
   counters: AgentCounters;
 }
 
@@ -72,6 +106,8 @@ export interface DeviceStatus {
 export abstract class SimDevice {
   readonly mib = new DeviceMib();
   readonly agent: DeviceAgent;
+  /** The device's SNMPv3 engine, when it has a v3 user. */
+  readonly engine: DeviceEngine | undefined;
   abstract readonly supportedAlarms: readonly string[];
   private readonly active = new Set<string>();
   private bootedAt: number;
@@ -84,6 +120,8 @@ export abstract class SimDevice {
   ) {
     this.bootedAt = settings.clock.now();
     this.random = seededRandom(hashAddress(settings.address));
+    const v3 = settings.v3;
+    this.engine = v3 && new DeviceEngine(deviceEngineId(settings.address), settings.clock, v3.firstBoots ?? defaultFirstBoots(settings.clock));
     this.agent = new DeviceAgent({
       address: settings.address,
       port: settings.port,
@@ -92,8 +130,13 @@ export abstract class SimDevice {
       mib: this.mib,
       uptime: () => this.uptime(),
       sysObjectId: () => identity.sysObjectId,
+      clock: settings.clock,
+      ...(v3 && this.engine ? { v3: { user: v3.user, keys: v3.keys, engine: this.engine } } : {}),
     });
-    if (identity.systemGroup !== false) this.addSystemGroup();
+    if (identity.systemGroup !== false) {
+      this.addSystemGroup();
+      this.engine?.install(this.mib, this.agent.counters.usm);
+    }
     identity.registration.install(this.mib);
   }
 
@@ -158,11 +201,13 @@ export abstract class SimDevice {
     return this.active.has(name);
   }
 
-  /** Restarts the card: registrations are lost, uptime restarts, coldStart goes out. */
+  /** Restarts the card: registrations are lost, uptime and engineTime restart, engineBoots goes up, coldStart goes out. */
   reboot(): void {
-    const previous = this.identity.registration.targets();
+    const previous = this.targets();
     this.identity.registration.clear();
     this.bootedAt = this.settings.clock.now();
+    this.engine?.reboot();
+    this.agent.rebooted();
     // The managers registered when it went down hear the coldStart and know to re-register.
     for (const target of previous) this.sendTo(target, { trapOid: SNMPV2.coldStart, varbinds: [] });
   }
@@ -193,20 +238,42 @@ export abstract class SimDevice {
       registrationMethod: this.identity.registration.method,
       alarms: this.activeAlarms(),
       supportedAlarms: this.supportedAlarms,
-      managers: this.identity.registration.targets().map(({ address, port, community, version, type }) => ({
-        address,
-        port,
-        community,
-        version,
-        type,
-      })),
-      counters: { ...this.agent.counters },
+      managers: this.targets().map(managerStatus),
+      v3: this.v3Status(),
+      counters: { ...this.agent.counters, usm: { ...this.agent.counters.usm } },
     };
+  }
+
+  private v3Status(): V3Status | null {
+    const user = this.settings.v3?.user;
+    if (!user || !this.engine) return null;
+    return {
+      user: user.name,
+      level: user.level,
+      authProtocol: user.level === 'noAuthNoPriv' ? null : (user.authProtocol ?? null),
+      privProtocol: user.level === 'authPriv' ? (user.privProtocol ?? null) : null,
+      engineId: this.engine.engineId.toString('hex'),
+      engineBoots: this.engine.boots,
+      engineTime: this.engine.time(),
+    };
+  }
+
+  /** Where notifications go now: the registrations, as v3 with the device's user where the fleet says so. */
+  private targets(): NotificationTarget[] {
+    const registered = this.identity.registration.targets();
+    const v3 = this.settings.v3;
+    // RFC 3413 registrations say their version themselves; the others can only give a community.
+    if (!v3?.notifyAsV3 || this.identity.registration.method === 'rfc3413') return registered;
+    return registered.map((target): NotificationTarget => {
+      if (target.version === 'v3') return target;
+      const { address, port, type, timeoutMs, retries } = target;
+      return { address, port, type, timeoutMs, retries, version: 'v3', securityName: v3.user.name, securityLevel: v3.user.level };
+    });
   }
 
   /** Sends a notification to every registered manager. */
   protected notify(notification: Notification): void {
-    for (const target of this.identity.registration.targets()) this.sendTo(target, notification);
+    for (const target of this.targets()) this.sendTo(target, notification);
   }
 
   private sendTo(target: NotificationTarget, notification: Notification): void {
@@ -229,6 +296,12 @@ export abstract class SimDevice {
       );
     }
   }
+}
+
+function managerStatus(target: NotificationTarget): ManagerStatus {
+  const { address, port, version, type } = target;
+  if (target.version === 'v3') return { address, port, version: target.version, type, securityName: target.securityName, securityLevel: target.securityLevel };
+  return { address, port, community: target.community, version: target.version, type };
 }
 
 /** mulberry32: a small seeded generator, so notification loss is reproducible per device. */

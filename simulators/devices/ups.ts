@@ -35,7 +35,7 @@ export class Rfc1628UpsDevice extends SimDevice {
       kind: 'ups',
       sysDescr: 'priscan simulated UPS (RFC 1628 UPS-MIB)',
       sysObjectId: PRISCAN_SIM.productUps,
-      registration: new Rfc3413Targets(),
+      registration: new Rfc3413Targets(settings.v3?.user),
     });
     const first = options.firstAlarmId ?? 1;
     if (!Number.isInteger(first) || first < 1 || first > UPS_MIB.maxAlarmId) {

@@ -412,3 +412,69 @@ export function encodeResponse(request: V3Message, engine: LocalEngine, keys: Lo
     pdu,
   });
 }
+
+/** What a v3 message's header says, read before any USM check. */
+export interface V3Header {
+  msgId: number;
+  /** msgAuthoritativeEngineID: whose engine the message is addressed to or comes from. */
+  engineId: Buffer;
+  userName: string;
+  level: SecurityLevel;
+  reportable: boolean;
+}
+
+/**
+ * The header of a v3 message, unauthenticated: enough to route it (a request for this engine,
+ * or a reply to a request this engine sent) and to find the request a reply answers.
+ * Throws SnmpDecodeError for garbage.
+ */
+export function peekV3(datagram: Buffer): V3Header {
+  const envelope = decodeEnvelope(datagram);
+  return {
+    msgId: envelope.msgId,
+    engineId: envelope.engineId,
+    userName: envelope.userName.toString('utf8'),
+    level: levelOf(envelope.flags),
+    reportable: (envelope.flags & FLAG.reportable) !== 0,
+  };
+}
+
+/** The request a reply answers, as its non-authoritative sender remembers it. */
+export interface SentRequest {
+  /** The user it was sent as, and the level it was sent at. */
+  user: UsmUser;
+  level: SecurityLevel;
+  keys: KeyCache;
+}
+
+/**
+ * Receives the answer to a request this engine sent to an authoritative one (an inform to its
+ * receiver, a discovery probe): a Response at the request's own level, or a Report, which may be
+ * at a lower one (RFC 3412 7.1.3: unauthenticated for discovery and most refusals, authNoPriv
+ * for notInTimeWindow). An authenticated reply must name the request's user and carry a MAC made
+ * with the user's keys localized to the replying engine. Time windows are not applied: the caller
+ * matched the msgID to a request it has outstanding, and a notInTimeWindow report carries the
+ * clock the sender must adopt. Throws SnmpDecodeError for garbage and for any other PDU, and
+ * UsmRejection (never with a report: replies are not reportable) for what USM refuses.
+ */
+export function receiveReply(datagram: Buffer, sent: SentRequest): V3Message {
+  const envelope = decodeEnvelope(datagram);
+  const level = levelOf(envelope.flags);
+  if (LEVEL_RANK[level] > LEVEL_RANK[sent.level]) throw new UsmRejection('unsupportedSecLevels');
+  let keys: LocalizedUser = { user: sent.user, engineId: envelope.engineId };
+  if (level !== 'noAuthNoPriv') {
+    if (envelope.userName.toString('utf8') !== sent.user.name) throw new UsmRejection('unknownUserNames');
+    const localized = sent.keys.localize(sent.user, envelope.engineId);
+    if (!localized.auth || !verifyMessage(localized.auth, datagram, envelope.authAt, envelope.authParams)) throw new UsmRejection('wrongDigests');
+    keys = { ...keys, auth: localized.auth };
+    // An authNoPriv report to an authPriv request is plaintext: open() decrypts only with priv keys.
+    if (level === 'authPriv') keys.priv = localized.priv;
+  }
+  const message = open(envelope, keys, level, () => {
+    throw new UsmRejection('decryptionErrors');
+  });
+  if (message.pdu.type === PduType.Report) return message;
+  if (message.pdu.type !== PduType.Response) throw new SnmpDecodeError(`expected a Response or Report, got PDU type 0x${message.pdu.type.toString(16)}`);
+  if (level !== sent.level) throw new UsmRejection('unsupportedSecLevels');
+  return message;
+}

@@ -116,7 +116,7 @@ describe('priscan daemon with a simulated fleet', () => {
   it('costs at most two scans for a burst of ten notifications, and misses nothing', async () => {
     const sim = device('sim');
     const before = await metric('priscan_scans_total', { trigger: 'trap' });
-    const community = sim.status().managers[0]!.community;
+    const community = sim.status().managers[0]!.community!;
     sim.raise('fanFailure'); // one genuine alert-present from the device...
     await sendTrap(sim.address, community, 10); // ...and a burst of ten more from its address
     await until('fan failure stored', async () => (await activeAlarms()).some((a) => a.code === 'sim.16'));

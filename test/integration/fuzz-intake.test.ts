@@ -55,7 +55,7 @@ beforeAll(async () => {
   expect(res.status).toBe(201);
   deviceId = res.body.id as number;
   await until('registration', () => d.running.store.devices.get(deviceId)?.state.registration === 'registered', 10_000);
-  community = Buffer.from(sim().status().managers[0]!.community);
+  community = Buffer.from(sim().status().managers[0]!.community!);
 });
 
 afterAll(async () => {

@@ -54,7 +54,7 @@ beforeAll(async () => {
   deviceId = res.body.id as number;
   await until('registration', () => d.running.store.devices.get(deviceId)?.state.registration === 'registered', 10_000);
   await until('the registration scan done', () => d.running.store.devices.get(deviceId)?.state.lastScanAt != null && d.running.scheduler.queued + d.running.scheduler.running === 0, 10_000);
-  community = device().status().managers[0]!.community;
+  community = device().status().managers[0]!.community!;
 });
 
 afterAll(async () => {

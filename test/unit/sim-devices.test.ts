@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { notificationMessage, v1TrapFields, type NotificationTarget } from '../../simulators/agent/notification.js';
+import { notificationMessage, v1TrapFields, type CommunityTarget, type NotificationTarget } from '../../simulators/agent/notification.js';
 import type { SimTable } from '../../simulators/agent/table.js';
 import { ApcUpsDevice } from '../../simulators/devices/apc-ups.js';
 import { UnknownAlarmError, type DeviceSettings, type SimDevice } from '../../simulators/devices/device.js';
@@ -214,8 +214,11 @@ describe('RFC 3413 target resolution', () => {
     expect(targetsAfter(paramsRow('p', RFC3413.mpModel.v1, 'c'), addrRow('a', MGR, 't', 'p'), notifyRow('n', 't', 2))).toMatchObject([{ version: 'v1', type: 'trap' }]);
   });
 
+  it('refuses a v3 params row on a device without a v3 user (test/unit/sim-v3.test.ts has the v3 rows)', () => {
+    expect(() => targetsAfter(paramsRow('p', RFC3413.mpModel.v3, 'c'))).toThrow(/no SNMPv3 user/);
+  });
+
   it.each([
-    ['a v3 params row', paramsRow('p', RFC3413.mpModel.v3, 'c')],
     ['a params row that is not active', paramsRow('p', 1, 'c', RS.createAndWait)],
     ['no params row of that name', paramsRow('q', 1, 'c')],
   ])('%s gives no target', (_name, params) => {
@@ -352,7 +355,7 @@ describe('notifications (RFC 3584 3.2)', () => {
 
   const ctx = { uptime: 4321, sysObjectId: SYS, agentAddress: '127.0.20.1', requestId: 77 };
   const extra: VarBind = { oid: `${UPS_MIB.upsAlarmEntry}.1.1`, type: VarType.Integer, value: 1 };
-  const target = (version: 'v1' | 'v2c', type: 'trap' | 'inform'): NotificationTarget => ({ address: '192.0.2.1', port: 162, community: 'c', version, type });
+  const target = (version: 'v1' | 'v2c', type: 'trap' | 'inform'): CommunityTarget => ({ address: '192.0.2.1', port: 162, community: 'c', version, type });
 
   it.each([
     ['trap', PduType.TrapV2],

@@ -3,7 +3,7 @@
 import snmp from 'net-snmp';
 import { describe, expect, it } from 'vitest';
 import { USM_STATS } from '../../src/profiles/oids.js';
-import { PduType, VarType, type RequestPdu } from '../../src/snmp/message.js';
+import { PduType, SnmpDecodeError, VarType, type RequestPdu } from '../../src/snmp/message.js';
 import {
   AUTH_PROTOCOLS,
   checkUser,
@@ -16,7 +16,19 @@ import {
   type PrivProtocol,
   type UsmUser,
 } from '../../src/snmp/usm.js';
-import { encodeResponse, encodeV3, EngineTimeWindows, receiveAuthoritative, receiveNonAuthoritative, UsmRejection, type AuthoritativeContext, type LocalEngine } from '../../src/snmp/v3.js';
+import {
+  encodeResponse,
+  encodeV3,
+  EngineTimeWindows,
+  peekV3,
+  receiveAuthoritative,
+  receiveNonAuthoritative,
+  receiveReply,
+  UsmRejection,
+  type AuthoritativeContext,
+  type LocalEngine,
+  type SentRequest,
+} from '../../src/snmp/v3.js';
 
 const hex = (s: string) => Buffer.from(s.replace(/\s+/g, ''), 'hex');
 const RFC_ENGINE = hex('000000000000000000000002');
@@ -252,5 +264,83 @@ describe('responses', () => {
     expect(read.contextName.toString()).toBe('ctx');
     expect(read.engineId.equals(ENGINE)).toBe(true);
     expect(read.pdu).toMatchObject({ type: PduType.Response, requestId: 12 });
+  });
+});
+
+describe('replies at a non-authoritative sender (an inform originator)', () => {
+  const user: UsmUser = { name: 'ups', level: 'authPriv', authProtocol: 'sha', authPassword: 'auth-passw0rd', privProtocol: 'aes128', privPassword: 'priv-passw0rd' };
+  const sent: SentRequest = { user, level: 'authPriv', keys: new KeyCache() };
+  const inform = (overrides: { engineId?: Buffer; boots?: number; time?: number; level?: UsmUser['level'] } = {}): Buffer => {
+    const engineId = overrides.engineId ?? ENGINE;
+    const level = overrides.level ?? 'authPriv';
+    return encodeV3({
+      msgId: 41,
+      reportable: true,
+      level,
+      userName: 'ups',
+      ...(level === 'noAuthNoPriv' ? {} : { keys: keys.localize(user, engineId) }),
+      engineId,
+      clock: { boots: overrides.boots ?? 4, time: overrides.time ?? 1000 },
+      contextEngineId: hex('80007ed9017f000001'),
+      pdu: { ...get(5), type: PduType.InformRequest },
+    });
+  };
+  const rejection = (datagram: Buffer, request = sent): UsmRejection => {
+    try {
+      receiveReply(datagram, request);
+    } catch (error) {
+      if (error instanceof UsmRejection) return error;
+      throw error;
+    }
+    throw new Error('the reply was accepted');
+  };
+
+  it('peeks at the header without checking anything', () => {
+    expect(peekV3(inform())).toMatchObject({ msgId: 41, userName: 'ups', level: 'authPriv', reportable: true });
+    expect(peekV3(inform()).engineId.equals(ENGINE)).toBe(true);
+    expect(() => peekV3(Buffer.from('30030201', 'hex'))).toThrow(SnmpDecodeError);
+  });
+
+  it('reads the discovery report: the receiver\'s engine id and clock, unauthenticated', () => {
+    const ctx = context(user, engineAt(777, 12));
+    const probe = encodeV3({ msgId: 40, reportable: true, level: 'noAuthNoPriv', userName: '', engineId: Buffer.alloc(0), clock: { boots: 0, time: 0 }, contextEngineId: Buffer.alloc(0), pdu: { ...get(0), varbinds: [] } });
+    const report = refusal(probe, ctx).report!;
+    expect(peekV3(report).msgId).toBe(40);
+    const read = receiveReply(report, { user: { name: '', level: 'noAuthNoPriv' }, level: 'noAuthNoPriv', keys: new KeyCache() });
+    expect(read).toMatchObject({ msgId: 40, level: 'noAuthNoPriv', boots: 12, time: 777 });
+    expect(read.engineId.equals(ENGINE)).toBe(true);
+    expect(read.pdu.varbinds[0]?.oid).toBe(USM_STATS.unknownEngineIDs);
+    // A report may be below the request's level.
+    expect(receiveReply(report, sent).pdu.type).toBe(PduType.Report);
+  });
+
+  it('reads the authNoPriv notInTimeWindow report to an authPriv request, with the clock to adopt', () => {
+    const report = refusal(inform({ boots: 1, time: 3 }), context(user, engineAt(2000, 9))).report!;
+    expect(receiveReply(report, sent)).toMatchObject({ level: 'authNoPriv', boots: 9, time: 2000, pdu: { type: PduType.Report, varbinds: [{ oid: USM_STATS.notInTimeWindows }] } });
+  });
+
+  /** The receiver's acknowledgement of an inform sent at `level`. */
+  const ack = (level: UsmUser['level'] = 'authPriv'): Buffer => {
+    const ctx = context({ ...user, level });
+    const request = receiveAuthoritative(inform({ level }), ctx);
+    return encodeResponse(request, ctx.engine, ctx.keys.localize({ ...user, level }, ENGINE), { ...request.pdu, type: PduType.Response });
+  };
+
+  it('reads the encrypted acknowledgement of an inform', () => {
+    expect(receiveReply(ack(), sent)).toMatchObject({ msgId: 41, level: 'authPriv', pdu: { type: PduType.Response, requestId: 5 } });
+  });
+
+  it.each<[string, () => Buffer, SentRequest, keyof typeof USM_STATS]>([
+    ['a reply signed with another password', () => ack(), { ...sent, user: { ...user, authPassword: 'not-the-passw0rd' } }, 'wrongDigests'],
+    ['a reply encrypted with another password', () => ack(), { ...sent, user: { ...user, privPassword: 'not-the-passw0rd' } }, 'decryptionErrors'],
+    ['a reply naming another user', () => ack(), { ...sent, user: { ...user, name: 'other' } }, 'unknownUserNames'],
+    ['a reply above the request\'s level', () => ack(), { ...sent, level: 'authNoPriv' }, 'unsupportedSecLevels'],
+    ['a Response below the request\'s level', () => ack('authNoPriv'), sent, 'unsupportedSecLevels'],
+  ])('refuses %s', (_name, make, request, reason) => {
+    expect(rejection(make(), request).reason).toBe(reason);
+  });
+
+  it('refuses a message that is neither a Response nor a Report', () => {
+    expect(() => receiveReply(inform(), sent)).toThrow(SnmpDecodeError);
   });
 });
