@@ -84,6 +84,9 @@ export const DES_UNAVAILABLE =
 /** What is wrong with a user definition, or undefined. The text never holds a password. */
 export function checkUser(user: UsmUser): string | undefined {
   if (user.name.length === 0 || Buffer.byteLength(user.name) > 32) return 'the user name must be 1 to 32 bytes';
+  if (!SECURITY_LEVELS.includes(user.level)) return `unknown security level ${String(user.level)}`;
+  if (user.authProtocol !== undefined && !AUTH_PROTOCOLS.includes(user.authProtocol)) return `unknown auth protocol ${String(user.authProtocol)}; known: ${AUTH_PROTOCOLS.join(', ')}`;
+  if (user.privProtocol !== undefined && !PRIV_PROTOCOLS.includes(user.privProtocol)) return `unknown privacy protocol ${String(user.privProtocol)}; known: ${PRIV_PROTOCOLS.join(', ')}`;
   const needsAuth = user.level !== 'noAuthNoPriv';
   const needsPriv = user.level === 'authPriv';
   if (needsAuth && (!user.authProtocol || user.authPassword === undefined)) return `security level ${user.level} needs authProtocol and authPassword`;

@@ -292,9 +292,12 @@ export function receiveNotification(datagram: Buffer, ctx: AuthoritativeContext 
 
 function open(envelope: Envelope, keys: LocalizedUser, level: SecurityLevel, decryptionFailed: () => never): V3Message {
   let plaintext = envelope.scoped;
-  if (keys.priv) {
+  // The message's own flags say whether it is encrypted, whatever keys the user has.
+  const priv = level === 'authPriv' ? keys.priv : undefined;
+  if (level === 'authPriv') {
+    if (!priv) return decryptionFailed();
     try {
-      plaintext = decryptScopedPdu(keys.priv, envelope, envelope.privParams, envelope.scoped);
+      plaintext = decryptScopedPdu(priv, envelope, envelope.privParams, envelope.scoped);
     } catch {
       decryptionFailed();
     }
@@ -304,7 +307,7 @@ function open(envelope: Envelope, keys: LocalizedUser, level: SecurityLevel, dec
     scoped = decodeScoped(plaintext);
   } catch (error) {
     // Undecodable after decryption is what a wrong privacy key looks like.
-    if (keys.priv && error instanceof SnmpDecodeError) decryptionFailed();
+    if (priv && error instanceof SnmpDecodeError) decryptionFailed();
     throw error;
   }
   return {
@@ -467,7 +470,7 @@ export function receiveReply(datagram: Buffer, sent: SentRequest): V3Message {
     const localized = sent.keys.localize(sent.user, envelope.engineId);
     if (!localized.auth || !verifyMessage(localized.auth, datagram, envelope.authAt, envelope.authParams)) throw new UsmRejection('wrongDigests');
     keys = { ...keys, auth: localized.auth };
-    // An authNoPriv report to an authPriv request is plaintext: open() decrypts only with priv keys.
+    // An authNoPriv report to an authPriv request is plaintext: open() decrypts authPriv messages only.
     if (level === 'authPriv') keys.priv = localized.priv;
   }
   const message = open(envelope, keys, level, () => {

@@ -7,8 +7,11 @@ import { RegistrationError, type ManagerRegistration } from '../../src/registrat
 import { decodeTAddress, encodeTAddress, registrationMethod } from '../../src/registration/methods.js';
 import { SnmpError, type SnmpClient, type SnmpVarbind } from '../../src/snmp/client.js';
 import { FakeSnmpClient, type RecordedRequest } from '../helpers/fake-snmp.js';
+import { KeyCache, type UsmUser } from '../../src/snmp/usm.js';
 
 const COMMUNITY = 'Nf7-s3cret-c0m';
+/** The simulated device's own v3 user: it refuses v3 params rows naming anyone else. */
+const DEVICE_USER: UsmUser = { name: 'ups-admin', level: 'authPriv', authProtocol: 'sha', authPassword: 'auth-passw0rd', privProtocol: 'aes128', privPassword: 'priv-passw0rd' };
 const MANAGER: ManagerRegistration = { address: '127.0.0.1', port: 1162, community: COMMUNITY };
 const method = registrationMethod('rfc3413');
 const A = RFC3413.targetAddrCol;
@@ -25,8 +28,9 @@ const STATUS_COL = new Map<string, number>([
   [RFC3413.notifyEntry, N.rowStatus],
 ]);
 
-function setup() {
+function setup(v3User?: UsmUser) {
   const settings: DeviceSettings = {
+    ...(v3User ? { v3: { user: v3User, keys: new KeyCache() } } : {}),
     address: '127.0.98.1',
     port: 161,
     readCommunity: 'public',
@@ -114,7 +118,7 @@ describe('rfc3413', () => {
   });
 
   it.each(['authPriv', 'authNoPriv', 'noAuthNoPriv'] as const)('writes v3 params naming a %s device user, and no community', async (level) => {
-    const { device, client } = setup();
+    const { device, client } = setup(DEVICE_USER);
     expect(await method.ensure(client, { ...MANAGER, usm: { user: 'ups-admin', level } })).toBe('created');
     expect(value(device, params(P.mpModel))).toBe(RFC3413.mpModel.v3);
     expect(value(device, params(P.securityModel))).toBe(RFC3413.securityModel.usm);
@@ -125,7 +129,7 @@ describe('rfc3413', () => {
   });
 
   it('repairs a v2c params row into v3 when the device moves to v3, and verifies it after', async () => {
-    const { device, client } = setup();
+    const { device, client } = setup(DEVICE_USER);
     expect(await method.ensure(client, MANAGER)).toBe('created');
     const v3 = { ...MANAGER, usm: { user: 'ups-admin', level: 'authPriv' as const } };
     expect(await method.ensure(client, v3)).toBe('repaired');

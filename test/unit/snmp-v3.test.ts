@@ -117,6 +117,8 @@ describe('key derivation', () => {
     [{ name: 'nokey', level: 'authNoPriv' }, 'security level authNoPriv needs authProtocol and authPassword'],
     [{ name: 'nopriv', level: 'authPriv', authProtocol: 'md5', authPassword: 'auth-pass' }, 'security level authPriv needs privProtocol and privPassword'],
     [{ name: 'x'.repeat(33), level: 'noAuthNoPriv' }, 'the user name must be 1 to 32 bytes'],
+    [{ name: 'typo', level: 'authNoPriv', authProtocol: 'sha1' as AuthProtocol, authPassword: 'auth-pass' }, 'unknown auth protocol sha1; known: md5, sha, sha224, sha256, sha384, sha512'],
+    [{ name: 'typo', level: 'authPriv', authProtocol: 'sha', authPassword: 'auth-pass', privProtocol: 'aes' as PrivProtocol, privPassword: 'priv-pass' }, 'unknown privacy protocol aes; known: des, aes128, aes256'],
   ])('checks user %s', (user, problem) => {
     expect(checkUser(user)).toBe(problem);
   });
