@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Fleet } from '../../simulators/fleet.js';
 import { startTestDaemon, type TestDaemon } from '../helpers/daemon.js';
-import { pickCategory, Rng, wrongCommunity } from '../helpers/notification-fuzz.js';
+import { FUZZ_V3_USER, pickCategory, Rng, wrongCommunity } from '../helpers/notification-fuzz.js';
 import { LoopbackSender, socketDrops, udpReceiveBufferErrors } from '../helpers/notifications.js';
 import { until } from '../helpers/tools.js';
 
@@ -16,7 +16,7 @@ const BATCH = 1_000;
 const MAX_IN_FLIGHT = 4_000;
 const SEED = process.env.PRISCAN_FUZZ_SEED ? Number(process.env.PRISCAN_FUZZ_SEED) >>> 0 : Math.floor(Math.random() * 2 ** 32);
 const NOTIFICATIONS = 'priscan_notifications_received_total';
-const RESULTS = ['accepted', 'unknown_source', 'bad_community', 'malformed', 'unexpected_pdu'] as const;
+const RESULTS = ['accepted', 'unknown_source', 'bad_community', 'malformed', 'unexpected_pdu', 'bad_auth'] as const;
 
 // --- the test -------------------------------------------------------------------------------------
 
@@ -41,7 +41,8 @@ async function healthy(): Promise<void> {
 
 beforeAll(async () => {
   d = await startTestDaemon();
-  fleet = new Fleet({ devices: [{ kind: 'sim', count: 1 }], baseAddress: DEVICE, port: PORT });
+  // A v3 device that notifies with its registration's community: real v2c and v3 notifications are both its own.
+  fleet = new Fleet({ devices: [{ kind: 'sim', count: 1 }], baseAddress: DEVICE, port: PORT, v3User: FUZZ_V3_USER });
   await fleet.start();
   const res = await d.api('POST', '/api/v1/devices', {
     name: 'fuzz-sim',
@@ -50,7 +51,7 @@ beforeAll(async () => {
     profile: 'auto',
     timeoutMs: 500,
     retries: 1,
-    snmp: { version: '2c', readCommunity: 'public', writeCommunity: 'private' },
+    snmp: { version: '3', user: FUZZ_V3_USER.name, level: FUZZ_V3_USER.level, authProtocol: FUZZ_V3_USER.authProtocol, authPassword: FUZZ_V3_USER.authPassword, privProtocol: FUZZ_V3_USER.privProtocol, privPassword: FUZZ_V3_USER.privPassword },
   });
   expect(res.status).toBe(201);
   deviceId = res.body.id as number;
