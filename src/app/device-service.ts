@@ -217,7 +217,7 @@ export class DeviceService {
 
   private track(device: DeviceRecord, changed = false): void {
     this.deps.sources.set(device.address, device.id, device.snmp.notifyCommunity ?? this.deps.installationCommunity);
-    const scheduling = { intervalMs: device.intervalSeconds * 1000, registered: device.priorityScanning };
+    const scheduling = { intervalMs: device.intervalSeconds * 1000, registered: device.priorityScanning, timeoutMs: device.timeoutMs };
     if (changed) this.deps.scheduler.updateDevice(device.id, scheduling);
     else this.deps.scheduler.addDevice(device.id, scheduling);
     if (changed && device.priorityScanning) this.deps.scheduler.requestRegistration(device.id);
