@@ -10,10 +10,10 @@
 // Two processes: the simulated fleets run in a child process (bench/lib/fleet-worker.ts),
 // the daemons in this one, each pinned to its own core when taskset exists. All traffic
 // stays on loopback (devices 127.0.60.1+ and 127.0.64.1+, port 16200).
-import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import { parseArgs } from 'node:util';
 import { seededRandom } from '../simulators/devices/device.js';
+import { kernelUdpCounters } from '../test/helpers/notifications.js';
 import { SIM_ALARMS } from '../simulators/devices/sim.js';
 import { deviceAddress } from '../simulators/fleet.js';
 import { DetectionLog, round, summarize, type Summary } from './lib/detection-log.js';
@@ -57,10 +57,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Kernel UDP counters (all sockets on the host): a storm that overflows a receive buffer shows here. */
 function kernelUdp(): { inErrors: number; rcvbufErrors: number } {
-  const lines = readFileSync('/proc/net/snmp', 'utf8').split('\n').filter((l) => l.startsWith('Udp:'));
-  const [names, counts] = lines.map((l) => l.split(/\s+/).slice(1));
-  const field = (name: string) => Number(counts?.[names?.indexOf(name) ?? -1] ?? NaN);
-  return { inErrors: field('InErrors'), rcvbufErrors: field('RcvbufErrors') };
+  return kernelUdpCounters() ?? { inErrors: NaN, rcvbufErrors: NaN };
 }
 
 async function drained(monitor: Monitor, timeoutMs: number): Promise<boolean> {
