@@ -17,17 +17,17 @@
 //      scans and its notifications all fall inside the phase;
 //   C  the second half answers every request 1 s late (within the 3 s timeout).
 // Devices 127.2.0.1+ on port 17100.
-import os from 'node:os';
 import { parseArgs } from 'node:util';
 import { seededRandom } from '../simulators/devices/device.js';
 import { SIM_ALARMS } from '../simulators/devices/sim.js';
 import { deviceAddress } from '../simulators/fleet.js';
 import { DetectionLog, round, summarize, type Summary } from './lib/detection-log.js';
-import { FleetLink, hasTaskset, pinSelf } from './lib/fleet-link.js';
+import type { FleetLink } from './lib/fleet-link.js';
 import type { DeviceBehaviour } from './lib/fleet-protocol.js';
-import { metricSum, startMonitor, until, untilRegistered, type Monitor } from './lib/monitors.js';
+import { metricSum, until, type Monitor } from './lib/monitors.js';
 import { planChanges, playChanges, type PlayedChange } from './lib/plan.js';
 import { QueueSampler, type QueueFigures } from './lib/queue-sampler.js';
+import { loadNow, startSingleFleet, type SingleFleet } from './lib/single-fleet.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -176,16 +176,11 @@ async function restore(link: FleetLink, monitor: Monitor): Promise<boolean> {
 }
 
 // --- run ---------------------------------------------------------------------------------
-const cores = os.availableParallelism();
-const loadAtStart = round(os.loadavg()[0] ?? NaN);
-const pinned = !args['no-pin'] && cores >= 2 && hasTaskset() && pinSelf(1);
-const link = FleetLink.spawn(pinned ? 0 : undefined);
-let monitor: Monitor | undefined;
+let bench: SingleFleet | undefined;
 try {
-  const { startupMs } = await link.request({ type: 'start', fleets: [{ name: 'priscan', baseAddress: BASE, port: PORT, count: DEVICES }] });
-  monitor = await startMonitor({ addresses: ADDRESSES, port: PORT, priorityScanning: true, intervalSeconds: INTERVAL_S, random: Math.random });
-  const registrationMs = await untilRegistered(monitor, 180_000);
-  process.stderr.write(`fleet up in ${startupMs} ms, ${DEVICES} devices registered in ${Math.round(registrationMs)} ms\n`);
+  bench = await startSingleFleet({ baseAddress: BASE, port: PORT, devices: DEVICES, intervalSeconds: INTERVAL_S, pin: !args['no-pin'] });
+  const { link, monitor, machine, pinned, setup } = bench;
+  process.stderr.write(`fleet up in ${setup.fleetStartupMs} ms, ${DEVICES} devices registered in ${setup.registrationMs} ms\n`);
   // Warm the JIT with a few changes of another alarm, so phase A's first samples are not compile time.
   const warmCode = `sim.${SIM_ALARMS.selfTest?.code}`;
   const warmLog = new DetectionLog(monitor, (c) => c === warmCode);
@@ -215,9 +210,9 @@ try {
     seed: SEED,
     devices: DEVICES,
     config: { concurrency: 32, timeoutMs: 3000, retries: 1, intervalS: INTERVAL_S, slowMs: SLOW_MS },
-    machine: { cores, node: process.version, loadAverage1m: { start: loadAtStart, end: round(os.loadavg()[0] ?? NaN) } },
+    machine: { ...machine, loadAverage1m: { ...machine.loadAverage1m, end: loadNow() } },
     layout: { fleetInChild: true, pinned },
-    setup: { fleetStartupMs: startupMs, registrationMs: Math.round(registrationMs) },
+    setup,
     phases,
     recoveredAfterB,
     ratios: { deadOverLive: ratios(b), ...(c ? { slowOverLive: ratios(c) } : {}) },
@@ -230,7 +225,7 @@ try {
 
   const row = (label: string, ...cells: Array<string | number>) => console.log(`${label.padEnd(46)}${cells.map((x) => String(x).padStart(11)).join('')}`);
   const fmt = (s: Summary) => [s.count, s.p50Ms, s.p99Ms, s.maxMs, s.meanMs];
-  console.log(`dead and slow devices, ${DEVICES} simulated devices, live half ${LIVE} (${cores} cores, ${pinned ? 'pinned' : 'not pinned'}, load ${loadAtStart} -> ${result.machine.loadAverage1m.end})`);
+  console.log(`dead and slow devices, ${DEVICES} simulated devices, live half ${LIVE} (${machine.cores} cores, ${pinned ? 'pinned' : 'not pinned'}, load ${machine.loadAverage1m.start} -> ${result.machine.loadAverage1m.end})`);
   row('live half, change -> stored (ms)', 'n', 'p50', 'p99', 'max', 'mean');
   for (const p of phases) {
     row(`${p.phase} raise (other half ${p.otherHalf.split(',')[0]})`, ...fmt(p.raise));
@@ -246,6 +241,5 @@ try {
   if (result.ratios.slowOverLive) row('C/A raise mean, p99', result.ratios.slowOverLive.raiseMean, result.ratios.slowOverLive.raiseP99);
   console.log(`RESULT ${JSON.stringify(result)}`);
 } finally {
-  await monitor?.stop();
-  await link.stop();
+  await bench?.stop();
 }

@@ -62,6 +62,23 @@ interface Row {
 }
 const rows: Row[] = [];
 const kernelUdp = () => kernelUdpCounters() ?? { inErrors: NaN, rcvbufErrors: NaN };
+type KernelUdp = ReturnType<typeof kernelUdp>;
+
+/** The figures both receivers share for one rate. */
+function streamRow(receiver: string, rate: number, result: Blast, accepted: number, drops: { socket: number; before: KernelUdp; after: KernelUdp }): Row {
+  return {
+    receiver,
+    rate,
+    sent: result.sent,
+    achievedPerS: Math.round((result.sent / result.elapsedMs) * 1000),
+    accepted,
+    lost: result.sent - accepted,
+    kernelDrops: drops.socket,
+    udpRcvbufErrors: drops.after.rcvbufErrors - drops.before.rcvbufErrors,
+    udpInErrors: drops.after.inErrors - drops.before.inErrors,
+    acceptedPerS: Math.round((accepted / result.elapsedMs) * 1000),
+  };
+}
 
 /** SNMP clients that answer "nothing here" once released: scans last exactly as long as the stream. */
 class HeldScans implements SnmpClientFactory {
@@ -123,16 +140,7 @@ for (const rate of RATES) {
   while (t.running.scheduler.queued + t.running.scheduler.running > 0) await new Promise((r) => setTimeout(r, 50));
   const scans = sources.map((a) => (counting?.scansByAddress.get(a) ?? 0) - (scansBefore.get(a) ?? 0));
   rows.push({
-    receiver: 'priscan',
-    rate,
-    sent: result.sent,
-    achievedPerS: Math.round((result.sent / result.elapsedMs) * 1000),
-    accepted,
-    lost: result.sent - accepted,
-    kernelDrops,
-    udpRcvbufErrors: udpAfter.rcvbufErrors - udpBefore.rcvbufErrors,
-    udpInErrors: udpAfter.inErrors - udpBefore.inErrors,
-    acceptedPerS: Math.round((accepted / result.elapsedMs) * 1000),
+    ...streamRow('priscan', rate, result, accepted, { socket: kernelDrops, before: udpBefore, after: udpAfter }),
     maxScansPerDevice: Math.max(...scans),
     meanScansPerDevice: Math.round((scans.reduce((n, v) => n + v, 0) / DEVICES) * 100) / 100,
     devicesNotScanned: scans.filter((n) => n === 0).length,
@@ -178,18 +186,7 @@ else {
     // It flushes its log on exit: what it had accepted but not yet written counts too.
     accepted = Math.max(accepted, logged());
     // Its accepted rate is what it got through while the stream lasted plus its catching up afterwards.
-    rows.push({
-      receiver: 'snmptrapd',
-      rate,
-      sent: result.sent,
-      achievedPerS: Math.round((result.sent / result.elapsedMs) * 1000),
-      accepted,
-      lost: result.sent - accepted,
-      kernelDrops,
-      udpRcvbufErrors: udpAfter.rcvbufErrors - udpBefore.rcvbufErrors,
-      udpInErrors: udpAfter.inErrors - udpBefore.inErrors,
-      acceptedPerS: Math.round((accepted / result.elapsedMs) * 1000),
-    });
+    rows.push(streamRow('snmptrapd', rate, result, accepted, { socket: kernelDrops, before: udpBefore, after: udpAfter }));
   }
   rmSync(scratch, { recursive: true, force: true });
 }

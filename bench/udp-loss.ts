@@ -11,15 +11,13 @@
 // held longer than one interval, then cleared; each change is stored either by the scan its
 // notification triggered or, when that notification was lost, by the next safety-net scan.
 // Devices 127.2.16.1+ on port 17110.
-import os from 'node:os';
 import { parseArgs } from 'node:util';
 import { seededRandom } from '../simulators/devices/device.js';
 import { SIM_ALARMS } from '../simulators/devices/sim.js';
-import { deviceAddress } from '../simulators/fleet.js';
 import { DetectionLog, round, summarize } from './lib/detection-log.js';
-import { FleetLink, hasTaskset, pinSelf } from './lib/fleet-link.js';
-import { startMonitor, until, untilRegistered, type Monitor } from './lib/monitors.js';
+import { until } from './lib/monitors.js';
 import { planChanges, playChanges } from './lib/plan.js';
+import { loadNow, startSingleFleet, type SingleFleet } from './lib/single-fleet.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -43,25 +41,19 @@ const INTERVAL_S = 60;
 // Held past one interval (plus the scan), so the safety net always has the chance to see each raise.
 const PLAN = { alarm: 'fanFailure', alarms: Math.min(DEVICES, quick ? 100 : 300), raiseWindowMs: quick ? 30_000 : 120_000, holdMinMs: 65_000, holdMaxMs: 80_000 };
 const code = `sim.${SIM_ALARMS[PLAN.alarm]?.code}`;
-const ADDRESSES = Array.from({ length: DEVICES }, (_, i) => deviceAddress(BASE, i));
 const random = seededRandom(SEED);
 
-const cores = os.availableParallelism();
-const loadAtStart = round(os.loadavg()[0] ?? NaN);
-const pinned = !args['no-pin'] && cores >= 2 && hasTaskset() && pinSelf(1);
-const link = FleetLink.spawn(pinned ? 0 : undefined);
-let monitor: Monitor | undefined;
+let bench: SingleFleet | undefined;
 try {
-  const { startupMs } = await link.request({ type: 'start', fleets: [{ name: 'priscan', baseAddress: BASE, port: PORT, count: DEVICES }] });
-  monitor = await startMonitor({ addresses: ADDRESSES, port: PORT, priorityScanning: true, intervalSeconds: INTERVAL_S, random: Math.random });
-  const registrationMs = await untilRegistered(monitor, 180_000);
+  bench = await startSingleFleet({ baseAddress: BASE, port: PORT, devices: DEVICES, intervalSeconds: INTERVAL_S, pin: !args['no-pin'] });
+  const { link, monitor, machine, setup, addresses } = bench;
   await link.request({ type: 'drop-rate', fleet: 'priscan', range: { from: 0, to: DEVICES }, rate: DROP_RATE });
-  process.stderr.write(`${DEVICES} devices registered in ${Math.round(registrationMs)} ms; ${PLAN.alarms} alarms over ${PLAN.raiseWindowMs / 1000} s, ${DROP_RATE * 100}% of notifications lost\n`);
+  process.stderr.write(`${DEVICES} devices registered in ${setup.registrationMs} ms; ${PLAN.alarms} alarms over ${PLAN.raiseWindowMs / 1000} s, ${DROP_RATE * 100}% of notifications lost\n`);
 
   const log = new DetectionLog(monitor, (c) => c === code);
   const before = (await link.request({ type: 'counters' })).fleets.priscan;
   const played = await playChanges(link, planChanges({ ...PLAN, devices: DEVICES, fleets: ['priscan'] }, random));
-  const address = (index: number) => ADDRESSES[index] as string;
+  const address = (index: number) => addresses[index] as string;
   // Given two intervals: a change not stored by then is reported as missed.
   const allStored = await until(() => played.every((c) => log.storedAt(address(c.index), code, c.action, c.changedAt) !== undefined), 2 * INTERVAL_S * 1000);
   const after = (await link.request({ type: 'counters' })).fleets.priscan;
@@ -88,8 +80,8 @@ try {
     devices: DEVICES,
     intervalS: INTERVAL_S,
     dropRate: DROP_RATE,
-    machine: { cores, node: process.version, loadAverage1m: { start: loadAtStart, end: round(os.loadavg()[0] ?? NaN) } },
-    setup: { fleetStartupMs: startupMs, registrationMs: Math.round(registrationMs) },
+    machine: { ...machine, loadAverage1m: { ...machine.loadAverage1m, end: loadNow() } },
+    setup,
     changes: played.length,
     notChanged: played.filter((c) => !c.changed).length,
     notifications: { sent, dropped, droppedShare: round(dropped / (sent + dropped), 3) },
@@ -101,7 +93,7 @@ try {
     goals: { everyChangeStored: allStored && missed === 0, withinOneInterval: detection.maxMs <= INTERVAL_S * 1000 },
   };
   const row = (label: string, ...cells: Array<string | number>) => console.log(`${label.padEnd(40)}${cells.map((x) => String(x).padStart(11)).join('')}`);
-  console.log(`UDP loss, ${DEVICES} simulated devices, ${DROP_RATE * 100}% of notifications lost, safety net every ${INTERVAL_S} s (${cores} cores, load ${loadAtStart} -> ${result.machine.loadAverage1m.end})`);
+  console.log(`UDP loss, ${DEVICES} simulated devices, ${DROP_RATE * 100}% of notifications lost, safety net every ${INTERVAL_S} s (${machine.cores} cores, load ${machine.loadAverage1m.start} -> ${result.machine.loadAverage1m.end})`);
   row('changes played (raise + clear)', played.length);
   row('notifications sent / lost (share)', sent, dropped, result.notifications.droppedShare);
   row('change -> stored (ms)', 'n', 'p50', 'p99', 'max', 'mean');
@@ -111,6 +103,5 @@ try {
   row('max detection / interval', result.maxDetectionOverInterval);
   console.log(`RESULT ${JSON.stringify(result)}`);
 } finally {
-  await monitor?.stop();
-  await link.stop();
+  await bench?.stop();
 }
