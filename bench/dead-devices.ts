@@ -63,8 +63,9 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Alert-present notifications from the other half, a slice at a time, until stopped. */
 function startBackground(link: FleetLink): { stop(): Promise<number> } {
-  const slices = BACKGROUND.cycleMs / BACKGROUND.everyMs;
-  const size = Math.ceil((OTHER.to - OTHER.from) / slices);
+  const count = OTHER.to - OTHER.from;
+  const size = Math.ceil(count / (BACKGROUND.cycleMs / BACKGROUND.everyMs));
+  const slices = Math.ceil(count / size);
   let next = 0;
   let sent = 0;
   let stopped = false;
@@ -184,7 +185,7 @@ try {
   // Warm the JIT with a few changes of another alarm, so phase A's first samples are not compile time.
   const warmCode = `sim.${SIM_ALARMS.selfTest?.code}`;
   const warmLog = new DetectionLog(monitor, (c) => c === warmCode);
-  const warm = await playChanges(link, planChanges({ alarm: 'selfTest', alarms: 30, raiseWindowMs: 2_000, holdMinMs: 200, holdMaxMs: 500, devices: LIVE, fleets: ['priscan'] }, random));
+  const warm = await playChanges(link, planChanges({ alarm: 'selfTest', alarms: Math.min(LIVE, 30), raiseWindowMs: 2_000, holdMinMs: 200, holdMaxMs: 500, devices: LIVE, fleets: ['priscan'] }, random));
   await until(() => warm.every((c) => warmLog.storedAt(ADDRESSES[c.index] as string, warmCode, c.action, c.changedAt) !== undefined), 20_000);
   warmLog.close();
 
