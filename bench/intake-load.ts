@@ -25,6 +25,7 @@ const RATES = (values.rates ?? '10000,25000,50000,100000').split(',').map(Number
 const DURATION_MS = values.quick ? 1000 : 3000;
 const DEVICES = Number(values.devices);
 const COMMUNITY = 'bench-c0mmunity';
+const SNMPTRAPD_PORT = 17180;
 const BLASTER = resolve(import.meta.dirname, 'lib/trap-blaster.js');
 const loadAtStart = loadavg()[0];
 const pinned = hasTaskset() && pinSelf(1);
@@ -156,7 +157,9 @@ else {
   writeFileSync(join(scratch, 'snmptrapd.conf'), `authCommunity log ${COMMUNITY}\nformat2 %B\\n\ndoNotRetainNotificationLogs yes\n`);
   for (const [i, rate] of RATES.entries()) {
     // A fresh instance, port and pid file per rate, so no run inherits another's backlog.
-    const trapPort = 16292 - i;
+    // 17180+: this bench's own ports (others' tests hold ports near 16290, and a trap sent to a
+    // port someone else listens on is lost for snmptrapd).
+    const trapPort = SNMPTRAPD_PORT + i;
     const logFile = join(scratch, `traps-${rate}.log`);
     const args = ['-f', '-C', '-c', join(scratch, 'snmptrapd.conf'), '-Lf', logFile, '-m', '', '-n', '-p', join(scratch, `pid-${rate}`), `udp:127.0.0.1:${trapPort}`];
     const daemon = pinned ? spawn('taskset', ['-c', '1', snmptrapd, ...args], { env: { ...process.env, SNMP_PERSISTENT_DIR: scratch } }) : spawn(snmptrapd, args, { env: { ...process.env, SNMP_PERSISTENT_DIR: scratch } });
