@@ -9,7 +9,7 @@
 // while its scan is queued or running: each stream is one burst per device, and the
 // scheduler must turn it into at least one and at most two scans of that device.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -154,15 +154,20 @@ const snmptrapd = findTool('snmptrapd');
 if (!snmptrapd) console.log('snmptrapd: not installed (apt-get install snmptrapd): its baseline is not reported');
 else {
   const scratch = mkdtempSync(join(tmpdir(), 'priscan-snmptrapd-'));
-  writeFileSync(join(scratch, 'snmptrapd.conf'), `authCommunity log ${COMMUNITY}\nformat2 %B\\n\ndoNotRetainNotificationLogs yes\n`);
+  // The config apart from SNMP_PERSISTENT_DIR: snmptrapd saves a persistent snmptrapd.conf there on
+  // exit, which would replace this one, and every instance after the first accepted nothing.
+  const configFile = join(scratch, 'trapd-config.conf');
+  const persistent = join(scratch, 'persistent');
+  mkdirSync(persistent);
+  writeFileSync(configFile, `authCommunity log ${COMMUNITY}\nformat2 %B\\n\ndoNotRetainNotificationLogs yes\n`);
   for (const [i, rate] of RATES.entries()) {
     // A fresh instance, port and pid file per rate, so no run inherits another's backlog.
     // 17180+: this bench's own ports (others' tests hold ports near 16290, and a trap sent to a
     // port someone else listens on is lost for snmptrapd).
     const trapPort = SNMPTRAPD_PORT + i;
     const logFile = join(scratch, `traps-${rate}.log`);
-    const args = ['-f', '-C', '-c', join(scratch, 'snmptrapd.conf'), '-Lf', logFile, '-m', '', '-n', '-p', join(scratch, `pid-${rate}`), `udp:127.0.0.1:${trapPort}`];
-    const daemon = pinned ? spawn('taskset', ['-c', '1', snmptrapd, ...args], { env: { ...process.env, SNMP_PERSISTENT_DIR: scratch } }) : spawn(snmptrapd, args, { env: { ...process.env, SNMP_PERSISTENT_DIR: scratch } });
+    const args = ['-f', '-C', '-c', configFile, '-Lf', logFile, '-m', '', '-n', '-p', join(scratch, `pid-${rate}`), `udp:127.0.0.1:${trapPort}`];
+    const daemon = pinned ? spawn('taskset', ['-c', '1', snmptrapd, ...args], { env: { ...process.env, SNMP_PERSISTENT_DIR: persistent } }) : spawn(snmptrapd, args, { env: { ...process.env, SNMP_PERSISTENT_DIR: persistent } });
     await new Promise((r) => setTimeout(r, 700));
     const dropsBefore = socketDrops(trapPort) ?? 0;
     const udpBefore = kernelUdp();
