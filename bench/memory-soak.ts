@@ -64,6 +64,8 @@ interface Sample {
   rssMiB: number;
   heapUsedMiB: number;
   heapTotalMiB: number;
+  /** Memory of C++ objects bound to JS (Buffers, better-sqlite3), outside the V8 heap. */
+  externalMiB: number;
 }
 
 /** The child's resident set from the kernel, in MiB. */
@@ -182,9 +184,10 @@ try {
         rssMiB: rssOf(pid),
         heapUsedMiB: round(metricValue(text, 'nodejs_heap_size_used_bytes') / 2 ** 20, 1),
         heapTotalMiB: round(metricValue(text, 'nodejs_heap_size_total_bytes') / 2 ** 20, 1),
+        externalMiB: round(metricValue(text, 'nodejs_external_memory_bytes') / 2 ** 20, 1),
       });
       const last = samples.at(-1)!;
-      process.stderr.write(`${last.s} s: rss ${last.rssMiB} MiB, heap ${last.heapUsedMiB}/${last.heapTotalMiB} MiB\n`);
+      process.stderr.write(`${last.s} s: rss ${last.rssMiB} MiB, heap ${last.heapUsedMiB}/${last.heapTotalMiB} MiB, external ${last.externalMiB} MiB\n`);
       nextSample += SAMPLE_EVERY_MS;
     }
     await sleep(250);
@@ -219,6 +222,8 @@ try {
     },
     rssMiB: { atOneMinute: atOneMinute.rssMiB, atEnd: atEnd.rssMiB, maxAfterOneMinute: Math.max(...fromOneMinute.map((x) => x.rssMiB)) },
     heapUsedMiB: { atOneMinute: atOneMinute.heapUsedMiB, atEnd: atEnd.heapUsedMiB, maxAfterOneMinute: Math.max(...fromOneMinute.map((x) => x.heapUsedMiB)) },
+    heapTotalMiB: { atOneMinute: atOneMinute.heapTotalMiB, atEnd: atEnd.heapTotalMiB },
+    externalMiB: { atOneMinute: atOneMinute.externalMiB, atEnd: atEnd.externalMiB },
     rssEndOverOneMinute: round(atEnd.rssMiB / atOneMinute.rssMiB, 3),
     rssMeanMiB: windows,
     rssMeanLastOverOneMinute: round(windows.lastHalfMinute / windows.aroundOneMinute, 3),
