@@ -14,10 +14,10 @@
 // core 0 with snmp_exporter and Prometheus; the daemon runs in this one, pinned to core 1.
 // All traffic stays on loopback: priscan's devices 127.0.60.1+ port 16200, the exporter's
 // 127.1.110.1+ port 17000, Prometheus 127.0.0.1:17010, snmp_exporter 127.0.0.1:17011.
-import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import { parseArgs } from 'node:util';
 import { seededRandom } from '../simulators/devices/device.js';
+import { kernelUdpCounters } from '../test/helpers/notifications.js';
 import { SIM_ALARMS } from '../simulators/devices/sim.js';
 import { deviceAddress } from '../simulators/fleet.js';
 import { DetectionLog, round, summarize, type Summary } from './lib/detection-log.js';
@@ -75,10 +75,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Kernel UDP counters (all sockets on the host): a storm that overflows a receive buffer shows here. */
 function kernelUdp(): { inErrors: number; rcvbufErrors: number } {
-  const lines = readFileSync('/proc/net/snmp', 'utf8').split('\n').filter((l) => l.startsWith('Udp:'));
-  const [names, counts] = lines.map((l) => l.split(/\s+/).slice(1));
-  const field = (name: string) => Number(counts?.[names?.indexOf(name) ?? -1] ?? NaN);
-  return { inErrors: field('InErrors'), rcvbufErrors: field('RcvbufErrors') };
+  return kernelUdpCounters() ?? { inErrors: NaN, rcvbufErrors: NaN };
 }
 
 async function drained(monitor: Monitor, timeoutMs: number): Promise<boolean> {

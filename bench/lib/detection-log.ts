@@ -1,9 +1,20 @@
 // When each alarm change reached a monitor's store, and the latency arithmetic on top.
+import type { EventContext } from '../../src/alarms/events.js';
 import type { AlarmEventKind } from '../../src/alarms/model.js';
 import { monotonicMs } from './fleet-protocol.js';
 import type { Monitor } from './monitors.js';
 
 const keyOf = (address: string, code: string, kind: AlarmEventKind) => `${address}|${code}|${kind}`;
+
+/** One time a change was stored, with the daemon's own account of the scan that stored it. */
+export interface StoredChange {
+  /** Monotonic ms, the clock the simulator process reads too. */
+  at: number;
+  /** What triggered the scan: 'trap' for a notification, 'periodic' for the safety net. */
+  trigger: string;
+  /** The daemon's time from the earliest request the scan answered to its store (ms, wall clock). */
+  requestToStoredMs: number;
+}
 
 /**
  * Subscribes to a monitor's alarm bus. The scanner publishes right after the SQLite
@@ -12,6 +23,7 @@ const keyOf = (address: string, code: string, kind: AlarmEventKind) => `${addres
  */
 export class DetectionLog {
   private readonly stored = new Map<string, number[]>();
+  private readonly contexts = new Map<string, StoredChange[]>();
   private readonly unsubscribe: () => void;
   /** Events stored for a device or code nobody asked about (e.g. communication lost). */
   unexpected = 0;
@@ -20,7 +32,7 @@ export class DetectionLog {
     monitor: Monitor,
     private readonly expected: (code: string) => boolean,
   ) {
-    this.unsubscribe = monitor.running.bus.subscribe((events) => {
+    this.unsubscribe = monitor.running.bus.subscribe((events, context: EventContext) => {
       const now = monotonicMs();
       for (const event of events) {
         const address = monitor.addressOf.get(event.deviceId);
@@ -32,6 +44,10 @@ export class DetectionLog {
         const times = this.stored.get(key);
         if (times) times.push(now);
         else this.stored.set(key, [now]);
+        const change = { at: now, trigger: context.trigger, requestToStoredMs: context.storedAt - context.requestedAt };
+        const changes = this.contexts.get(key);
+        if (changes) changes.push(change);
+        else this.contexts.set(key, [change]);
       }
     });
   }
@@ -39,6 +55,11 @@ export class DetectionLog {
   /** The first time this change was stored at or after `since`. */
   storedAt(address: string, code: string, kind: AlarmEventKind, since: number): number | undefined {
     return this.stored.get(keyOf(address, code, kind))?.find((t) => t >= since);
+  }
+
+  /** The first time this change was stored at or after `since`, with how and how fast the daemon stored it. */
+  storedChange(address: string, code: string, kind: AlarmEventKind, since: number): StoredChange | undefined {
+    return this.contexts.get(keyOf(address, code, kind))?.find((c) => c.at >= since);
   }
 
   /** How many times this change was stored at or after `since`. */

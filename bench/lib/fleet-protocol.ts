@@ -1,4 +1,5 @@
 // The messages between the detection benchmark and its simulator child process (Node IPC, JSON).
+import type { FaultMode } from '../../simulators/agent/faults.js';
 
 /**
  * `priscan` devices are registered on the priority-scanning daemon; `polled` ones only on a
@@ -15,6 +16,15 @@ export interface FleetSpec {
 
 export type AlarmAction = 'raise' | 'clear';
 
+/** Devices `from` (inclusive) to `to` (exclusive) of a fleet, by index. */
+export interface DeviceRange {
+  from: number;
+  to: number;
+}
+
+/** How a range of devices answers: like a broken agent (`silent` still sends notifications), or not at all (`offline`). */
+export type DeviceBehaviour = { fault: FaultMode; delayMs?: number } | { online: boolean };
+
 export type FleetCommand =
   | { type: 'start'; id: number; fleets: FleetSpec[] }
   | { type: 'change'; id: number; fleet: FleetName; index: number; alarm: string; action: AlarmAction }
@@ -22,12 +32,19 @@ export type FleetCommand =
   | { type: 'storm'; id: number; fleet: FleetName; alarm: string; extraNotifications: number }
   | { type: 'clear-all'; id: number; fleet: FleetName; alarm: string }
   | { type: 'counters'; id: number }
+  | { type: 'behave'; id: number; fleet: FleetName; range: DeviceRange; behaviour: DeviceBehaviour }
+  /** The share of each device's own notifications (those a raise or clear sends) it loses. */
+  | { type: 'drop-rate'; id: number; fleet: FleetName; range: DeviceRange; rate: number }
+  /** Each device of the range sends one alert-present notification (never dropped). */
+  | { type: 'notify'; id: number; fleet: FleetName; range: DeviceRange }
   | { type: 'stop'; id: number };
 
 export interface FleetCounters {
   /** SNMP requests the devices answered: the packets a manager sent them. */
   requests: number;
   notificationsSent: number;
+  /** Notifications the devices' drop rate lost. */
+  notificationsDropped: number;
 }
 
 export type FleetReply =
@@ -37,6 +54,9 @@ export type FleetReply =
   | { type: 'stormed'; id: number; startedAt: number; finishedAt: number; raised: number; notificationsSent: number }
   | { type: 'cleared-all'; id: number; cleared: number }
   | { type: 'counters'; id: number; fleets: Record<string, FleetCounters> }
+  | { type: 'behaved'; id: number; devices: number }
+  | { type: 'drop-rate-set'; id: number; devices: number }
+  | { type: 'notified'; id: number; sent: number }
   | { type: 'stopped'; id: number }
   | { type: 'failed'; id: number; message: string };
 

@@ -4,7 +4,7 @@
 import { PRISCAN_SIM } from '../../src/profiles/oids.js';
 import { Fleet } from '../../simulators/fleet.js';
 import type { SimDevice } from '../../simulators/devices/device.js';
-import { monotonicMs, type FleetCommand, type FleetCounters, type FleetReply, type FleetSpec } from './fleet-protocol.js';
+import { monotonicMs, type DeviceBehaviour, type DeviceRange, type FleetCommand, type FleetCounters, type FleetReply, type FleetSpec } from './fleet-protocol.js';
 
 const fleets = new Map<string, Fleet>();
 
@@ -16,6 +16,22 @@ function devicesOf(name: string): SimDevice[] {
   const fleet = fleets.get(name);
   if (!fleet) throw new Error(`no fleet "${name}"`);
   return fleet.devices;
+}
+
+function devicesIn(name: string, range: DeviceRange): SimDevice[] {
+  const devices = devicesOf(name);
+  if (!(range.from >= 0 && range.from <= range.to && range.to <= devices.length)) throw new Error(`fleet "${name}" has no devices ${range.from}..${range.to}`);
+  return devices.slice(range.from, range.to);
+}
+
+function behave(device: SimDevice, behaviour: DeviceBehaviour): void {
+  if ('online' in behaviour) device.setOnline(behaviour.online);
+  else device.setFault(behaviour.fault, behaviour.delayMs === undefined ? {} : { delayMs: behaviour.delayMs });
+}
+
+/** One alert-present notification from each device, through its own agent, to its registered managers. */
+function alertPresent(device: SimDevice): void {
+  for (const target of device.identity.registration.targets()) device.agent.send(target, { trapOid: PRISCAN_SIM.alertPresent, varbinds: [] });
 }
 
 function deviceAt(name: string, index: number): SimDevice {
@@ -47,9 +63,7 @@ function storm(name: string, alarm: string, extraNotifications: number): FleetRe
   let raised = 0;
   for (const device of devices) {
     if (device.raise(alarm)) raised++;
-    for (let i = 0; i < extraNotifications; i++) {
-      for (const target of device.identity.registration.targets()) device.agent.send(target, { trapOid: PRISCAN_SIM.alertPresent, varbinds: [] });
-    }
+    for (let i = 0; i < extraNotifications; i++) alertPresent(device);
   }
   const finishedAt = monotonicMs();
   const notificationsSent = sum(devices, (d) => d.agent.counters.notificationsSent) - sentBefore;
@@ -62,6 +76,7 @@ function counters(): Record<string, FleetCounters> {
     result[name] = {
       requests: sum(fleet.devices, (d) => d.agent.counters.requests),
       notificationsSent: sum(fleet.devices, (d) => d.agent.counters.notificationsSent),
+      notificationsDropped: sum(fleet.devices, (d) => d.agent.counters.notificationsDropped),
     };
   }
   return result;
@@ -94,6 +109,22 @@ async function handle(command: FleetCommand): Promise<FleetReply> {
     }
     case 'counters':
       return { type: 'counters', id: command.id, fleets: counters() };
+    case 'behave': {
+      const devices = devicesIn(command.fleet, command.range);
+      for (const device of devices) behave(device, command.behaviour);
+      return { type: 'behaved', id: command.id, devices: devices.length };
+    }
+    case 'drop-rate': {
+      const devices = devicesIn(command.fleet, command.range);
+      for (const device of devices) device.setDropRate(command.rate);
+      return { type: 'drop-rate-set', id: command.id, devices: devices.length };
+    }
+    case 'notify': {
+      const devices = devicesIn(command.fleet, command.range);
+      const before = sum(devices, (d) => d.agent.counters.notificationsSent);
+      for (const device of devices) alertPresent(device);
+      return { type: 'notified', id: command.id, sent: sum(devices, (d) => d.agent.counters.notificationsSent) - before };
+    }
     case 'stop':
       await stopFleets();
       return { type: 'stopped', id: command.id };

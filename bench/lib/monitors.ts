@@ -38,7 +38,7 @@ export interface Monitor {
  * table exactly once, and nothing else walks it. The daemon's metrics count scans by
  * trigger but not by device, and "at most two scans per device per burst" is per device.
  */
-class ScanCountingFactory implements SnmpClientFactory {
+export class ScanCountingFactory implements SnmpClientFactory {
   readonly scansByAddress = new Map<string, number>();
   private readonly firstColumn = readPlan(priscanSimProfile).columns[0];
 

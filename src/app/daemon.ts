@@ -160,7 +160,7 @@ export class Daemon {
       registrationIntervalMs: config.registration.intervalSeconds * 1000,
       observer: metrics.scheduler,
     });
-    metrics.watchQueue(() => ({ queued: scheduler.queued, running: scheduler.running }));
+    metrics.watchQueue(() => scheduler.lanes());
     let devices: DeviceService | undefined;
     const licenses = new LicenseService({
       store,

@@ -254,7 +254,7 @@ export class DeviceService {
     // A v3 device may still send v1/v2c (a hidden-table or APC registration carries a community).
     const community = (snmp.version === '3' ? null : snmp.notifyCommunity) ?? this.deps.installationCommunity;
     this.deps.sources.set(device.address, { deviceId: device.id, community, ...(snmp.version === '3' ? { usm: snmp.usm } : {}) });
-    const scheduling = { intervalMs: device.intervalSeconds * 1000, registered: device.priorityScanning };
+    const scheduling = { intervalMs: device.intervalSeconds * 1000, registered: device.priorityScanning, timeoutMs: device.timeoutMs };
     if (changed) this.deps.scheduler.updateDevice(device.id, scheduling);
     else this.deps.scheduler.addDevice(device.id, scheduling);
     if (changed && device.priorityScanning) this.deps.scheduler.requestRegistration(device.id);

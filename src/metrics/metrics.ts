@@ -4,6 +4,7 @@ import { registerStateGauges, type FleetSnapshot } from './state.js';
 import type { SnmpRequestObserver } from '../snmp/client.js';
 import type { IntakeObserver } from '../traps/intake.js';
 import type { RequestResult, ScanTrigger, SchedulerObserver } from '../scanning/scheduler.js';
+import { LANES, type Lane, type LaneCounts } from '../scanning/scan-lanes.js';
 import type { ScanObserver, ScanResult } from '../scanning/scanner.js';
 import type { RegistrationObserver } from '../registration/registrar.js';
 import type { AlertmanagerObserver } from '../alerting/delivery.js';
@@ -20,7 +21,7 @@ export interface Metrics {
   alertmanager: AlertmanagerObserver;
   snmp: SnmpRequestObserver;
   /** Gauges read at scrape time. */
-  watchQueue(depth: () => { queued: number; running: number }): void;
+  watchQueue(depth: () => Record<Lane, LaneCounts>): void;
   watchFleet(snapshot: () => FleetSnapshot): void;
 }
 
@@ -111,21 +112,26 @@ export function createMetrics(now: () => number): Metrics {
   });
   let fleet: () => FleetSnapshot = () => ({ devices: [], alarms: [] });
   registerStateGauges(registry, SEVERITIES, () => fleet());
-  let queueDepth: () => { queued: number; running: number } = () => ({ queued: 0, running: 0 });
+  const idle: LaneCounts = { queued: 0, running: 0 };
+  let queueDepth: () => Record<Lane, LaneCounts> = () => ({ normal: idle, slow: idle });
   new Gauge({
     name: 'priscan_scan_queue_depth',
-    help: 'Scans waiting in the queue.',
+    help: 'Scans and registration checks waiting, by lane (slow: devices that time out or answer late).',
+    labelNames: ['lane'] as const,
     registers: [registry],
     collect() {
-      this.set(queueDepth().queued);
+      const depth = queueDepth();
+      for (const lane of LANES) this.set({ lane }, depth[lane].queued);
     },
   });
   new Gauge({
     name: 'priscan_scans_running',
-    help: 'Scans running now.',
+    help: 'Scans and registration checks running now, by lane (a scan that overran its device\'s usual time counts as slow).',
+    labelNames: ['lane'] as const,
     registers: [registry],
     collect() {
-      this.set(queueDepth().running);
+      const depth = queueDepth();
+      for (const lane of LANES) this.set({ lane }, depth[lane].running);
     },
   });
 

@@ -1,5 +1,5 @@
-import PQueue from 'p-queue';
 import type { Clock } from '../clock.js';
+import { ScanLanes, type Lane, type LaneCounts } from './scan-lanes.js';
 import { TimerHeap } from './timer-heap.js';
 
 export const SCAN_TRIGGERS = ['trap', 'manual', 'registration', 'periodic'] as const;
@@ -41,6 +41,8 @@ export interface DeviceScheduling {
   intervalMs: number;
   /** Whether this device is registered on (priority scanning on). */
   registered: boolean;
+  /** The device's SNMP request timeout: a scan that takes longer than one timeout marks the device slow. */
+  timeoutMs: number;
 }
 
 interface Slot {
@@ -50,26 +52,38 @@ interface Slot {
   dirty?: ScanRequest;
   registrationQueued: boolean;
   backoff: number;
+  /** Slow (dead, or answering late) devices run in the slow lane; see ScanLanes. */
+  lane: Lane;
+  /** How long its last scan in time took: how soon a running scan of it counts as overrunning. */
+  lastScanMs?: number;
 }
 
 /** Longest a dead device waits between safety-net scans. */
 const MAX_BACKOFF_FACTOR = 8;
+/** Safety-net scans come up to this share of the interval early (never late), so devices do not scan in step. */
 const JITTER = 0.1;
+/** A scan running this many times longer than its device's last one is overrunning (probably waiting on a timeout)... */
+const OVERRUN_FACTOR = 4;
+/** ...but not sooner than this, so a device that usually answers in a millisecond is not called slow for a hiccup. */
+const MIN_OVERRUN_MS = 250;
 
 /**
  * The scan queue. Per device at most one scan is queued and one running: a
  * request while one is queued changes nothing (but may raise its priority); a
  * request while one runs marks the device dirty for exactly one follow-up. A
- * burst of any size therefore costs at most two scans and misses nothing.
+ * burst of any size therefore costs at most two scans and misses nothing, and
+ * the queue never holds more than a scan and a registration check per device.
+ * Devices that time out or answer late run in the slow lane, so they never
+ * hold the slots devices that answer need (ScanLanes).
  */
 export class ScanScheduler {
-  private readonly queue: PQueue;
+  private readonly queue: ScanLanes;
   private readonly slots = new Map<number, Slot>();
   private readonly periodic: TimerHeap;
   private readonly verification: TimerHeap;
 
   constructor(private readonly deps: SchedulerDeps) {
-    this.queue = new PQueue({ concurrency: deps.concurrency });
+    this.queue = new ScanLanes({ clock: deps.clock, concurrency: deps.concurrency });
     this.periodic = new TimerHeap(deps.clock, (id) => this.requestScan(id, 'periodic'));
     this.verification = new TimerHeap(deps.clock, (id) => this.requestRegistration(id));
   }
@@ -89,7 +103,7 @@ export class ScanScheduler {
       slot.dirty = undefined;
       slot.registrationQueued = false;
     }
-    if (this.queue.pending === 0) return true;
+    if (this.queue.running === 0) return true;
     let timer: unknown;
     const finished = await Promise.race([
       this.queue.onIdle().then(() => true),
@@ -100,16 +114,21 @@ export class ScanScheduler {
   }
 
   get queued(): number {
-    return this.queue.size;
+    return this.queue.queued;
   }
 
   get running(): number {
-    return this.queue.pending;
+    return this.queue.running;
+  }
+
+  /** Queued and running work per lane (a running scan that overran counts as slow). */
+  lanes(): Record<Lane, LaneCounts> {
+    return this.queue.counts();
   }
 
   /** Starts scheduling a device: a first safety-net scan within one interval, spread so devices do not scan together. */
   addDevice(id: number, scheduling: DeviceScheduling): void {
-    this.slots.set(id, { scheduling, running: false, registrationQueued: false, backoff: 1 });
+    this.slots.set(id, { scheduling, running: false, registrationQueued: false, backoff: 1, lane: 'normal' });
     this.periodic.schedule(id, this.deps.clock.now() + this.deps.random() * scheduling.intervalMs);
     if (scheduling.registered) this.requestRegistration(id);
   }
@@ -127,6 +146,8 @@ export class ScanScheduler {
   /** Forgets a device; a scan already running finishes, nothing else of it runs. */
   removeDevice(id: number): void {
     this.slots.delete(id);
+    this.queue.remove(scanKey(id));
+    this.queue.remove(registrationKey(id));
     this.periodic.unschedule(id);
     this.verification.unschedule(id);
   }
@@ -147,7 +168,7 @@ export class ScanScheduler {
     const slot = this.slots.get(id);
     if (!slot || slot.registrationQueued || !slot.scheduling.registered) return;
     slot.registrationQueued = true;
-    this.enqueue(PRIORITY.register, async () => {
+    this.enqueue(slot, registrationKey(id), PRIORITY.register, async () => {
       slot.registrationQueued = false;
       if (this.slots.get(id) !== slot) return;
       await this.deps.register(id);
@@ -162,7 +183,7 @@ export class ScanScheduler {
     if (slot.queued) {
       if (PRIORITY[request.trigger] > PRIORITY[slot.queued.trigger]) {
         slot.queued.trigger = request.trigger;
-        this.queue.setPriority(`scan:${id}`, PRIORITY[request.trigger]);
+        this.queue.raise(scanKey(id), PRIORITY[request.trigger]);
       }
       return 'coalesced';
     }
@@ -180,37 +201,46 @@ export class ScanScheduler {
 
   private queueScan(id: number, slot: Slot, request: ScanRequest): void {
     slot.queued = request;
-    this.enqueue(
-      PRIORITY[request.trigger],
-      async () => {
-        const current = slot.queued;
-        slot.queued = undefined;
-        if (!current || this.slots.get(id) !== slot) return;
-        slot.running = true;
-        let outcome: ScanOutcome = { reachable: false };
-        try {
-          outcome = await this.deps.scan(id, current);
-        } finally {
-          slot.running = false;
-          this.afterScan(id, slot, outcome);
-        }
-      },
-      `scan:${id}`,
-    );
+    this.enqueue(slot, scanKey(id), PRIORITY[request.trigger], async () => {
+      const current = slot.queued;
+      slot.queued = undefined;
+      if (!current || this.slots.get(id) !== slot) return;
+      slot.running = true;
+      const started = this.deps.clock.now();
+      let outcome: ScanOutcome = { reachable: false };
+      try {
+        outcome = await this.deps.scan(id, current);
+      } finally {
+        slot.running = false;
+        this.afterScan(id, slot, outcome, this.deps.clock.now() - started);
+      }
+    });
   }
 
-  private afterScan(id: number, slot: Slot, outcome: ScanOutcome): void {
+  private afterScan(id: number, slot: Slot, outcome: ScanOutcome, durationMs: number): void {
     if (this.slots.get(id) !== slot) return;
     slot.backoff = outcome.reachable ? 1 : Math.min(slot.backoff * 2, MAX_BACKOFF_FACTOR);
+    const lane: Lane = outcome.reachable && durationMs <= slot.scheduling.timeoutMs ? 'normal' : 'slow';
+    if (lane === 'normal') slot.lastScanMs = durationMs;
+    if (lane !== slot.lane) {
+      slot.lane = lane;
+      this.queue.move(scanKey(id), lane);
+      this.queue.move(registrationKey(id), lane);
+    }
     // Any completed scan restarts the safety-net interval; a dead device waits longer each time.
     const interval = slot.scheduling.intervalMs * slot.backoff;
-    this.periodic.schedule(id, this.deps.clock.now() + interval * (1 - JITTER + 2 * JITTER * this.deps.random()));
+    this.periodic.schedule(id, this.deps.clock.now() + interval * (1 - JITTER * this.deps.random()));
     const dirty = slot.dirty;
     slot.dirty = undefined;
     if (dirty) this.queueScan(id, slot, dirty);
   }
 
-  private enqueue(priority: number, task: () => Promise<void>, id?: string): void {
-    this.queue.add(task, { priority, ...(id ? { id } : {}) }).catch(() => undefined);
+  private enqueue(slot: Slot, key: string, priority: number, run: () => Promise<void>): void {
+    const { timeoutMs } = slot.scheduling;
+    const overdueAfterMs = slot.lastScanMs === undefined ? timeoutMs : Math.min(timeoutMs, Math.max(MIN_OVERRUN_MS, OVERRUN_FACTOR * slot.lastScanMs));
+    this.queue.add({ key, priority, lane: slot.lane, overdueAfterMs, run });
   }
 }
+
+const scanKey = (id: number) => `scan:${id}`;
+const registrationKey = (id: number) => `register:${id}`;

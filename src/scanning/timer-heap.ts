@@ -1,5 +1,8 @@
 import type { Clock } from '../clock.js';
 
+/** Stale entries tolerated beyond the live ones before compacting, so small heaps are not compacted all the time. */
+const COMPACT_SLACK = 64;
+
 interface Entry {
   key: number;
   dueAt: number;
@@ -8,7 +11,11 @@ interface Entry {
 
 /**
  * Due times for many keys behind one timer: a binary min-heap with lazy
- * deletion. 10,000 devices cost one pending timer, not 10,000.
+ * deletion. 10,000 devices cost one pending timer, not 10,000. Moving a key
+ * leaves its old entry behind until it would have come due, which for a key
+ * moved on every scan is up to an interval's worth of entries per key (an
+ * hour's, for a dead device backed off): the heap is compacted whenever stale
+ * entries outnumber live ones, so it holds at most about twice the keys.
  */
 export class TimerHeap {
   private heap: Entry[] = [];
@@ -37,6 +44,7 @@ export class TimerHeap {
     const generation = (this.generations.get(key) ?? 0) + 1;
     this.generations.set(key, generation);
     this.push({ key, dueAt, generation });
+    if (this.heap.length > 2 * this.generations.size + COMPACT_SLACK) this.compact();
     if (dueAt < this.timerDueAt) this.arm();
   }
 
@@ -55,6 +63,11 @@ export class TimerHeap {
 
   get size(): number {
     return this.generations.size;
+  }
+
+  /** Entries held, live and stale: what the heap costs in memory. */
+  get entries(): number {
+    return this.heap.length;
   }
 
   private fire(): void {
@@ -85,6 +98,11 @@ export class TimerHeap {
     if (this.timer !== undefined) this.clock.clearTimeout(this.timer);
     this.timer = undefined;
     this.timerDueAt = Infinity;
+  }
+
+  /** Keeps only live entries; a sorted array is a valid min-heap. Amortized over the schedules since the last one. */
+  private compact(): void {
+    this.heap = this.heap.filter((e) => this.generations.get(e.key) === e.generation).sort((a, b) => a.dueAt - b.dueAt);
   }
 
   private dropStale(): void {

@@ -146,17 +146,27 @@ export function socketDrops(port: number, address = '127.0.0.1'): number | undef
   return undefined;
 }
 
-/** The host's UDP RcvbufErrors counter (every socket in this network namespace), for reporting. */
-export function udpReceiveBufferErrors(): number | undefined {
+/**
+ * The host's UDP counters from /proc/net/snmp (every socket in this network namespace):
+ * RcvbufErrors counts datagrams a full receive buffer dropped, InErrors those and every other
+ * datagram the kernel could not deliver. undefined when not on Linux.
+ */
+export function kernelUdpCounters(): { inErrors: number; rcvbufErrors: number } | undefined {
   try {
     const lines = readFileSync('/proc/net/snmp', 'utf8').split('\n').filter((l) => l.startsWith('Udp:'));
     const names = lines[0]?.split(/\s+/) ?? [];
     const values = lines[1]?.split(/\s+/) ?? [];
-    const i = names.indexOf('RcvbufErrors');
-    return i > 0 ? Number(values[i]) : undefined;
+    const field = (name: string) => (names.indexOf(name) > 0 ? Number(values[names.indexOf(name)]) : NaN);
+    const counters = { inErrors: field('InErrors'), rcvbufErrors: field('RcvbufErrors') };
+    return Number.isFinite(counters.inErrors) && Number.isFinite(counters.rcvbufErrors) ? counters : undefined;
   } catch {
     return undefined;
   }
+}
+
+/** The host's UDP RcvbufErrors counter (every socket in this network namespace), for reporting. */
+export function udpReceiveBufferErrors(): number | undefined {
+  return kernelUdpCounters()?.rcvbufErrors;
 }
 
 /** Sends one v2c notification (alert-present unless `trapOid` says otherwise) as if from `from`. */

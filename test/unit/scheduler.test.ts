@@ -1,48 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { ScanScheduler, type ScanRequest, type ScanTrigger } from '../../src/scanning/scheduler.js';
-import { FakeClock } from '../helpers/fake-clock.js';
+import type { ScanTrigger } from '../../src/scanning/scheduler.js';
+import { flush, harness } from '../helpers/scheduler-harness.js';
 
-/** A scan the test finishes by hand, so it can act while scans are queued or running. */
-interface HeldScan {
-  deviceId: number;
-  request: ScanRequest;
-  finish: (reachable?: boolean) => Promise<void>;
-}
-
-function harness(options: { concurrency?: number; random?: () => number } = {}) {
-  const clock = new FakeClock();
-  const started: HeldScan[] = [];
-  const registrations: number[] = [];
-  const scheduler = new ScanScheduler({
-    clock,
-    random: options.random ?? (() => 0.5),
-    concurrency: options.concurrency ?? 4,
-    registrationIntervalMs: 3_600_000,
-    scan: (deviceId, request) =>
-      new Promise((resolve) => {
-        started.push({
-          deviceId,
-          request: { ...request },
-          finish: async (reachable = true) => {
-            resolve({ reachable });
-            await flush();
-          },
-        });
-      }),
-    register: async (id) => {
-      registrations.push(id);
-    },
-  });
-  scheduler.start();
-  return { clock, scheduler, started, registrations };
-}
-
-/** Lets queued promise callbacks (p-queue's and ours) run. */
-const flush = async () => {
-  for (let i = 0; i < 10; i++) await new Promise((r) => setImmediate(r));
-};
-
-const device = { intervalMs: 300_000, registered: false };
+const device = { intervalMs: 300_000, registered: false, timeoutMs: 3000 };
 
 describe('ScanScheduler coalescing', () => {
   it('folds a burst during a queued scan into that one scan', async () => {
@@ -164,9 +124,9 @@ describe('ScanScheduler periodic safety net', () => {
   });
 
   it('backs off a dead device and returns to its interval when it answers again', async () => {
-    const h = harness({ random: () => 0.5 }); // jitter factor exactly 1
+    const h = harness({ random: () => 0 }); // no jitter: exactly the interval
     h.scheduler.addDevice(1, device);
-    const dueIn = () => (h.scheduler as unknown as { periodic: { dueAt(k: number): number } }).periodic.dueAt(1) - h.clock.now();
+    const dueIn = () => h.dueIn(1);
     const waits: number[] = [];
     for (const reachable of [false, false, false, false, true]) {
       h.clock.advance(dueIn());
@@ -176,6 +136,48 @@ describe('ScanScheduler periodic safety net', () => {
     }
     expect(h.started).toHaveLength(5);
     expect(waits).toEqual([2, 4, 8, 8, 1]);
+  });
+
+  it.each([0, 0.5, 0.999])('never lets the safety net wait longer than the interval after a scan (random %s)', async (r) => {
+    const h = harness({ random: () => r });
+    h.scheduler.addDevice(1, device);
+    expect(h.dueIn(1)).toBeLessThanOrEqual(device.intervalMs);
+    h.scheduler.requestScan(1, 'trap');
+    await flush();
+    await h.started[0]!.finish();
+    expect(h.dueIn(1)).toBeLessThanOrEqual(device.intervalMs);
+    expect(h.dueIn(1)).toBeGreaterThanOrEqual(0.9 * device.intervalMs);
+  });
+
+  // UDP loses notifications: an alarm whose notification never arrives is found by the next
+  // safety-net scan, at worst one interval after it was raised, whatever the jitter.
+  it('finds an alarm whose notification was lost within one interval', async () => {
+    let seed = 7;
+    const random = () => ((seed = (seed * 16807) % 2147483647) - 1) / 2147483646;
+    const h = harness({ random });
+    const minute = 60_000;
+    const fast = { ...device, intervalMs: minute };
+    h.scheduler.addDevice(1, fast);
+    const worst: number[] = [];
+    for (let alarm = 0; alarm < 50; alarm++) {
+      // Every notification is lost: only safety-net scans run. Each takes 5 ms.
+      const raisedAt = h.clock.now() + random() * minute;
+      for (;;) {
+        const before = h.started.length;
+        while (h.started.length === before) {
+          h.clock.advance(100);
+          await flush();
+        }
+        const scan = h.started.at(-1)!;
+        h.clock.advance(5);
+        await scan.finish();
+        if (scan.startedAt >= raisedAt) {
+          worst.push(scan.startedAt - raisedAt);
+          break;
+        }
+      }
+    }
+    expect(Math.max(...worst)).toBeLessThanOrEqual(minute);
   });
 
   it('lets a notification scan a dead device at once, whatever its backoff', async () => {
@@ -192,7 +194,7 @@ describe('ScanScheduler periodic safety net', () => {
 
   it('registers a registered device on add, then scans it, and verifies again about an hour later', async () => {
     const h = harness({ random: () => 0.5 });
-    h.scheduler.addDevice(7, { intervalMs: 300_000, registered: true });
+    h.scheduler.addDevice(7, { ...device, registered: true });
     await flush();
     expect(h.registrations).toEqual([7]);
     expect(h.started[0]).toMatchObject({ deviceId: 7, request: { trigger: 'registration' } });
