@@ -14,6 +14,7 @@ import { priscanSimProfile } from '../../src/profiles/priscan-sim.js';
 import { readPlan } from '../../src/scanning/evaluate.js';
 import type { SnmpClient, SnmpClientFactory, SnmpTarget } from '../../src/snmp/client.js';
 import { NetSnmpClientFactory } from '../../src/snmp/net-snmp-client.js';
+import { walkColumns } from '../../src/snmp/device-clients.js';
 import type { NewDevice } from '../../src/store/devices.js';
 
 // The benchmark's own licensing identity and issuer, so 1,000 devices are licensed whatever the machine.
@@ -35,7 +36,7 @@ export interface Monitor {
 
 /**
  * Counts scans per device: a `sim` device's scan walks the first column of its alarm
- * table exactly once, and nothing else walks it. The daemon's metrics count scans by
+ * table exactly once (alone or with the table's other columns), and nothing else walks it. The daemon's metrics count scans by
  * trigger but not by device, and "at most two scans per device per burst" is per device.
  */
 export class ScanCountingFactory implements SnmpClientFactory {
@@ -53,6 +54,11 @@ export class ScanCountingFactory implements SnmpClientFactory {
       subtree: (oid) => {
         if (oid === firstColumn) counts.set(target.address, (counts.get(target.address) ?? 0) + 1);
         return client.subtree(oid);
+      },
+      // A scan walks the table's columns together (one GETBULK per page where the client can).
+      columns: (oids) => {
+        if (oids.includes(firstColumn!)) counts.set(target.address, (counts.get(target.address) ?? 0) + 1);
+        return walkColumns(client, oids);
       },
       set: (varbinds) => client.set(varbinds),
       close: () => client.close(),
