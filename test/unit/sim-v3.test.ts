@@ -264,8 +264,4 @@ describe('fleet options', () => {
     await failure.catch((error: Error) => expect(error.message).not.toContain('passw0rd'));
   });
 
-  it.runIf(!desAvailable())('refuses DES without the legacy provider, saying why', async () => {
-    const bad = new Fleet({ devices: [{ kind: 'sim', count: 1 }], baseAddress: '127.0.140.250', port: PORT, v3User: userFor('md5', 'des') });
-    await expect(bad.start()).rejects.toThrow(/--openssl-legacy-provider/);
-  });
 });
