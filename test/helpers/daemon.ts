@@ -7,6 +7,7 @@ import { parseConfig } from '../../src/config/load.js';
 import type { InterfaceTable } from '../../src/licensing/identity.js';
 import { IssuerSecret } from '../../src/licensing/issuer-secret.js';
 import { issueKey } from '../../src/licensing/key.js';
+import { until } from './tools.js';
 
 /** The licensing identity of test daemons: one made-up interface, so tests do not depend on the machine's. */
 export const TEST_MAC = '02:00:5e:10:20:30';
@@ -92,4 +93,12 @@ export async function startTestDaemon(config: Record<string, unknown> = {}, opti
       rmSync(dataDir, { recursive: true, force: true });
     },
   };
+}
+
+/** Waits until the daemon has registered itself on device `id`, and returns the device. */
+export function untilRegistered(t: TestDaemon, id: number, timeoutMs = 10_000) {
+  return until(`device ${id} registered`, () => {
+    const device = t.running.store.devices.get(id);
+    return device?.state.registration === 'registered' ? device : undefined;
+  }, timeoutMs);
 }

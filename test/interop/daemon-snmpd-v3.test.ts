@@ -5,7 +5,7 @@
 // a replayed clock). Needs `apt-get install snmpd snmp`; skipped with a warning without them.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RFC3413, SNMPV2 } from '../../src/profiles/oids.js';
-import { startTestDaemon, type TestDaemon } from '../helpers/daemon.js';
+import { startTestDaemon, untilRegistered, type TestDaemon } from '../helpers/daemon.js';
 import { missingForSnmpd, monitorConfig, MTE_TRIGGER_FIRED, octets, parseWalk, PRISCAN_ROW as ROW, SnmpdFixture, SWRUN_CACHE_TIMEOUT } from '../helpers/snmpd.js';
 import { until } from '../helpers/tools.js';
 
@@ -77,10 +77,7 @@ describeSnmpd('priscan daemon with a v3-only Debian snmpd', () => {
   });
 
   it('identifies and registers the device over v3, with v3 params rows naming its user', async () => {
-    const device = await until('registration', () => {
-      const d = priscan!.running.store.devices.get(deviceId);
-      return d?.state.registration === 'registered' ? d : undefined;
-    }, 10_000);
+    const device = await untilRegistered(priscan!, deviceId);
     expect(device.resolvedProfile).toBe('net-snmp');
 
     const params = parseWalk((await walk(RFC3413.targetParamsEntry)).stdout);

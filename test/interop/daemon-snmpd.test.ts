@@ -7,7 +7,7 @@
 // without them.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RFC3413, SNMPV2 } from '../../src/profiles/oids.js';
-import { startTestDaemon, type TestDaemon } from '../helpers/daemon.js';
+import { startTestDaemon, untilRegistered, type TestDaemon } from '../helpers/daemon.js';
 import { missingForSnmpd, monitorConfig, MTE_TRIGGER_FIRED, octets, parseWalk, PRISCAN_ROW as ROW, SnmpdFixture, SWRUN_CACHE_TIMEOUT } from '../helpers/snmpd.js';
 import { until } from '../helpers/tools.js';
 
@@ -80,10 +80,7 @@ describeSnmpd('priscan daemon with Debian snmpd', () => {
   });
 
   it('registers itself in snmpd\'s RFC 3413 tables, read back with snmpwalk', async () => {
-    const device = await until('registration', () => {
-      const d = priscan!.running.store.devices.get(deviceId);
-      return d?.state.registration === 'registered' ? d : undefined;
-    }, 10_000);
+    const device = await untilRegistered(priscan!, deviceId);
     expect(device.resolvedProfile).toBe('net-snmp');
 
     const addr = await walk(RFC3413.targetAddrEntry);
