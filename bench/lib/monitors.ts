@@ -12,9 +12,8 @@ import { IssuerSecret } from '../../src/licensing/issuer-secret.js';
 import { issueKey } from '../../src/licensing/key.js';
 import { priscanSimProfile } from '../../src/profiles/priscan-sim.js';
 import { readPlan } from '../../src/scanning/evaluate.js';
-import type { SnmpClient, SnmpClientFactory, SnmpTarget } from '../../src/snmp/client.js';
+import { walkColumns, type SnmpClient, type SnmpClientFactory, type SnmpTarget } from '../../src/snmp/client.js';
 import { NetSnmpClientFactory } from '../../src/snmp/net-snmp-client.js';
-import { walkColumns } from '../../src/snmp/device-clients.js';
 import type { NewDevice } from '../../src/store/devices.js';
 
 // The benchmark's own licensing identity and issuer, so 1,000 devices are licensed whatever the machine.

@@ -3,6 +3,7 @@ import type { Clock } from '../../src/clock.js';
 import { decodeMessage, encodeMessage, PduType, peekVersion, SnmpDecodeError, SnmpVersion, type RequestPdu } from '../../src/snmp/message.js';
 import type { KeyCache, UsmUser } from '../../src/snmp/usm.js';
 import {
+  emptyUsmStats,
   encodeResponse,
   encodeV3,
   peekV3,
@@ -78,7 +79,7 @@ export class DeviceAgent {
     notificationsDropped: 0,
     informsAcknowledged: 0,
     informsUnacknowledged: 0,
-    usm: { unsupportedSecLevels: 0, notInTimeWindows: 0, unknownUserNames: 0, unknownEngineIDs: 0, wrongDigests: 0, decryptionErrors: 0 },
+    usm: emptyUsmStats(),
   };
   /** While false the device neither answers nor sends, like a card that lost power. */
   responding = true;

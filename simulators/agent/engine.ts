@@ -1,14 +1,13 @@
 import type { Clock } from '../../src/clock.js';
 import { USM_STATS } from '../../src/profiles/oids.js';
 import { VarType } from '../../src/snmp/message.js';
-import type { LocalEngine, UsmRejectionReason } from '../../src/snmp/v3.js';
+import { MAX_ENGINE_VALUE, MAX_MESSAGE_SIZE, type LocalEngine, type UsmRejectionReason } from '../../src/snmp/v3.js';
 import type { DeviceMib } from './mib.js';
 
 /** The documentation enterprise number (RFC 5612) the simulators' MIB lives under. */
 const SIM_ENTERPRISE = 32473;
 /** RFC 3411 SnmpEngineID format 1: the rest is an IPv4 address. */
 const ENGINE_ID_FORMAT_IPV4 = 1;
-const MAX_INT = 0x7fffffff;
 
 /** SNMP-FRAMEWORK-MIB snmpEngine group (RFC 3411), which a v3 agent shows. */
 export const SNMP_ENGINE = {
@@ -17,7 +16,6 @@ export const SNMP_ENGINE = {
   time: '1.3.6.1.6.3.10.2.1.3.0',
   maxMessageSize: '1.3.6.1.6.3.10.2.1.4.0',
 } as const;
-const MAX_MESSAGE_SIZE = 65_507;
 
 /**
  * A device's engine ID (RFC 3411 SnmpEngineID): the enterprise number with its high bit set,
@@ -42,7 +40,7 @@ export function deviceEngineId(address: string): Buffer {
  * (RFC 3414 3.2.7), so each run must start above the last one's; 2^31-1 is reached in 2088.
  */
 export function defaultFirstBoots(clock: Pick<Clock, 'now'>): number {
-  return Math.min(MAX_INT, Math.max(1, Math.floor((clock.now() - Date.UTC(2020, 0, 1)) / 1000)));
+  return Math.min(MAX_ENGINE_VALUE, Math.max(1, Math.floor((clock.now() - Date.UTC(2020, 0, 1)) / 1000)));
 }
 
 /** The SNMP engine of one simulated device: authoritative for requests to it and for its traps. */
@@ -55,8 +53,8 @@ export class DeviceEngine implements LocalEngine {
     private readonly clock: Pick<Clock, 'now'>,
     firstBoots: number,
   ) {
-    if (!Number.isInteger(firstBoots) || firstBoots < 1 || firstBoots >= MAX_INT) {
-      throw new RangeError(`engineBoots must be a whole number from 1 to ${MAX_INT - 1}`);
+    if (!Number.isInteger(firstBoots) || firstBoots < 1 || firstBoots >= MAX_ENGINE_VALUE) {
+      throw new RangeError(`engineBoots must be a whole number from 1 to ${MAX_ENGINE_VALUE - 1}`);
     }
     this.bootCount = firstBoots;
     this.bootedAt = clock.now();
@@ -68,12 +66,12 @@ export class DeviceEngine implements LocalEngine {
 
   /** snmpEngineTime: seconds since the last boot. */
   time(): number {
-    return Math.min(MAX_INT, Math.max(0, Math.floor((this.clock.now() - this.bootedAt) / 1000)));
+    return Math.min(MAX_ENGINE_VALUE, Math.max(0, Math.floor((this.clock.now() - this.bootedAt) / 1000)));
   }
 
   /** A reboot: engineBoots goes up (it stops at 2^31-1, where RFC 3414 says the engine is unusable). */
   reboot(): void {
-    this.bootCount = Math.min(MAX_INT, this.bootCount + 1);
+    this.bootCount = Math.min(MAX_ENGINE_VALUE, this.bootCount + 1);
     this.bootedAt = this.clock.now();
   }
 

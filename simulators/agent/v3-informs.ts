@@ -2,7 +2,7 @@ import type { Clock } from '../../src/clock.js';
 import { USM_STATS } from '../../src/profiles/oids.js';
 import { PduType, SnmpDecodeError, type RequestPdu } from '../../src/snmp/message.js';
 import type { KeyCache, UsmUser } from '../../src/snmp/usm.js';
-import { encodeV3, receiveReply, UsmRejection, type LocalEngine, type UsmRejectionReason, type V3Header, type V3Message } from '../../src/snmp/v3.js';
+import { encodeV3, MAX_ENGINE_VALUE, receiveReply, UsmRejection, type LocalEngine, type UsmRejectionReason, type V3Header, type V3Message } from '../../src/snmp/v3.js';
 import type { V3Target } from './notification.js';
 
 /** What RFC 3414 4 discovery sends: no engine, no user, no authentication. */
@@ -12,7 +12,6 @@ const PROBE_USER: UsmUser = { name: '', level: 'noAuthNoPriv' };
  * a receiver whose reports never let it through must not keep the device sending.
  */
 const MAX_RESYNCS = 4;
-const MAX_INT = 0x7fffffff;
 const REASON_OF_OID = new Map<string, UsmRejectionReason>(Object.entries(USM_STATS).map(([reason, oid]) => [oid, reason as UsmRejectionReason]));
 
 /** A manager's engine as the device learned it from a report: informs are authoritative there. */
@@ -180,7 +179,7 @@ export class V3InformSender {
       userName: user.name,
       keys: level === 'noAuthNoPriv' ? undefined : keys.localize(user, manager.engineId),
       engineId: manager.engineId,
-      clock: { boots: manager.boots, time: Math.min(MAX_INT, manager.time + Math.max(0, elapsed)) },
+      clock: { boots: manager.boots, time: Math.min(MAX_ENGINE_VALUE, manager.time + Math.max(0, elapsed)) },
       contextEngineId: engine.engineId,
       pdu: inform.pdu,
     });

@@ -5,7 +5,7 @@ import { deviceSnmpSchema, type DeviceInput, type DeviceSnmpInput } from '../con
 import type { Registrar } from '../registration/registrar.js';
 import type { ScanScheduler } from '../scanning/scheduler.js';
 import { credentialsFor, type DeviceClients } from '../snmp/device-clients.js';
-import type { DeviceChanges, DeviceRecord, DeviceSnmp, NewDevice } from '../store/devices.js';
+import { definedOnly, type DeviceChanges, type DeviceRecord, type DeviceSnmp, type NewDevice } from '../store/devices.js';
 import type { Store } from '../store/store.js';
 import type { NotificationSources } from '../traps/sources.js';
 
@@ -66,14 +66,10 @@ const PRIV_FIELDS = ['privProtocol', 'privPassword'] as const;
 export function mergeSnmp(stored: DeviceSnmp, patch: Readonly<Record<string, unknown>> & { version?: string }) {
   const family = (version: string | undefined) => (version === '3' ? 'usm' : 'community');
   const fresh = patch.version !== undefined && family(patch.version) !== family(stored.version);
-  const merged: Record<string, unknown> = { ...(fresh ? {} : toSnmpInput(stored)), ...definedFields(patch) };
+  const merged: Record<string, unknown> = { ...(fresh ? {} : toSnmpInput(stored)), ...definedOnly(patch) };
   const drop = merged.level === 'noAuthNoPriv' ? [...AUTH_FIELDS, ...PRIV_FIELDS] : merged.level === 'authNoPriv' ? PRIV_FIELDS : [];
   for (const field of drop) if (!(field in patch)) delete merged[field];
   return deviceSnmpSchema.safeParse(merged);
-}
-
-function definedFields<T extends object>(value: T): Partial<T> {
-  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
 
 /** Refused admission: every licensed node is in use. */

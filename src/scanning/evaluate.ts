@@ -9,8 +9,7 @@ import type {
   StatusColumnSource,
   TableRow,
 } from '../profiles/types.js';
-import { isException, SnmpError, type SnmpClient, type SnmpValue, type SnmpVarbind } from '../snmp/client.js';
-import { walkColumns } from '../snmp/device-clients.js';
+import { isException, SnmpError, walkColumns, type SnmpClient, type SnmpValue, type SnmpVarbind } from '../snmp/client.js';
 
 /** What one scan read: scalar and flag-string varbinds by OID, table columns by column OID (`entry.col`). */
 export interface Readings {

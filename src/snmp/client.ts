@@ -80,6 +80,18 @@ export interface SnmpClientFactory {
   open(target: SnmpTarget): SnmpClient;
 }
 
+/** Columns side by side: in one walk where the client can, else one subtree walk after another. */
+export function walkColumns(client: SnmpClient, oids: readonly string[]): Promise<SnmpVarbind[][]> {
+  return client.columns ? client.columns(oids) : walkEachColumn(client, oids);
+}
+
+/** One subtree walk per column, one after another. */
+export async function walkEachColumn(client: Pick<SnmpClient, 'subtree'>, oids: readonly string[]): Promise<SnmpVarbind[][]> {
+  const walked: SnmpVarbind[][] = [];
+  for (const oid of oids) walked.push(await client.subtree(oid));
+  return walked;
+}
+
 export function isException(type: SnmpType): boolean {
   return type === 'NoSuchObject' || type === 'NoSuchInstance' || type === 'EndOfMibView';
 }

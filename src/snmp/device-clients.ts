@@ -1,16 +1,8 @@
 import type { Clock } from '../clock.js';
-import { SnmpError, type SnmpClient, type SnmpClientFactory, type SnmpCredentials, type SnmpTarget, type SnmpVarbind } from './client.js';
+import { SnmpError, walkColumns, type SnmpClient, type SnmpClientFactory, type SnmpCredentials, type SnmpTarget, type SnmpVarbind } from './client.js';
 import type { DeviceRecord, DeviceSnmp } from '../store/devices.js';
 
 export type ClientPurpose = 'read' | 'write';
-
-/** Columns side by side: in one walk where the client can, else one subtree walk after another. */
-export async function walkColumns(client: SnmpClient, oids: readonly string[]): Promise<SnmpVarbind[][]> {
-  if (client.columns) return client.columns(oids);
-  const walked: SnmpVarbind[][] = [];
-  for (const oid of oids) walked.push(await client.subtree(oid));
-  return walked;
-}
 
 /** The credentials a device's requests carry; a v3 device's one user both reads and writes. */
 export function credentialsFor(snmp: DeviceSnmp, purpose: ClientPurpose): SnmpCredentials {

@@ -1,6 +1,7 @@
 import snmp from 'net-snmp';
 import {
   SnmpError,
+  walkEachColumn,
   type SnmpClient,
   type SnmpClientFactory,
   type SnmpRequestObserver,
@@ -214,11 +215,7 @@ export class NetSnmpClient implements SnmpClient {
    * subtree. v1 has no GETBULK, and a v1 GETNEXT fails whole at the end of the MIB: walk each.
    */
   async columns(oids: readonly string[]): Promise<SnmpVarbind[][]> {
-    if (this.target.version === '1' || oids.length === 1) {
-      const walked: SnmpVarbind[][] = [];
-      for (const oid of oids) walked.push(await this.subtree(oid));
-      return walked;
-    }
+    if (this.target.version === '1' || oids.length === 1) return walkEachColumn(this, oids);
     return this.retrying(() => this.columnsOnce(oids));
   }
 

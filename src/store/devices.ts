@@ -361,8 +361,9 @@ function configParams(device: Omit<NewDevice, 'origin'>): ConfigParams {
   };
 }
 
-function definedOnly(changes: DeviceChanges): DeviceChanges {
-  return Object.fromEntries(Object.entries(changes).filter(([, value]) => value !== undefined)) as DeviceChanges;
+/** The fields that are set: a change that names a field as undefined leaves it as it was. */
+export function definedOnly<T extends object>(changes: T): Partial<T> {
+  return Object.fromEntries(Object.entries(changes).filter(([, value]) => value !== undefined)) as Partial<T>;
 }
 
 function toNewDevice(row: DeviceRow): Omit<NewDevice, 'origin'> {

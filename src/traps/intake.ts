@@ -3,7 +3,7 @@ import dgram from 'node:dgram';
 import { SNMPV2 } from '../profiles/oids.js';
 import { decodeMessage, encodeMessage, PduType, peekVersion, SnmpDecodeError, SnmpVersion, type Pdu, type SnmpMessage } from '../snmp/message.js';
 import { KeyCache, type UsmUser } from '../snmp/usm.js';
-import { encodeResponse, EngineTimeWindows, receiveNotification, UsmRejection, type LocalEngine, type UsmRejectionReason, type V3Message } from '../snmp/v3.js';
+import { emptyUsmStats, encodeResponse, EngineTimeWindows, receiveNotification, UsmRejection, type LocalEngine, type UsmRejectionReason, type V3Message } from '../snmp/v3.js';
 
 export const NOTIFICATION_RESULTS = [
   'accepted',
@@ -98,7 +98,7 @@ export class NotificationIntake {
     this.v3 = {
       keys: new KeyCache(),
       windows: new EngineTimeWindows(deps.now),
-      stats: { unsupportedSecLevels: 0, notInTimeWindows: 0, unknownUserNames: 0, unknownEngineIDs: 0, wrongDigests: 0, decryptionErrors: 0 },
+      stats: emptyUsmStats(),
     };
   }
 

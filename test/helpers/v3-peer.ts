@@ -5,6 +5,7 @@ import dgram from 'node:dgram';
 import { PduType, SnmpDecodeError, VarType, type RequestPdu } from '../../src/snmp/message.js';
 import { KeyCache, type SecurityLevel, type UsmUser } from '../../src/snmp/usm.js';
 import {
+  emptyUsmStats,
   encodeResponse,
   encodeV3,
   peekV3,
@@ -17,14 +18,6 @@ import {
   type V3Message,
 } from '../../src/snmp/v3.js';
 
-export const noStats = (): Record<UsmRejectionReason, number> => ({
-  unsupportedSecLevels: 0,
-  notInTimeWindows: 0,
-  unknownUserNames: 0,
-  unknownEngineIDs: 0,
-  wrongDigests: 0,
-  decryptionErrors: 0,
-});
 
 export const getPdu = (oids: string[], requestId = 1): RequestPdu => ({
   type: PduType.GetRequest,
@@ -164,7 +157,7 @@ export class FakeV3Manager {
   readonly traps: Buffer[] = [];
   /** Every datagram that arrived, in order. */
   readonly datagrams: Buffer[] = [];
-  readonly stats = noStats();
+  readonly stats = emptyUsmStats();
   /** While false, accepted informs go unanswered. */
   acknowledge = true;
   private readonly socket = dgram.createSocket('udp4');

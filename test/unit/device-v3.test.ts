@@ -8,10 +8,11 @@ import { mergeSnmp, toDeviceSnmp } from '../../src/app/device-service.js';
 import { parseConfig, redactConfig } from '../../src/config/load.js';
 import { deviceSnmpSchema } from '../../src/config/schema.js';
 import { openDatabase } from '../../src/store/database.js';
-import type { DeviceSnmp, NewDevice } from '../../src/store/devices.js';
+import type { DeviceSnmp } from '../../src/store/devices.js';
 import { MIGRATIONS } from '../../src/store/migrations.js';
 import { Store } from '../../src/store/store.js';
 import { installationEngine } from '../../src/traps/engine.js';
+import { newDevice } from '../helpers/devices.js';
 import { FakeClock } from '../helpers/fake-clock.js';
 
 const V3 = { version: '3', user: 'ups-admin', level: 'authPriv', authProtocol: 'sha256', authPassword: 'auth-passw0rd', privProtocol: 'aes128', privPassword: 'priv-passw0rd' } as const;
@@ -83,18 +84,7 @@ describe('store and engine', () => {
   });
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
-  const device = (snmp: DeviceSnmp, name = 'pdu-1', address = '127.0.161.1'): NewDevice => ({
-    name,
-    address,
-    port: 161,
-    snmp,
-    profile: 'auto',
-    priorityScanning: true,
-    intervalSeconds: 300,
-    timeoutMs: 3000,
-    retries: 1,
-    origin: 'api',
-  });
+  const device = (snmp: DeviceSnmp) => newDevice({ name: 'pdu-1', address: '127.0.161.1', snmp });
 
   it('keeps a v3 device as it was given, and can change it back to v2c', () => {
     const store = Store.open(join(dir, 'priscan.db'), clock);

@@ -17,6 +17,7 @@ import {
   type UsmUser,
 } from '../../src/snmp/usm.js';
 import {
+  emptyUsmStats,
   encodeResponse,
   encodeV3,
   EngineTimeWindows,
@@ -46,7 +47,7 @@ function context(user: UsmUser, engine = engineAt(1000)): AuthoritativeContext {
     engine,
     userFor: (name) => (name === user.name ? user : undefined),
     keys: new KeyCache(),
-    stats: { unsupportedSecLevels: 0, notInTimeWindows: 0, unknownUserNames: 0, unknownEngineIDs: 0, wrongDigests: 0, decryptionErrors: 0 },
+    stats: emptyUsmStats(),
   };
 }
 

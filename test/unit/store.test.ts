@@ -7,24 +7,13 @@ import { openDatabase, userVersion } from '../../src/store/database.js';
 import { StoreConflictError, type NewDevice } from '../../src/store/devices.js';
 import { MIGRATIONS } from '../../src/store/migrations.js';
 import { Store } from '../../src/store/store.js';
+import { newDevice } from '../helpers/devices.js';
 import { FakeClock } from '../helpers/fake-clock.js';
 
 const SECRET = 'very-secret-community';
 
 function device(overrides: Partial<NewDevice> = {}): NewDevice {
-  return {
-    name: 'ups-1',
-    address: '127.0.10.1',
-    port: 161,
-    snmp: { version: '2c', readCommunity: SECRET, writeCommunity: `${SECRET}-w`, notifyCommunity: null },
-    profile: 'auto',
-    priorityScanning: true,
-    intervalSeconds: 300,
-    timeoutMs: 3000,
-    retries: 1,
-    origin: 'api',
-    ...overrides,
-  };
+  return newDevice({ snmp: { version: '2c', readCommunity: SECRET, writeCommunity: `${SECRET}-w`, notifyCommunity: null }, ...overrides });
 }
 
 let dir: string;
