@@ -183,6 +183,25 @@ describe('AlertmanagerSender with a fake Alertmanager', () => {
     expect(resolved!.endsAt).toBe(iso(raisedAt + 5100));
   });
 
+  it('resolves the alert at once when priscan ends the alarm itself, saying why (a device removed)', async () => {
+    const h = started();
+    h.publish('raise', 1, 'ups.onBattery');
+    h.publish('raise', 1, 'ups.lowBattery');
+    await advance(h, 100);
+    h.devices.delete(1);
+    h.publish('clear', 1, 'ups.onBattery', 'warning', 'device removed');
+    h.publish('clear', 1, 'ups.lowBattery');
+    await advance(h, 100);
+    const resolved = h.posts.at(-1)!.alerts;
+    expect(resolved.map((a) => [a.labels.code, a.endsAt, a.annotations.resolved_reason])).toEqual([
+      ['ups.onBattery', iso(h.clock.now() - 100), 'device removed'],
+      ['ups.lowBattery', iso(h.clock.now() - 100), undefined],
+    ]);
+    // The firing alert and its resolution are one label set; the firing one carries no reason.
+    expect(resolved[0]!.labels).toEqual(h.posts[0]!.alerts.find((a) => a.labels.code === 'ups.onBattery')!.labels);
+    expect(h.posts[0]!.alerts.every((a) => a.annotations.resolved_reason === undefined)).toBe(true);
+  });
+
   it('sends only the newest state of an alarm', async () => {
     const h = started();
     h.publish('raise', 1, 'x');
