@@ -265,10 +265,7 @@ export class DevicesRepository {
     return this.deps.update.immediate(id, changes);
   }
 
-  /**
-   * Deletes the device row; its active alarms go with it (ON DELETE CASCADE) without a clear
-   * event. Features remove devices with Store.removeDevice, which logs those clears first.
-   */
+  /** Deletes the row; its active alarms cascade away unlogged: features use Store.removeDevice. */
   delete(id: number): boolean {
     return this.deps.statements.delete.run(id).changes > 0;
   }
