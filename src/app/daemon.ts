@@ -142,12 +142,15 @@ export class Daemon {
       installationCommunity: community,
       observer: metrics.registration,
     });
+    let devices: DeviceService | undefined;
     const scanner = new Scanner({
       clock,
       store,
       clients,
       bus,
       log,
+      // A device unlicensed while its scan runs must not get alarms back after they were ended.
+      isLicensed: (id) => devices?.isMonitored(id) ?? true,
       extraSources: { 'net-snmp': config.profiles.netSnmp.tables.map(statusTableSource) },
       observer: metrics.scans,
     });
@@ -161,7 +164,6 @@ export class Daemon {
       observer: metrics.scheduler,
     });
     metrics.watchQueue(() => scheduler.lanes());
-    let devices: DeviceService | undefined;
     const licenses = new LicenseService({
       store,
       log,
@@ -178,6 +180,8 @@ export class Daemon {
       clients,
       sources,
       installationCommunity: community,
+      bus,
+      clock,
       log,
       licensedNodes: () => licenses.licensedNodes(),
     });

@@ -1,4 +1,6 @@
 import type { Logger } from 'pino';
+import type { AlarmEventBus } from '../alarms/events.js';
+import { DEVICE_REMOVED, DEVICE_UNMONITORED, type AlarmEvent, type ClearReason } from '../alarms/model.js';
 import { profileFor } from '../profiles/index.js';
 import { identify } from '../profiles/resolve.js';
 import { deviceSnmpSchema, type DeviceInput, type DeviceSnmpInput } from '../config/schema.js';
@@ -18,6 +20,9 @@ export interface DeviceServiceDeps {
   clients: DeviceClients;
   sources: NotificationSources;
   installationCommunity: string;
+  /** Where the clears of a removed or unlicensed device's alarms go (SSE, Alertmanager). */
+  bus: Pick<AlarmEventBus, 'publish'>;
+  clock: { now(): number };
   log: Logger;
 }
 
@@ -120,7 +125,8 @@ export class DeviceService {
 
   /**
    * The oldest devices up to the licensed count are monitored; the newest beyond it become
-   * unlicensed (untracked, history kept), and come back when capacity returns.
+   * unlicensed (untracked, history kept), and come back when capacity returns. An unlicensed
+   * device's alarms end with a clear saying so: nothing watches them any more.
    */
   applyLicensing(): void {
     const licensed = this.deps.licensedNodes();
@@ -129,20 +135,18 @@ export class DeviceService {
       const wanted = i < licensed;
       const tracked = this.deps.scheduler.has(device.id);
       if (wanted && !tracked) {
-        this.unlicensed.delete(device.id);
+        const returning = this.unlicensed.delete(device.id);
         this.track(device);
+        // Its alarms were ended when it went: find the current ones now, not at the next safety net.
+        if (returning) this.deps.scheduler.requestScan(device.id, 'manual');
       } else if (!wanted && (tracked || !this.unlicensed.has(device.id))) {
         this.unlicensed.add(device.id);
         this.untrack(device);
+        // Also at start-up, for alarms an older priscan left frozen on an unlicensed device.
+        this.endAlarms(device.id, DEVICE_UNMONITORED);
         this.deps.log.warn({ device: device.name, licensed }, 'device unlicensed: over the licensed node count, not monitored');
         // Not monitored means not registered either: the device should stop sending to us.
-        if (tracked) {
-          const removal: Promise<void> = this.deps.registrar.deregister(device).then((error) => {
-            if (error) this.deps.log.warn({ device: device.name, err: error }, 'could not remove the registration of an unlicensed device');
-            if (this.deregistering.get(device.id) === removal) this.deregistering.delete(device.id);
-          });
-          this.deregistering.set(device.id, removal);
-        }
+        if (tracked) this.removeRegistration(device);
       }
     });
   }
@@ -232,12 +236,41 @@ export class DeviceService {
     const deregistrationError = monitored ? await this.deps.registrar.deregister(device) : null;
     await this.deregistering.get(id);
     this.deps.clients.forget(id);
-    this.deps.store.devices.delete(id);
+    const at = this.deps.clock.now();
+    // One transaction: the alarms' clears are logged with the delete, never a dangling raise.
+    this.publish(this.deps.store.removeDevice(id, { reason: DEVICE_REMOVED, at }) ?? [], 'removal', at);
     this.unlicensed.delete(id);
     this.deps.log.info({ device: device.name, deregistrationError }, 'device removed');
     // A freed node lets the oldest unlicensed device back in.
     if (this.unlicensed.size > 0) this.applyLicensing();
     return { deregistrationError };
+  }
+
+  /** Ends the device's active alarms without a scan, saying why, and tells the subscribers. */
+  private endAlarms(deviceId: number, reason: ClearReason): void {
+    const at = this.deps.clock.now();
+    this.publish(this.deps.store.alarms.clearAll(deviceId, { reason, at }), 'licensing', at);
+  }
+
+  private publish(events: readonly AlarmEvent[], trigger: string, at: number): void {
+    this.deps.bus.publish(events, { trigger, requestedAt: at, storedAt: this.deps.clock.now() });
+  }
+
+  /** Takes priscan's registration off a device that went unlicensed (best effort), and records that. */
+  private removeRegistration(device: DeviceRecord): void {
+    const removal: Promise<void> = this.deps.registrar.deregister(device).then((error) => {
+      if (error) this.deps.log.warn({ device: device.name, err: error }, 'could not remove the registration of an unlicensed device');
+      // Licensed again meanwhile: its new registration is under way and records its own state.
+      if (device.priorityScanning && !this.isMonitored(device.id) && this.deps.store.devices.get(device.id)) {
+        this.deps.store.devices.recordRegistration(device.id, {
+          at: this.deps.clock.now(),
+          state: error ? 'failed' : 'removed',
+          error: error ? `not removed from the device (it is no longer monitored): ${error}` : null,
+        });
+      }
+      if (this.deregistering.get(device.id) === removal) this.deregistering.delete(device.id);
+    });
+    this.deregistering.set(device.id, removal);
   }
 
   private untrack(device: DeviceRecord): void {

@@ -19,6 +19,9 @@ export interface UsmSnmp {
 
 export type DeviceSnmp = CommunitySnmp | UsmSnmp;
 
+/** removed: priscan took its registration off a device it no longer monitors. */
+export const REGISTRATION_STATES = ['pending', 'registered', 'failed', 'removed'] as const;
+
 export interface DeviceState {
   reachable: boolean | null;
   lastScanAt: number | null;
@@ -26,7 +29,7 @@ export interface DeviceState {
   lastError: string | null;
   sysObjectId: string | null;
   sysDescr: string | null;
-  registration: 'pending' | 'registered' | 'failed';
+  registration: (typeof REGISTRATION_STATES)[number];
   registrationError: string | null;
   registeredAt: number | null;
 }
@@ -262,7 +265,7 @@ export class DevicesRepository {
     return this.deps.update.immediate(id, changes);
   }
 
-  /** Removes the device and its active alarms (its events stay). False if there was no such device. */
+  /** Deletes the row; its active alarms cascade away unlogged: features use Store.removeDevice. */
   delete(id: number): boolean {
     return this.deps.statements.delete.run(id).changes > 0;
   }

@@ -41,7 +41,7 @@ async function deviceId(target: ApiTarget, ref: string | undefined): Promise<num
   return found.id;
 }
 
-const status = (d: DeviceView) => (d.monitoring === 'unlicensed' ? 'unlicensed' : d.state.reachable === null ? 'unknown' : d.state.reachable ? 'up' : 'down');
+const status = (d: DeviceView) => (d.monitoring !== 'monitored' ? 'unlicensed' : d.state.reachable === null ? 'unknown' : d.state.reachable ? 'up' : 'down');
 
 export async function devicesCommand(args: string[], out: NodeJS.WritableStream): Promise<number> {
   const [sub, ...rest] = args;
