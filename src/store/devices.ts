@@ -1,5 +1,6 @@
 import type Database from 'better-sqlite3';
 import type { ProfileName } from '../profiles/types.js';
+import { addressKey, canonicalAddress, NOT_AN_ADDRESS } from '../snmp/address.js';
 import type { AuthProtocol, PrivProtocol, SecurityLevel, UsmUser } from '../snmp/usm.js';
 
 /** v1/v2c credentials. */
@@ -74,7 +75,8 @@ export class StoreConflictError extends Error {
     readonly field: 'name' | 'address',
     value: string,
   ) {
-    super(`a device with ${field} ${JSON.stringify(value)} already exists`);
+    const why = field === 'address' ? ' (one device per address: notifications are matched by their source address)' : '';
+    super(`a device with ${field} ${JSON.stringify(value)} already exists${why}`);
   }
 }
 
@@ -202,16 +204,12 @@ export class DevicesRepository {
       const current = statements.get.get(id);
       if (!current) throw unknownDevice(id);
       const merged = { ...toNewDevice(current), ...definedOnly(changes) };
-      const addressChanged = merged.address !== current.address;
+      const params = configParams(merged);
+      const addressChanged = params.address !== current.address;
       // What `auto` resolved, and the identity read, belong to the device as it was.
       const forgetProfile = addressChanged || merged.profile !== current.profile;
-      writing(merged, () =>
-        statements.update.run({
-          ...configParams(merged),
-          id,
-          forget_identity: addressChanged ? 1 : 0,
-          forget_profile: forgetProfile ? 1 : 0,
-        }),
+      writing(params, () =>
+        statements.update.run({ ...params, id, forget_identity: addressChanged ? 1 : 0, forget_profile: forgetProfile ? 1 : 0 }),
       );
       return toRecord(statements.get.get(id) as DeviceRow);
     });
@@ -239,8 +237,9 @@ export class DevicesRepository {
     return row && toRecord(row);
   }
 
+  /** The device at `address`, however it is spelled. */
   getByAddress(address: string): DeviceRecord | undefined {
-    const row = this.deps.statements.getByAddress.get(address);
+    const row = this.deps.statements.getByAddress.get(addressKey(address));
     return row && toRecord(row);
   }
 
@@ -251,9 +250,8 @@ export class DevicesRepository {
   /** Adds a device; throws StoreConflictError if its name or address is taken. */
   insert(device: NewDevice): DeviceRecord {
     const { statements, clock } = this.deps;
-    const result = writing(device, () =>
-      statements.insert.run({ ...configParams(device), origin: device.origin, created_at: clock.now() }),
-    );
+    const params = configParams(device);
+    const result = writing(params, () => statements.insert.run({ ...params, origin: device.origin, created_at: clock.now() }));
     return toRecord(statements.get.get(Number(result.lastInsertRowid)) as DeviceRow);
   }
 
@@ -300,7 +298,7 @@ export function unknownDevice(id: number): Error {
 }
 
 /** Runs a write of `device`, turning a UNIQUE violation into a StoreConflictError. */
-function writing<T>(device: Pick<NewDevice, 'name' | 'address'>, write: () => T): T {
+function writing<T>(device: Pick<ConfigParams, 'name' | 'address'>, write: () => T): T {
   try {
     return write();
   } catch (error) {
@@ -347,10 +345,16 @@ function snmpOf(row: DeviceRow): DeviceSnmp {
   return { version: '3', usm, contextName: row.usm_context };
 }
 
+/**
+ * The columns of `device`. The address column holds the canonical spelling only, so its UNIQUE
+ * constraint refuses a second device at any spelling of an address already taken.
+ */
 function configParams(device: Omit<NewDevice, 'origin'>): ConfigParams {
+  const address = canonicalAddress(device.address);
+  if (address === undefined) throw new Error(`device address ${JSON.stringify(device.address)} ${NOT_AN_ADDRESS}`);
   return {
     name: device.name,
-    address: device.address,
+    address,
     port: device.port,
     ...snmpParams(device.snmp),
     profile: device.profile,
