@@ -26,7 +26,7 @@ import { AlertmanagerSender } from '../alerting/alertmanager.js';
 import { packageVersion } from '../cli/version.js';
 import type { InterfaceTable } from '../licensing/identity.js';
 import { loadIssuerSecret, type IssuerSecret } from '../licensing/issuer-secret.js';
-import { DeviceService } from './device-service.js';
+import { DeviceService, refuseShadowedDevices } from './device-service.js';
 import { LicenseService } from './license-service.js';
 import { Lifecycle } from './lifecycle.js';
 
@@ -237,6 +237,8 @@ export class Daemon {
       {
         name: 'devices',
         start: async () => {
+          // Before any device is scanned or registered, so a refused start-up has touched none.
+          refuseShadowedDevices(store.devices, config.devices);
           theDevices.loadStored();
           await theDevices.syncDeclared(config.devices);
         },
