@@ -148,6 +148,7 @@ interface DeviceStatements {
   count: Database.Statement<[], { n: number }>;
   insert: Database.Statement<[ConfigParams & { origin: string; created_at: number }]>;
   update: Database.Statement<[ConfigParams & { id: number; forget_identity: number; forget_profile: number }]>;
+  forgetEndpointState: Database.Statement<[number]>;
   delete: Database.Statement<[number]>;
   setResolvedProfile: Database.Statement<[{ id: number; profile: string; sys_object_id: string | null; sys_descr: string | null }]>;
   recordScan: Database.Statement<[{ id: number; at: number; ms: number; reachable: number; error: string | null }]>;
@@ -185,6 +186,10 @@ export class DevicesRepository {
            sys_descr = CASE WHEN @forget_identity THEN NULL ELSE sys_descr END
          WHERE id = @id`,
       ),
+      forgetEndpointState: db.prepare(
+        `UPDATE devices SET reachable = NULL, last_error = NULL, registration_state = 'pending', registration_error = NULL, registered_at = NULL
+         WHERE id = ?`,
+      ),
       delete: db.prepare('DELETE FROM devices WHERE id = ?'),
       setResolvedProfile: db.prepare(
         `UPDATE devices SET resolved_profile = @profile, sys_object_id = @sys_object_id, sys_descr = @sys_descr
@@ -211,6 +216,9 @@ export class DevicesRepository {
       writing(params, () =>
         statements.update.run({ ...params, id, forget_identity: addressChanged ? 1 : 0, forget_profile: forgetProfile ? 1 : 0 }),
       );
+      // Whether it answered, its last error and its registration were about the old address and
+      // port: an error naming them must not outlive them. Unknown and pending until tried again.
+      if (addressChanged || params.port !== current.port) statements.forgetEndpointState.run(id);
       return toRecord(statements.get.get(id) as DeviceRow);
     });
     return new DevicesRepository({ statements, update, clock });
