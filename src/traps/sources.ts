@@ -5,6 +5,8 @@ import type { NotificationSource } from './intake.js';
 /**
  * Known devices by address, held in memory so a storm of notifications never
  * waits on the database. Kept in step with the store by the device service.
+ * Keyed by the canonical spelling the store keeps, so the spelling a socket
+ * reports (`::ffff:10.0.0.5` on a dual-stack socket) finds the device.
  */
 export class NotificationSources {
   private readonly byAddress = new Map<string, NotificationSource>();
