@@ -3,11 +3,12 @@ import type { AlarmEventBus } from '../alarms/events.js';
 import { DEVICE_REMOVED, DEVICE_UNMONITORED, type AlarmEvent, type ClearReason } from '../alarms/model.js';
 import { profileFor } from '../profiles/index.js';
 import { identify } from '../profiles/resolve.js';
+import { ConfigError } from '../config/load.js';
 import { deviceSnmpSchema, type DeviceInput, type DeviceSnmpInput } from '../config/schema.js';
 import type { Registrar } from '../registration/registrar.js';
 import type { ScanScheduler } from '../scanning/scheduler.js';
 import { credentialsFor, type DeviceClients } from '../snmp/device-clients.js';
-import { definedOnly, type DeviceChanges, type DeviceRecord, type DeviceSnmp, type NewDevice } from '../store/devices.js';
+import { definedOnly, type DeviceChanges, type DeviceRecord, type DevicesRepository, type DeviceSnmp, type NewDevice } from '../store/devices.js';
 import type { Store } from '../store/store.js';
 import type { NotificationSources } from '../traps/sources.js';
 
@@ -177,22 +178,27 @@ export class DeviceService {
     }
   }
 
-  /** Makes the config file's devices exist as declared; config devices no longer declared are removed. */
+  /**
+   * Makes the config file's devices exist as declared; config devices no longer declared are removed.
+   * A config device an API device shadows is refused first (see refuseShadowedDevices).
+   */
   async syncDeclared(declared: readonly DeviceInput[]): Promise<void> {
     const { store } = this.deps;
+    refuseShadowedDevices(store.devices, declared);
     const names = new Set(declared.map((d) => d.name));
+    // Removed first, so a device renamed in the config can take the address its old name held.
+    for (const device of store.devices.listByOrigin('config')) {
+      if (!names.has(device.name)) await this.remove(device.id);
+    }
     for (const input of declared) {
       const existing = store.devices.getByName(input.name);
       const wanted = toNewDevice(input, 'config');
       if (!existing) {
         this.add(wanted);
-      } else if (existing.origin === 'config' && changed(existing, wanted)) {
+      } else if (changed(existing, wanted)) {
         const { origin: _origin, ...changes } = wanted;
         await this.update(existing.id, changes);
       }
-    }
-    for (const device of store.devices.listByOrigin('config')) {
-      if (!names.has(device.name)) await this.remove(device.id);
     }
   }
 
@@ -292,6 +298,24 @@ export class DeviceService {
     const removal = this.deregistering.get(device.id);
     if (removal && device.priorityScanning) void removal.then(() => this.deps.scheduler.requestRegistration(device.id));
   }
+}
+
+/**
+ * A config device whose name or address an API-added device holds is never ignored, nor does it
+ * replace that device: throws a ConfigError naming the key and the device (start-up exits 2).
+ * The daemon calls it before any device is scanned, so a refused start-up touches nothing.
+ */
+export function refuseShadowedDevices(devices: Pick<DevicesRepository, 'getByName' | 'getByAddress'>, declared: readonly DeviceInput[]): void {
+  declared.forEach((input, i) => {
+    for (const key of ['name', 'address'] as const) {
+      const holder = key === 'name' ? devices.getByName(input.name) : devices.getByAddress(input.address);
+      if (holder?.origin !== 'api') continue;
+      throw new ConfigError(
+        `devices.${i}.${key}: ${input[key]} is already the ${key} of device ${holder.id} (${holder.name}, address ${holder.address}, added through the API); ` +
+          `a config device never replaces it: change devices.${i}.${key}, or remove device ${holder.id} first (priscan devices remove ${holder.id})`,
+      );
+    }
+  });
 }
 
 function changed(existing: DeviceRecord, wanted: NewDevice): boolean {

@@ -4,7 +4,22 @@
  * append a new one. Enumerations are spelled out literally here because a
  * migration is frozen history, not a view of today's constants.
  */
-export type Migration = string | { sql: string; /** Rebuilds a table other tables refer to: run with foreign keys off, checked after. */ rebuildsTables: true };
+import type Database from 'better-sqlite3';
+import { canonicaliseDeviceAddresses } from './address-migration.js';
+
+export type Migration =
+  | string
+  | { sql: string; /** Rebuilds a table other tables refer to: run with foreign keys off, checked after. */ rebuildsTables: true }
+  | DataMigration;
+
+/**
+ * What SQL alone cannot do (e.g. respell every address the way src/snmp/address.ts does), run in
+ * the migration's transaction. Returns one line per change an operator should hear of: the
+ * database logs them at start-up once the migration has committed.
+ */
+export interface DataMigration {
+  apply(db: Database.Database): string[];
+}
 
 export const MIGRATIONS: readonly Migration[] = [
   `
@@ -219,4 +234,9 @@ export const MIGRATIONS: readonly Migration[] = [
   ALTER TABLE devices_next RENAME TO devices;
   `,
   },
+
+  // ---- issue 12, device identity (data migration; renumber freely at merge) ----
+  // Every device address in its canonical spelling; devices that were two spellings of one
+  // address are merged into the older one, alarms and events kept (src/store/address-migration.ts).
+  { apply: canonicaliseDeviceAddresses },
 ];

@@ -1,7 +1,7 @@
 import type Database from 'better-sqlite3';
 import type { AlarmEnding, AlarmEvent } from '../alarms/model.js';
 import { AlarmsRepository } from './alarms.js';
-import { openDatabase } from './database.js';
+import { openDatabase, type OpenDatabaseOptions } from './database.js';
 import { DevicesRepository } from './devices.js';
 import { LicensesRepository } from './licenses.js';
 import { SettingsRepository } from './settings.js';
@@ -26,9 +26,12 @@ export class Store {
   readonly tokens: TokensRepository;
   private readonly removal: Database.Transaction<(id: number, ending: AlarmEnding) => AlarmEvent[] | undefined>;
 
-  /** Opens (creating and migrating if needed) the database at `path`; ':memory:' for a throwaway one. */
-  static open(path: string, clock: { now(): number }): Store {
-    const db = openDatabase(path);
+  /**
+   * Opens (creating and migrating if needed) the database at `path`; ':memory:' for a throwaway one.
+   * `onMigrationNote` hears what a data migration did, a line each (e.g. two devices merged).
+   */
+  static open(path: string, clock: { now(): number }, options: Pick<OpenDatabaseOptions, 'onMigrationNote'> = {}): Store {
+    const db = openDatabase(path, options);
     try {
       return new Store({
         db,

@@ -243,7 +243,8 @@ describe('devices', () => {
     });
     expect(updated).toMatchObject({ name: 'ups-1', port: 1161, priorityScanning: false, origin: 'api' });
     expect(updated.snmp).toEqual({ version: '1', readCommunity: 'r', writeCommunity: 'w', notifyCommunity: 'n' });
-    expect(updated.state).toMatchObject({ reachable: true, lastScanAt: 5, lastScanMs: 7 });
+    // A new port is a new endpoint: whether it answers is unknown again (device-identity.test.ts).
+    expect(updated.state).toMatchObject({ reachable: null, lastScanAt: 5, lastScanMs: 7 });
     expect(devices.get(a.id)).toEqual(updated);
 
     const conflict = catchError(() => devices.update(b.id, { address: '127.0.10.1' }));
