@@ -41,8 +41,8 @@ export function parseSnmprec(text: string, source = 'recording'): VarBind[] {
     let oid: string;
     try {
       oid = parseOid(oidText).join('.');
-    } catch {
-      throw new SnmprecError(`${where}: "${oidText}" is not a numeric OID`);
+    } catch (error) {
+      throw new SnmprecError(`${where}: "${oidText}" ${oidProblem(error)}`);
     }
     if (seen.has(oid)) throw new SnmprecError(`${where}: ${oid} appears twice`);
     seen.add(oid);
@@ -52,12 +52,16 @@ export function parseSnmprec(text: string, source = 'recording'): VarBind[] {
       throw new SnmprecError(`${where}: unsupported tag "${tagText}" (supported: ${Object.keys(TAGS).join(', ')}, with optional x for hex)`);
     }
     const hex = match[2] === 'x';
-    varbinds.push({ oid, type, value: parseValue(type, valueText, hex, where) });
+    varbinds.push({ oid, type, value: parseRecordedValue(type, valueText, hex, where) });
   });
   return varbinds.sort((a, b) => compareArcs(parseOid(a.oid), parseOid(b.oid)));
 }
 
-function parseValue(type: VarType, text: string, hex: boolean, where: string): VarValue {
+/**
+ * One value in snmprec's text form (`hex`: the text is hex digits), checked against its type's
+ * range; errors start with `where`. Recordings and control API changes share it.
+ */
+export function parseRecordedValue(type: VarType, text: string, hex: boolean, where: string): VarValue {
   const bytes = (): Buffer => {
     if (!hex) return Buffer.from(text, 'utf8');
     if (!/^([0-9a-fA-F]{2})*$/.test(text)) throw new SnmprecError(`${where}: "${text.slice(0, 40)}" is not hex`);
@@ -91,8 +95,8 @@ function parseValue(type: VarType, text: string, hex: boolean, where: string): V
       const oid = hex ? bytes().toString('utf8') : text;
       try {
         return parseOid(oid).join('.');
-      } catch {
-        throw new SnmprecError(`${where}: "${oid}" is not an OID`);
+      } catch (error) {
+        throw new SnmprecError(`${where}: "${oid}" ${oidProblem(error).replace('a numeric OID', 'an OID')}`);
       }
     }
     case VarType.IpAddress: {
@@ -109,6 +113,12 @@ function parseValue(type: VarType, text: string, hex: boolean, where: string): V
     default:
       throw new SnmprecError(`${where}: unsupported type`);
   }
+}
+
+/** Why parseOid refused an OID, as the rest of a sentence naming it. */
+function oidProblem(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  return message.startsWith('not a numeric OID') ? 'is not a numeric OID' : `is refused: ${message.replace(/: [0-9.]+$/, '')}`;
 }
 
 /** Reads and parses a recording, with errors that name the file and line. */
