@@ -156,4 +156,8 @@ export const MIGRATIONS: readonly Migration[] = [
   ALTER TABLE devices_v3 RENAME TO devices;
   `,
   },
+  `
+  -- API tokens may expire (ms since the epoch); null: never. An expired token is refused like a revoked one.
+  ALTER TABLE api_tokens ADD COLUMN expires_at INTEGER;
+  `,
 ];
