@@ -183,7 +183,7 @@ export class Daemon {
     });
     const theDevices = devices;
     metrics.watchFleet(() => fleetSnapshot(store, theDevices, licenses));
-    const tokens = new ApiTokens({ repository: store.tokens });
+    const tokens = new ApiTokens({ repository: store.tokens, clock });
     const alerting = config.alertmanager
       ? new AlertmanagerSender({ config: config.alertmanager, bus, alarms: store.alarms, devices: store.devices, clock, log, observer: metrics.alertmanager })
       : undefined;
@@ -210,6 +210,8 @@ export class Daemon {
       licenses,
       bus,
       registry: metrics.registry,
+      tokens,
+      clock,
       authenticate: (token) => tokens.authenticate(token),
       metricsAccess: config.http.metricsRequireToken ? 'read' : 'public',
       health: () => ({ devices: sources.size, notificationPort: intake?.port, queued: scheduler.queued, running: scheduler.running }),
