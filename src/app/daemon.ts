@@ -95,7 +95,7 @@ function fleetSnapshot(store: Store, service: DeviceService, licenses: LicenseSe
         lastScanMs: d.state.lastScanMs,
       };
     }),
-    alarms: store.alarms.active().map((a) => ({ device: names.get(a.deviceId) ?? String(a.deviceId), severity: a.severity, code: a.code })),
+    alarms: store.alarms.active().map((a) => ({ device: names.get(a.deviceId) ?? String(a.deviceId), key: a.key, severity: a.severity, code: a.code })),
     license: licenses.usage(),
   };
 }

@@ -5,6 +5,7 @@ import { COMMUNICATION_LOST, SCAN_FAILED, type AlarmEvent } from '../alarms/mode
 import { SnmpError } from '../snmp/client.js';
 import type { Store } from '../store/store.js';
 import type { DeviceClients } from '../snmp/device-clients.js';
+import { boundAlarms } from './alarm-bounds.js';
 import { scanAlarms } from './evaluate.js';
 import { resolveProfile } from '../profiles/resolve.js';
 import type { AlarmSource, ProfileName } from '../profiles/types.js';
@@ -14,6 +15,8 @@ export type ScanResult = 'ok' | 'unreachable' | 'failed' | 'skipped';
 
 export interface ScanObserver {
   scanned(trigger: ScanRequest['trigger'], result: ScanResult, durationMs: number, request: ScanRequest): void;
+  /** Alarms raised under an `other` code: device text their profile does not know, or a code that was no identifier. */
+  foldedRaised?(count: number): void;
 }
 
 export interface ScannerDeps {
@@ -52,10 +55,13 @@ export class Scanner {
     try {
       const profile = await resolveProfile(device, client, store.devices);
       const extra = this.deps.extraSources?.[profile.name];
-      const alarms = await scanAlarms(extra?.length ? { ...profile, sources: [...profile.sources, ...extra] } : profile, client);
+      const read = await scanAlarms(extra?.length ? { ...profile, sources: [...profile.sources, ...extra] } : profile, client);
+      const { alarms, folded } = boundAlarms(profile.name, read);
       const at = clock.now();
       const applied = store.alarms.applyScan(deviceId, alarms, at);
       events = [...applied.raised, ...applied.cleared];
+      const foldedRaised = folded.size === 0 ? 0 : applied.raised.filter((event) => folded.has(event.key)).length;
+      if (foldedRaised > 0) this.deps.observer?.foldedRaised?.(foldedRaised);
       store.devices.recordScan(deviceId, { at, durationMs: at - started, ok: true, error: null });
       result = 'ok';
     } catch (error) {
