@@ -157,6 +157,7 @@ export class Daemon {
       concurrency: config.scanning.concurrency,
       scan: (id, request) => scanner.scan(id, request),
       register: (id) => registrar.register(id),
+      probe: (id) => scanner.probe(id),
       registrationIntervalMs: config.registration.intervalSeconds * 1000,
       observer: metrics.scheduler,
     });

@@ -51,6 +51,12 @@ export function createMetrics(now: () => number): Metrics {
     labelNames: ['trigger', 'result'] as const,
     registers: [registry],
   });
+  const probes = new Counter({
+    name: 'priscan_device_probes_total',
+    help: 'Probes of devices whose last scan got no answer (one GET, no retries), by result (answered, unanswered).',
+    labelNames: ['result'] as const,
+    registers: [registry],
+  });
   const scanDuration = new Histogram({
     name: 'priscan_scan_duration_seconds',
     help: 'Time one device scan took.',
@@ -147,7 +153,10 @@ export function createMetrics(now: () => number): Metrics {
   return {
     registry,
     intake: { notification: (version, kind, result) => notifications.inc({ version, kind, result }) },
-    scheduler: { scanRequested: (trigger: ScanTrigger, result: RequestResult) => scanRequests.inc({ trigger, result }) },
+    scheduler: {
+      scanRequested: (trigger: ScanTrigger, result: RequestResult) => scanRequests.inc({ trigger, result }),
+      probed: (answered) => probes.inc({ result: answered ? 'answered' : 'unanswered' }),
+    },
     scans: {
       scanned(trigger, result: ScanResult, durationMs, request) {
         scans.inc({ trigger, result });

@@ -4,7 +4,8 @@ import type { AlarmEventBus } from '../alarms/events.js';
 import { COMMUNICATION_LOST, SCAN_FAILED, type AlarmEvent } from '../alarms/model.js';
 import { SnmpError } from '../snmp/client.js';
 import type { Store } from '../store/store.js';
-import type { DeviceClients } from '../snmp/device-clients.js';
+import { credentialsFor, type DeviceClients } from '../snmp/device-clients.js';
+import { SNMPV2 } from '../profiles/oids.js';
 import { boundAlarms } from './alarm-bounds.js';
 import { scanAlarms } from './evaluate.js';
 import { resolveProfile } from '../profiles/resolve.js';
@@ -84,6 +85,25 @@ export class Scanner {
     this.deps.bus.publish(events, { trigger: request.trigger, requestedAt: request.requestedAt, storedAt });
     this.deps.observer?.scanned(request.trigger, result, storedAt - started, request);
     return { reachable: result !== 'unreachable' };
+  }
+
+  /**
+   * Whether a device that stopped answering answers again: one GET of sysUpTime.0, no retries,
+   * on a session of its own. Any answer counts (an error status too: the device is there).
+   */
+  async probe(deviceId: number): Promise<boolean> {
+    const device = this.deps.store.devices.get(deviceId);
+    if (!device) return false;
+    const { address, port, timeoutMs } = device;
+    const client = this.deps.clients.openOneOff({ ...credentialsFor(device.snmp, 'read'), address, port, timeoutMs, retries: 0 });
+    try {
+      await client.get([SNMPV2.sysUpTime]);
+      return true;
+    } catch (error) {
+      return !(error instanceof SnmpError && error.kind === 'timeout');
+    } finally {
+      client.close();
+    }
   }
 }
 
