@@ -45,10 +45,7 @@ export class Scanner {
   async scan(deviceId: number, request: ScanRequest): Promise<ScanOutcome> {
     const { clock, store, clients, log } = this.deps;
     const device = store.devices.get(deviceId);
-    if (!device || (this.deps.isLicensed && !this.deps.isLicensed(deviceId))) {
-      this.deps.observer?.scanned(request.trigger, 'skipped', 0, request);
-      return { reachable: true };
-    }
+    if (!device || !this.licensed(deviceId)) return this.skipped(request);
     const started = clock.now();
     const client = clients.clientFor(device, 'read');
     let events: AlarmEvent[] = [];
@@ -57,6 +54,7 @@ export class Scanner {
       const profile = await resolveProfile(device, client, store.devices);
       const extra = this.deps.extraSources?.[profile.name];
       const read = await scanAlarms(extra?.length ? { ...profile, sources: [...profile.sources, ...extra] } : profile, client);
+      if (!this.licensed(deviceId)) return this.skipped(request);
       const { alarms, folded } = boundAlarms(profile.name, read);
       const at = clock.now();
       const applied = store.alarms.applyScan(deviceId, alarms, at);
@@ -66,6 +64,7 @@ export class Scanner {
       store.devices.recordScan(deviceId, { at, durationMs: at - started, ok: true, error: null });
       result = 'ok';
     } catch (error) {
+      if (!this.licensed(deviceId)) return this.skipped(request);
       const at = clock.now();
       const message = describeScanError(error);
       if (error instanceof SnmpError && error.kind === 'timeout') {
@@ -93,7 +92,8 @@ export class Scanner {
    */
   async probe(deviceId: number): Promise<boolean> {
     const device = this.deps.store.devices.get(deviceId);
-    if (!device) return false;
+    // An unlicensed device is kept, not monitored: nothing is sent to it (licensed again, it is scanned at once).
+    if (!device || !this.licensed(deviceId)) return false;
     const { address, port, timeoutMs } = device;
     const client = this.deps.clients.openOneOff({ ...credentialsFor(device.snmp, 'read'), address, port, timeoutMs, retries: 0 });
     try {
@@ -104,6 +104,16 @@ export class Scanner {
     } finally {
       client.close();
     }
+  }
+
+  private licensed(deviceId: number): boolean {
+    return !this.deps.isLicensed || this.deps.isLicensed(deviceId);
+  }
+
+  /** Unlicensed while the scan ran: its alarms were ended, and what was read is not stored. */
+  private skipped(request: ScanRequest): ScanOutcome {
+    this.deps.observer?.scanned(request.trigger, 'skipped', 0, request);
+    return { reachable: true };
   }
 }
 
