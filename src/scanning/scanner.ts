@@ -4,7 +4,9 @@ import type { AlarmEventBus } from '../alarms/events.js';
 import { COMMUNICATION_LOST, SCAN_FAILED, type AlarmEvent } from '../alarms/model.js';
 import { SnmpError } from '../snmp/client.js';
 import type { Store } from '../store/store.js';
-import type { DeviceClients } from '../snmp/device-clients.js';
+import { credentialsFor, type DeviceClients } from '../snmp/device-clients.js';
+import { SNMPV2 } from '../profiles/oids.js';
+import { boundAlarms } from './alarm-bounds.js';
 import { scanAlarms } from './evaluate.js';
 import { resolveProfile } from '../profiles/resolve.js';
 import type { AlarmSource, ProfileName } from '../profiles/types.js';
@@ -14,6 +16,8 @@ export type ScanResult = 'ok' | 'unreachable' | 'failed' | 'skipped';
 
 export interface ScanObserver {
   scanned(trigger: ScanRequest['trigger'], result: ScanResult, durationMs: number, request: ScanRequest): void;
+  /** Alarms raised under an `other` code: device text their profile does not know, or a code that was no identifier. */
+  foldedRaised?(count: number): void;
 }
 
 export interface ScannerDeps {
@@ -49,11 +53,14 @@ export class Scanner {
     try {
       const profile = await resolveProfile(device, client, store.devices);
       const extra = this.deps.extraSources?.[profile.name];
-      const alarms = await scanAlarms(extra?.length ? { ...profile, sources: [...profile.sources, ...extra] } : profile, client);
+      const read = await scanAlarms(extra?.length ? { ...profile, sources: [...profile.sources, ...extra] } : profile, client);
       if (!this.licensed(deviceId)) return this.skipped(request);
+      const { alarms, folded } = boundAlarms(profile.name, read);
       const at = clock.now();
       const applied = store.alarms.applyScan(deviceId, alarms, at);
       events = [...applied.raised, ...applied.cleared];
+      const foldedRaised = folded.size === 0 ? 0 : applied.raised.filter((event) => folded.has(event.key)).length;
+      if (foldedRaised > 0) this.deps.observer?.foldedRaised?.(foldedRaised);
       store.devices.recordScan(deviceId, { at, durationMs: at - started, ok: true, error: null });
       result = 'ok';
     } catch (error) {
@@ -77,6 +84,26 @@ export class Scanner {
     this.deps.bus.publish(events, { trigger: request.trigger, requestedAt: request.requestedAt, storedAt });
     this.deps.observer?.scanned(request.trigger, result, storedAt - started, request);
     return { reachable: result !== 'unreachable' };
+  }
+
+  /**
+   * Whether a device that stopped answering answers again: one GET of sysUpTime.0, no retries,
+   * on a session of its own. Any answer counts (an error status too: the device is there).
+   */
+  async probe(deviceId: number): Promise<boolean> {
+    const device = this.deps.store.devices.get(deviceId);
+    // An unlicensed device is kept, not monitored: nothing is sent to it (licensed again, it is scanned at once).
+    if (!device || !this.licensed(deviceId)) return false;
+    const { address, port, timeoutMs } = device;
+    const client = this.deps.clients.openOneOff({ ...credentialsFor(device.snmp, 'read'), address, port, timeoutMs, retries: 0 });
+    try {
+      await client.get([SNMPV2.sysUpTime]);
+      return true;
+    } catch (error) {
+      return !(error instanceof SnmpError && error.kind === 'timeout');
+    } finally {
+      client.close();
+    }
   }
 
   private licensed(deviceId: number): boolean {

@@ -103,9 +103,9 @@ const KINDS: Kind[] = [
     profile: 'netbotz',
     requests: ['subtree', 'subtree', 'subtree', 'subtree'],
     expected: {
-      tempHigh: { code: 'netbotz.nbErrorType_ValueTooHigh', severity: 'critical' },
-      tempLow: { code: 'netbotz.nbErrorType_ValueTooLow', severity: 'warning' },
-      doorOpen: { code: 'netbotz.nbErrorType_ValueError', severity: 'warning' },
+      tempHigh: { code: 'netbotz.valueTooHigh', severity: 'critical' },
+      tempLow: { code: 'netbotz.valueTooLow', severity: 'warning' },
+      doorOpen: { code: 'netbotz.valueError', severity: 'warning' },
     },
   },
 ];
