@@ -71,7 +71,7 @@ export class RegistrationTextError extends Error {
 
 /** Crockford text as pasted -> bytes, with the type byte and format checked. `what` names the text in messages. */
 export function decodePasted(text: string, what: 'registration request' | 'registration code'): { type: number; bytes: Buffer } {
-  const canonical = normalizeKeyInput(text);
+  const canonical = normalizeKeyInput(unarmored(text));
   let bytes: Buffer;
   try {
     bytes = Buffer.from(decodeCrockford(canonical));
@@ -91,6 +91,12 @@ export function decodePasted(text: string, what: 'registration request' | 'regis
     throw new RegistrationTextError('UNKNOWN_FORMAT', `this ${what} has format ${bytes.readUInt8(1)}, and this priscan reads format ${FORMAT} only: upgrade priscan`);
   }
   return { type, bytes };
+}
+
+/** What is between -----BEGIN …----- and -----END …----- lines, when the text has them; else the text. */
+function unarmored(text: string): string {
+  const armored = /-----BEGIN [A-Z ]+-----([\s\S]*?)-----END [A-Z ]+-----/.exec(text);
+  return armored ? armored[1]! : text;
 }
 
 export function incomplete(what: string): RegistrationTextError {

@@ -31,6 +31,9 @@ const PUBLIC_KEY_BYTES = 32;
 const SIGNATURE_BYTES = 64;
 const VERSION_MAX = 64;
 const NO_MAC = Buffer.alloc(6);
+/** Around the request, so it can be pasted out of a mail with whatever surrounds it (see decodePasted). */
+const BEGIN = '-----BEGIN PRISCAN REGISTRATION REQUEST-----';
+const END = '-----END PRISCAN REGISTRATION REQUEST-----';
 
 /** The installation's signing key: made once, kept in its database (PKCS#8 DER, base64). */
 export class InstallationKey {
@@ -93,7 +96,7 @@ export interface RequestFacts {
   version: string;
 }
 
-/** The signed request as text to copy (groups of 8 characters, several lines). */
+/** The signed request as text to copy: between BEGIN and END lines, groups of 8 characters. */
 export function makeRegistrationRequest(facts: RequestFacts, key: InstallationKey): string {
   const header = Buffer.alloc(2 + SYSTEM_ID_BYTES + 6 + 8);
   header.writeUInt8(TEXT_TYPE.request, 0);
@@ -103,7 +106,7 @@ export function makeRegistrationRequest(facts: RequestFacts, key: InstallationKe
   header.writeUInt32BE(Math.min(facts.licensedNodes, 0xffffffff), 18);
   header.writeUInt32BE(Math.floor(facts.madeAt / 1000), 22);
   const body = Buffer.concat([header, textField(facts.version.slice(0, VERSION_MAX), 255), key.publicKey]);
-  return displayText(Buffer.concat([body, key.sign(Buffer.concat([DOMAIN, body]))]));
+  return `${BEGIN}\n${displayText(Buffer.concat([body, key.sign(Buffer.concat([DOMAIN, body]))]))}\n${END}`;
 }
 
 /** Reads a pasted request and checks its signature; throws RegistrationTextError saying why not. */
