@@ -1,7 +1,6 @@
 #!/usr/bin/env -S node --openssl-legacy-provider
 import { parseArgs } from 'node:util';
 import { ConfigError } from '../config/load.js';
-import { checkConfig, serve } from '../main.js';
 import { CliError, EXIT } from './api-client.js';
 import { alarmsCommand, ALARMS_HELP } from './commands/alarms.js';
 import { devicesCommand, DEVICES_HELP } from './commands/devices.js';
@@ -10,7 +9,6 @@ import { auditCommand, AUDIT_HELP, partnerCommand, PARTNER_HELP } from './comman
 import { aboutCommand, ABOUT_HELP, registrationCommand, REGISTRATION_HELP } from './commands/registration.js';
 import { tokenCommand, TOKEN_HELP } from './commands/token.js';
 import { readFileSync } from 'node:fs';
-import { runDemo } from './demo.js';
 import { packageVersion } from './version.js';
 
 const HELP = `priscan ${packageVersion()}: SNMP priority-scanning monitor for data-center power and environment devices
@@ -71,6 +69,9 @@ async function main(argv: string[]): Promise<number> {
         process.stdout.write(HELP);
         return EXIT.ok;
       }
+      // Loaded only here: the daemon's modules take most of a second to load, which every
+      // command that only talks to the API (or the database) would otherwise pay.
+      const { checkConfig, serve } = await import('../main.js');
       return command === 'serve' ? serve(values.config) : checkConfig(values.config);
     }
     case 'demo': {
@@ -79,6 +80,7 @@ async function main(argv: string[]): Promise<number> {
         process.stdout.write('Usage: priscan demo\n\nStarts priscan on a temporary database with a simulated fleet of every kind on 127.0.50.x,\nissues itself a demo license, registers the fleet and plays a scenario, printing each raise\nand clear. Ctrl-C stops everything and removes the temporary data.\n');
         return EXIT.ok;
       }
+      const { runDemo } = await import('./demo.js');
       return runDemo();
     }
     case 'devices':

@@ -12,6 +12,9 @@ const ISSUER_SECRET = 'test issuer secret, not for production use';
 // This file's one device (never answered) is on 127.0.231.0/24.
 const DEVICE = '127.0.231.10';
 
+/** A test that runs the command some fifteen times: each start costs most of a second on a busy machine. */
+const SPAWNS_TIMEOUT_MS = 90_000;
+
 let t: TestDaemon;
 let configFile = '';
 let env: NodeJS.ProcessEnv = {};
@@ -108,7 +111,7 @@ describe('partners', () => {
     expect((await priscan(['partner', 'remove', 'ACME_SERVICES'])).stdout).toBe('removed partner ACME_SERVICES and its 1 token(s)\n');
     expect((await priscan(['devices', 'list'], { PRISCAN_TOKEN: token })).code).toBe(4);
     expect((await priscan(['partner', 'show', 'ACME_SERVICES'])).stderr).toMatch(/no partner with Partner ID ACME_SERVICES.*\[PARTNER_NOT_FOUND\]/);
-  });
+  }, SPAWNS_TIMEOUT_MS);
 });
 
 describe('registration', () => {
@@ -169,5 +172,5 @@ describe('registration', () => {
     // License keys are bound to the MAC, not the System ID: the same key installs and counts again.
     const licensed = await priscan(['license', 'add', key], env2);
     expect([licensed.code, licensed.stdout]).toEqual([0, expect.stringMatching(/installed license \w+ \(3 nodes, standard\)\nserver 02:00:5e:10:20:30: 0 of 8 nodes in use/)]);
-  });
+  }, SPAWNS_TIMEOUT_MS);
 });
