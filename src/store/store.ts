@@ -1,6 +1,6 @@
 import type Database from 'better-sqlite3';
 import { AlarmsRepository } from './alarms.js';
-import { openDatabase } from './database.js';
+import { openDatabase, type OpenDatabaseOptions } from './database.js';
 import { DevicesRepository } from './devices.js';
 import { LicensesRepository } from './licenses.js';
 import { SettingsRepository } from './settings.js';
@@ -25,8 +25,8 @@ export class Store {
   readonly tokens: TokensRepository;
 
   /** Opens (creating and migrating if needed) the database at `path`; ':memory:' for a throwaway one. */
-  static open(path: string, clock: { now(): number }): Store {
-    const db = openDatabase(path);
+  static open(path: string, clock: { now(): number }, options: Pick<OpenDatabaseOptions, 'readOnly'> = {}): Store {
+    const db = openDatabase(path, options);
     try {
       return new Store({
         db,
