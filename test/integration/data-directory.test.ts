@@ -69,19 +69,22 @@ describe('one daemon per data directory', () => {
     const config = configFor(dataDir, 1);
     const first = await serveUntilReady(config, 1);
     try {
-      const second = await priscan(['serve', '--config', config]);
+      const [second, create, revoke, list] = await Promise.all([
+        priscan(['serve', '--config', config]),
+        // CLI commands that write the database are refused the same way; one that only reads works.
+        priscan(['token', 'create', '--role', 'viewer', '--name', 'late', '--config', config]),
+        priscan(['token', 'revoke', 'late', '--config', config]),
+        priscan(['token', 'list', '--json', '--config', config]),
+      ]);
       expect(second.code).toBe(1);
       expect(second.stderr).toMatch(new RegExp(`data directory ${dataDir} is in use by priscan serve \\(pid ${first.child.pid}, started \\d{4}-\\d\\d-\\d\\dT[\\d:.]+Z\\)`));
       // The first one is untouched: still serving.
       expect(first.child.exitCode).toBeNull();
       expect((await fetch(`http://127.0.190.1:${HTTP_PORT}/readyz`)).ok).toBe(true);
-
-      // CLI commands that write the database are refused the same way; one that only reads works.
-      const create = await priscan(['token', 'create', '--role', 'viewer', '--name', 'late', '--config', config]);
-      expect(create.code).toBe(1);
-      expect(create.stderr).toMatch(new RegExp(`in use by priscan serve \\(pid ${first.child.pid},`));
-      expect((await priscan(['token', 'revoke', 'late', '--config', config])).stderr).toMatch(/in use by priscan serve/);
-      const list = await priscan(['token', 'list', '--json', '--config', config]);
+      for (const refused of [create, revoke]) {
+        expect(refused.code).toBe(1);
+        expect(refused.stderr).toMatch(new RegExp(`in use by priscan serve \\(pid ${first.child.pid},`));
+      }
       expect(list.code, list.stderr).toBe(0);
       expect(JSON.parse(list.stdout)).toEqual([]);
     } finally {
@@ -136,23 +139,21 @@ describe('secrets at rest', () => {
 });
 
 describe('a data directory that does not exist', () => {
-  it.each([
-    ['token', 'list'],
-    ['token', 'create', '--role', 'admin', '--name', 'ops'],
-    ['token', 'revoke', 'ops'],
-  ])('priscan %s %s says so and creates nothing', async (...args) => {
-    const parent = join(scratch, `missing-${args[1]}`);
-    const dataDir = join(parent, 'data');
-    const run = await priscan([...args, '--config', configFor(dataDir, 5)]);
-    expect(run.code).toBe(1);
-    expect(run.stderr).toContain(`the data directory ${dataDir} does not exist`);
-    expect(existsSync(parent)).toBe(false);
+  it('token list, create and revoke say so and create nothing', async () => {
+    const commands = [['token', 'list'], ['token', 'create', '--role', 'admin', '--name', 'ops'], ['token', 'revoke', 'ops']];
+    const parents = commands.map((args) => join(scratch, `missing-${args[1]}`));
+    const runs = await Promise.all(commands.map((args, i) => priscan([...args, '--config', configFor(join(parents[i]!, 'data'), 5 + i)])));
+    for (const [i, run] of runs.entries()) {
+      expect(run.code, commands[i]!.join(' ')).toBe(1);
+      expect(run.stderr).toContain(`the data directory ${join(parents[i]!, 'data')} does not exist`);
+      expect(existsSync(parents[i]!)).toBe(false);
+    }
   });
 
   it('token list in a data directory without a database says so and creates nothing', async () => {
     const dataDir = join(scratch, 'empty');
     mkdirSync(dataDir);
-    const run = await priscan(['token', 'list', '--config', configFor(dataDir, 5)]);
+    const run = await priscan(['token', 'list', '--config', configFor(dataDir, 8)]);
     expect(run.code).toBe(1);
     expect(run.stderr).toMatch(/no priscan database in .*empty/);
     expect(readdirSync(dataDir)).toEqual([]);
