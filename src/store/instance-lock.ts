@@ -91,7 +91,9 @@ export class InstanceLock {
       return new InstanceLock(db);
     } catch (error) {
       db.close();
-      throw error;
+      if (error instanceof DataDirectoryInUseError) throw error;
+      // Not a database (overwritten by hand?), a full disk: say which file.
+      throw new Error(`cannot lock the data directory ${dataDir} (${path}): ${(error as Error).message}`, { cause: error });
     }
   }
 

@@ -106,6 +106,38 @@ describe('one daemon per data directory', () => {
   });
 });
 
+describe('the lock under a race', () => {
+  it('of six processes taking one directory at once, exactly one holds it and the others name that one', async () => {
+    const dataDir = join(scratch, 'race');
+    mkdirSync(dataDir);
+    const lockModule = packageFile('dist/src/store/instance-lock.js');
+    // Each takes the lock as soon as all are loaded (a shared start time), holds it 2 s, and says what happened.
+    const startAt = Date.now() + 3000;
+    const script = `
+      const { InstanceLock } = await import(${JSON.stringify(lockModule)});
+      await new Promise((r) => setTimeout(r, Math.max(0, ${startAt} - Date.now())));
+      try {
+        InstanceLock.acquire(${JSON.stringify(dataDir)}, { command: 'racer', now: Date.now });
+        console.log('holder ' + process.pid);
+        await new Promise((r) => setTimeout(r, 2000));
+      } catch (error) {
+        console.log('refused ' + error.message);
+      }`;
+    const runs = await Promise.all(
+      Array.from({ length: 6 }, () => new Promise<string>((resolve) => {
+        const child = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+        let out = '';
+        child.stdout.on('data', (d: Buffer) => (out += d));
+        child.once('close', () => resolve(out.trim()));
+      })),
+    );
+    const holders = runs.filter((r) => r.startsWith('holder '));
+    expect(holders, runs.join('\n')).toHaveLength(1);
+    const pid = holders[0]!.slice('holder '.length);
+    for (const refused of runs.filter((r) => r !== holders[0])) expect(refused).toMatch(new RegExp(`^refused .* in use by racer \\(pid ${pid},`));
+  });
+});
+
 describe('secrets at rest', () => {
   it.each(['000', '022'])('under umask %s, serve makes the data directory 0700 and the database, its WAL and SHM and the lock 0600', async (umask) => {
     const dataDir = join(scratch, `umask-${umask}`, 'data');

@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -58,5 +58,10 @@ describe('InstanceLock', () => {
     expect(statSync(join(dir, 'a')).mode & 0o777).toBe(0o700);
     expect(statSync(missing).mode & 0o777).toBe(0o700);
     expect(statSync(join(missing, LOCK_FILE)).mode & 0o777).toBe(0o600);
+  });
+
+  it('names the lock file when it is not a database', () => {
+    writeFileSync(join(dir, LOCK_FILE), 'x'.repeat(200));
+    expect(() => acquire()).toThrow(`cannot lock the data directory ${dir} (${join(dir, LOCK_FILE)}): file is not a database`);
   });
 });
