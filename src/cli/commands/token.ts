@@ -39,7 +39,9 @@ function openTokens(configPath: string | undefined, sub: string): { tokens: ApiT
   try {
     lock = readOnly ? undefined : InstanceLock.acquire(dataDir, { command: `priscan token ${sub}`, now: () => systemClock.now() });
   } catch (error) {
-    throw new CliError((error as Error).message, EXIT.failed);
+    // The daemon holds the database: tokens are then managed through it, with an admin token.
+    const viaApi = 'while it runs, an admin manages tokens through its API: POST /api/v1/tokens, DELETE /api/v1/tokens/NAME';
+    throw new CliError(`${(error as Error).message}; ${viaApi}`, EXIT.failed);
   }
   let store: Store;
   try {
