@@ -22,10 +22,14 @@ function canonicalAddress(address: string): string {
 export class NotificationSources {
   private readonly byAddress = new Map<string, NotificationSource>();
 
+  /** `onUsmUser`: told each v3 user set, so its keys are derived before its first message. */
+  constructor(private readonly deps: { onUsmUser?: (user: UsmUser) => void } = {}) {}
+
   /** `usm`: the v3 user the device's v3 notifications must come from. */
   set(address: string, source: { deviceId: number; community: string; usm?: UsmUser }): void {
     const { deviceId, community, usm } = source;
     this.byAddress.set(canonicalAddress(address), { deviceId, community: Buffer.from(community, 'utf8'), ...(usm ? { usm } : {}) });
+    if (usm) this.deps.onUsmUser?.(usm);
   }
 
   delete(address: string): void {
