@@ -15,12 +15,16 @@ export interface PasswordKeyDeriver {
 
 /**
  * The worker: plain JavaScript evaluated in the thread, so it runs the same from dist/ and under
- * the test runner. It fills one reusable 1 MiB buffer with the repeated password (what
- * passwordToKey hashes; the tests compare the two) and hashes it.
+ * the test runner. It lowers its own thread's priority (on Linux, setpriority on the calling
+ * thread: the event loop keeps its own), fills one reusable 1 MiB buffer with the repeated
+ * password (what passwordToKey hashes; the tests compare the two) and hashes it.
  */
 const WORKER_SOURCE = `
 const { parentPort } = require('node:worker_threads');
 const { createHash } = require('node:crypto');
+try {
+  require('node:os').setPriority(0, 10);
+} catch {}
 const stream = Buffer.alloc(${PASSWORD_STREAM_BYTES});
 parentPort.on('message', ({ id, hash, password }) => {
   try {

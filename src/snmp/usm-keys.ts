@@ -13,6 +13,9 @@ export interface UsmKeyStoreDeps {
   deriver: PasswordKeyDeriver;
 }
 
+/** Users prepare() looks at per turn of the event loop: a thousand devices added at once never stall it. */
+const PREPARED_PER_TURN = 50;
+
 interface Derivation {
   /** Settles (never rejects) once the key is cached or its derivation failed. */
   done: Promise<void>;
@@ -21,6 +24,8 @@ interface Derivation {
 
 export class UsmKeyStore implements UsmKeys {
   private readonly deriving = new Map<string, Derivation>();
+  private readonly toPrepare = new Set<UsmUser>();
+  private preparing: NodeJS.Immediate | undefined;
 
   constructor(private readonly deps: UsmKeyStoreDeps) {}
 
@@ -33,7 +38,8 @@ export class UsmKeyStore implements UsmKeys {
 
   /** Starts deriving the user's keys in the background, before a message needs them. */
   prepare(user: UsmUser): void {
-    this.derive(user, false);
+    this.toPrepare.add(user);
+    this.preparing ??= setImmediate(() => this.prepareSome());
   }
 
   /** Whether the user's keys are ready once their derivation ends (false: it failed or was stopped). */
@@ -48,7 +54,20 @@ export class UsmKeyStore implements UsmKeys {
   }
 
   stop(): Promise<void> {
+    clearImmediate(this.preparing);
+    this.preparing = undefined;
+    this.toPrepare.clear();
     return this.deps.deriver.stop();
+  }
+
+  private prepareSome(): void {
+    let count = 0;
+    for (const user of this.toPrepare) {
+      this.toPrepare.delete(user);
+      this.derive(user, false);
+      if (++count === PREPARED_PER_TURN) break;
+    }
+    this.preparing = this.toPrepare.size > 0 ? setImmediate(() => this.prepareSome()) : undefined;
   }
 
   private derive(user: UsmUser, urgent: boolean): Promise<void>[] {

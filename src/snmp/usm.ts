@@ -166,24 +166,27 @@ export interface UsmKeys {
   localize(user: UsmUser, engineId: Buffer): LocalizedUser | undefined;
 }
 
-/** A user as the cache knows it: ids made from its credentials, never the credentials. */
+/** A user object as the cache knows it. */
 interface UserIds {
-  user: string;
+  /** Its own number: its localized keys are found by it and the engine ID. */
+  number: number;
   /** The password keys it needs: auth, then priv (both hashed with the auth protocol). */
   passwords: PasswordKeyJob[];
 }
 
 /**
  * Localized keys by user and engine. Deriving Ku hashes 1 MiB per password, so both steps are
- * cached; bounded, as a receiver may hear from any number of engines. Entries are named by a
- * keyed hash of the credentials (the key is this cache's own, random), so no map key holds a
- * password; a user object is hashed once (users are not changed in place once used).
+ * cached; bounded, as a receiver may hear from any number of engines. No map key holds a
+ * password: a password key is named by a SHA-256 of the password under this cache's own random
+ * salt (shared by every user object with that password), localized keys by the user object's
+ * number and the engine. A user object is looked at once: users are not changed in place.
  */
 export class KeyCache implements UsmKeys {
   private readonly userKeys = new Map<string, Buffer>();
   private readonly localized = new Map<string, LocalizedUser>();
   private readonly ids = new WeakMap<UsmUser, UserIds>();
-  private readonly idKey = randomBytes(32);
+  private readonly salt = randomBytes(32);
+  private users = 0;
 
   constructor(private readonly maxEntries = 20_000) {}
 
@@ -196,7 +199,7 @@ export class KeyCache implements UsmKeys {
   /** The user's keys localized to `engineId` from password keys already derived; undefined if one is not. */
   localizeDerived(user: UsmUser, engineId: Buffer): LocalizedUser | undefined {
     const ids = this.idsOf(user);
-    const id = `${ids.user}\u0000${engineId.toString('latin1')}`;
+    const id = `${ids.number}\u0000${engineId.toString('latin1')}`;
     const cached = this.localized.get(id);
     if (cached) return cached;
     const [authKu, privKu] = ids.passwords.map((job) => this.userKeys.get(job.id));
@@ -225,19 +228,19 @@ export class KeyCache implements UsmKeys {
   private idsOf(user: UsmUser): UserIds {
     let ids = this.ids.get(user);
     if (!ids) {
-      ids = { user: this.idOf([user.name, user.level, user.authProtocol, user.authPassword, user.privProtocol, user.privPassword]), passwords: [] };
+      ids = { number: this.users++, passwords: [] };
       if (user.level !== 'noAuthNoPriv' && user.authProtocol && user.authPassword !== undefined) {
         const protocol = user.authProtocol;
         const passwords = [user.authPassword, ...(user.level === 'authPriv' && user.privProtocol && user.privPassword !== undefined ? [user.privPassword] : [])];
-        ids.passwords = passwords.map((password) => ({ id: this.idOf([protocol, password]), protocol, password }));
+        ids.passwords = passwords.map((password) => ({ id: this.passwordId(protocol, password), protocol, password }));
       }
       this.ids.set(user, ids);
     }
     return ids;
   }
 
-  private idOf(fields: ReadonlyArray<string | undefined>): string {
-    return createHmac('sha256', this.idKey).update(JSON.stringify(fields)).digest('base64');
+  private passwordId(protocol: AuthProtocol, password: string): string {
+    return createHash('sha256').update(this.salt).update(JSON.stringify([protocol, password])).digest('base64');
   }
 }
 

@@ -172,6 +172,7 @@ describe('NotificationIntake: SNMPv3 keys not derived yet', () => {
     const deriver = new ManualDeriver();
     const { intake, sources } = setup(deriver, { prepareOnSet: true });
     sources.set(DEVICE, { deviceId: 7, community: 'c', usm: USER });
+    await new Promise((r) => setImmediate(r));
     expect(deriver.asked.map((a) => a.urgent)).toEqual([false, false]);
     await deriver.finishAll();
     expect(intake.receive(notification(), from(DEVICE))).toBe('accepted');

@@ -153,11 +153,37 @@ class ManualDeriver implements PasswordKeyDeriver {
   }
 }
 
+const turn = () => new Promise((resolve) => setImmediate(resolve));
+
 describe('UsmKeyStore', () => {
+  it('prepares users 50 per turn of the event loop, so adding many devices at once never stalls it', async () => {
+    const manual = new ManualDeriver();
+    const store = new UsmKeyStore({ cache: new KeyCache(), deriver: manual });
+    for (let i = 0; i < 120; i++) store.prepare({ ...USER, name: `u${i}`, authPassword: `auth-${i}-passw0rd`, privPassword: `priv-${i}-passw0rd` });
+    expect(manual.asked).toHaveLength(0);
+    const asked: number[] = [];
+    for (let i = 0; i < 4; i++) {
+      await turn();
+      asked.push(manual.asked.length);
+    }
+    expect(asked).toEqual([100, 200, 240, 240]);
+    expect(manual.asked.every((a) => !a.urgent)).toBe(true);
+  });
+
+  it('stop() forgets the users still to prepare', async () => {
+    const manual = new ManualDeriver();
+    const store = new UsmKeyStore({ cache: new KeyCache(), deriver: manual });
+    store.prepare(USER);
+    await store.stop();
+    await turn();
+    expect(manual.asked).toHaveLength(0);
+  });
+
   it('derives each password once however often it is asked, and says when the keys are ready', async () => {
     const manual = new ManualDeriver();
     const store = new UsmKeyStore({ cache: new KeyCache(), deriver: manual });
     store.prepare(USER);
+    await turn();
     expect(store.localize(USER, ENGINE)).toBeUndefined();
     expect(store.localize({ ...USER }, ENGINE)).toBeUndefined();
     const ready = store.whenDerived(USER);
