@@ -11,7 +11,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { PRISCAN_SIM, SNMPV2 } from '../src/profiles/oids.js';
 import { PduType, VarType } from '../src/snmp/message.js';
@@ -84,6 +84,8 @@ interface Run {
   maxDelayMs: number;
   /** When the longest delay ended, ms after the storm began. */
   maxDelayAtMs: number;
+  /** Stalls over 20 ms (gap between 1 ms ticks): when each ended, how long, and the garbage collection inside it. */
+  stalls: Array<{ atMs: number; ms: number; gcMs: number }>;
   p99DelayMs: number;
   /** From the storm's start until the last device had a trap accepted; null if some never did. */
   allDevicesMs: number | null;
@@ -127,11 +129,16 @@ async function coldStart(mode: Mode): Promise<Run> {
   stormStart = performance.now();
   let longest = { gap: 0, at: 0 };
   let lastTick = stormStart;
+  const gaps: Array<{ from: number; to: number }> = [];
   const ticker = setInterval(() => {
     const now = performance.now();
     if (now - lastTick > longest.gap) longest = { gap: now - lastTick, at: now - stormStart };
+    if (now - lastTick > 20) gaps.push({ from: lastTick, to: now });
     lastTick = now;
   }, 1);
+  const collections: Array<{ start: number; duration: number }> = [];
+  const gc = new PerformanceObserver((list) => collections.push(...list.getEntries().map((e) => ({ start: e.startTime, duration: e.duration }))));
+  gc.observe({ entryTypes: ['gc'] });
   const sent = await blast({ sources, port, rate: RATE, durationMs: DURATION_MS, datagramsFile }, false);
   // Taken in once every datagram is counted, or nothing more is counted for 2 s.
   const counted = () => Object.values(results).reduce((a, b) => a + b, 0);
@@ -142,6 +149,12 @@ async function coldStart(mode: Mode): Promise<Run> {
   }
   delay.disable();
   clearInterval(ticker);
+  gc.disconnect();
+  const stalls = gaps.map(({ from, to }) => ({
+    atMs: Math.round(to - stormStart),
+    ms: Math.round(to - from),
+    gcMs: Math.round(collections.filter((c) => c.start < to && c.start + c.duration > from).reduce((sum, c) => sum + Math.min(to, c.start + c.duration) - Math.max(from, c.start), 0)),
+  }));
   const socket = (socketDrops(port) ?? 0) - dropsBefore;
   await intake.stop();
   const ms = (ns: number) => Math.round(ns / 1e5) / 10;
@@ -150,6 +163,7 @@ async function coldStart(mode: Mode): Promise<Run> {
     sent: sent.sent,
     maxDelayMs: ms(delay.max),
     maxDelayAtMs: Math.round(longest.at),
+    stalls,
     p99DelayMs: ms(delay.percentile(99)),
     allDevicesMs: firstAccepted.size === DEVICES ? Math.round(Math.max(...firstAccepted.values())) : null,
     devicesAccepted: firstAccepted.size,
@@ -169,12 +183,12 @@ for (let r = 0; r < REPEATS; r++) {
 rmSync(scratch, { recursive: true, force: true });
 
 console.log(`\nSNMPv3 cold start: ${DEVICES} new devices (each its own user and engine; SHA-256 + AES-128), ${RATE}/s for ${DURATION_MS} ms (${Math.round((RATE * DURATION_MS) / 1000 / DEVICES)} traps per device), not pinned\n`);
-console.log('| keys derived | max event-loop delay (at) | p99 | every device accepted after | accepted | dropped awaiting keys | lost (socket drops) |');
-console.log('| --- | --- | --- | --- | --- | --- | --- |');
+console.log('| keys derived | max event-loop delay (at) | p99 | stalls > 20 ms (of them GC) | every device accepted after | accepted | dropped awaiting keys | lost (socket drops) |');
+console.log('| --- | --- | --- | --- | --- | --- | --- | --- |');
 const WHERE: Record<Mode, string> = { inline: 'in the receive path (before)', worker: 'in a worker thread (after)', warm: 'before the storm (floor)' };
 for (const run of runs) {
   console.log(
-    `| ${WHERE[run.mode]} | ${run.maxDelayMs} ms (${run.maxDelayAtMs} ms) | ${run.p99DelayMs} ms | ${run.allDevicesMs === null ? `never (${run.devicesAccepted} of ${DEVICES})` : `${run.allDevicesMs} ms`} | ${run.results.accepted ?? 0} of ${run.sent} | ${run.results.dropped_awaiting_keys ?? 0} | ${run.lost} (${run.socketDrops}) |`,
+    `| ${WHERE[run.mode]} | ${run.maxDelayMs} ms (${run.maxDelayAtMs} ms) | ${run.p99DelayMs} ms | ${run.stalls.length}: ${run.stalls.reduce((a, x) => a + x.ms, 0)} ms (${run.stalls.reduce((a, x) => a + x.gcMs, 0)} ms) | ${run.allDevicesMs === null ? `never (${run.devicesAccepted} of ${DEVICES})` : `${run.allDevicesMs} ms`} | ${run.results.accepted ?? 0} of ${run.sent} | ${run.results.dropped_awaiting_keys ?? 0} | ${run.lost} (${run.socketDrops}) |`,
   );
 }
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
