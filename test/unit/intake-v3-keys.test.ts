@@ -7,11 +7,12 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { SNMPV2 } from '../../src/profiles/oids.js';
 import { PduType, VarType } from '../../src/snmp/message.js';
 import { WorkerKeyDeriver, type PasswordKeyDeriver } from '../../src/snmp/key-derivation.js';
-import { KeyCache, passwordToKey, type PasswordKeyJob, type SecurityLevel, type UsmUser } from '../../src/snmp/usm.js';
+import { KeyCache, type SecurityLevel, type UsmUser } from '../../src/snmp/usm.js';
 import { UsmKeyStore } from '../../src/snmp/usm-keys.js';
 import { encodeV3, EngineTimeWindows, receiveNonAuthoritative, type LocalEngine } from '../../src/snmp/v3.js';
 import { NotificationIntake, type AcceptedNotification } from '../../src/traps/intake.js';
 import { NotificationSources } from '../../src/traps/sources.js';
+import { ManualDeriver } from '../helpers/manual-deriver.js';
 
 const DEVICE = '127.0.205.1';
 const STRANGER = '127.0.205.99';
@@ -46,37 +47,6 @@ function notification(options: { user?: UsmUser; level?: SecurityLevel; inform?:
       ],
     },
   });
-}
-
-/** A deriver whose jobs finish when the test says. */
-class ManualDeriver implements PasswordKeyDeriver {
-  readonly asked: Array<{ job: PasswordKeyJob; urgent: boolean }> = [];
-  private readonly waiting = new Map<string, { job: PasswordKeyJob; promise: Promise<Buffer>; resolve(key: Buffer): void; reject(error: Error): void }>();
-
-  derive(job: PasswordKeyJob, urgent: boolean): Promise<Buffer> {
-    this.asked.push({ job, urgent });
-    const known = this.waiting.get(job.id);
-    if (known) return known.promise;
-    let settle!: { resolve(key: Buffer): void; reject(error: Error): void };
-    const promise = new Promise<Buffer>((resolve, reject) => (settle = { resolve, reject }));
-    this.waiting.set(job.id, { job, promise, ...settle });
-    return promise;
-  }
-
-  /** Finishes every job asked so far, with its key or (fail) an error; then lets the intake react. */
-  async finishAll(fail = false): Promise<void> {
-    const jobs = [...this.waiting.values()];
-    this.waiting.clear();
-    for (const w of jobs) {
-      if (fail) w.reject(new Error('worker gone'));
-      else w.resolve(passwordToKey(w.job.protocol, w.job.password));
-    }
-    await new Promise((r) => setImmediate(r));
-  }
-
-  async stop(): Promise<void> {
-    await this.finishAll(true);
-  }
 }
 
 let counted: string[];

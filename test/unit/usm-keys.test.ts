@@ -3,9 +3,10 @@
 // named without the passwords; the key store derives each password once and says when it is done.
 import { Worker } from 'node:worker_threads';
 import { afterEach, describe, expect, it } from 'vitest';
-import { WorkerKeyDeriver, type PasswordKeyDeriver } from '../../src/snmp/key-derivation.js';
+import { WorkerKeyDeriver } from '../../src/snmp/key-derivation.js';
 import { AUTH_PROTOCOLS, KeyCache, passwordToKey, passwordToKeyInSteps, type PasswordKeyJob, type UsmUser } from '../../src/snmp/usm.js';
 import { UsmKeyStore } from '../../src/snmp/usm-keys.js';
+import { ManualDeriver } from '../helpers/manual-deriver.js';
 
 const ENGINE = Buffer.from('80007ed904656e67696e65', 'hex');
 const USER: UsmUser = { name: 'ups-ops', level: 'authPriv', authProtocol: 'sha256', authPassword: 'auth-passw0rd-7', privProtocol: 'aes128', privPassword: 'priv-passw0rd-7' };
@@ -124,35 +125,6 @@ describe('KeyCache', () => {
   });
 });
 
-/** A deriver whose jobs finish when the test says. */
-class ManualDeriver implements PasswordKeyDeriver {
-  readonly asked: Array<{ job: PasswordKeyJob; urgent: boolean }> = [];
-  private readonly waiting = new Map<string, { resolve(key: Buffer): void; reject(error: Error): void; promise: Promise<Buffer> }>();
-
-  derive(job: PasswordKeyJob, urgent: boolean): Promise<Buffer> {
-    this.asked.push({ job, urgent });
-    const known = this.waiting.get(job.id);
-    if (known) return known.promise;
-    let settle!: { resolve(key: Buffer): void; reject(error: Error): void };
-    const promise = new Promise<Buffer>((resolve, reject) => (settle = { resolve, reject }));
-    this.waiting.set(job.id, { ...settle, promise });
-    return promise;
-  }
-
-  finishAll(fail = false): void {
-    for (const [id, w] of this.waiting) {
-      const j = this.asked.find((a) => a.job.id === id)!.job;
-      if (fail) w.reject(new Error('worker gone'));
-      else w.resolve(passwordToKey(j.protocol, j.password));
-    }
-    this.waiting.clear();
-  }
-
-  async stop(): Promise<void> {
-    this.finishAll(true);
-  }
-}
-
 const turn = () => new Promise((resolve) => setImmediate(resolve));
 
 describe('UsmKeyStore', () => {
@@ -190,7 +162,7 @@ describe('UsmKeyStore', () => {
     // Two jobs asked in the background, each raised once to urgent by the first message: no more.
     expect(manual.asked.map((a) => a.urgent)).toEqual([false, false, true, true]);
     expect(store.pending).toBe(2);
-    manual.finishAll();
+    await manual.finishAll();
     expect(await ready).toBe(true);
     expect(store.pending).toBe(0);
     expect(store.localize(USER, ENGINE)?.priv?.protocol).toBe('aes128');
@@ -202,7 +174,7 @@ describe('UsmKeyStore', () => {
     const manual = new ManualDeriver();
     const store = new UsmKeyStore({ cache: new KeyCache(), deriver: manual });
     const ready = store.whenDerived(USER);
-    manual.finishAll(true);
+    await manual.finishAll(true);
     expect(await ready).toBe(false);
     expect(store.localize(USER, ENGINE)).toBeUndefined();
     expect(manual.asked.filter((a) => a.urgent)).toHaveLength(4);
