@@ -1,4 +1,5 @@
 #!/usr/bin/env -S node --openssl-legacy-provider
+import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { ConfigError } from '../config/load.js';
 import { CliError, EXIT } from './api-client.js';
@@ -8,7 +9,6 @@ import { licenseCommand, LICENSE_HELP } from './commands/license.js';
 import { auditCommand, AUDIT_HELP, partnerCommand, PARTNER_HELP } from './commands/partner.js';
 import { aboutCommand, ABOUT_HELP, registrationCommand, REGISTRATION_HELP } from './commands/registration.js';
 import { tokenCommand, TOKEN_HELP } from './commands/token.js';
-import { readFileSync } from 'node:fs';
 import { packageVersion } from './version.js';
 
 const HELP = `priscan ${packageVersion()}: SNMP priority-scanning monitor for data-center power and environment devices
@@ -17,6 +17,7 @@ Usage:
   priscan serve [--config FILE]         run the monitor daemon
   priscan check-config [--config FILE]  validate a config file and print it (secrets redacted)
   priscan demo                          daemon + simulated fleet + scenario, on loopback, in a temp dir
+                                        (--port N, --http-port N: beside another priscan; demo --help)
   priscan devices list|add|remove|scan  manage monitored devices          (priscan devices --help)
   priscan alarms [--follow]             active alarms, then live raises and clears
   priscan license id|add|list|remove|issue   licensed node counts        (priscan license --help)
@@ -75,13 +76,8 @@ async function main(argv: string[]): Promise<number> {
       return command === 'serve' ? serve(values.config) : checkConfig(values.config);
     }
     case 'demo': {
-      const { values } = parseArgs({ args: rest, options: { help: { type: 'boolean', short: 'h' } }, strict: true, allowPositionals: false });
-      if (values.help) {
-        process.stdout.write('Usage: priscan demo\n\nStarts priscan on a temporary database with a simulated fleet of every kind on 127.0.50.x,\nissues itself a demo license, registers the fleet and plays a scenario, printing each raise\nand clear. Ctrl-C stops everything and removes the temporary data.\n');
-        return EXIT.ok;
-      }
       const { runDemo } = await import('./demo.js');
-      return runDemo();
+      return runDemo(rest);
     }
     case 'devices':
       return devicesCommand(rest, process.stdout);

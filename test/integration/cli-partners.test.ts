@@ -2,9 +2,11 @@
 // child processes against daemons started in the test; the license authority's side (registration
 // issue) on a ledger file, with the issuer secret from the environment.
 import { spawn } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { systemClock } from '../../src/clock.js';
+import { Store } from '../../src/store/store.js';
 import { startTestDaemon, testLicenseKey, type TestDaemon } from '../helpers/daemon.js';
 
 const CLI = resolve(import.meta.dirname, '../../dist/src/cli/priscan.js');
@@ -75,10 +77,10 @@ describe('partners', () => {
     const noSite = await priscan(['partner', 'add', '--name', 'Other', '--sites', 'DC9']);
     expect(noSite.stderr).toMatch(/no device is at site "DC9" \(no device has a site yet\).*\[PARTNER_SCOPE_UNKNOWN\]/);
 
-    const created = await priscan(['token', 'create', '--role', 'partner', '--partner', 'ACME_INC', '--name', 'acme-ro', '--config', configFile]);
-    expect(created.code).toBe(0);
-    expect(created.stdout).toMatch(/token \d+ "acme-ro" \(partner of partner ACME_INC\)/);
-    const token = created.stdout.split('\n')[0]!;
+    // While the daemon runs, tokens are made through its API (token create is for when it does not).
+    const created = await t.api('POST', '/api/v1/tokens', { name: 'acme-ro', role: 'partner', partner: 'ACME_INC' });
+    expect(created.body.info).toMatchObject({ role: 'partner', partner: 'ACME_INC' });
+    const token = created.body.token as string;
     expect((await priscan(['token', 'list', '--config', configFile])).stdout).toMatch(/acme-ro\s+partner\s+ACME_INC/);
 
     const listed = await priscan(['devices', 'list'], { PRISCAN_TOKEN: token });
@@ -98,7 +100,7 @@ describe('partners', () => {
     expect(audit.code).toBe(0);
     for (const line of [
       /admin token test-admin\s+ACME_INC\s+partner\.create/,
-      /host\s+ACME_INC\s+partner\.token\.create\s+ACME_INC\s+-\s+acme-ro/,
+      /admin token test-admin\s+ACME_INC\s+partner\.token\.create\s+ACME_INC\s+-\s+acme-ro/,
       /partner token acme-ro\s+ACME_INC\s+GET \/api\/v1\/devices\s+\/api\/v1\/devices\s+200/,
       /admin token test-admin\s+ACME_INC\s+partner\.revoke\s+ACME_INC\s+-\s+device-data/,
       /partner token acme-ro\s+ACME_INC\s+GET \/api\/v1\/devices\s+\/api\/v1\/devices\s+403/,
@@ -112,6 +114,34 @@ describe('partners', () => {
     expect((await priscan(['devices', 'list'], { PRISCAN_TOKEN: token })).code).toBe(4);
     expect((await priscan(['partner', 'show', 'ACME_SERVICES'])).stderr).toMatch(/no partner with Partner ID ACME_SERVICES.*\[PARTNER_NOT_FOUND\]/);
   }, SPAWNS_TIMEOUT_MS);
+});
+
+describe('partner tokens made on the host', () => {
+  it('belong to the partner named, and the audit log says the host made them', async () => {
+    // A data directory no daemon holds, with a partner in it.
+    const dataDir = join(t.dataDir, 'offline');
+    mkdirSync(dataDir);
+    const offlineConfig = join(dataDir, 'priscan.yaml');
+    writeFileSync(offlineConfig, `dataDir: ${dataDir}\n`);
+    const store = Store.open(join(dataDir, 'priscan.db'), systemClock);
+    try {
+      store.partners.create({ partnerId: 'NOC_GMBH', name: 'NOC GmbH', administrator: false, deviceData: true, scope: { kind: 'all' } });
+    } finally {
+      store.close();
+    }
+    const created = await priscan(['token', 'create', '--role', 'partner', '--partner', 'NOC_GMBH', '--name', 'noc', '--config', offlineConfig]);
+    expect(created.code, created.stderr).toBe(0);
+    expect(created.stdout).toMatch(/^psk_\S{43}\n  token \d+ "noc" \(partner of partner NOC_GMBH\): shown once/);
+    const unknown = await priscan(['token', 'create', '--role', 'partner', '--partner', 'NOBODY', '--name', 'x', '--config', offlineConfig]);
+    expect([unknown.code, unknown.stderr]).toEqual([1, 'priscan: no partner with Partner ID NOBODY (see priscan partner list)\n']);
+    const after = Store.open(join(dataDir, 'priscan.db'), systemClock, { readOnly: true });
+    try {
+      expect(after.tokens.list().map((x) => [x.name, x.partner?.partnerId])).toEqual([['noc', 'NOC_GMBH']]);
+      expect(after.audit.list({ after: 0, limit: 10 })).toMatchObject([{ actorKind: 'host', actorToken: null, partnerId: 'NOC_GMBH', action: 'partner.token.create', detail: 'noc' }]);
+    } finally {
+      after.close();
+    }
+  });
 });
 
 describe('registration', () => {
