@@ -64,7 +64,6 @@ function harness(options: { urls?: string[]; tuning?: Partial<AlertingTuning>; f
   });
   const sender = new AlertmanagerSender({
     config: config!,
-    bus,
     alarms: { active: () => active },
     devices: { get: (id) => devices.get(id) },
     clock,
@@ -73,6 +72,8 @@ function harness(options: { urls?: string[]; tuning?: Partial<AlertingTuning>; f
     fetch: options.fetch ?? fakeFetch,
     tuning: options.tuning,
   });
+  // The daemon's notifier hands the sender the bus's events (maintenance applied); here, all of them.
+  bus.subscribe((events) => sender.deliver(events));
   let nextId = 1;
   /** Changes the store's active set, then publishes, as the scanner does. */
   const publish = (kind: AlarmEvent['kind'], deviceId: number, code: string, severity: Severity = 'warning', reason: ClearReason | null = null) => {
