@@ -23,6 +23,10 @@ import { installationEngine } from '../traps/engine.js';
 import { NotificationSources } from '../traps/sources.js';
 import { ApiTokens } from '../access/tokens.js';
 import { AlertmanagerSender } from '../alerting/alertmanager.js';
+import { AlarmNotifier } from '../alerting/notifier.js';
+import type { AlarmSink } from '../alerting/sink.js';
+import { loadWebhookSecret } from '../webhooks/secret.js';
+import { WebhookSink, type Webhook } from '../webhooks/sink.js';
 import { packageVersion } from '../cli/version.js';
 import type { InterfaceTable } from '../licensing/identity.js';
 import { loadIssuerSecret, type IssuerSecret } from '../licensing/issuer-secret.js';
@@ -77,6 +81,17 @@ function issuerSecretFrom(config: Readonly<Config>): IssuerSecret | undefined {
   return undefined;
 }
 
+/** The configured webhooks with their secrets; a secret that cannot be loaded stops start-up naming its key. */
+function webhooksFrom(config: Readonly<Config>): Webhook[] {
+  return config.webhooks.map((webhook, i) => {
+    try {
+      return { config: webhook, secret: loadWebhookSecret(webhook) };
+    } catch (error) {
+      throw new ConfigError(`webhooks.${i}.${webhook.secretFile !== undefined ? 'secretFile' : 'secretEnv'}: ${(error as Error).message}`);
+    }
+  });
+}
+
 /** Device and alarm state for the metrics, read from the store at scrape time. */
 function fleetSnapshot(store: Store, service: DeviceService, licenses: LicenseService): FleetSnapshot {
   const devices = store.devices.list();
@@ -125,6 +140,7 @@ export class Daemon {
 
     // Config mistakes found here stop start-up before anything is opened.
     const issuerSecret = this.options.issuerSecret ?? issuerSecretFrom(config);
+    const webhooks = webhooksFrom(config);
     const store = Store.open(join(config.dataDir, 'priscan.db'), clock, { onMigrationNote: (note) => log.warn(note) });
     const community = config.notifications.community ?? store.settings.getOrCreate(COMMUNITY_SETTING, generateNotifyCommunity);
     const metrics = createMetrics(() => clock.now());
@@ -189,9 +205,17 @@ export class Daemon {
     const theDevices = devices;
     metrics.watchFleet(() => fleetSnapshot(store, theDevices, licenses));
     const tokens = new ApiTokens({ repository: store.tokens, clock });
-    const alerting = config.alertmanager
-      ? new AlertmanagerSender({ config: config.alertmanager, bus, alarms: store.alarms, devices: store.devices, clock, log, observer: metrics.alertmanager })
-      : undefined;
+    // Alertmanager and webhooks hear alarms through the notifier, which holds back those raised in maintenance.
+    const sinks: AlarmSink[] = [];
+    if (config.alertmanager) {
+      const alarms = { active: () => notifier.notifiable() };
+      sinks.push(new AlertmanagerSender({ config: config.alertmanager, alarms, devices: store.devices, clock, log, observer: metrics.alertmanager }));
+    }
+    if (webhooks.length > 0) {
+      sinks.push(new WebhookSink({ webhooks, queue: store.webhookQueue, devices: store.devices, clock, log, observer: metrics.webhooks, userAgent: `priscan/${packageVersion()}` }));
+    }
+    const notifier = new AlarmNotifier({ bus, sinks, alarms: store.alarms, devices: store.devices, windows: store.maintenance, clock, log, observer: metrics.maintenance });
+    metrics.watchHeld(() => notifier.heldCount);
     let ready = false;
     const engine = installationEngine(store.settings, clock, config.notifications.engineId);
     intake = new NotificationIntake({
@@ -222,6 +246,7 @@ export class Daemon {
       health: () => ({ devices: sources.size, notificationPort: intake?.port, queued: scheduler.queued, running: scheduler.running }),
       ready: () => ready,
       about: () => ({ version: packageVersion(), serverId: licenses.serverId, serverIdError: licenses.serverIdError, snmpEngineId: engine.engineId.toString('hex') }),
+      maintenance: notifier,
     });
     let httpUrl = '';
     const theIntake = intake;
@@ -231,6 +256,8 @@ export class Daemon {
     this.lifecycle = new Lifecycle([
       { name: 'store', start: () => undefined, stop: () => store.close() },
       { name: 'licenses', start: () => licenses.start(), stop: () => undefined },
+      // Stopped after the scheduler drains, so what the last scans store still reaches the sinks.
+      { name: 'notifier', start: () => notifier.start(), stop: () => notifier.stop() },
       { name: 'snmp-clients', start: () => undefined, stop: () => clients.closeAll() },
       {
         name: 'scheduler',
@@ -251,7 +278,6 @@ export class Daemon {
         },
         stop: () => undefined,
       },
-      ...(alerting ? [{ name: 'alertmanager', start: () => alerting.start(), stop: () => alerting.stop() }] : []),
       {
         name: 'http',
         start: async () => {

@@ -10,9 +10,11 @@ import type { Store } from '../store/store.js';
 import { authorizer, type Authenticate } from './auth.js';
 import { ApiError } from './errors.js';
 import { apiErrorHandler, BODY_LIMIT_BYTES, clientErrorHandler, routerErrorHandler } from './framework-errors.js';
+import { alarmAckRoutes } from './routes/alarm-acks.js';
 import { alarmRoutes } from './routes/alarms.js';
 import { deviceRoutes } from './routes/devices.js';
 import { licenseRoutes } from './routes/licenses.js';
+import { maintenanceRoutes } from './routes/maintenance.js';
 import { systemRoutes } from './routes/system.js';
 import { tokenRoutes } from './routes/tokens.js';
 import { RouteTable, type Access } from './route.js';
@@ -34,6 +36,11 @@ export interface HttpDeps {
   health: () => Record<string, unknown>;
   ready: () => boolean;
   about: () => { version: string; serverId: string | null; serverIdError: string | null; snmpEngineId: string };
+  /** Which alarms maintenance holds back from notification, and where to say a window changed (the notifier). */
+  maintenance: {
+    holdOf(alarm: { deviceId: number; key: string; raisedAt: number }): { windowId: number } | undefined;
+    maintenanceChanged(): void;
+  };
 }
 
 /**
@@ -73,6 +80,8 @@ export function buildHttpApp(deps: HttpDeps): FastifyInstance {
   systemRoutes(routes, deps);
   deviceRoutes(routes, deps);
   alarmRoutes(routes, deps, streams);
+  alarmAckRoutes(routes, deps);
+  maintenanceRoutes(routes, deps);
   licenseRoutes(routes, deps);
   tokenRoutes(routes, deps, streams);
   routes.register(app, authorizer(deps.authenticate));

@@ -4,8 +4,10 @@ import { AlarmsRepository } from './alarms.js';
 import { openDatabase, type OpenDatabaseOptions } from './database.js';
 import { DevicesRepository } from './devices.js';
 import { LicensesRepository } from './licenses.js';
+import { MaintenanceRepository } from './maintenance.js';
 import { SettingsRepository } from './settings.js';
 import { TokensRepository } from './tokens.js';
+import { WebhookQueueRepository } from './webhook-queue.js';
 
 export interface StoreParts {
   db: Database.Database;
@@ -14,6 +16,8 @@ export interface StoreParts {
   alarms: AlarmsRepository;
   licenses: LicensesRepository;
   tokens: TokensRepository;
+  maintenance: MaintenanceRepository;
+  webhookQueue: WebhookQueueRepository;
 }
 
 /** The daemon's durable state: one SQLite connection and its repositories. */
@@ -24,6 +28,8 @@ export class Store {
   readonly alarms: AlarmsRepository;
   readonly licenses: LicensesRepository;
   readonly tokens: TokensRepository;
+  readonly maintenance: MaintenanceRepository;
+  readonly webhookQueue: WebhookQueueRepository;
   private readonly removal: Database.Transaction<(id: number, ending: AlarmEnding) => AlarmEvent[] | undefined>;
 
   /**
@@ -41,6 +47,8 @@ export class Store {
         alarms: AlarmsRepository.prepare(db),
         licenses: LicensesRepository.prepare(db, clock),
         tokens: TokensRepository.prepare(db, clock),
+        maintenance: MaintenanceRepository.prepare(db),
+        webhookQueue: WebhookQueueRepository.prepare(db),
       });
     } catch (error) {
       db.close();
@@ -55,6 +63,8 @@ export class Store {
     this.alarms = parts.alarms;
     this.licenses = parts.licenses;
     this.tokens = parts.tokens;
+    this.maintenance = parts.maintenance;
+    this.webhookQueue = parts.webhookQueue;
     this.removal = this.db.transaction((id: number, ending: AlarmEnding) => {
       if (!this.devices.get(id)) return undefined;
       const cleared = this.alarms.clearAll(id, ending);

@@ -27,7 +27,7 @@ export function alarmRoutes(routes: RouteTable, deps: HttpDeps, streams: EventSt
   routes.add({
     method: 'GET',
     url: '/api/v1/alarms',
-    summary: 'Active alarms, oldest first, optionally filtered by severity, device or raise time',
+    summary: 'Active alarms, oldest first, optionally filtered by severity, device or raise time; each with its acknowledgement and whether maintenance holds it back',
     tag: 'alarms',
     access: 'read',
     query: alarmsQuery,
@@ -40,12 +40,12 @@ export function alarmRoutes(routes: RouteTable, deps: HttpDeps, streams: EventSt
         severity: query.severity,
         since: query.since ? Date.parse(query.since) : undefined,
       });
-      return { alarms: alarms.map((a) => alarmView(a, names.get(a.deviceId))) };
+      return { alarms: alarms.map((a) => alarmView(a, names.get(a.deviceId), deps.maintenance.holdOf(a))) };
     },
   });
 
   const history = {
-    summary: 'The event log of raises and clears, oldest first; page with after=<lastId>',
+    summary: 'The event log of raises, clears and acknowledgements, oldest first; page with after=<lastId>',
     tag: 'alarms',
     access: 'read' as const,
     query: historyQuery,
@@ -63,7 +63,7 @@ export function alarmRoutes(routes: RouteTable, deps: HttpDeps, streams: EventSt
   routes.add({
     method: 'GET',
     url: '/api/v1/alarms/stream',
-    summary: 'Live raise and clear events as Server-Sent Events (event: raise|clear, id: event id); resumes after Last-Event-ID',
+    summary: 'Live events as Server-Sent Events (event: raise|clear|ack|unack, id: event id); resumes after Last-Event-ID',
     tag: 'alarms',
     access: 'read',
     query: streamQuery,
