@@ -148,4 +148,22 @@ describe('webhooks', () => {
     expectExactly(logged, received.slice(0, 2));
     await until('the queue empty', async () => (await t.metric('priscan_webhook_queue_deliveries', { webhook: 'noc' })) === 0);
   });
+
+  it('queues what the scans still running at shutdown store (sinks stop after the scans drain)', async () => {
+    const after = await lastId();
+    // Each answer 300 ms late: the scan this notification starts is still running when priscan stops.
+    fleet.devices[1]!.setFault('slow', { delayMs: 300 });
+    try {
+      fleet.devices[1]!.raise('selfTest');
+      await until('the scan running', () => t.running.scheduler.running > 0, 5000);
+      const { dataDir } = t;
+      await t.daemon.stop();
+      t = await startTestDaemon({ dataDir, ...webhookConfig() });
+      const { logged: stored, received } = await delivered(after, 1);
+      expect(stored[0]).toMatchObject({ kind: 'raise' });
+      expectExactly(stored.slice(0, 1), received.slice(0, 1));
+    } finally {
+      fleet.devices[1]!.setFault('none');
+    }
+  });
 });
