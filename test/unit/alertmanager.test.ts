@@ -203,6 +203,17 @@ describe('AlertmanagerSender with a fake Alertmanager', () => {
     expect(h.posts[0]!.alerts.every((a) => a.annotations.resolved_reason === undefined)).toBe(true);
   });
 
+  it('leaves acknowledgements out: an ack or unack never resolves the firing alert', async () => {
+    const h = started();
+    h.publish('raise', 1, 'ups.onBattery');
+    await advance(h, 100);
+    h.publish('ack', 1, 'ups.onBattery');
+    h.publish('unack', 1, 'ups.onBattery');
+    await advance(h, 100);
+    expect(h.posts).toHaveLength(1);
+    expect(Date.parse(h.posts[0]!.alerts[0]!.endsAt)).toBeGreaterThan(h.clock.now());
+  });
+
   it('sends only the newest state of an alarm', async () => {
     const h = started();
     h.publish('raise', 1, 'x');
