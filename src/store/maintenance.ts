@@ -49,6 +49,7 @@ export class MaintenanceRepository {
   private readonly endEarly: Database.Statement<[number, number, number]>;
   private readonly release: Database.Statement<[number, number, number]>;
   private readonly creation: Database.Transaction<(window: NewMaintenanceWindow) => number>;
+  private readonly releasing: Database.Transaction<(ids: readonly number[], at: number) => void>;
 
   private constructor(db: Database.Database) {
     this.insertWindow = db.prepare(
@@ -69,6 +70,9 @@ export class MaintenanceRepository {
     this.endingAfter = db.prepare(`${SELECT_WINDOWS} WHERE ${END} > ? AND ${END} > w.starts_at ORDER BY w.starts_at, w.id`);
     this.endEarly = db.prepare('UPDATE maintenance_windows SET ended_at = ? WHERE id = ? AND ended_at IS NULL AND ends_at > ?');
     this.release = db.prepare(`UPDATE maintenance_windows AS w SET released_at = ? WHERE w.released_at IS NULL AND w.id = ? AND ${END} <= ?`);
+    this.releasing = db.transaction((ids: readonly number[], at: number) => {
+      for (const id of ids) this.release.run(at, id, at);
+    });
     this.creation = db.transaction((window: NewMaintenanceWindow): number => {
       const { scope } = window;
       const id = Number(
@@ -115,7 +119,7 @@ export class MaintenanceRepository {
 
   /** Records that the alarms held by these ended windows were sent. */
   markReleased(ids: readonly number[], at: number): void {
-    for (const id of ids) this.release.run(at, id, at);
+    if (ids.length > 0) this.releasing.immediate(ids, at);
   }
 }
 
