@@ -12,13 +12,27 @@ export interface Alarm {
   description: string;
 }
 
+/** An operator's "I know": who (the API token's name), when, and why. */
+export interface Acknowledgement {
+  by: string;
+  at: number;
+  comment: string;
+}
+
 /** An alarm held active in the store. */
 export interface ActiveAlarm extends Alarm {
   deviceId: number;
   raisedAt: number;
+  /** Set while an operator has acknowledged it; a new raise of the key starts unacknowledged. */
+  acknowledgement?: Acknowledgement | null;
 }
 
-export type AlarmEventKind = 'raise' | 'clear';
+/**
+ * raise and clear change the active set; ack and unack (an operator acknowledging an active alarm,
+ * or taking that back) only annotate it: the alarm stays active until the device clears it.
+ */
+export const ALARM_EVENT_KINDS = ['raise', 'clear', 'ack', 'unack'] as const;
+export type AlarmEventKind = (typeof ALARM_EVENT_KINDS)[number];
 
 /**
  * Why priscan ended alarms the device never cleared. A clear a scan found (the device no longer
@@ -38,6 +52,10 @@ export interface AlarmEvent extends Alarm {
   at: number;
   /** Only on clears priscan made itself (see ClearReason); null otherwise. */
   reason: ClearReason | null;
+  /** On ack and unack: the API token's name that did it. */
+  by?: string;
+  /** On ack (required) and unack (optional): what the operator wrote. */
+  comment?: string | null;
 }
 
 /** How priscan ends a device's alarms itself: when, and why. */

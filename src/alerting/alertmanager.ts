@@ -1,9 +1,9 @@
-import type { AlarmEventBus } from '../alarms/events.js';
 import type { ActiveAlarm, AlarmEvent } from '../alarms/model.js';
 import type { Clock } from '../clock.js';
 import { alarmIdentity, alertTemplate, type AlertDevice, type AlertState, type AlertTemplate } from './alerts.js';
 import type { AlertmanagerConfig } from './config.js';
 import { AlertmanagerTarget, type AlertingLog, type AlertmanagerObserver, type DeliveryTuning } from './delivery.js';
+import type { AlarmSink } from './sink.js';
 
 export interface AlertingTuning extends DeliveryTuning {
   /** Events are gathered this long before they are sent (unless a full batch is waiting). */
@@ -23,9 +23,7 @@ export const FIRING_VALIDITY_INTERVALS = 4;
 
 export interface AlertmanagerSenderDeps {
   config: AlertmanagerConfig;
-  /** Raise and clear events; the listener only queues them. */
-  bus: Pick<AlarmEventBus, 'subscribe'>;
-  /** Every active alarm, for the periodic resend: `store.alarms`. */
+  /** Every active alarm to notify (maintenance holds some back), for the periodic resend. */
   alarms: { active(): readonly ActiveAlarm[] };
   /** A device's name, address and profile: `store.devices`. */
   devices: { get(id: number): AlertDevice | undefined };
@@ -43,16 +41,16 @@ const NO_OBSERVER: AlertmanagerObserver = { sent: () => undefined, failed: () =>
  * Sends priscan's alarms to Alertmanager's v2 API, to every configured URL (an HA pair gets
  * each alert twice and deduplicates). A raise is sent as a firing alert, a clear as the same
  * alert with endsAt; every active alarm is re-sent each resend interval so Alertmanager never
- * times one out while priscan runs.
+ * times one out while priscan runs. Acknowledgements are priscan's own: Alertmanager has no
+ * place for them (silence an alert there instead).
  */
-export class AlertmanagerSender {
+export class AlertmanagerSender implements AlarmSink {
   readonly name = 'alertmanager';
   private targets: AlertmanagerTarget[] = [];
   /** Events not yet sent, newest per alarm. */
   private incoming = new Map<string, AlarmEvent>();
   /** What each firing alert was sent as: a clear resolves exactly that label set. */
   private firing = new Map<string, AlertTemplate>();
-  private unsubscribe: (() => void) | undefined;
   private flushTimer: unknown;
   private flushAt = Infinity;
   private resendTimer: unknown;
@@ -85,7 +83,6 @@ export class AlertmanagerSender {
           firing: () => this.firingStates(),
         }),
     );
-    this.unsubscribe = this.deps.bus.subscribe((events) => this.enqueue(events));
     // Alarms raised before this start (by an earlier process) are delivered at once.
     this.resend();
     this.deps.log.info({ alertmanagers: this.deps.config.urls, resendIntervalSeconds: this.deps.config.resendIntervalSeconds }, 'sending alerts to Alertmanager');
@@ -95,8 +92,6 @@ export class AlertmanagerSender {
   async stop(): Promise<void> {
     if (!this.running) return;
     this.running = false;
-    this.unsubscribe?.();
-    this.unsubscribe = undefined;
     this.deps.clock.clearTimeout(this.resendTimer);
     this.resendTimer = undefined;
     this.flush();
@@ -105,10 +100,11 @@ export class AlertmanagerSender {
     this.firing.clear();
   }
 
-  /** The bus listener: it only records the newest event per alarm, so scanning never waits. */
-  private enqueue(events: readonly AlarmEvent[]): void {
+  /** Records the newest raise or clear per alarm, so scanning never waits; events before start or after stop are ignored. */
+  deliver(events: readonly AlarmEvent[]): void {
     if (!this.running) return;
     for (const event of events) {
+      if (event.kind !== 'raise' && event.kind !== 'clear') continue;
       const id = alarmIdentity(event.deviceId, event.key);
       this.incoming.delete(id);
       this.incoming.set(id, event);

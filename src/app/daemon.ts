@@ -26,6 +26,10 @@ import { Partners } from '../access/partners.js';
 import { siteOf, type DeviceSite } from '../access/scope.js';
 import { ApiTokens } from '../access/tokens.js';
 import { AlertmanagerSender } from '../alerting/alertmanager.js';
+import { AlarmNotifier } from '../alerting/notifier.js';
+import type { AlarmSink } from '../alerting/sink.js';
+import { loadWebhookSecret } from '../webhooks/secret.js';
+import { WebhookSink, type Webhook } from '../webhooks/sink.js';
 import { packageVersion } from '../cli/version.js';
 import type { InterfaceTable } from '../licensing/identity.js';
 import { loadIssuerSecret, type IssuerSecret } from '../licensing/issuer-secret.js';
@@ -88,6 +92,17 @@ function issuerSecretFrom(config: Readonly<Config>): IssuerSecret | undefined {
   return undefined;
 }
 
+/** The configured webhooks with their secrets; a secret that cannot be loaded stops start-up naming its key. */
+function webhooksFrom(config: Readonly<Config>): Webhook[] {
+  return config.webhooks.map((webhook, i) => {
+    try {
+      return { config: webhook, secret: loadWebhookSecret(webhook) };
+    } catch (error) {
+      throw new ConfigError(`webhooks.${i}.${webhook.secretFile !== undefined ? 'secretFile' : 'secretEnv'}: ${(error as Error).message}`);
+    }
+  });
+}
+
 /** Device and alarm state for the metrics, read from the store at scrape time. */
 function fleetSnapshot(store: Store, service: DeviceService, licenses: LicenseService): FleetSnapshot {
   const devices = store.devices.list();
@@ -136,6 +151,7 @@ export class Daemon {
 
     // Config mistakes found here stop start-up before anything is opened.
     const issuerSecret = this.options.issuerSecret ?? issuerSecretFrom(config);
+    const webhooks = webhooksFrom(config);
     const store = Store.open(join(config.dataDir, 'priscan.db'), clock, { onMigrationNote: (note) => log.warn(note) });
     const community = config.notifications.community ?? store.settings.getOrCreate(COMMUNITY_SETTING, generateNotifyCommunity);
     const metrics = createMetrics(() => clock.now());
@@ -216,9 +232,17 @@ export class Daemon {
       serverId: () => licenses.serverId,
       licensedNodes: () => licenses.licensedNodes(),
     });
-    const alerting = config.alertmanager
-      ? new AlertmanagerSender({ config: config.alertmanager, bus, alarms: store.alarms, devices: store.devices, clock, log, observer: metrics.alertmanager })
-      : undefined;
+    // Alertmanager and webhooks hear alarms through the notifier, which holds back those raised in maintenance.
+    const sinks: AlarmSink[] = [];
+    if (config.alertmanager) {
+      const alarms = { active: () => notifier.notifiable() };
+      sinks.push(new AlertmanagerSender({ config: config.alertmanager, alarms, devices: store.devices, clock, log, observer: metrics.alertmanager }));
+    }
+    if (webhooks.length > 0) {
+      sinks.push(new WebhookSink({ webhooks, queue: store.webhookQueue, devices: store.devices, clock, log, observer: metrics.webhooks, userAgent: `priscan/${packageVersion()}` }));
+    }
+    const notifier = new AlarmNotifier({ bus, sinks, alarms: store.alarms, devices: store.devices, windows: store.maintenance, clock, log, observer: metrics.maintenance });
+    metrics.watchHeld(() => notifier.heldCount);
     let ready = false;
     const engine = installationEngine(store.settings, clock, config.notifications.engineId);
     intake = new NotificationIntake({
@@ -253,6 +277,7 @@ export class Daemon {
       health: () => ({ devices: sources.size, notificationPort: intake?.port, queued: scheduler.queued, running: scheduler.running }),
       ready: () => ready,
       about: () => ({ version: packageVersion(), serverId: licenses.serverId, serverIdError: licenses.serverIdError, snmpEngineId: engine.engineId.toString('hex') }),
+      maintenance: notifier,
     });
     let httpUrl = '';
     const theIntake = intake;
@@ -263,6 +288,8 @@ export class Daemon {
       { name: 'store', start: () => undefined, stop: () => store.close() },
       { name: 'licenses', start: () => licenses.start(), stop: () => undefined },
       { name: 'registration', start: () => registration.start(), stop: () => undefined },
+      // Stopped after the scheduler drains, so what the last scans store still reaches the sinks.
+      { name: 'notifier', start: () => notifier.start(), stop: () => notifier.stop() },
       { name: 'snmp-clients', start: () => undefined, stop: () => clients.closeAll() },
       {
         name: 'scheduler',
@@ -283,7 +310,6 @@ export class Daemon {
         },
         stop: () => undefined,
       },
-      ...(alerting ? [{ name: 'alertmanager', start: () => alerting.start(), stop: () => alerting.stop() }] : []),
       {
         name: 'http',
         start: async () => {

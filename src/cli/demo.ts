@@ -77,8 +77,10 @@ export function parseDemoArgs(args: string[]): DemoOptions | 'help' {
 const time = (ms: number) => new Date(ms).toISOString().slice(11, 23);
 
 function eventLine(event: AlarmEvent, sinceDeviceMs: number | undefined): string {
-  const latency = sinceDeviceMs === undefined ? '' : `  stored ${sinceDeviceMs} ms after the device changed`;
-  return `${time(event.at)}  ${event.kind === 'raise' ? 'RAISE' : 'CLEAR'}  ${event.deviceName.padEnd(10)} ${event.severity.padEnd(8)} ${event.description}${latency}`;
+  // An acknowledgement is an operator's, not the device's: it says who and why instead of how fast.
+  const operator = event.kind === 'ack' || event.kind === 'unack';
+  const note = operator ? `  (by ${event.by ?? '?'}${event.comment ? `: ${event.comment}` : ''})` : sinceDeviceMs === undefined ? '' : `  stored ${sinceDeviceMs} ms after the device changed`;
+  return `${time(event.at)}  ${event.kind.toUpperCase().padEnd(5)}  ${event.deviceName.padEnd(10)} ${event.severity.padEnd(8)} ${event.description}${note}`;
 }
 
 /** `priscan demo`: the whole flow on loopback, printed as it happens. Ctrl-C stops everything. */

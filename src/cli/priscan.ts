@@ -8,6 +8,7 @@ import { devicesCommand, DEVICES_HELP } from './commands/devices.js';
 import { licenseCommand, LICENSE_HELP } from './commands/license.js';
 import { auditCommand, AUDIT_HELP, partnerCommand, PARTNER_HELP } from './commands/partner.js';
 import { aboutCommand, ABOUT_HELP, registrationCommand, REGISTRATION_HELP } from './commands/registration.js';
+import { maintenanceCommand, MAINTENANCE_HELP } from './commands/maintenance.js';
 import { tokenCommand, TOKEN_HELP } from './commands/token.js';
 import { packageVersion } from './version.js';
 
@@ -20,6 +21,8 @@ Usage:
                                         (--port N, --http-port N: beside another priscan; demo --help)
   priscan devices list|add|remove|scan  manage monitored devices          (priscan devices --help)
   priscan alarms [--follow]             active alarms, then live raises and clears
+  priscan alarms ack|unack DEVICE ALARM acknowledge an active alarm          (priscan alarms --help)
+  priscan maintenance add|list|end      maintenance windows               (priscan maintenance --help)
   priscan license id|add|list|remove|issue   licensed node counts        (priscan license --help)
   priscan token create|list|revoke      API tokens                        (priscan token --help)
   priscan partner list|add|set|grant|revoke|remove   partner organisations  (priscan partner --help)
@@ -32,7 +35,7 @@ serve listens for device notifications (default UDP 0.0.0.0:162) and serves the
 HTTP API (default 127.0.0.1:8470). Without --config it uses built-in defaults,
 with its database in /var/lib/priscan. See config/priscan.example.yaml.
 
-devices, alarms and license add/list/remove talk to a running daemon:
+devices, alarms, maintenance and license add/list/remove talk to a running daemon:
   --url URL      (or PRISCAN_URL; default http://127.0.0.1:8470)
   --token TOKEN  (or PRISCAN_TOKEN; make one with priscan token create)
 Every listing takes --json. Exit codes: 0 ok, 1 refused or failed, 2 usage or
@@ -42,6 +45,7 @@ config error, 3 daemon unreachable, 4 token refused.
 const COMMAND_HELP: Record<string, string> = {
   devices: DEVICES_HELP,
   alarms: ALARMS_HELP,
+  maintenance: MAINTENANCE_HELP,
   license: LICENSE_HELP,
   token: TOKEN_HELP,
   partner: PARTNER_HELP,
@@ -87,6 +91,8 @@ async function main(argv: string[]): Promise<number> {
       process.once('SIGTERM', () => abort.abort());
       return alarmsCommand(rest, process.stdout, abort.signal);
     }
+    case 'maintenance':
+      return maintenanceCommand(rest, process.stdout);
     case 'license':
       return licenseCommand(rest, process.stdout);
     case 'token':

@@ -51,7 +51,8 @@ function deepFreeze<T>(value: T): T {
 }
 
 /** Config keys whose values are secrets. */
-export const SECRET_KEYS: ReadonlySet<string> = new Set(['readCommunity', 'writeCommunity', 'notifyCommunity', 'community', 'authPassword', 'privPassword']);
+// A webhook's `url` may carry a token in its path (chat services' incoming webhooks do).
+export const SECRET_KEYS: ReadonlySet<string> = new Set(['readCommunity', 'writeCommunity', 'notifyCommunity', 'community', 'authPassword', 'privPassword', 'url']);
 
 /** A copy safe to log: every secret shown as <secret>. */
 export function redactConfig(config: Config): unknown {

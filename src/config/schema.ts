@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { alertmanagerConfigSchema } from '../alerting/config.js';
 import { PROFILE_NAMES } from '../profiles/types.js';
 import { SEVERITIES } from '../alarms/model.js';
+import { webhooksConfigSchema } from '../webhooks/config.js';
 import { canonicalAddress, NOT_AN_ADDRESS } from '../snmp/address.js';
 import { AUTH_PROTOCOLS, checkUser, DES_UNAVAILABLE, desAvailable, MIN_PASSWORD_LENGTH, PRIV_PROTOCOLS, SECURITY_LEVELS } from '../snmp/usm.js';
 
@@ -176,6 +177,8 @@ export const configSchema = z
       .refine((l) => !(l.issuerSecretFile && l.issuerSecretEnv), { message: 'set issuerSecretFile or issuerSecretEnv, not both' })
       .default({}),
     alertmanager: alertmanagerConfigSchema,
+    /** Alarms posted as signed JSON to these URLs (sites without Alertmanager). */
+    webhooks: webhooksConfigSchema,
     profiles: z
       .object({
         netSnmp: z

@@ -15,12 +15,14 @@ import type { Store } from '../store/store.js';
 import { authorizer, RequestCallers, type Authenticate } from './auth.js';
 import { ApiError } from './errors.js';
 import { apiErrorHandler, BODY_LIMIT_BYTES, clientErrorHandler, routerErrorHandler } from './framework-errors.js';
+import { alarmAckRoutes } from './routes/alarm-acks.js';
 import { alarmRoutes } from './routes/alarms.js';
 import { auditRoutes } from './routes/audit.js';
 import { deviceRoutes } from './routes/devices.js';
 import { licenseRoutes } from './routes/licenses.js';
 import { partnerRoutes } from './routes/partners.js';
 import { registrationRoutes } from './routes/registration.js';
+import { maintenanceRoutes } from './routes/maintenance.js';
 import { systemRoutes } from './routes/system.js';
 import { tokenRoutes } from './routes/tokens.js';
 import { RouteTable, type Access } from './route.js';
@@ -50,6 +52,11 @@ export interface HttpDeps {
   about: () => { version: string; serverId: string | null; serverIdError: string | null; snmpEngineId: string };
   /** Who called each request (filled in by the authorizer): for the audit log and masking. */
   callers: RequestCallers;
+  /** Which alarms maintenance holds back from notification, and where to say a window changed (the notifier). */
+  maintenance: {
+    holdOf(alarm: { deviceId: number; key: string; raisedAt: number }): { windowId: number } | undefined;
+    maintenanceChanged(): void;
+  };
 }
 
 /** The HTTP API's dependencies before the app adds its own (who called each request). */
@@ -95,6 +102,8 @@ export function buildHttpApp(appDeps: HttpAppDeps): FastifyInstance {
   systemRoutes(routes, deps);
   deviceRoutes(routes, deps);
   alarmRoutes(routes, deps, streams);
+  alarmAckRoutes(routes, deps);
+  maintenanceRoutes(routes, deps);
   licenseRoutes(routes, deps);
   tokenRoutes(routes, deps, streams);
   partnerRoutes(routes, deps, streams);

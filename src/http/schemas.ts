@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { CLEAR_REASONS, SEVERITIES } from '../alarms/model.js';
+import { ALARM_EVENT_KINDS, CLEAR_REASONS, SEVERITIES } from '../alarms/model.js';
 import { REGISTRATION_STATES } from '../store/devices.js';
 import { communitySnmpSchema, deviceInputSchema, usmSnmpSchema } from '../config/schema.js';
 import { AUTH_PROTOCOLS, PRIV_PROTOCOLS, SECURITY_LEVELS } from '../snmp/usm.js';
@@ -52,6 +52,18 @@ export const deviceUpdateBody = z
   .object({ ...patchOf(deviceInputSchema.omit({ snmp: true }).shape), snmp: snmpPatch.optional() })
   .strict()
   .refine((body) => Object.keys(body).length > 0, { message: 'send at least one field to change' });
+
+/**
+ * Text an operator writes (a comment, a reason): one printable line, since it is shown in
+ * terminals and tables. Control characters (escape sequences, line breaks) are refused.
+ */
+export const operatorText = (max: number) =>
+  z
+    .string()
+    .trim()
+    .min(1, 'must not be empty')
+    .max(max)
+    .regex(/^[^\u0000-\u001f\u007f-\u009f]*$/, 'must be one line of printable text (no control characters)');
 
 export const alarmsQuery = z
   .object({
@@ -129,11 +141,17 @@ export const alarmView = z.object({
   code: z.string(),
   description: z.string(),
   raisedAt: isoTime.nullable(),
+  acknowledgement: z
+    .object({ by: z.string().describe('The API token\'s name'), at: isoTime, comment: z.string() })
+    .nullable()
+    .describe('Set while an operator has acknowledged the alarm; it stays active until the device clears it'),
+  inMaintenance: z.boolean().describe('Raised inside a maintenance window that still runs: stored and shown, but not sent to Alertmanager or webhooks until the window ends'),
+  maintenanceWindowId: z.number().int().nullable().describe('The window holding it back, while inMaintenance'),
 });
 
 export const eventView = z.object({
   id: z.number().int(),
-  kind: z.enum(['raise', 'clear']),
+  kind: z.enum(ALARM_EVENT_KINDS).describe('raise and clear change the active set; ack and unack are an operator acknowledging an active alarm or taking that back'),
   deviceId: z.number().int(),
   device: z.string(),
   key: z.string(),
@@ -145,6 +163,8 @@ export const eventView = z.object({
     .enum(CLEAR_REASONS)
     .nullable()
     .describe('Only on a clear priscan made itself, without the device clearing the alarm (device removed or no longer monitored); null otherwise'),
+  by: z.string().nullable().describe('On ack and unack: the API token\'s name'),
+  comment: z.string().nullable().describe('On ack and unack: what the operator wrote'),
 });
 
 export type DeviceView = z.infer<typeof deviceView>;

@@ -54,7 +54,9 @@ export function deviceView(d: DeviceRecord, ctx: ViewContext): DeviceView {
   };
 }
 
-export function alarmView(a: ActiveAlarm, deviceName: string | undefined): AlarmView {
+/** `hold`: the maintenance window keeping the alarm from notification, if one is. */
+export function alarmView(a: ActiveAlarm, deviceName: string | undefined, hold?: { windowId: number }): AlarmView {
+  const ack = a.acknowledgement ?? null;
   return {
     deviceId: a.deviceId,
     device: deviceName ?? null,
@@ -63,6 +65,9 @@ export function alarmView(a: ActiveAlarm, deviceName: string | undefined): Alarm
     code: a.code,
     description: a.description,
     raisedAt: iso(a.raisedAt),
+    acknowledgement: ack && { by: ack.by, at: iso(ack.at)!, comment: ack.comment },
+    inMaintenance: hold !== undefined,
+    maintenanceWindowId: hold?.windowId ?? null,
   };
 }
 
@@ -78,5 +83,7 @@ export function eventView(e: AlarmEvent): EventView {
     description: e.description,
     at: iso(e.at),
     reason: e.reason,
+    by: e.by ?? null,
+    comment: e.comment ?? null,
   };
 }

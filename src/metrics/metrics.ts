@@ -8,6 +8,8 @@ import { LANES, type Lane, type LaneCounts } from '../scanning/scan-lanes.js';
 import type { ScanObserver, ScanResult } from '../scanning/scanner.js';
 import type { RegistrationObserver } from '../registration/registrar.js';
 import type { AlertmanagerObserver } from '../alerting/delivery.js';
+import type { DeliveryObserver } from '../alerting/delivery-engine.js';
+import type { MaintenanceObserver } from '../alerting/notifier.js';
 
 /** Milliseconds to seconds: scans and detection take from about a millisecond to several seconds. */
 const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
@@ -19,10 +21,14 @@ export interface Metrics {
   scans: ScanObserver;
   registration: RegistrationObserver;
   alertmanager: AlertmanagerObserver;
+  webhooks: DeliveryObserver;
+  maintenance: MaintenanceObserver;
   snmp: SnmpRequestObserver;
   /** Gauges read at scrape time. */
   watchQueue(depth: () => Record<Lane, LaneCounts>): void;
   watchFleet(snapshot: () => FleetSnapshot): void;
+  /** Alarms maintenance holds back from notification now. */
+  watchHeld(count: () => number): void;
 }
 
 /** prom-client defaults that promtool's lint rejects: gauges named like counters. */
@@ -116,6 +122,40 @@ export function createMetrics(now: () => number): Metrics {
     labelNames: ['url'] as const,
     registers: [registry],
   });
+  const webhookDeliveries = new Counter({
+    name: 'priscan_webhook_deliveries_total',
+    help: 'Webhook POSTs by webhook and result: delivered, or why not (timeout, network, unavailable, rejected); all but rejected are retried.',
+    labelNames: ['webhook', 'result'] as const,
+    registers: [registry],
+  });
+  const webhookDropped = new Counter({
+    name: 'priscan_webhook_deliveries_dropped_total',
+    help: 'Webhook deliveries given up by reason (queue_full: oldest dropped past maxQueued, rejected: a 4xx answer, unconfigured: queued for a webhook since removed from the config).',
+    labelNames: ['webhook', 'reason'] as const,
+    registers: [registry],
+  });
+  const webhookQueue = new Gauge({
+    name: 'priscan_webhook_queue_deliveries',
+    help: 'Webhook deliveries waiting in the on-disk queue, by webhook.',
+    labelNames: ['webhook'] as const,
+    registers: [registry],
+  });
+  const maintenanceEvents = new Counter({
+    name: 'priscan_maintenance_notifications_total',
+    help: 'Notifications maintenance changed: held (an event of an alarm raised in a window, kept from Alertmanager and webhooks), released (an alarm sent when its window ended).',
+    labelNames: ['result'] as const,
+    registers: [registry],
+  });
+  for (const result of ['held', 'released']) maintenanceEvents.inc({ result }, 0);
+  let heldNow: () => number = () => 0;
+  new Gauge({
+    name: 'priscan_maintenance_alarms_held',
+    help: 'Active alarms held back from notification by a maintenance window now.',
+    registers: [registry],
+    collect() {
+      this.set(heldNow());
+    },
+  });
   let fleet: () => FleetSnapshot = () => ({ devices: [], alarms: [] });
   const labelsCapped = new Counter({
     name: 'priscan_alarm_labels_capped_total',
@@ -173,6 +213,16 @@ export function createMetrics(now: () => number): Metrics {
       dropped: (url, alerts, reason) => alertsDropped.inc({ url, reason }, alerts),
       queueSize: (url, size) => alertQueue.set({ url }, size),
     },
+    webhooks: {
+      sent: (webhook, n) => webhookDeliveries.inc({ webhook, result: 'delivered' }, n),
+      failed: (webhook, reason) => webhookDeliveries.inc({ webhook, result: reason }),
+      dropped: (webhook, n, reason) => webhookDropped.inc({ webhook, reason }, n),
+      queueSize: (webhook, size) => webhookQueue.set({ webhook }, size),
+    },
+    maintenance: {
+      held: (events) => maintenanceEvents.inc({ result: 'held' }, events),
+      released: (alarms) => maintenanceEvents.inc({ result: 'released' }, alarms),
+    },
     snmp: {
       request: (type) => snmpRequests.inc({ type }),
       timeout: () => snmpTimeouts.inc(),
@@ -183,6 +233,9 @@ export function createMetrics(now: () => number): Metrics {
     },
     watchFleet(snapshot) {
       fleet = snapshot;
+    },
+    watchHeld(count) {
+      heldNow = count;
     },
   };
 }

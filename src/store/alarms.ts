@@ -1,6 +1,6 @@
 import type Database from 'better-sqlite3';
 import { diffAlarms } from '../alarms/diff.js';
-import type { ActiveAlarm, Alarm, AlarmEnding, AlarmEvent, AlarmEventKind, ClearReason, Severity } from '../alarms/model.js';
+import type { Acknowledgement, ActiveAlarm, Alarm, AlarmEnding, AlarmEvent, AlarmEventKind, ClearReason, Severity } from '../alarms/model.js';
 import { unknownDevice } from './devices.js';
 
 export interface ActiveAlarmFilter {
@@ -15,6 +15,23 @@ export interface AppliedScan {
   cleared: AlarmEvent[];
 }
 
+/** An acknowledgement, or its withdrawal, asked of one active alarm. */
+export interface AckRequest {
+  deviceId: number;
+  key: string;
+  /** The API token's name. */
+  by: string;
+  at: number;
+  /** Required to acknowledge; optional to withdraw. */
+  comment: string | null;
+}
+
+/** What became of an AckRequest: the event logged and the alarm as it now is, or why nothing changed. */
+export type AckOutcome =
+  | { ok: true; event: AlarmEvent; alarm: ActiveAlarm }
+  | { ok: false; why: 'not-active' }
+  | { ok: false; why: 'already-acknowledged' | 'not-acknowledged'; alarm: ActiveAlarm };
+
 /** The most events one `events()` call returns. */
 export const EVENTS_PAGE_MAX = 1000;
 
@@ -25,6 +42,12 @@ interface ActiveRow {
   code: string;
   description: string;
   raised_at: number;
+}
+
+interface ActiveAckRow extends ActiveRow {
+  ack_by: string | null;
+  ack_at: number | null;
+  ack_comment: string | null;
 }
 
 /** A device and its active alarms in one read: one row with null alarm columns when it has none. */
@@ -48,17 +71,21 @@ interface EventRow {
   description: string;
   at: number;
   reason: ClearReason | null;
+  actor: string | null;
+  comment: string | null;
 }
 
 type EventParams = Omit<EventRow, 'id'>;
 
 interface AlarmStatements {
-  active: Database.Statement<[{ device_id: number | null; severity: string | null; since: number | null }], ActiveRow>;
-  activeForDevice: Database.Statement<[number], ActiveRow>;
+  active: Database.Statement<[{ device_id: number | null; severity: string | null; since: number | null }], ActiveAckRow>;
+  activeForDevice: Database.Statement<[number], ActiveAckRow>;
   deviceWithActive: Database.Statement<[number], DeviceActiveRow>;
   deviceName: Database.Statement<[number], { name: string }>;
   activeKeys: Database.Statement<[number], string>;
-  activeOne: Database.Statement<[number, string], ActiveRow>;
+  activeOne: Database.Statement<[number, string], ActiveAckRow>;
+  setAck: Database.Statement<{ device_id: number; key: string; by: string | null; at: number | null; comment: string | null }>;
+  lastRaise: Database.Statement<[number, string], EventRow>;
   insertActive: Database.Statement<[ActiveRow]>;
   deleteActive: Database.Statement<[number, string]>;
   appendEvent: Database.Statement<[EventParams]>;
@@ -72,9 +99,12 @@ interface AlarmTransactions {
   raise: Database.Transaction<(deviceId: number, alarm: Alarm, at: number) => AlarmEvent | undefined>;
   clear: Database.Transaction<(deviceId: number, key: string, at: number) => AlarmEvent | undefined>;
   clearAll: Database.Transaction<(deviceId: number, ending: AlarmEnding) => AlarmEvent[]>;
+  acknowledge: Database.Transaction<(request: AckRequest, acknowledged: boolean) => AckOutcome>;
 }
 
 const ALARM_COLUMNS = 'device_id, key, severity, code, description, raised_at';
+/** What reads of the active set return: the alarm and its acknowledgement. */
+const ACTIVE_COLUMNS = `${ALARM_COLUMNS}, ack_by, ack_at, ack_comment`;
 
 /**
  * Active alarms and the append-only event log. Every transition changes the
@@ -85,13 +115,13 @@ export class AlarmsRepository {
   static prepare(db: Database.Database): AlarmsRepository {
     const statements: AlarmStatements = {
       active: db.prepare(
-        `SELECT ${ALARM_COLUMNS} FROM alarms_active
+        `SELECT ${ACTIVE_COLUMNS} FROM alarms_active
          WHERE (@device_id IS NULL OR device_id = @device_id)
            AND (@severity IS NULL OR severity = @severity)
            AND (@since IS NULL OR raised_at >= @since)
          ORDER BY raised_at, device_id, key`,
       ),
-      activeForDevice: db.prepare(`SELECT ${ALARM_COLUMNS} FROM alarms_active WHERE device_id = ? ORDER BY raised_at, key`),
+      activeForDevice: db.prepare(`SELECT ${ACTIVE_COLUMNS} FROM alarms_active WHERE device_id = ? ORDER BY raised_at, key`),
       deviceWithActive: db.prepare(
         `SELECT d.name, a.key, a.severity, a.code, a.description, a.raised_at
          FROM devices d LEFT JOIN alarms_active a ON a.device_id = d.id
@@ -99,15 +129,17 @@ export class AlarmsRepository {
       ),
       deviceName: db.prepare('SELECT name FROM devices WHERE id = ?'),
       activeKeys: db.prepare<[number], string>('SELECT key FROM alarms_active WHERE device_id = ?').pluck(),
-      activeOne: db.prepare(`SELECT ${ALARM_COLUMNS} FROM alarms_active WHERE device_id = ? AND key = ?`),
+      activeOne: db.prepare(`SELECT ${ACTIVE_COLUMNS} FROM alarms_active WHERE device_id = ? AND key = ?`),
+      setAck: db.prepare('UPDATE alarms_active SET ack_by = @by, ack_at = @at, ack_comment = @comment WHERE device_id = @device_id AND key = @key'),
+      lastRaise: db.prepare("SELECT * FROM events WHERE device_id = ? AND key = ? AND kind = 'raise' ORDER BY id DESC LIMIT 1"),
       insertActive: db.prepare(
         `INSERT INTO alarms_active (${ALARM_COLUMNS})
          VALUES (@device_id, @key, @severity, @code, @description, @raised_at)`,
       ),
       deleteActive: db.prepare('DELETE FROM alarms_active WHERE device_id = ? AND key = ?'),
       appendEvent: db.prepare(
-        `INSERT INTO events (device_id, device_name, kind, key, severity, code, description, at, reason)
-         VALUES (@device_id, @device_name, @kind, @key, @severity, @code, @description, @at, @reason)`,
+        `INSERT INTO events (device_id, device_name, kind, key, severity, code, description, at, reason, actor, comment)
+         VALUES (@device_id, @device_name, @kind, @key, @severity, @code, @description, @at, @reason, @actor, @comment)`,
       ),
       events: db.prepare('SELECT * FROM events WHERE id > :after AND (:device_id IS NULL OR device_id = :device_id) ORDER BY id LIMIT :limit'),
       eventsOf: db.prepare('SELECT * FROM events WHERE id > :after AND device_id IN (SELECT value FROM json_each(:ids)) ORDER BY id LIMIT :limit'),
@@ -187,6 +219,32 @@ export class AlarmsRepository {
     return this.tx.clearAll.immediate(deviceId, ending);
   }
 
+  /** One active alarm, with its acknowledgement; undefined when the key is not active on the device. */
+  activeAlarm(deviceId: number, key: string): ActiveAlarm | undefined {
+    const row = this.statements.activeOne.get(deviceId, key);
+    return row && toActive(row);
+  }
+
+  /**
+   * Acknowledges an active alarm: records who, when and why on it and logs an `ack` event, in one
+   * transaction. The alarm stays active; a second acknowledgement is refused (withdraw it first).
+   * Throws for an unknown device.
+   */
+  acknowledge(request: AckRequest): AckOutcome {
+    return this.tx.acknowledge.immediate(request, true);
+  }
+
+  /** Withdraws an acknowledgement, logging an `unack` event; refused when there is none. */
+  unacknowledge(request: AckRequest): AckOutcome {
+    return this.tx.acknowledge.immediate(request, false);
+  }
+
+  /** The event that raised the alarm now active under this key (for a raise whose notice was held back), if logged. */
+  lastRaise(deviceId: number, key: string): AlarmEvent | undefined {
+    const row = this.statements.lastRaise.get(deviceId, key);
+    return row && toEvent(row);
+  }
+
   /** Events after `afterId`, oldest first, at most `limit` (capped at EVENTS_PAGE_MAX). */
   events(afterId: number, limit: number, deviceId?: number): AlarmEvent[] {
     checkPage(afterId, limit);
@@ -222,12 +280,12 @@ function transactions(db: Database.Database, s: AlarmStatements): AlarmTransacti
   const raiseOne = (deviceId: number, deviceName: string, alarm: Alarm, at: number): AlarmEvent => {
     const { key, severity, code, description } = alarm;
     s.insertActive.run({ device_id: deviceId, key, severity, code, description, raised_at: at });
-    return append({ device_id: deviceId, device_name: deviceName, kind: 'raise', key, severity, code, description, at, reason: null });
+    return append({ device_id: deviceId, device_name: deviceName, kind: 'raise', key, severity, code, description, at, reason: null, actor: null, comment: null });
   };
   const clearOne = (deviceName: string, alarm: ActiveAlarm, at: number, reason: ClearReason | null = null): AlarmEvent => {
     const { deviceId, key, severity, code, description } = alarm;
     s.deleteActive.run(deviceId, key);
-    return append({ device_id: deviceId, device_name: deviceName, kind: 'clear', key, severity, code, description, at, reason });
+    return append({ device_id: deviceId, device_name: deviceName, kind: 'clear', key, severity, code, description, at, reason, actor: null, comment: null });
   };
 
   return {
@@ -255,6 +313,18 @@ function transactions(db: Database.Database, s: AlarmStatements): AlarmTransacti
       const { name, active } = readDevice(s, deviceId);
       return active.map((alarm) => clearOne(name, alarm, ending.at, ending.reason));
     }),
+    acknowledge: db.transaction((request: AckRequest, acknowledged: boolean): AckOutcome => {
+      const { deviceId, key, by, at, comment } = request;
+      const name = s.deviceName.get(deviceId)?.name;
+      if (name === undefined) throw unknownDevice(deviceId);
+      const row = s.activeOne.get(deviceId, key);
+      if (!row) return { ok: false, why: 'not-active' };
+      if ((row.ack_at !== null) === acknowledged) return { ok: false, why: acknowledged ? 'already-acknowledged' : 'not-acknowledged', alarm: toActive(row) };
+      s.setAck.run({ device_id: deviceId, key, ...(acknowledged ? { by, at, comment } : { by: null, at: null, comment: null }) });
+      const { severity, code, description } = row;
+      const event = append({ device_id: deviceId, device_name: name, kind: acknowledged ? 'ack' : 'unack', key, severity, code, description, at, reason: null, actor: by, comment });
+      return { ok: true, event, alarm: toActive(s.activeOne.get(deviceId, key)!) };
+    }),
   };
 }
 
@@ -277,8 +347,8 @@ function readDevice(s: AlarmStatements, deviceId: number): { name: string; activ
   return { name: first.name, active };
 }
 
-function toActive(row: ActiveRow): ActiveAlarm {
-  return {
+function toActive(row: ActiveAckRow): ActiveAlarm {
+  const alarm: ActiveAlarm = {
     deviceId: row.device_id,
     key: row.key,
     severity: row.severity,
@@ -286,6 +356,9 @@ function toActive(row: ActiveRow): ActiveAlarm {
     description: row.description,
     raisedAt: row.raised_at,
   };
+  // Only an acknowledged alarm carries the field: an unacknowledged one reads as it always did.
+  if (row.ack_at !== null) alarm.acknowledgement = { by: row.ack_by ?? '', at: row.ack_at, comment: row.ack_comment ?? '' } satisfies Acknowledgement;
+  return alarm;
 }
 
 function toEvent(row: EventRow): AlarmEvent {
@@ -300,5 +373,7 @@ function toEvent(row: EventRow): AlarmEvent {
     description: row.description,
     at: row.at,
     reason: row.reason,
+    // Raises and clears read as they always did; acknowledgements say who and why.
+    ...(row.kind === 'ack' || row.kind === 'unack' ? { by: row.actor ?? '', comment: row.comment } : {}),
   };
 }

@@ -318,4 +318,93 @@ export const MIGRATIONS: readonly Migration[] = [
     applied_at         INTEGER NOT NULL
   ) STRICT;
   `,
+
+  // ---- issue 14, acknowledgements (append-only; renumber freely at merge) ----
+  `
+  -- An operator's acknowledgement of an active alarm: who (the API token's name), when, and why.
+  -- It goes with the row, so a new raise of the key after a clear starts unacknowledged.
+  ALTER TABLE alarms_active ADD COLUMN ack_by TEXT;
+  ALTER TABLE alarms_active ADD COLUMN ack_at INTEGER;
+  ALTER TABLE alarms_active ADD COLUMN ack_comment TEXT;
+
+  -- The log takes acknowledgements ('ack') and their withdrawal ('unack') beside raises and
+  -- clears, with who did it (actor) and what they wrote. A CHECK cannot change in place: the table
+  -- is rebuilt keeping every id and the AUTOINCREMENT counter (an id is never reused, not even
+  -- one of deleted rows). Nothing refers to events, so foreign keys need not be turned off.
+  CREATE TABLE events_next (
+    id          INTEGER PRIMARY KEY AUTOINCREMENT,
+    device_id   INTEGER NOT NULL,
+    device_name TEXT NOT NULL,
+    kind        TEXT NOT NULL CHECK (kind IN ('raise', 'clear', 'ack', 'unack')),
+    key         TEXT NOT NULL,
+    severity    TEXT NOT NULL CHECK (severity IN ('info', 'warning', 'critical')),
+    code        TEXT NOT NULL,
+    description TEXT NOT NULL,
+    at          INTEGER NOT NULL,
+    reason      TEXT,
+    actor       TEXT,
+    comment     TEXT
+  ) STRICT;
+
+  INSERT INTO events_next (id, device_id, device_name, kind, key, severity, code, description, at, reason)
+  SELECT id, device_id, device_name, kind, key, severity, code, description, at, reason FROM events;
+  DELETE FROM sqlite_sequence WHERE name = 'events_next';
+  INSERT INTO sqlite_sequence (name, seq) SELECT 'events_next', seq FROM sqlite_sequence WHERE name = 'events';
+
+  DROP TABLE events;
+  ALTER TABLE events_next RENAME TO events;
+  CREATE INDEX events_device ON events (device_id, id);
+  `,
+
+  // ---- issue 14, maintenance windows (append-only; renumber freely at merge) ----
+  `
+  -- A planned stretch of maintenance: alarms raised inside it are stored and shown but not sent
+  -- to Alertmanager or webhooks until it ends. Exactly one scope: listed devices
+  -- (maintenance_devices), a site, or a profile. ended_at: an admin ended it early. released_at:
+  -- priscan has sent what it held (so a restart does not send it twice).
+  CREATE TABLE maintenance_windows (
+    id          INTEGER PRIMARY KEY AUTOINCREMENT,
+    starts_at   INTEGER NOT NULL,
+    ends_at     INTEGER NOT NULL,
+    ended_at    INTEGER,
+    reason      TEXT NOT NULL,
+    scope       TEXT NOT NULL CHECK (scope IN ('devices', 'site', 'profile')),
+    site        TEXT,
+    profile     TEXT,
+    created_by  TEXT NOT NULL,
+    created_at  INTEGER NOT NULL,
+    released_at INTEGER,
+    CHECK (ends_at > starts_at),
+    CHECK ((scope = 'site') = (site IS NOT NULL)),
+    CHECK ((scope = 'profile') = (profile IS NOT NULL))
+  ) STRICT;
+
+  CREATE INDEX maintenance_windows_end ON maintenance_windows (ends_at);
+
+  -- A deleted device leaves the windows that listed it.
+  CREATE TABLE maintenance_devices (
+    window_id INTEGER NOT NULL REFERENCES maintenance_windows (id) ON DELETE CASCADE,
+    device_id INTEGER NOT NULL REFERENCES devices (id) ON DELETE CASCADE,
+    PRIMARY KEY (window_id, device_id)
+  ) STRICT, WITHOUT ROWID;
+
+  CREATE INDEX maintenance_devices_device ON maintenance_devices (device_id);
+  `,
+
+  // ---- issue 14, webhook deliveries (append-only; renumber freely at merge) ----
+  `
+  -- Webhook deliveries not yet accepted by their receiver, oldest first per webhook: the queue
+  -- survives restarts. body is the exact JSON posted (signed at each attempt); delivery_id lets a
+  -- receiver drop a repeat (delivery is at least once).
+  CREATE TABLE webhook_deliveries (
+    id          INTEGER PRIMARY KEY,
+    webhook     TEXT NOT NULL,
+    delivery_id TEXT NOT NULL UNIQUE,
+    kind        TEXT NOT NULL,
+    body        TEXT NOT NULL,
+    created_at  INTEGER NOT NULL
+  ) STRICT;
+
+  CREATE INDEX webhook_deliveries_queue ON webhook_deliveries (webhook, id);
+  `,
 ];

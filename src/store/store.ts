@@ -7,8 +7,10 @@ import { DevicesRepository } from './devices.js';
 import { LicensesRepository } from './licenses.js';
 import { PartnersRepository } from './partners.js';
 import { RegistrationsRepository } from './registrations.js';
+import { MaintenanceRepository } from './maintenance.js';
 import { SettingsRepository } from './settings.js';
 import { TokensRepository } from './tokens.js';
+import { WebhookQueueRepository } from './webhook-queue.js';
 
 export interface StoreParts {
   db: Database.Database;
@@ -20,6 +22,8 @@ export interface StoreParts {
   partners: PartnersRepository;
   audit: AuditRepository;
   registrations: RegistrationsRepository;
+  maintenance: MaintenanceRepository;
+  webhookQueue: WebhookQueueRepository;
 }
 
 /** The daemon's durable state: one SQLite connection and its repositories. */
@@ -33,6 +37,8 @@ export class Store {
   readonly partners: PartnersRepository;
   readonly audit: AuditRepository;
   readonly registrations: RegistrationsRepository;
+  readonly maintenance: MaintenanceRepository;
+  readonly webhookQueue: WebhookQueueRepository;
   private readonly removal: Database.Transaction<(id: number, ending: AlarmEnding) => AlarmEvent[] | undefined>;
 
   /**
@@ -54,6 +60,8 @@ export class Store {
         partners,
         audit: AuditRepository.prepare(db),
         registrations: RegistrationsRepository.prepare(db, clock),
+        maintenance: MaintenanceRepository.prepare(db),
+        webhookQueue: WebhookQueueRepository.prepare(db),
       });
     } catch (error) {
       db.close();
@@ -71,6 +79,8 @@ export class Store {
     this.partners = parts.partners;
     this.audit = parts.audit;
     this.registrations = parts.registrations;
+    this.maintenance = parts.maintenance;
+    this.webhookQueue = parts.webhookQueue;
     this.removal = this.db.transaction((id: number, ending: AlarmEnding) => {
       if (!this.devices.get(id)) return undefined;
       const cleared = this.alarms.clearAll(id, ending);

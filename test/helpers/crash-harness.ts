@@ -142,6 +142,8 @@ export async function runCrashCycles(options: CrashRunOptions): Promise<CrashRep
       };
       if (page.events.length === 0) break;
       for (const e of page.events) {
+        // Acknowledgements leave the active set as it is.
+        if (e.kind === 'ack' || e.kind === 'unack') continue;
         const id = `${e.device}/${e.key}`;
         const previous = lastKind.get(id);
         if (e.kind === 'raise' && previous !== undefined) report.logViolations.push(`${id}: raised again after ${previous} (event ${e.id})`);

@@ -45,14 +45,15 @@ export interface TestDaemonOptions extends Omit<DaemonOptions, 'config'> {
  * first safety-net scan about 5 minutes out, so any scan a test sees was triggered.
  */
 export async function startTestDaemon(config: Record<string, unknown> = {}, options: TestDaemonOptions = {}): Promise<TestDaemon> {
-  const dataDir = mkdtempSync(join(tmpdir(), 'priscan-test-'));
+  // A `dataDir` in the config starts a daemon on an existing directory, as after a restart.
+  const dataDir = typeof config.dataDir === 'string' ? config.dataDir : mkdtempSync(join(tmpdir(), 'priscan-test-'));
   const parsed = parseConfig(
     {
-      dataDir,
       manager: { address: '127.0.0.1' },
       notifications: { listen: { address: '127.0.0.1', port: 0 } },
       http: { listen: { address: '127.0.0.1', port: 0 } },
       ...config,
+      dataDir,
     },
     'test',
   );
@@ -66,7 +67,11 @@ export async function startTestDaemon(config: Record<string, unknown> = {}, opti
     config: parsed,
   });
   const running = await daemon.start();
-  const adminToken = running.tokens.create({ role: 'admin', name: 'test-admin' }).token;
+  // On a directory used before, the first start's token name is taken.
+  const taken = new Set(running.tokens.list().map((token) => token.name));
+  let name = 'test-admin';
+  for (let n = 2; taken.has(name); n++) name = `test-admin-${n}`;
+  const adminToken = running.tokens.create({ role: 'admin', name }).token;
   if (licensedNodes) running.licenses.add(testLicenseKey(licensedNodes));
   return {
     daemon,

@@ -1,6 +1,6 @@
 // The invariant every alarm operation keeps: replaying the event log from the start gives the
-// active set, device by device and key by key, and the log never raises an active key or clears
-// an inactive one.
+// active set, device by device and key by key, and the log never raises an active key, clears
+// an inactive one, or acknowledges (or un-acknowledges) an alarm that is not active.
 import type { Store } from '../../src/store/store.js';
 import type { TestDaemon } from './daemon.js';
 
@@ -25,8 +25,13 @@ export function replay(events: Iterable<LoggedEvent>): { active: Set<string>; vi
     if (event.kind === 'raise') {
       if (active.has(id)) violations.push(`event ${event.id} raises ${id}, already active`);
       active.add(id);
-    } else {
+    } else if (event.kind === 'clear') {
       if (!active.delete(id)) violations.push(`event ${event.id} clears ${id}, not active`);
+    } else if (event.kind === 'ack' || event.kind === 'unack') {
+      // An acknowledgement changes nothing in the active set, and is only ever of an active alarm.
+      if (!active.has(id)) violations.push(`event ${event.id} (${event.kind}) is about ${id}, not active`);
+    } else {
+      violations.push(`event ${event.id} has an unknown kind ${event.kind}`);
     }
   }
   return { active, violations };

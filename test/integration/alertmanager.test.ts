@@ -53,7 +53,6 @@ describe.skipIf(!binary)('AlertmanagerSender against a real Alertmanager', () =>
     const config = alertmanagerConfigSchema.parse({ urls: [amUrl], site: 'lab', labels: { env: 'test' }, externalUrl: 'http://127.0.0.1:8470' });
     sender = new AlertmanagerSender({
       config: config!,
-      bus,
       alarms: { active: () => active },
       devices: { get: (id) => devices.get(id) },
       clock: systemClock,
@@ -63,6 +62,8 @@ describe.skipIf(!binary)('AlertmanagerSender against a real Alertmanager', () =>
       // so what arrives after the restart is the sender's own catching up, not the periodic resend.
       tuning: { backoffInitialMs: 100, backoffMaxMs: 500 },
     });
+    const started = sender;
+    bus.subscribe((events) => started.deliver(events));
     sender.start();
   }, 30_000);
 

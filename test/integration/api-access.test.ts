@@ -58,6 +58,9 @@ let spareTokens = 0;
 let spareCodes = 0;
 const appliedCodes: string[] = [];
 
+let spareAlarms = 0;
+let windowId = 0;
+
 const deviceBody = (name: string, address: string, extra: Record<string, unknown> = {}) => ({
   name,
   address,
@@ -76,6 +79,16 @@ const freshCode = async () => {
   appliedCodes.push(code);
   return code;
 };
+
+/** An active alarm on dead-1, straight in the store: acknowledging it costs no SNMP. */
+const freshAlarm = (acknowledged = false) => {
+  const key = `test:ack-${++spareAlarms}`;
+  t.running.store.alarms.raise(deadId, { key, severity: 'warning', code: 'test.ack', description: 'an alarm to acknowledge' }, Date.now());
+  if (acknowledged) t.running.store.alarms.acknowledge({ deviceId: deadId, key, by: 'someone', at: Date.now(), comment: 'seen' });
+  return key;
+};
+const freshWindow = () =>
+  t.running.store.maintenance.create({ startsAt: Date.now(), endsAt: Date.now() + 3_600_000, reason: 'test', scope: { kind: 'devices', deviceIds: [deadId] }, createdBy: 'test', createdAt: Date.now() }).id;
 const freshKey = () => {
   const key = testLicenseKey(1);
   installedKeys.push(key);
@@ -195,6 +208,71 @@ const ROUTES: RouteCase[] = [
   },
   { method: 'GET', path: '/api/v1/licenses', access: 'read', partners: 'installation', ok: 200, bad: 'no input' },
   { method: 'GET', path: '/api/v1/licenses/usage', access: 'read', partners: 'installation', ok: 200, bad: 'no input' },
+
+  {
+    method: 'POST', path: '/api/v1/alarms/ack', access: 'admin', ok: 200,
+    request: (caller) => ({ payload: { deviceId: deadId, key: caller === 'admin' ? freshAlarm() : 'test:never', comment: 'on it' } }),
+    bad: () => [
+      ['/api/v1/alarms/ack', {}, 400, 'VALIDATION_FAILED'],
+      ['/api/v1/alarms/ack', { deviceId: deadId, key: 'k' }, 400, 'VALIDATION_FAILED'],
+      ['/api/v1/alarms/ack', { deviceId: deadId, device: 'dead-1', key: 'k', comment: 'c' }, 400, 'VALIDATION_FAILED'],
+      ['/api/v1/alarms/ack', { deviceId: deadId, key: 'k', comment: 'red \u001b[31m alert' }, 400, 'VALIDATION_FAILED'],
+      ['/api/v1/alarms/ack', { deviceId: deadId, key: 'k', comment: '   ' }, 400, 'VALIDATION_FAILED'],
+      ['/api/v1/alarms/ack', { device: 'nobody', key: 'k', comment: 'c' }, 404, 'DEVICE_NOT_FOUND'],
+      ['/api/v1/alarms/ack', { deviceId: deadId, key: 'test:no-such-alarm', comment: 'c' }, 404, 'ALARM_NOT_FOUND'],
+      ['/api/v1/alarms/ack', { device: 'dead-1', key: freshAlarm(true), comment: 'c' }, 409, 'ALARM_ALREADY_ACKNOWLEDGED'],
+    ],
+  },
+  {
+    method: 'POST', path: '/api/v1/alarms/unack', access: 'admin', ok: 200,
+    request: (caller) => ({ payload: { deviceId: deadId, key: caller === 'admin' ? freshAlarm(true) : 'test:never' } }),
+    bad: () => [
+      ['/api/v1/alarms/unack', { deviceId: deadId }, 400, 'VALIDATION_FAILED'],
+      ['/api/v1/alarms/unack', { deviceId: 999999, key: 'k' }, 404, 'DEVICE_NOT_FOUND'],
+      ['/api/v1/alarms/unack', { deviceId: deadId, key: 'test:no-such-alarm' }, 404, 'ALARM_NOT_FOUND'],
+      ['/api/v1/alarms/unack', { deviceId: deadId, key: freshAlarm() }, 409, 'ALARM_NOT_ACKNOWLEDGED'],
+    ],
+  },
+  {
+    method: 'GET', path: '/api/v1/maintenance', access: 'read', ok: 200,
+    bad: () => [['/api/v1/maintenance?state=sideways', undefined, 400, 'VALIDATION_FAILED'], ['/api/v1/maintenance?limit=0', undefined, 400, 'VALIDATION_FAILED']],
+  },
+  {
+    method: 'POST', path: '/api/v1/maintenance', access: 'admin', ok: 201,
+    request: () => ({ payload: { devices: ['sim-1', deadId], durationMinutes: 30, reason: 'battery test' } }),
+    bad: () => {
+      const soon = (ms: number) => new Date(Date.now() + ms).toISOString();
+      return [
+        ['/api/v1/maintenance', {}, 400, 'VALIDATION_FAILED'],
+        ['/api/v1/maintenance', { site: 'dc1', profile: 'apc-ups', durationMinutes: 5, reason: 'r' }, 400, 'VALIDATION_FAILED'],
+        ['/api/v1/maintenance', { site: 'dc1', durationMinutes: 5, endsAt: soon(600_000), reason: 'r' }, 400, 'VALIDATION_FAILED'],
+        ['/api/v1/maintenance', { site: 'dc1', durationMinutes: 0, reason: 'r' }, 400, 'VALIDATION_FAILED'],
+        ['/api/v1/maintenance', { site: 'dc1', startsAt: soon(-3_600_000), durationMinutes: 5, reason: 'r' }, 400, 'VALIDATION_FAILED'],
+        ['/api/v1/maintenance', { site: 'dc1', startsAt: soon(600_000), endsAt: soon(300_000), reason: 'r' }, 400, 'VALIDATION_FAILED'],
+        ['/api/v1/maintenance', { site: 'dc1', durationMinutes: 5, reason: 'line\nbreak' }, 400, 'VALIDATION_FAILED'],
+        ['/api/v1/maintenance', { profile: 'no-such-profile', durationMinutes: 5, reason: 'r' }, 400, 'VALIDATION_FAILED'],
+        ['/api/v1/maintenance', { devices: ['sim-1', 'nobody'], durationMinutes: 5, reason: 'r' }, 404, 'DEVICE_NOT_FOUND'],
+      ];
+    },
+  },
+  {
+    method: 'GET', path: '/api/v1/maintenance/:id', access: 'read', ok: 200,
+    request: () => ({ url: `/api/v1/maintenance/${windowId}` }),
+    bad: () => [['/api/v1/maintenance/abc', undefined, 400, 'VALIDATION_FAILED'], ['/api/v1/maintenance/999999', undefined, 404, 'MAINTENANCE_NOT_FOUND']],
+  },
+  {
+    method: 'POST', path: '/api/v1/maintenance/:id/end', access: 'admin', ok: 200,
+    request: (caller) => ({ url: `/api/v1/maintenance/${caller === 'admin' ? freshWindow() : windowId}/end` }),
+    bad: () => {
+      const ended = freshWindow();
+      t.running.store.maintenance.end(ended, Date.now());
+      return [
+        ['/api/v1/maintenance/0/end', undefined, 400, 'VALIDATION_FAILED'],
+        ['/api/v1/maintenance/999999/end', undefined, 404, 'MAINTENANCE_NOT_FOUND'],
+        [`/api/v1/maintenance/${ended}/end`, undefined, 409, 'MAINTENANCE_ENDED'],
+      ];
+    },
+  },
   {
     method: 'POST', path: '/api/v1/licenses', access: 'admin', ok: 201,
     request: (caller) => ({ payload: { key: caller === 'admin' ? freshKey() : testLicenseKey(1) } }),
@@ -308,6 +386,10 @@ const changeable = () =>
     t.running.tokens.list().map(({ lastUsedAt: _lastUsed, ...rest }) => rest),
     t.running.partners.list(),
     t.running.registration.history(),
+
+    // Acknowledgements only: scans raise and clear alarms by themselves.
+    t.running.store.alarms.active().flatMap((a) => (a.acknowledgement ? [[a.key, a.acknowledgement]] : [])),
+    t.running.store.maintenance.list({ now: 0, limit: 1000 }),
   ]);
 
 beforeAll(async () => {
@@ -326,6 +408,7 @@ beforeAll(async () => {
   simId = (await call('POST', '/api/v1/devices', 'admin', deviceBody('sim-1', `${NET}1`))).body.id as number;
   deadId = (await call('POST', '/api/v1/devices', 'admin', deviceBody('dead-1', `${NET}250`))).body.id as number;
   await until('sim-1 registered', () => t.running.store.devices.get(simId)?.state.registration === 'registered');
+  windowId = freshWindow();
   doc = (await call('GET', '/docs/json', 'none')).body as typeof doc;
 });
 

@@ -35,6 +35,12 @@ const ROUTES: RouteCase[] = [
   { method: 'GET', path: '/api/v1/alarms/history' },
   { method: 'GET', path: '/api/v1/events' },
   { method: 'GET', path: '/api/v1/alarms/stream', stream: true },
+  { method: 'POST', path: '/api/v1/alarms/ack' },
+  { method: 'POST', path: '/api/v1/alarms/unack' },
+  { method: 'GET', path: '/api/v1/maintenance' },
+  { method: 'POST', path: '/api/v1/maintenance' },
+  { method: 'GET', path: '/api/v1/maintenance/:id' },
+  { method: 'POST', path: '/api/v1/maintenance/:id/end' },
   { method: 'GET', path: '/api/v1/licenses' },
   { method: 'GET', path: '/api/v1/licenses/usage' },
   { method: 'POST', path: '/api/v1/licenses' },
@@ -305,5 +311,7 @@ describe('the API under hostile input', () => {
     expect(d.running.tokens.list().map((token) => token.name)).toEqual(['test-admin']);
     expect(d.running.partners.list()).toEqual([]);
     expect(d.running.registration.history()).toEqual([]);
+
+    expect(d.running.store.maintenance.list({ now: Date.now(), limit: 10 })).toEqual([]);
   });
 });

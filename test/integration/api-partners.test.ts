@@ -150,6 +150,13 @@ const ROUTES: RouteCase[] = [
     method: 'GET', path, access: 'read', partners: 'device-data', ok: 200, device: true, request: (site) => ({ url: `${path}?device=${site}-sim` }),
   })),
   { method: 'GET', path: '/api/v1/alarms/stream', access: 'read', partners: 'device-data', ok: 200, stream: true },
+  // Acknowledging and maintenance windows are the customer's own operations: no partner access yet.
+  { method: 'POST', path: '/api/v1/alarms/ack', access: 'admin', ok: 200, request: () => ({ payload: { deviceId: ids.dc1, key: 'k', comment: 'c' } }) },
+  { method: 'POST', path: '/api/v1/alarms/unack', access: 'admin', ok: 200, request: () => ({ payload: { deviceId: ids.dc1, key: 'k' } }) },
+  { method: 'GET', path: '/api/v1/maintenance', access: 'read', ok: 200 },
+  { method: 'POST', path: '/api/v1/maintenance', access: 'admin', ok: 201, request: () => ({ payload: { durationMinutes: 60, scope: { site: 'DC1' }, reason: 'x' } }) },
+  { method: 'GET', path: '/api/v1/maintenance/:id', access: 'read', ok: 200, request: () => ({ url: '/api/v1/maintenance/1' }) },
+  { method: 'POST', path: '/api/v1/maintenance/:id/end', access: 'admin', ok: 200, request: () => ({ url: '/api/v1/maintenance/1/end' }) },
   { method: 'GET', path: '/api/v1/licenses', access: 'read', partners: 'installation', ok: 200 },
   { method: 'GET', path: '/api/v1/licenses/usage', access: 'read', partners: 'installation', ok: 200 },
   { method: 'POST', path: '/api/v1/licenses', access: 'admin', ok: 201, request: () => ({ payload: { key: 'x' } }) },

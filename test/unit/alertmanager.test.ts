@@ -64,7 +64,6 @@ function harness(options: { urls?: string[]; tuning?: Partial<AlertingTuning>; f
   });
   const sender = new AlertmanagerSender({
     config: config!,
-    bus,
     alarms: { active: () => active },
     devices: { get: (id) => devices.get(id) },
     clock,
@@ -73,6 +72,8 @@ function harness(options: { urls?: string[]; tuning?: Partial<AlertingTuning>; f
     fetch: options.fetch ?? fakeFetch,
     tuning: options.tuning,
   });
+  // The daemon's notifier hands the sender the bus's events (maintenance applied); here, all of them.
+  bus.subscribe((events) => sender.deliver(events));
   let nextId = 1;
   /** Changes the store's active set, then publishes, as the scanner does. */
   const publish = (kind: AlarmEvent['kind'], deviceId: number, code: string, severity: Severity = 'warning', reason: ClearReason | null = null) => {
@@ -200,6 +201,17 @@ describe('AlertmanagerSender with a fake Alertmanager', () => {
     // The firing alert and its resolution are one label set; the firing one carries no reason.
     expect(resolved[0]!.labels).toEqual(h.posts[0]!.alerts.find((a) => a.labels.code === 'ups.onBattery')!.labels);
     expect(h.posts[0]!.alerts.every((a) => a.annotations.resolved_reason === undefined)).toBe(true);
+  });
+
+  it('leaves acknowledgements out: an ack or unack never resolves the firing alert', async () => {
+    const h = started();
+    h.publish('raise', 1, 'ups.onBattery');
+    await advance(h, 100);
+    h.publish('ack', 1, 'ups.onBattery');
+    h.publish('unack', 1, 'ups.onBattery');
+    await advance(h, 100);
+    expect(h.posts).toHaveLength(1);
+    expect(Date.parse(h.posts[0]!.alerts[0]!.endsAt)).toBeGreaterThan(h.clock.now());
   });
 
   it('sends only the newest state of an alarm', async () => {

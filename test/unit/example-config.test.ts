@@ -36,7 +36,7 @@ function uncommented(): string {
   return text
     .split('\n')
     // An empty list shown as the default gives way to its commented example.
-    .filter((line) => !/^\s*(devices|tables): \[\]$/.test(line))
+    .filter((line) => !/^\s*(devices|tables|webhooks): \[\]$/.test(line))
     .map((line) => line.replace(/^(manager|licensing): \{\}$/, '$1:'))
     .map((line) => line.replace(/^(\s*)# ((?:\s*)(?:[a-z][A-Za-z0-9]*:(?: |$)|- ))/, '$1$2'))
     .join('\n');
@@ -64,12 +64,13 @@ describe('config/priscan.example.yaml', () => {
 
   it('still parses with every commented example turned on', () => {
     const raw = parse(uncommented()) as Record<string, unknown>;
-    expect(Object.keys(raw)).toEqual(expect.arrayContaining(['alertmanager', 'devices', 'licensing', 'manager']));
+    expect(Object.keys(raw)).toEqual(expect.arrayContaining(['alertmanager', 'devices', 'licensing', 'manager', 'webhooks']));
     const { issuerSecretFile: _file, issuerSecretEnv: _env, ...licensing } = raw.licensing as Record<string, unknown>;
     const config = parseConfig({ ...raw, licensing }, 'example, uncommented');
     expect(config.alertmanager?.urls).toEqual(['http://127.0.0.1:9093']);
     expect(config.devices[0]).toMatchObject({ name: 'ups-a1', address: '10.1.2.3', snmp: { version: '2c' }, intervalSeconds: 300 });
     expect(config.notifications.community).toBe('change-me-15chr');
     expect(config.profiles.netSnmp.tables.map((t) => t.id)).toEqual(['extTable', 'hrDevice']);
+    expect(config.webhooks).toEqual([expect.objectContaining({ name: 'noc', secretEnv: 'PRISCAN_WEBHOOK_NOC', severities: ['warning', 'critical'], sites: ['dc1'] })]);
   });
 });

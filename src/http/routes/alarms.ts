@@ -25,7 +25,7 @@ export function alarmRoutes(routes: RouteTable, deps: HttpDeps, streams: EventSt
   routes.add({
     method: 'GET',
     url: '/api/v1/alarms',
-    summary: 'Active alarms, oldest first, optionally filtered by severity, device or raise time',
+    summary: 'Active alarms, oldest first, optionally filtered by severity, device or raise time; each with its acknowledgement and whether maintenance holds it back',
     tag: 'alarms',
     access: 'read',
     partners: 'device-data',
@@ -41,12 +41,16 @@ export function alarmRoutes(routes: RouteTable, deps: HttpDeps, streams: EventSt
         since: query.since ? Date.parse(query.since) : undefined,
       });
       // names holds the visible devices only: an alarm of any other is not shown.
-      return { alarms: alarms.filter((a) => visibility.everything || names.has(a.deviceId)).map((a) => alarmView(a, names.get(a.deviceId))) };
+      return {
+        alarms: alarms
+          .filter((a) => visibility.everything || names.has(a.deviceId))
+          .map((a) => alarmView(a, names.get(a.deviceId), deps.maintenance.holdOf(a))),
+      };
     },
   });
 
   const history = {
-    summary: 'The event log of raises and clears, oldest first; page with after=<lastId>',
+    summary: 'The event log of raises, clears and acknowledgements, oldest first; page with after=<lastId>',
     tag: 'alarms',
     access: 'read' as const,
     partners: 'device-data' as const,
@@ -68,7 +72,7 @@ export function alarmRoutes(routes: RouteTable, deps: HttpDeps, streams: EventSt
   routes.add({
     method: 'GET',
     url: '/api/v1/alarms/stream',
-    summary: 'Live raise and clear events as Server-Sent Events (event: raise|clear, id: event id); resumes after Last-Event-ID',
+    summary: 'Live events as Server-Sent Events (event: raise|clear|ack|unack, id: event id); resumes after Last-Event-ID',
     tag: 'alarms',
     access: 'read',
     partners: 'device-data',
