@@ -10,7 +10,9 @@ import { buildHttpApp } from '../http/app.js';
 import { createMetrics, type Metrics } from '../metrics/metrics.js';
 import type { FleetSnapshot } from '../metrics/state.js';
 import { statusTableSource } from '../profiles/configured.js';
-import { getProfile } from '../profiles/index.js';
+import { ProfileRegistry } from '../profiles/registry.js';
+import { ProfileFileError } from '../profiles/load.js';
+import { profileNameOf } from '../profiles/resolve.js';
 import { Registrar } from '../registration/registrar.js';
 import { Scanner } from '../scanning/scanner.js';
 import { ScanScheduler } from '../scanning/scheduler.js';
@@ -77,17 +79,37 @@ function issuerSecretFrom(config: Readonly<Config>): IssuerSecret | undefined {
   return undefined;
 }
 
+/**
+ * The built-in profiles and the operator's directory, loaded and checked before anything starts;
+ * a bad file, or a config device naming a profile that does not exist, is a config error.
+ */
+export function loadProfiles(config: Readonly<Config>): ProfileRegistry {
+  const profiles = new ProfileRegistry({ directory: config.profiles.directory });
+  try {
+    profiles.load();
+  } catch (error) {
+    if (error instanceof ProfileFileError) throw new ConfigError(error.message);
+    throw error;
+  }
+  config.devices.forEach((device, i) => {
+    if (device.profile !== 'auto' && !profiles.has(device.profile)) {
+      throw new ConfigError(`devices.${i}.profile: unknown profile "${device.profile}"; known: ${profiles.names().join(', ')}`);
+    }
+  });
+  return profiles;
+}
+
 /** Device and alarm state for the metrics, read from the store at scrape time. */
-function fleetSnapshot(store: Store, service: DeviceService, licenses: LicenseService): FleetSnapshot {
+function fleetSnapshot(store: Store, service: DeviceService, licenses: LicenseService, profiles: ProfileRegistry): FleetSnapshot {
   const devices = store.devices.list();
   const names = new Map(devices.map((d) => [d.id, d.name]));
   return {
     devices: devices.map((d) => {
-      const profile = d.resolvedProfile ?? (d.profile === 'auto' ? undefined : d.profile);
+      const profile = profileNameOf(d);
       return {
         name: d.name,
         profile: profile ?? 'auto',
-        method: profile ? getProfile(profile).registration : '',
+        method: (profile && profiles.get(profile)?.registration) || '',
         up: d.state.reachable,
         registered: d.state.registration === 'registered',
         monitored: service.isMonitored(d.id),
@@ -125,6 +147,7 @@ export class Daemon {
 
     // Config mistakes found here stop start-up before anything is opened.
     const issuerSecret = this.options.issuerSecret ?? issuerSecretFrom(config);
+    const profiles = loadProfiles(config);
     const store = Store.open(join(config.dataDir, 'priscan.db'), clock);
     const community = config.notifications.community ?? store.settings.getOrCreate(COMMUNITY_SETTING, generateNotifyCommunity);
     const metrics = createMetrics(() => clock.now());
@@ -137,6 +160,7 @@ export class Daemon {
       store,
       clients,
       log,
+      profiles,
       managerAddress: config.manager.address,
       managerPort: () => config.manager.port ?? intake?.port ?? config.notifications.listen.port,
       installationCommunity: community,
@@ -148,6 +172,7 @@ export class Daemon {
       clients,
       bus,
       log,
+      profiles,
       extraSources: { 'net-snmp': config.profiles.netSnmp.tables.map(statusTableSource) },
       observer: metrics.scans,
     });
@@ -179,10 +204,11 @@ export class Daemon {
       sources,
       installationCommunity: community,
       log,
+      profiles,
       licensedNodes: () => licenses.licensedNodes(),
     });
     const theDevices = devices;
-    metrics.watchFleet(() => fleetSnapshot(store, theDevices, licenses));
+    metrics.watchFleet(() => fleetSnapshot(store, theDevices, licenses, profiles));
     const tokens = new ApiTokens({ repository: store.tokens });
     const alerting = config.alertmanager
       ? new AlertmanagerSender({ config: config.alertmanager, bus, alarms: store.alarms, devices: store.devices, clock, log, observer: metrics.alertmanager })

@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import { profileFor } from '../profiles/index.js';
+import type { ProfileRegistry } from '../profiles/registry.js';
 import { identify } from '../profiles/resolve.js';
 import { deviceSnmpSchema, type DeviceInput, type DeviceSnmpInput } from '../config/schema.js';
 import type { Registrar } from '../registration/registrar.js';
@@ -19,6 +19,7 @@ export interface DeviceServiceDeps {
   sources: NotificationSources;
   installationCommunity: string;
   log: Logger;
+  profiles: ProfileRegistry;
 }
 
 export function toNewDevice(input: DeviceInput, origin: NewDevice['origin']): NewDevice {
@@ -147,6 +148,11 @@ export class DeviceService {
     });
   }
 
+  /** Refuses a profile that is not loaded (`auto` is always fine). */
+  private checkProfile(name: string): void {
+    if (name !== 'auto') this.deps.profiles.require(name);
+  }
+
   /** Refuses a new device when every licensed node is in use. */
   admit(): void {
     const licensed = this.deps.licensedNodes();
@@ -165,7 +171,7 @@ export class DeviceService {
     });
     try {
       const { sysObjectId, sysDescr } = await identify(client);
-      return { reachable: true, sysObjectId, sysDescr, autoProfile: (sysObjectId && profileFor(sysObjectId)?.name) || null, error: null };
+      return { reachable: true, sysObjectId, sysDescr, autoProfile: (sysObjectId && this.deps.profiles.select(sysObjectId)?.name) || null, error: null };
     } catch (error) {
       return { reachable: false, sysObjectId: null, sysDescr: null, autoProfile: null, error: (error as Error).message };
     } finally {
@@ -194,6 +200,7 @@ export class DeviceService {
 
   /** API additions are admitted against the license; config devices beyond it are kept unlicensed. */
   add(device: NewDevice): DeviceRecord {
+    this.checkProfile(device.profile);
     if (device.origin === 'api') this.admit();
     const record = this.deps.store.devices.insert(device);
     this.deps.log.info({ device: record.name, address: record.address, profile: record.profile }, 'device added');
@@ -209,6 +216,7 @@ export class DeviceService {
   async update(id: number, changes: DeviceChanges): Promise<DeviceRecord> {
     const before = this.deps.store.devices.get(id);
     if (!before) throw new Error(`no device ${id}`);
+    if (changes.profile !== undefined) this.checkProfile(changes.profile);
     const moved = (changes.address !== undefined && changes.address !== before.address) || (changes.port !== undefined && changes.port !== before.port);
     // The store first: a change it refuses (name or address taken) must leave the registration in place.
     const record = this.deps.store.devices.update(id, changes);

@@ -1,7 +1,7 @@
 import { isIP } from 'node:net';
 import { z } from 'zod';
 import { alertmanagerConfigSchema } from '../alerting/config.js';
-import { PROFILE_NAMES } from '../profiles/types.js';
+import { oidSchema, profileNameSchema } from '../profiles/schema.js';
 import { SEVERITIES } from '../alarms/model.js';
 import { AUTH_PROTOCOLS, checkUser, DES_UNAVAILABLE, desAvailable, MIN_PASSWORD_LENGTH, PRIV_PROTOCOLS, SECURITY_LEVELS } from '../snmp/usm.js';
 
@@ -80,7 +80,8 @@ export const deviceInputSchema = z
       .regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'letters, digits, dot, dash and underscore, starting with a letter or digit'),
     address: ipAddress,
     port: port.default(161),
-    profile: z.enum(['auto', ...PROFILE_NAMES]).default('auto'),
+    /** A loaded profile's name (checked against the profiles at start-up), or auto. */
+    profile: z.union([z.literal('auto'), profileNameSchema]).default('auto'),
     snmp: deviceSnmpSchema,
     priorityScanning: z.boolean().default(true),
     intervalSeconds: z.number().int().min(60).max(3600).default(300),
@@ -91,7 +92,7 @@ export const deviceInputSchema = z
 
 export type DeviceInput = z.infer<typeof deviceInputSchema>;
 
-const oid = z.string().regex(/^[0-2](\.\d{1,10}){2,127}$/, 'must be a numeric OID, e.g. 1.3.6.1.4.1.2021.8.1');
+const oid = oidSchema;
 const statusValues = z.array(z.number().int()).min(1).max(64);
 
 /** A table net-snmp devices are scanned for on every notification, beside the profile's own. */
@@ -172,6 +173,8 @@ export const configSchema = z
     alertmanager: alertmanagerConfigSchema,
     profiles: z
       .object({
+        /** A directory of profile files (*.yaml) beside the built-in ones; a file named like a built-in replaces it. */
+        directory: z.string().min(1).optional(),
         netSnmp: z
           .object({ tables: z.array(statusTableSchema).max(64).default([]) })
           .strict()

@@ -2,7 +2,6 @@ import { z } from 'zod';
 import { SEVERITIES } from '../alarms/model.js';
 import { communitySnmpSchema, deviceInputSchema, usmSnmpSchema } from '../config/schema.js';
 import { AUTH_PROTOCOLS, PRIV_PROTOCOLS, SECURITY_LEVELS } from '../snmp/usm.js';
-import { PROFILE_NAMES } from '../profiles/types.js';
 
 // Request and response shapes of the API. Requests are validated with these; responses are
 // typed by them (views.ts returns their types) and the OpenAPI document is generated from both.
@@ -17,7 +16,7 @@ const isoTime = z.string().describe('ISO 8601 time');
 export const deviceListQuery = z
   .object({
     status: z.enum(['up', 'down', 'unknown', 'unlicensed']).optional().describe('up: answered its last scan; down: did not; unknown: not scanned yet'),
-    profile: z.enum(['auto', ...PROFILE_NAMES]).optional().describe('The profile in use (resolved for auto)'),
+    profile: z.string().optional().describe('The profile in use (resolved for auto)'),
     severity: severity.optional().describe('Only devices with an active alarm of this severity'),
   })
   .strict();

@@ -5,9 +5,10 @@ import { COMMUNICATION_LOST, SCAN_FAILED, type AlarmEvent } from '../alarms/mode
 import { SnmpError } from '../snmp/client.js';
 import type { Store } from '../store/store.js';
 import type { DeviceClients } from '../snmp/device-clients.js';
-import { scanAlarms } from './evaluate.js';
+import { scanDevice, specOf } from './evaluate.js';
 import { resolveProfile } from '../profiles/resolve.js';
-import type { AlarmSource, ProfileName } from '../profiles/types.js';
+import type { ProfileRegistry } from '../profiles/registry.js';
+import type { AlarmSource } from '../profiles/schema.js';
 import type { ScanOutcome, ScanRequest } from './scheduler.js';
 
 export type ScanResult = 'ok' | 'unreachable' | 'failed' | 'skipped';
@@ -22,8 +23,9 @@ export interface ScannerDeps {
   clients: DeviceClients;
   bus: AlarmEventBus;
   log: Logger;
-  /** Sources scanned beside a profile's own, by profile (the operator's configured tables). */
-  extraSources?: Partial<Record<ProfileName, readonly AlarmSource[]>>;
+  profiles: ProfileRegistry;
+  /** Sources scanned beside a profile's own, by profile name (the operator's configured tables). */
+  extraSources?: Readonly<Record<string, readonly AlarmSource[]>>;
   /** Whether the device is within the licensed node count (unlicensed devices are kept, not scanned). */
   isLicensed?: (deviceId: number) => boolean;
   observer?: ScanObserver;
@@ -50,11 +52,10 @@ export class Scanner {
     let events: AlarmEvent[] = [];
     let result: ScanResult;
     try {
-      const profile = await resolveProfile(device, client, store.devices);
-      const extra = this.deps.extraSources?.[profile.name];
-      const alarms = await scanAlarms(extra?.length ? { ...profile, sources: [...profile.sources, ...extra] } : profile, client);
+      const profile = await resolveProfile(device, client, { registry: this.deps.profiles, devices: store.devices });
+      const findings = await scanDevice(specOf(profile, this.deps.extraSources?.[profile.name]), client);
       const at = clock.now();
-      const applied = store.alarms.applyScan(deviceId, alarms, at);
+      const applied = store.alarms.applyScan(deviceId, findings.alarms, at);
       events = [...applied.raised, ...applied.cleared];
       store.devices.recordScan(deviceId, { at, durationMs: at - started, ok: true, error: null });
       result = 'ok';

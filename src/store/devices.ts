@@ -1,5 +1,4 @@
 import type Database from 'better-sqlite3';
-import type { ProfileName } from '../profiles/types.js';
 import type { AuthProtocol, PrivProtocol, SecurityLevel, UsmUser } from '../snmp/usm.js';
 
 /** v1/v2c credentials. */
@@ -37,8 +36,9 @@ export interface DeviceRecord {
   address: string;
   port: number;
   snmp: DeviceSnmp;
-  profile: ProfileName | 'auto';
-  resolvedProfile: ProfileName | null;
+  /** A profile's name, or 'auto': chosen by sysObjectID at first contact. */
+  profile: string;
+  resolvedProfile: string | null;
   priorityScanning: boolean;
   intervalSeconds: number;
   timeoutMs: number;
@@ -95,7 +95,7 @@ interface DeviceRow {
   usm_priv_password: string | null;
   usm_context: string | null;
   profile: DeviceRecord['profile'];
-  resolved_profile: ProfileName | null;
+  resolved_profile: string | null;
   priority_scanning: number;
   interval_s: number;
   timeout_ms: number;
@@ -267,7 +267,7 @@ export class DevicesRepository {
     return this.deps.statements.delete.run(id).changes > 0;
   }
 
-  setResolvedProfile(id: number, profile: ProfileName, sysObjectId: string | null, sysDescr: string | null): void {
+  setResolvedProfile(id: number, profile: string, sysObjectId: string | null, sysDescr: string | null): void {
     const result = this.deps.statements.setResolvedProfile.run({ id, profile, sys_object_id: sysObjectId, sys_descr: sysDescr });
     if (result.changes === 0) throw unknownDevice(id);
   }

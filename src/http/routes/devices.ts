@@ -3,6 +3,7 @@ import { LicenseLimitError, mergeSnmp, toDeviceSnmp, toNewDevice } from '../../a
 import { describeIssue } from '../../config/load.js';
 import { deviceInputSchema } from '../../config/schema.js';
 import { StoreConflictError, type DeviceRecord } from '../../store/devices.js';
+import { UnknownProfileError } from '../../profiles/registry.js';
 import type { HttpDeps } from '../app.js';
 import { ApiError } from '../errors.js';
 import type { RouteTable } from '../route.js';
@@ -12,6 +13,7 @@ import { deviceView } from '../views.js';
 function toApiError(error: unknown): unknown {
   if (error instanceof StoreConflictError) return new ApiError('DEVICE_EXISTS', error.message);
   if (error instanceof LicenseLimitError) return new ApiError('LICENSE_NODE_LIMIT', error.message);
+  if (error instanceof UnknownProfileError) return new ApiError('PROFILE_UNKNOWN', error.message);
   return error;
 }
 
