@@ -234,6 +234,7 @@ export class Daemon {
       devices,
       scheduler,
       licenses,
+      profiles,
       bus,
       registry: metrics.registry,
       authenticate: (token) => tokens.authenticate(token),

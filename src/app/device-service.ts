@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
-import type { ProfileRegistry } from '../profiles/registry.js';
+import type { ProfileChanges, ProfileRegistry } from '../profiles/registry.js';
+import { profileNameOf } from '../profiles/resolve.js';
 import { identify } from '../profiles/resolve.js';
 import { deviceSnmpSchema, type DeviceInput, type DeviceSnmpInput } from '../config/schema.js';
 import type { Registrar } from '../registration/registrar.js';
@@ -148,6 +149,45 @@ export class DeviceService {
     });
   }
 
+  /**
+   * Re-reads the profile files (SIGHUP, POST /api/v1/profiles/reload). A bad file throws and
+   * changes nothing. Devices whose profile changed, or whose `auto` choice changes, are rescanned;
+   * those whose registration method changed lose the old registration and get the new one.
+   */
+  async reloadProfiles(): Promise<ProfileChanges & { rescanned: string[] }> {
+    const { profiles, store, scheduler, registrar, log } = this.deps;
+    const methodBefore = new Map(profiles.list().map((p) => [p.name, p.registration]));
+    const changes = profiles.load();
+    const touched = new Set([...changes.added, ...changes.changed, ...changes.removed]);
+    const rescanned: string[] = [];
+    for (const device of store.devices.list()) {
+      if (!this.isMonitored(device.id)) continue;
+      const before = profileNameOf(device);
+      let now = before;
+      if (device.profile === 'auto' && device.state.sysObjectId) {
+        const best = profiles.select(device.state.sysObjectId);
+        if (best && best.name !== before) {
+          store.devices.setResolvedProfile(device.id, best.name, device.state.sysObjectId, device.state.sysDescr);
+          now = best.name;
+        }
+      }
+      if (now === before && !(before !== null && touched.has(before))) continue;
+      const oldMethod = before === null ? undefined : methodBefore.get(before);
+      const newMethod = now === null ? undefined : profiles.get(now)?.registration;
+      if (oldMethod && oldMethod !== 'none' && oldMethod !== newMethod && device.priorityScanning) {
+        const error = await registrar.deregister(device, oldMethod);
+        if (error) log.warn({ device: device.name, err: error }, 'old registration not removed after a profile change');
+      }
+      const current = store.devices.get(device.id);
+      if (!current) continue;
+      this.track(current, true);
+      scheduler.requestScan(device.id, 'manual');
+      rescanned.push(device.name);
+    }
+    log.info({ ...changes, rescanned: rescanned.length }, 'profiles reloaded');
+    return { ...changes, rescanned };
+  }
+
   /** Refuses a profile that is not loaded (`auto` is always fine). */
   private checkProfile(name: string): void {
     if (name !== 'auto') this.deps.profiles.require(name);
@@ -257,7 +297,14 @@ export class DeviceService {
     const snmp = device.snmp;
     // A v3 device may still send v1/v2c (a hidden-table or APC registration carries a community).
     const community = (snmp.version === '3' ? null : snmp.notifyCommunity) ?? this.deps.installationCommunity;
-    this.deps.sources.set(device.address, { deviceId: device.id, community, ...(snmp.version === '3' ? { usm: snmp.usm } : {}) });
+    // Until an `auto` device's profile is known, every notification from it scans.
+    const scanOn = this.deps.profiles.get(profileNameOf(device) ?? '')?.notifications.scanOn;
+    this.deps.sources.set(device.address, {
+      deviceId: device.id,
+      community,
+      ...(snmp.version === '3' ? { usm: snmp.usm } : {}),
+      ...(scanOn && scanOn !== 'any' ? { scanOn } : {}),
+    });
     const scheduling = { intervalMs: device.intervalSeconds * 1000, registered: device.priorityScanning, timeoutMs: device.timeoutMs };
     if (changed) this.deps.scheduler.updateDevice(device.id, scheduling);
     else this.deps.scheduler.addDevice(device.id, scheduling);

@@ -9,6 +9,8 @@ import { authorizer, type Authenticate } from './auth.js';
 import { ApiError } from './errors.js';
 import { alarmRoutes } from './routes/alarms.js';
 import { deviceRoutes } from './routes/devices.js';
+import { profileRoutes } from './routes/profiles.js';
+import type { ProfileRegistry } from '../profiles/registry.js';
 import { licenseRoutes } from './routes/licenses.js';
 import { systemRoutes } from './routes/system.js';
 import { RouteTable, type Access } from './route.js';
@@ -18,6 +20,7 @@ export interface HttpDeps {
   devices: DeviceService;
   scheduler: ScanScheduler;
   licenses: LicenseService;
+  profiles: ProfileRegistry;
   bus: AlarmEventBus;
   registry: Registry;
   authenticate: Authenticate;
@@ -69,6 +72,7 @@ export function buildHttpApp(deps: HttpDeps): FastifyInstance {
   deviceRoutes(routes, deps);
   alarmRoutes(routes, deps, streams);
   licenseRoutes(routes, deps);
+  profileRoutes(routes, deps);
   routes.register(app, authorizer(deps.authenticate));
   return app;
 }

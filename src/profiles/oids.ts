@@ -11,6 +11,8 @@ export const SNMPV2 = {
   sysLocation: '1.3.6.1.2.1.1.6.0',
   snmpTrapOID: '1.3.6.1.6.3.1.1.4.1.0',
   snmpTrapEnterprise: '1.3.6.1.6.3.1.1.4.3.0',
+  /** snmpTraps: the generic traps, coldStart .1 to egpNeighborLoss .6 (v1 generic-trap + 1). */
+  snmpTraps: '1.3.6.1.6.3.1.1.5',
   coldStart: '1.3.6.1.6.3.1.1.5.1',
   warmStart: '1.3.6.1.6.3.1.1.5.2',
 } as const;

@@ -67,9 +67,11 @@ export class Registrar {
     }
   }
 
-  /** Removes the registration before a device is deleted; a device that cannot be reached is removed anyway. */
-  async deregister(device: DeviceRecord): Promise<string | null> {
-    const registration = this.deps.profiles.get(profileNameOf(device) ?? '')?.registration;
+  /**
+   * Removes the registration before a device is deleted (or with the method it had before its
+   * profile changed); a device that cannot be reached is removed anyway.
+   */
+  async deregister(device: DeviceRecord, registration = this.deps.profiles.get(profileNameOf(device) ?? '')?.registration): Promise<string | null> {
     if (!registration || registration === 'none' || !device.priorityScanning) return null;
     try {
       const method = registrationMethod(registration);

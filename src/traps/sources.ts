@@ -23,9 +23,9 @@ export class NotificationSources {
   private readonly byAddress = new Map<string, NotificationSource>();
 
   /** `usm`: the v3 user the device's v3 notifications must come from. */
-  set(address: string, source: { deviceId: number; community: string; usm?: UsmUser }): void {
-    const { deviceId, community, usm } = source;
-    this.byAddress.set(canonicalAddress(address), { deviceId, community: Buffer.from(community, 'utf8'), ...(usm ? { usm } : {}) });
+  set(address: string, source: { deviceId: number; community: string; usm?: UsmUser; scanOn?: readonly string[] }): void {
+    const { deviceId, community, usm, scanOn } = source;
+    this.byAddress.set(canonicalAddress(address), { deviceId, community: Buffer.from(community, 'utf8'), ...(usm ? { usm } : {}), ...(scanOn ? { scanOn } : {}) });
   }
 
   delete(address: string): void {

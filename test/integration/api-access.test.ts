@@ -177,6 +177,13 @@ const ROUTES: RouteCase[] = [
     method: 'GET', path: '/api/v1/alarms/stream', access: 'read', ok: 200, stream: true,
     bad: () => [['/api/v1/alarms/stream?after=soon', undefined, 400, 'VALIDATION_FAILED']],
   },
+  { method: 'GET', path: '/api/v1/profiles', access: 'read', ok: 200, bad: 'no input' },
+  {
+    method: 'GET', path: '/api/v1/profiles/:name', access: 'read', ok: 200,
+    request: () => ({ url: '/api/v1/profiles/netbotz' }),
+    bad: () => [['/api/v1/profiles/Not_A_Name', undefined, 400, 'VALIDATION_FAILED'], ['/api/v1/profiles/no-such-profile', undefined, 404, 'PROFILE_NOT_FOUND']],
+  },
+  { method: 'POST', path: '/api/v1/profiles/reload', access: 'admin', ok: 200, bad: 'no input' },
   { method: 'GET', path: '/api/v1/licenses', access: 'read', ok: 200, bad: 'no input' },
   { method: 'GET', path: '/api/v1/licenses/usage', access: 'read', ok: 200, bad: 'no input' },
   {

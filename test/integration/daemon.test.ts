@@ -93,7 +93,7 @@ describe('priscan daemon with a simulated fleet', () => {
     ['ups', 'onBattery', 'ups.onBattery', 'warning'],
     ['apc-ups', 'onBattery', 'apc.onBattery', 'warning'],
     ['pdu', 'overload', 'pdu.phaseOverload', 'critical'],
-    ['netbotz', 'tempHigh', 'netbotz.nbErrorType_ValueTooHigh', 'critical'],
+    ['netbotz', 'tempHigh', 'netbotz.valueTooHigh', 'critical'],
   ] as const)('%s: %s shows in /api/v1/alarms with no periodic scan, and clears', async (kind, alarm, code, severity) => {
     await until('registration', () => running.store.devices.get(ids.get(kind)!)?.state.registration === 'registered');
     device(kind).raise(alarm);
