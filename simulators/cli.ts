@@ -4,6 +4,8 @@
 import { parseArgs } from 'node:util';
 import { buildControlApp, parseListenAddress } from './control.js';
 import { DEVICE_KINDS, type DeviceKind } from './devices/device.js';
+import { SNMPREC_REGISTRATIONS, type SnmprecRegistration } from './devices/snmprec-device.js';
+import { BUNDLED_RECORDINGS } from './recordings/index.js';
 import { Fleet, FLEET_DEFAULTS, NOTIFICATION_MODES, parseFleetSpec, type FleetEntry, type FleetOptions, type NotificationMode } from './fleet.js';
 import { loadScenario, ScenarioPlayer } from './scenario.js';
 import { packageVersion } from '../src/cli/version.js';
@@ -28,7 +30,14 @@ Options:
   --write-community C     write community, also allows reads (default ${FLEET_DEFAULTS.writeCommunity})
   --apc-trap-port PORT    port APC devices send traps to (default ${FLEET_DEFAULTS.apcTrapPort})
   --on-battery-repeat S   seconds between upsTrapOnBattery repeats (default 60)
-  --snmprec FILE          recording replayed by snmprec devices
+  --snmprec FILE          recording replayed by snmprec devices: a .snmprec file, or the name of
+                          one in simulators/recordings/ (${BUNDLED_RECORDINGS.map((r) => r.name).join(', ')})
+  --snmprec-registration METHOD
+                          registration table snmprec devices emulate so managers can register:
+                          ${SNMPREC_REGISTRATIONS.join(', ')} (default none)
+  --snmprec-notification OID
+                          trap OID snmprec devices send when the control API asks
+                          (POST /devices/:id/notify, or ?notify=true on a change)
   --v3-user NAME          give devices this SNMPv3 (USM) user besides the communities; it may SET
   --v3-level LEVEL        ${SECURITY_LEVELS.join(', ')} (default authPriv)
   --v3-auth PROTOCOL      ${AUTH_PROTOCOLS.join(', ')} (default sha)
@@ -124,6 +133,8 @@ async function main(argv: string[]): Promise<number> {
       'apc-trap-port': { type: 'string' },
       'on-battery-repeat': { type: 'string' },
       snmprec: { type: 'string' },
+      'snmprec-registration': { type: 'string' },
+      'snmprec-notification': { type: 'string' },
       control: { type: 'string' },
       'no-control': { type: 'boolean' },
       scenario: { type: 'string' },
@@ -158,6 +169,8 @@ async function main(argv: string[]): Promise<number> {
     apcTrapPort: integerOption(values['apc-trap-port'], 'apc-trap-port', 1, 65535),
     onBatteryRepeatMs: repeatSeconds === undefined ? undefined : repeatSeconds * 1000,
     snmprecFile: values.snmprec,
+    snmprecRegistration: choice<SnmprecRegistration>(values['snmprec-registration'], 'snmprec-registration', SNMPREC_REGISTRATIONS, 'none'),
+    snmprecNotification: values['snmprec-notification'] === undefined ? undefined : { trapOid: values['snmprec-notification'] },
     v3User,
     notifications: choice<NotificationMode>(values.notifications, 'notifications', NOTIFICATION_MODES, 'registered'),
   };

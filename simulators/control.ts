@@ -2,23 +2,14 @@ import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply } f
 import { z } from 'zod';
 import { FAULT_MODES, MAX_FAULT_DELAY_MS } from './agent/faults.js';
 import { UnknownAlarmError, type SimDevice } from './devices/device.js';
+import { ControlErrorCode, sendError } from './control-errors.js';
 import type { Fleet } from './fleet.js';
+import { addRecordingRoutes } from './recording-routes.js';
 
-/** Stable error codes of the control API. */
-export const ControlErrorCode = {
-  deviceNotFound: 'DEVICE_NOT_FOUND',
-  unknownAlarm: 'UNKNOWN_ALARM',
-  invalidBody: 'INVALID_BODY',
-  notFound: 'NOT_FOUND',
-  internal: 'INTERNAL',
-} as const;
+export { ControlErrorCode } from './control-errors.js';
 
 const dropRateBody = z.object({ rate: z.number().min(0).max(1) }).strict();
 const faultBody = z.object({ mode: z.enum(FAULT_MODES), delayMs: z.number().int().min(0).max(MAX_FAULT_DELAY_MS).optional() }).strict();
-
-function sendError(reply: FastifyReply, status: number, code: string, message: string): FastifyReply {
-  return reply.code(status).send({ error: { code, message } });
-}
 
 /**
  * The simulators' HTTP control API: list devices, raise and clear alarms,
@@ -100,6 +91,7 @@ export function buildControlApp(fleet: Fleet): FastifyInstance {
     });
   });
 
+  addRecordingRoutes(app, fleet);
   return app;
 }
 

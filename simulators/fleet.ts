@@ -1,9 +1,13 @@
+import { existsSync } from 'node:fs';
 import { ApcUpsDevice } from './devices/apc-ups.js';
 import { DEVICE_KINDS, type Clock, type DeviceKind, type DeviceSettings, type SimDevice } from './devices/device.js';
 import { NetBotzDevice } from './devices/netbotz.js';
 import { RackPduDevice } from './devices/pdu.js';
 import { PriscanSimDevice } from './devices/sim.js';
-import { loadSnmprecFile, SnmprecDevice } from './devices/snmprec.js';
+import { loadSnmprecFile } from './devices/snmprec.js';
+import { SNMPREC_REGISTRATIONS, SnmprecDevice, type AlertPresent, type SnmprecOptions, type SnmprecRegistration } from './devices/snmprec-device.js';
+import { checkedOid } from './devices/recorded-values.js';
+import { bundledRecording } from './recordings/index.js';
 import { Rfc1628UpsDevice } from './devices/ups.js';
 import type { VarBind } from '../src/snmp/message.js';
 import { AUTH_PROTOCOLS, checkUser, DES_UNAVAILABLE, desAvailable, KeyCache, PRIV_PROTOCOLS, SECURITY_LEVELS, type UsmUser } from '../src/snmp/usm.js';
@@ -13,6 +17,16 @@ export interface FleetEntry {
   count: number;
   /** These devices' SNMPv3 user instead of the fleet's; null: none, v1/v2c only. */
   v3User?: UsmUser | null;
+  /** For `snmprec` entries: what they replay and how, instead of the fleet's snmprec options. */
+  recording?: RecordingOptions;
+}
+
+/** What `snmprec` devices replay, how managers register on them, and what they send after a change. */
+export interface RecordingOptions {
+  file?: string;
+  /** Default 'none': the recording alone, as recorded. */
+  registration?: SnmprecRegistration;
+  notification?: AlertPresent;
 }
 
 /** How devices send notifications: as their registration says, or as v3 where it only gives a community. */
@@ -30,6 +44,10 @@ export interface FleetOptions {
   onBatteryRepeatMs?: number;
   /** Recording replayed by `snmprec` devices. */
   snmprecFile?: string;
+  /** Registration table `snmprec` devices emulate (default none). */
+  snmprecRegistration?: SnmprecRegistration;
+  /** Notification `snmprec` devices send when asked after a change. */
+  snmprecNotification?: AlertPresent;
   /** First upsAlarmId of `ups` devices (to exercise wrapping). */
   upsFirstAlarmId?: number;
   clock?: Clock;
@@ -131,9 +149,7 @@ export class Fleet {
     const o = { ...FLEET_DEFAULTS, ...definedOnly(this.options), devices: this.options.devices };
     const total = o.devices.reduce((sum, e) => sum + e.count, 0);
     if (total > MAX_FLEET_SIZE) throw new FleetSpecError(`${total} devices is more than one fleet holds (${MAX_FLEET_SIZE})`);
-    const needsRecording = o.devices.some((e) => e.kind === 'snmprec');
-    if (needsRecording && !o.snmprecFile) throw new FleetSpecError('snmprec devices need a recording: pass --snmprec FILE');
-    const recording = needsRecording ? loadSnmprecFile(o.snmprecFile as string) : [];
+    const recordings = new RecordingCache();
     if (o.notifications !== undefined && !NOTIFICATION_MODES.includes(o.notifications)) {
       throw new FleetSpecError(`notifications must be one of ${NOTIFICATION_MODES.join(', ')}`);
     }
@@ -148,6 +164,7 @@ export class Fleet {
       const user = entry.v3User === undefined ? o.v3User : (entry.v3User ?? undefined);
       if (user) checkV3User(user);
       const v3 = user && { user, keys, firstBoots: o.engineBoots, notifyAsV3: o.notifications === 'v3' };
+      const replay = entry.kind === 'snmprec' ? recordings.replay({ file: o.snmprecFile, registration: o.snmprecRegistration, notification: o.snmprecNotification, ...definedOnly(entry.recording ?? {}) }) : undefined;
       for (let n = 0; n < entry.count; n++, i++) {
         const settings: DeviceSettings = {
           address: deviceAddress(o.baseAddress, i),
@@ -159,17 +176,55 @@ export class Fleet {
           onBatteryRepeatMs: o.onBatteryRepeatMs,
           v3,
         };
-        devices.push(createDevice(entry.kind, settings, { recording, upsFirstAlarmId: o.upsFirstAlarmId }));
+        devices.push(createDevice(entry.kind, settings, { replay, upsFirstAlarmId: o.upsFirstAlarmId }));
       }
     }
     return devices;
   }
 }
 
+/** Each recording file is read and parsed once per fleet, however many devices replay it. */
+class RecordingCache {
+  private readonly parsed = new Map<string, VarBind[]>();
+
+  replay(options: RecordingOptions): Replay {
+    if (!options.file) throw new FleetSpecError('snmprec devices need a recording: pass --snmprec FILE');
+    const registration = options.registration ?? 'none';
+    if (!SNMPREC_REGISTRATIONS.includes(registration)) {
+      throw new FleetSpecError(`snmprec registration must be one of ${SNMPREC_REGISTRATIONS.join(', ')}, got "${String(registration)}"`);
+    }
+    if (options.notification) checkNotification(options.notification);
+    // A bundled recording's name (eaton-xups) works from any directory; a path wins if it exists.
+    const file = existsSync(options.file) ? options.file : (bundledRecording(options.file) ?? options.file);
+    let recording = this.parsed.get(file);
+    if (!recording) {
+      recording = loadSnmprecFile(file);
+      this.parsed.set(file, recording);
+    }
+    return { recording, options: { source: file, registration, notification: options.notification } };
+  }
+}
+
+interface Replay {
+  recording: VarBind[];
+  options: SnmprecOptions;
+}
+
+function checkNotification(notification: AlertPresent): void {
+  const oids: Array<[string, string]> = [['snmprec notification', notification.trapOid], ...(notification.objects ?? []).map((o): [string, string] => ['snmprec notification object', o])];
+  for (const [what, oid] of oids) {
+    try {
+      checkedOid(oid, what);
+    } catch (error) {
+      throw new FleetSpecError((error as Error).message);
+    }
+  }
+}
+
 function createDevice(
   kind: DeviceKind,
   settings: DeviceSettings,
-  extra: { recording: VarBind[]; upsFirstAlarmId: number | undefined },
+  extra: { replay: Replay | undefined; upsFirstAlarmId: number | undefined },
 ): SimDevice {
   switch (kind) {
     case 'sim':
@@ -183,7 +238,7 @@ function createDevice(
     case 'pdu':
       return new RackPduDevice(settings);
     case 'snmprec':
-      return new SnmprecDevice(settings, extra.recording);
+      return new SnmprecDevice(settings, extra.replay!.recording, extra.replay!.options);
   }
 }
 

@@ -108,11 +108,28 @@ function scanCostRows(r: any): Row[] {
   ];
 }
 
+function intakeV3Rows(r: any): Row[] {
+  const scenario = `7. SNMPv3 authPriv intake (SHA-256/AES-128 traps), ${num(r.devices)} devices, each its own user and engine`;
+  const reach = (receiver: 'priscan' | 'snmptrapd') => {
+    const lossy = r.rows.find((x: any) => x.receiver === receiver && !x.notRun && x.lost > 0);
+    return `${num(r.highestZeroLoss[receiver])}/s (${lossy ? `loses at ${num(lossy.rate)}/s: ${num(lossy.acceptedPerS)}/s accepted` : 'no loss at any step'})`;
+  };
+  const notRunRow = r.rows.find((x: any) => x.receiver === 'snmptrapd' && x.notRun);
+  const baseline = r.baseline?.notRun ? `not run (${r.baseline.notRun})` : notRunRow ? `not run (${notRunRow.notRun})` : `${reach('snmptrapd')}, snmptrapd with the same users`;
+  const p = r.profile;
+  const split = `HMAC ${p.percent.hmac} %, AES ${p.percent.decrypt} %, BER ${p.percent.berDecode} %, user/key lookup ${p.percent.userAndKeyLookup} %, time window ${p.percent.timeWindow} %, socket/event loop/metrics/scheduler and the rest ${Math.round((p.percent.socketEventLoopMetricsScheduler + p.percent.restOfReceive) * 10) / 10} %`;
+  return [
+    { scenario, measure: 'highest rate with zero loss (first lossy step)', priscan: reach('priscan'), baseline, ratio: times(r.ratio, 2), goal: '-', met: null },
+    { scenario, measure: `CPU per message at ${num(p.atRate)}/s, and where it goes`, priscan: `${num(p.perMessageUs)} µs: ${split}`, baseline: '-', ratio: '-', goal: '-', met: null },
+  ];
+}
+
 export const SCENARIOS = [
   { key: 'detection', script: 'detection.js', covers: 'scenarios 1-3', rows: detectionRows, label: '1-3. detection, traffic, storm' },
   { key: 'intake-load', script: 'intake-load.js', covers: 'scenario 4', rows: intakeRows, label: '4. notification intake' },
   { key: 'daemon-scale', script: 'daemon-scale.js', covers: 'scenario 5', rows: scaleRows, label: '5. scale' },
   { key: 'scan-cost', script: 'scan-cost.js', covers: 'scenario 6', rows: scanCostRows, label: '6. scan cost' },
+  { key: 'intake-v3', script: 'intake-v3.js', covers: 'scenario 7', rows: intakeV3Rows, label: '7. SNMPv3 intake' },
 ] as const;
 
 export function rowsFor(outcomes: Record<string, ScenarioOutcome>): Row[] {

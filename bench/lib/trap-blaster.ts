@@ -1,11 +1,12 @@
-// Child process: sends v2c traps from many loopback source addresses at a target rate.
-// argv: JSON {sources: string[], port: number, community: string, rate: number, durationMs: number}
-// Prints one JSON line {sent, errors, elapsedMs} when done.
+// Child process: sends notifications from many loopback source addresses at a target rate: one
+// v2c trap with `community` from every source, or each source's own pre-encoded datagram (e.g. a
+// v3 trap signed and encrypted with that device's keys) from `datagramsFile`.
+// argv: JSON BlastJob (intake-stream.ts). Prints one JSON line {sent, errors, elapsedMs} when done.
 import dgram from 'node:dgram';
 import { encodeNotification } from '../../test/helpers/notifications.js';
+import { readDatagrams, type BlastJob } from './intake-stream.js';
 
-interface Job { sources: string[]; port: number; community: string; rate: number; durationMs: number }
-const job = JSON.parse(process.argv[2]!) as Job;
+const job = JSON.parse(process.argv[2]!) as BlastJob;
 
 const sockets = await Promise.all(
   job.sources.map(
@@ -17,7 +18,8 @@ const sockets = await Promise.all(
       }),
   ),
 );
-const datagram = encodeNotification('v2c-trap', { community: job.community });
+const datagrams = job.datagramsFile ? readDatagrams(job.datagramsFile) : [encodeNotification('v2c-trap', { community: job.community ?? 'public' })];
+if (datagrams.length !== 1 && datagrams.length !== sockets.length) throw new Error(`${datagrams.length} datagrams for ${sockets.length} sources`);
 let sent = 0;
 let errors = 0;
 let inFlight = 0;
@@ -27,9 +29,9 @@ const total = Math.round((job.rate * job.durationMs) / 1000);
 while (sent < total) {
   const due = Math.min(total, Math.floor(((performance.now() - started) * job.rate) / 1000));
   while (sent < due && inFlight < 20_000) {
-    const socket = sockets[sent % sockets.length]!;
+    const source = sent % sockets.length;
     inFlight++;
-    socket.send(datagram, job.port, '127.0.0.1', (error) => {
+    sockets[source]!.send(datagrams.length === 1 ? datagrams[0]! : datagrams[source]!, job.port, '127.0.0.1', (error) => {
       inFlight--;
       if (error) errors++;
     });

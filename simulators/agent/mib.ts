@@ -68,6 +68,20 @@ export class DeviceMib {
     if (this.scalars.delete(oid)) this.scalarVersion++;
   }
 
+  hasScalar(oid: string): boolean {
+    return this.scalars.has(oid);
+  }
+
+  /** OIDs of the scalars below `prefix`, in no particular order. */
+  scalarsUnder(prefix: Arcs): string[] {
+    return [...this.scalars.entries()].filter(([, s]) => startsWith(s.arcs, prefix) && s.arcs.length > prefix.length).map(([oid]) => oid);
+  }
+
+  /** The table whose entry holds `arcs`, if the device serves one there. */
+  tableAt(arcs: Arcs): SimTable | undefined {
+    return this.tables.find((t) => startsWith(arcs, t.entry) && arcs.length > t.entry.length);
+  }
+
   addTable(table: SimTable): SimTable {
     this.tables.push(table);
     this.scalarVersion++;
@@ -133,7 +147,7 @@ export class DeviceMib {
       return;
     }
     const arcs = parseOid(vb.oid);
-    const table = this.tables.find((t) => startsWith(arcs, t.entry) && arcs.length > t.entry.length);
+    const table = this.tableAt(arcs);
     if (!table) throw new SetError(ErrorStatus.notWritable, `${vb.oid} names no writable object`);
     const col = arcs[table.entry.length] as number;
     const def = table.column(col);

@@ -271,9 +271,11 @@ export abstract class SimDevice {
     });
   }
 
-  /** Sends a notification to every registered manager. */
-  protected notify(notification: Notification): void {
-    for (const target of this.targets()) this.sendTo(target, notification);
+  /** Sends a notification to every registered manager; returns how many it was meant for (before loss). */
+  protected notify(notification: Notification): number {
+    const targets = this.targets();
+    for (const target of targets) this.sendTo(target, notification);
+    return targets.length;
   }
 
   private sendTo(target: NotificationTarget, notification: Notification): void {

@@ -1,9 +1,6 @@
 import { readFileSync } from 'node:fs';
-import { PRISCAN_SIM, SNMPV2 } from '../../src/profiles/oids.js';
-import type { NotificationTarget } from '../agent/notification.js';
-import { compareArcs, parseOid } from '../agent/oid.js';
+import { compareArcs, oidProblem, parseOid } from '../agent/oid.js';
 import { VarType, type VarBind, type VarValue } from '../../src/snmp/message.js';
-import { SimDevice, type DeviceSettings, type RegistrationModel } from './device.js';
 
 /** snmpsim tags: the BER tag number of each value type. */
 const TAGS: Record<number, VarType> = {
@@ -38,12 +35,9 @@ export function parseSnmprec(text: string, source = 'recording'): VarBind[] {
     const oidText = line.slice(0, first);
     const tagText = line.slice(first + 1, second);
     const valueText = line.slice(second + 1);
-    let oid: string;
-    try {
-      oid = parseOid(oidText).join('.');
-    } catch {
-      throw new SnmprecError(`${where}: "${oidText}" is not a numeric OID`);
-    }
+    const problem = oidProblem(oidText);
+    if (problem) throw new SnmprecError(`${where}: "${oidText}" ${refusal(problem)}`);
+    const oid = parseOid(oidText).join('.');
     if (seen.has(oid)) throw new SnmprecError(`${where}: ${oid} appears twice`);
     seen.add(oid);
     const match = /^(\d+)(x?)$/.exec(tagText);
@@ -52,12 +46,16 @@ export function parseSnmprec(text: string, source = 'recording'): VarBind[] {
       throw new SnmprecError(`${where}: unsupported tag "${tagText}" (supported: ${Object.keys(TAGS).join(', ')}, with optional x for hex)`);
     }
     const hex = match[2] === 'x';
-    varbinds.push({ oid, type, value: parseValue(type, valueText, hex, where) });
+    varbinds.push({ oid, type, value: parseRecordedValue(type, valueText, hex, where) });
   });
   return varbinds.sort((a, b) => compareArcs(parseOid(a.oid), parseOid(b.oid)));
 }
 
-function parseValue(type: VarType, text: string, hex: boolean, where: string): VarValue {
+/**
+ * One value in snmprec's text form (`hex`: the text is hex digits), checked against its type's
+ * range; errors start with `where`. Recordings and control API changes share it.
+ */
+export function parseRecordedValue(type: VarType, text: string, hex: boolean, where: string): VarValue {
   const bytes = (): Buffer => {
     if (!hex) return Buffer.from(text, 'utf8');
     if (!/^([0-9a-fA-F]{2})*$/.test(text)) throw new SnmprecError(`${where}: "${text.slice(0, 40)}" is not hex`);
@@ -89,11 +87,9 @@ function parseValue(type: VarType, text: string, hex: boolean, where: string): V
       return null;
     case VarType.OID: {
       const oid = hex ? bytes().toString('utf8') : text;
-      try {
-        return parseOid(oid).join('.');
-      } catch {
-        throw new SnmprecError(`${where}: "${oid}" is not an OID`);
-      }
+      const problem = oidProblem(oid);
+      if (problem) throw new SnmprecError(`${where}: "${oid}" ${refusal(problem).replace('a numeric OID', 'an OID')}`);
+      return parseOid(oid).join('.');
     }
     case VarType.IpAddress: {
       const b = hex ? bytes() : undefined;
@@ -111,6 +107,11 @@ function parseValue(type: VarType, text: string, hex: boolean, where: string): V
   }
 }
 
+/** An oidProblem as the rest of a sentence that names the OID. */
+function refusal(problem: string): string {
+  return problem === 'not a numeric OID' ? 'is not a numeric OID' : `is refused: ${problem}`;
+}
+
 /** Reads and parses a recording, with errors that name the file and line. */
 export function loadSnmprecFile(path: string): VarBind[] {
   let text: string;
@@ -120,35 +121,4 @@ export function loadSnmprecFile(path: string): VarBind[] {
     throw new SnmprecError(`cannot read recording ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
   }
   return parseSnmprec(text, path);
-}
-
-/** A recording replays read-only: nobody registers, nothing is sent. */
-class NoRegistration implements RegistrationModel {
-  readonly method = 'none' as const;
-  install(): void {}
-  targets(): NotificationTarget[] {
-    return [];
-  }
-  clear(): void {}
-}
-
-/** A device replayed from a `.snmprec` recording, answering exactly what was recorded. */
-export class SnmprecDevice extends SimDevice {
-  readonly supportedAlarms: readonly string[] = [];
-
-  constructor(settings: DeviceSettings, recording: VarBind[]) {
-    const sysDescr = recording.find((vb) => vb.oid === SNMPV2.sysDescr)?.value;
-    const sysObjectId = recording.find((vb) => vb.oid === SNMPV2.sysObjectID)?.value;
-    super(settings, {
-      kind: 'snmprec',
-      sysDescr: Buffer.isBuffer(sysDescr) ? sysDescr.toString('utf8') : 'priscan replayed recording',
-      sysObjectId: typeof sysObjectId === 'string' ? sysObjectId : PRISCAN_SIM.productSnmprec,
-      registration: new NoRegistration(),
-      systemGroup: false,
-    });
-    for (const vb of recording) this.mib.addScalar(vb.oid, vb.type, vb.value);
-  }
-
-  protected applyRaise(): void {}
-  protected applyClear(): void {}
 }

@@ -20,12 +20,29 @@ export interface ActiveAlarm extends Alarm {
 
 export type AlarmEventKind = 'raise' | 'clear';
 
+/**
+ * Why priscan ended alarms the device never cleared. A clear a scan found (the device no longer
+ * reports the alarm) has no reason: a reason says the condition may still hold on the device.
+ */
+export const CLEAR_REASONS = ['device removed', 'device unlicensed: no longer monitored'] as const;
+export type ClearReason = (typeof CLEAR_REASONS)[number];
+export const DEVICE_REMOVED: ClearReason = 'device removed';
+export const DEVICE_UNMONITORED: ClearReason = 'device unlicensed: no longer monitored';
+
 /** One line of the event log; ids increase monotonically. */
 export interface AlarmEvent extends Alarm {
   id: number;
   deviceId: number;
   deviceName: string;
   kind: AlarmEventKind;
+  at: number;
+  /** Only on clears priscan made itself (see ClearReason); null otherwise. */
+  reason: ClearReason | null;
+}
+
+/** How priscan ends a device's alarms itself: when, and why. */
+export interface AlarmEnding {
+  reason: ClearReason;
   at: number;
 }
 

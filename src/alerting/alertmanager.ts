@@ -139,7 +139,7 @@ export class AlertmanagerSender {
       } else {
         const template = this.firing.get(id) ?? this.template(event);
         this.firing.delete(id);
-        updates.push([id, { template, resolvedAt: event.at }]);
+        updates.push([id, { template, resolvedAt: event.at, ...(event.reason === null ? {} : { resolvedReason: event.reason }) }]);
       }
     }
     this.incoming.clear();
@@ -148,7 +148,7 @@ export class AlertmanagerSender {
 
   /**
    * Re-sends every active alarm, and resolves alerts whose alarm vanished without a clear event
-   * (a deleted device's alarms go with it).
+   * reaching this sender (it arrived while stopped, or by a database written elsewhere).
    */
   private resend(): void {
     this.resendTimer = this.deps.clock.setTimeout(() => this.resend(), this.resendMs);

@@ -29,6 +29,8 @@ export interface AlertTemplate {
 export interface AlertState {
   template: AlertTemplate;
   resolvedAt?: number;
+  /** Why priscan resolved it without the device clearing it (the clear event's reason). */
+  resolvedReason?: string;
 }
 
 /** One alarm on one device; the alarm key is stable across scans (source + row index + code). */
@@ -92,6 +94,8 @@ export function postableAlert(state: AlertState, now: number, firingValidityMs: 
     startsAt: new Date(template.startsAt).toISOString(),
     endsAt: new Date(endsAt).toISOString(),
   };
+  // The resolved notification then says the condition was not seen to end (device removed, unmonitored).
+  if (state.resolvedAt !== undefined && state.resolvedReason !== undefined) alert.annotations.resolved_reason = state.resolvedReason;
   if (template.generatorURL !== undefined) alert.generatorURL = template.generatorURL;
   return alert;
 }

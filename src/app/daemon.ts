@@ -28,7 +28,7 @@ import { AlertmanagerSender } from '../alerting/alertmanager.js';
 import { packageVersion } from '../cli/version.js';
 import type { InterfaceTable } from '../licensing/identity.js';
 import { loadIssuerSecret, type IssuerSecret } from '../licensing/issuer-secret.js';
-import { DeviceService } from './device-service.js';
+import { DeviceService, refuseShadowedDevices } from './device-service.js';
 import { LicenseService } from './license-service.js';
 import { Lifecycle } from './lifecycle.js';
 
@@ -148,7 +148,7 @@ export class Daemon {
     // Config mistakes found here stop start-up before anything is opened.
     const issuerSecret = this.options.issuerSecret ?? issuerSecretFrom(config);
     const profiles = loadProfiles(config);
-    const store = Store.open(join(config.dataDir, 'priscan.db'), clock);
+    const store = Store.open(join(config.dataDir, 'priscan.db'), clock, { onMigrationNote: (note) => log.warn(note) });
     const community = config.notifications.community ?? store.settings.getOrCreate(COMMUNITY_SETTING, generateNotifyCommunity);
     const metrics = createMetrics(() => clock.now());
     const clients = new DeviceClients(this.options.snmp?.(metrics) ?? new NetSnmpClientFactory(metrics.snmp), { clock });
@@ -166,6 +166,7 @@ export class Daemon {
       installationCommunity: community,
       observer: metrics.registration,
     });
+    let devices: DeviceService | undefined;
     const scanner = new Scanner({
       clock,
       store,
@@ -173,6 +174,8 @@ export class Daemon {
       bus,
       log,
       profiles,
+      // A device unlicensed while its scan runs must not get alarms back after they were ended.
+      isLicensed: (id) => devices?.isMonitored(id) ?? true,
       extraSources: { 'net-snmp': config.profiles.netSnmp.tables.map(statusTableSource) },
       observer: metrics.scans,
     });
@@ -186,7 +189,6 @@ export class Daemon {
       observer: metrics.scheduler,
     });
     metrics.watchQueue(() => scheduler.lanes());
-    let devices: DeviceService | undefined;
     const licenses = new LicenseService({
       store,
       log,
@@ -203,6 +205,8 @@ export class Daemon {
       clients,
       sources,
       installationCommunity: community,
+      bus,
+      clock,
       log,
       profiles,
       licensedNodes: () => licenses.licensedNodes(),
@@ -264,6 +268,8 @@ export class Daemon {
       {
         name: 'devices',
         start: async () => {
+          // Before any device is scanned or registered, so a refused start-up has touched none.
+          refuseShadowedDevices(store.devices, config.devices);
           theDevices.loadStored();
           await theDevices.syncDeclared(config.devices);
         },

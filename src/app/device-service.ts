@@ -1,12 +1,15 @@
 import type { Logger } from 'pino';
 import type { ProfileChanges, ProfileRegistry } from '../profiles/registry.js';
 import { profileNameOf } from '../profiles/resolve.js';
+import type { AlarmEventBus } from '../alarms/events.js';
+import { DEVICE_REMOVED, DEVICE_UNMONITORED, type AlarmEvent, type ClearReason } from '../alarms/model.js';
 import { identify } from '../profiles/resolve.js';
+import { ConfigError } from '../config/load.js';
 import { deviceSnmpSchema, type DeviceInput, type DeviceSnmpInput } from '../config/schema.js';
 import type { Registrar } from '../registration/registrar.js';
 import type { ScanScheduler } from '../scanning/scheduler.js';
 import { credentialsFor, type DeviceClients } from '../snmp/device-clients.js';
-import { definedOnly, type DeviceChanges, type DeviceRecord, type DeviceSnmp, type NewDevice } from '../store/devices.js';
+import { definedOnly, type DeviceChanges, type DeviceRecord, type DevicesRepository, type DeviceSnmp, type NewDevice } from '../store/devices.js';
 import type { Store } from '../store/store.js';
 import type { NotificationSources } from '../traps/sources.js';
 
@@ -19,6 +22,9 @@ export interface DeviceServiceDeps {
   clients: DeviceClients;
   sources: NotificationSources;
   installationCommunity: string;
+  /** Where the clears of a removed or unlicensed device's alarms go (SSE, Alertmanager). */
+  bus: Pick<AlarmEventBus, 'publish'>;
+  clock: { now(): number };
   log: Logger;
   profiles: ProfileRegistry;
 }
@@ -122,7 +128,8 @@ export class DeviceService {
 
   /**
    * The oldest devices up to the licensed count are monitored; the newest beyond it become
-   * unlicensed (untracked, history kept), and come back when capacity returns.
+   * unlicensed (untracked, history kept), and come back when capacity returns. An unlicensed
+   * device's alarms end with a clear saying so: nothing watches them any more.
    */
   applyLicensing(): void {
     const licensed = this.deps.licensedNodes();
@@ -131,20 +138,18 @@ export class DeviceService {
       const wanted = i < licensed;
       const tracked = this.deps.scheduler.has(device.id);
       if (wanted && !tracked) {
-        this.unlicensed.delete(device.id);
+        const returning = this.unlicensed.delete(device.id);
         this.track(device);
+        // Its alarms were ended when it went: find the current ones now, not at the next safety net.
+        if (returning) this.deps.scheduler.requestScan(device.id, 'manual');
       } else if (!wanted && (tracked || !this.unlicensed.has(device.id))) {
         this.unlicensed.add(device.id);
         this.untrack(device);
+        // Also at start-up, for alarms an older priscan left frozen on an unlicensed device.
+        this.endAlarms(device.id, DEVICE_UNMONITORED);
         this.deps.log.warn({ device: device.name, licensed }, 'device unlicensed: over the licensed node count, not monitored');
         // Not monitored means not registered either: the device should stop sending to us.
-        if (tracked) {
-          const removal: Promise<void> = this.deps.registrar.deregister(device).then((error) => {
-            if (error) this.deps.log.warn({ device: device.name, err: error }, 'could not remove the registration of an unlicensed device');
-            if (this.deregistering.get(device.id) === removal) this.deregistering.delete(device.id);
-          });
-          this.deregistering.set(device.id, removal);
-        }
+        if (tracked) this.removeRegistration(device);
       }
     });
   }
@@ -219,22 +224,27 @@ export class DeviceService {
     }
   }
 
-  /** Makes the config file's devices exist as declared; config devices no longer declared are removed. */
+  /**
+   * Makes the config file's devices exist as declared; config devices no longer declared are removed.
+   * A config device an API device shadows is refused first (see refuseShadowedDevices).
+   */
   async syncDeclared(declared: readonly DeviceInput[]): Promise<void> {
     const { store } = this.deps;
+    refuseShadowedDevices(store.devices, declared);
     const names = new Set(declared.map((d) => d.name));
+    // Removed first, so a device renamed in the config can take the address its old name held.
+    for (const device of store.devices.listByOrigin('config')) {
+      if (!names.has(device.name)) await this.remove(device.id);
+    }
     for (const input of declared) {
       const existing = store.devices.getByName(input.name);
       const wanted = toNewDevice(input, 'config');
       if (!existing) {
         this.add(wanted);
-      } else if (existing.origin === 'config' && changed(existing, wanted)) {
+      } else if (changed(existing, wanted)) {
         const { origin: _origin, ...changes } = wanted;
         await this.update(existing.id, changes);
       }
-    }
-    for (const device of store.devices.listByOrigin('config')) {
-      if (!names.has(device.name)) await this.remove(device.id);
     }
   }
 
@@ -280,12 +290,41 @@ export class DeviceService {
     const deregistrationError = monitored ? await this.deps.registrar.deregister(device) : null;
     await this.deregistering.get(id);
     this.deps.clients.forget(id);
-    this.deps.store.devices.delete(id);
+    const at = this.deps.clock.now();
+    // One transaction: the alarms' clears are logged with the delete, never a dangling raise.
+    this.publish(this.deps.store.removeDevice(id, { reason: DEVICE_REMOVED, at }) ?? [], 'removal', at);
     this.unlicensed.delete(id);
     this.deps.log.info({ device: device.name, deregistrationError }, 'device removed');
     // A freed node lets the oldest unlicensed device back in.
     if (this.unlicensed.size > 0) this.applyLicensing();
     return { deregistrationError };
+  }
+
+  /** Ends the device's active alarms without a scan, saying why, and tells the subscribers. */
+  private endAlarms(deviceId: number, reason: ClearReason): void {
+    const at = this.deps.clock.now();
+    this.publish(this.deps.store.alarms.clearAll(deviceId, { reason, at }), 'licensing', at);
+  }
+
+  private publish(events: readonly AlarmEvent[], trigger: string, at: number): void {
+    this.deps.bus.publish(events, { trigger, requestedAt: at, storedAt: this.deps.clock.now() });
+  }
+
+  /** Takes priscan's registration off a device that went unlicensed (best effort), and records that. */
+  private removeRegistration(device: DeviceRecord): void {
+    const removal: Promise<void> = this.deps.registrar.deregister(device).then((error) => {
+      if (error) this.deps.log.warn({ device: device.name, err: error }, 'could not remove the registration of an unlicensed device');
+      // Licensed again meanwhile: its new registration is under way and records its own state.
+      if (device.priorityScanning && !this.isMonitored(device.id) && this.deps.store.devices.get(device.id)) {
+        this.deps.store.devices.recordRegistration(device.id, {
+          at: this.deps.clock.now(),
+          state: error ? 'failed' : 'removed',
+          error: error ? `not removed from the device (it is no longer monitored): ${error}` : null,
+        });
+      }
+      if (this.deregistering.get(device.id) === removal) this.deregistering.delete(device.id);
+    });
+    this.deregistering.set(device.id, removal);
   }
 
   private untrack(device: DeviceRecord): void {
@@ -314,6 +353,24 @@ export class DeviceService {
     const removal = this.deregistering.get(device.id);
     if (removal && device.priorityScanning) void removal.then(() => this.deps.scheduler.requestRegistration(device.id));
   }
+}
+
+/**
+ * A config device whose name or address an API-added device holds is never ignored, nor does it
+ * replace that device: throws a ConfigError naming the key and the device (start-up exits 2).
+ * The daemon calls it before any device is scanned, so a refused start-up touches nothing.
+ */
+export function refuseShadowedDevices(devices: Pick<DevicesRepository, 'getByName' | 'getByAddress'>, declared: readonly DeviceInput[]): void {
+  declared.forEach((input, i) => {
+    for (const key of ['name', 'address'] as const) {
+      const holder = key === 'name' ? devices.getByName(input.name) : devices.getByAddress(input.address);
+      if (holder?.origin !== 'api') continue;
+      throw new ConfigError(
+        `devices.${i}.${key}: ${input[key]} is already the ${key} of device ${holder.id} (${holder.name}, address ${holder.address}, added through the API); ` +
+          `a config device never replaces it: change devices.${i}.${key}, or remove device ${holder.id} first (priscan devices remove ${holder.id})`,
+      );
+    }
+  });
 }
 
 function changed(existing: DeviceRecord, wanted: NewDevice): boolean {

@@ -1,11 +1,17 @@
-import { isIP } from 'node:net';
 import { z } from 'zod';
 import { alertmanagerConfigSchema } from '../alerting/config.js';
 import { oidSchema, profileNameSchema } from '../profiles/schema.js';
 import { SEVERITIES } from '../alarms/model.js';
+import { canonicalAddress, NOT_AN_ADDRESS } from '../snmp/address.js';
 import { AUTH_PROTOCOLS, checkUser, DES_UNAVAILABLE, desAvailable, MIN_PASSWORD_LENGTH, PRIV_PROTOCOLS, SECURITY_LEVELS } from '../snmp/usm.js';
 
-const ipAddress = z.string().refine((value) => isIP(value) !== 0, { message: 'must be an IPv4 or IPv6 address' });
+/** An IP address, kept in its one canonical spelling (see canonicalAddress): `::ffff:10.0.0.5` is 10.0.0.5. */
+const ipAddress = z.string().transform((value, ctx) => {
+  const canonical = canonicalAddress(value);
+  if (canonical !== undefined) return canonical;
+  ctx.addIssue({ code: 'custom', message: NOT_AN_ADDRESS });
+  return z.NEVER;
+});
 const port = z.number().int().min(1).max(65535);
 /** SNMP communities and other secrets: never logged, never returned by the API. */
 const secret = z.string().min(1).max(64);

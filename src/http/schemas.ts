@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { SEVERITIES } from '../alarms/model.js';
+import { CLEAR_REASONS, SEVERITIES } from '../alarms/model.js';
+import { REGISTRATION_STATES } from '../store/devices.js';
 import { communitySnmpSchema, deviceInputSchema, usmSnmpSchema } from '../config/schema.js';
 import { AUTH_PROTOCOLS, PRIV_PROTOCOLS, SECURITY_LEVELS } from '../snmp/usm.js';
 
@@ -95,7 +96,8 @@ export const deviceView = z.object({
   intervalSeconds: z.number().int(),
   origin: z.enum(['api', 'config']),
   createdAt: isoTime.nullable(),
-  monitoring: z.enum(['monitored', 'unlicensed']),
+  monitoring: z.enum(['monitored', 'unmonitored']).describe('unmonitored: not scanned, not registered, no active alarms (see unmonitoredReason)'),
+  unmonitoredReason: z.enum(['unlicensed']).nullable().describe('unlicensed: beyond the licensed node count; null while monitored'),
   state: z.object({
     reachable: z.boolean().nullable(),
     lastScanAt: isoTime.nullable(),
@@ -103,7 +105,7 @@ export const deviceView = z.object({
     lastError: z.string().nullable(),
     sysObjectId: z.string().nullable(),
     sysDescr: z.string().nullable(),
-    registration: z.enum(['pending', 'registered', 'failed']),
+    registration: z.enum(REGISTRATION_STATES).describe('removed: priscan took its registration off the device (it is no longer monitored)'),
     registrationError: z.string().nullable(),
     registeredAt: isoTime.nullable(),
   }),
@@ -138,6 +140,10 @@ export const eventView = z.object({
   code: z.string(),
   description: z.string(),
   at: isoTime.nullable(),
+  reason: z
+    .enum(CLEAR_REASONS)
+    .nullable()
+    .describe('Only on a clear priscan made itself, without the device clearing the alarm (device removed or no longer monitored); null otherwise'),
 });
 
 export type DeviceView = z.infer<typeof deviceView>;

@@ -38,7 +38,8 @@ export function deviceView(d: DeviceRecord, ctx: ViewContext): DeviceView {
     intervalSeconds: d.intervalSeconds,
     origin: d.origin,
     createdAt: iso(d.createdAt),
-    monitoring: ctx.isMonitored(d.id) ? ('monitored' as const) : ('unlicensed' as const),
+    // Unlicensed is the one reason today; the field leaves room for others (a device paused by hand).
+    ...(ctx.isMonitored(d.id) ? { monitoring: 'monitored' as const, unmonitoredReason: null } : { monitoring: 'unmonitored' as const, unmonitoredReason: 'unlicensed' as const }),
     state: {
       reachable: d.state.reachable,
       lastScanAt: iso(d.state.lastScanAt),
@@ -76,5 +77,6 @@ export function eventView(e: AlarmEvent): EventView {
     code: e.code,
     description: e.description,
     at: iso(e.at),
+    reason: e.reason,
   };
 }

@@ -59,6 +59,9 @@ export function registerStateGauges(registry: Registry, severities: readonly str
   gauge('priscan_device_up', 'Whether the device answered its last scan (1) or not (0); absent before the first scan.', ['device', 'profile'], (g) => {
     for (const d of current.devices) if (d.up !== null) g.set({ device: d.name, profile: d.profile }, d.up ? 1 : 0);
   });
+  gauge('priscan_device_monitored', 'Whether priscan monitors the device (1) or keeps it unmonitored, beyond the licensed count (0).', ['device'], (g) => {
+    for (const d of current.devices) g.set({ device: d.name }, d.monitored ? 1 : 0);
+  });
   gauge('priscan_device_registered', 'Whether priscan holds a verified registration on the device.', ['device', 'method'], (g) => {
     for (const d of current.devices) if (d.monitored) g.set({ device: d.name, method: d.method }, d.registered ? 1 : 0);
   });

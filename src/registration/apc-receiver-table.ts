@@ -1,4 +1,5 @@
 import { APC } from '../profiles/oids.js';
+import { addressKey } from '../snmp/address.js';
 import { isException, type SnmpClient, type SnmpVarbind } from '../snmp/client.js';
 import { holds, lookup, registrationError, requireIpv4, verifyCells, writeCells, type Cell } from './cells.js';
 import { RegistrationError, type ManagerRegistration, type RegistrationMethod, type RegistrationOutcome } from './method.js';
@@ -63,7 +64,8 @@ async function readReceivers(client: SnmpClient): Promise<ReceiverRow[]> {
     if (col === undefined || index === undefined || rest.length > 0) continue;
     const row = rows.get(index) ?? { index, address: undefined, found: new Map() };
     row.found.set(oid, vb);
-    if (col === C.receiverAddr) row.address = vb.value;
+    // Compared with ours in the one spelling priscan keeps of an address, whatever spelling the card reports.
+    if (col === C.receiverAddr) row.address = typeof vb.value === 'string' ? addressKey(vb.value) : vb.value;
     rows.set(index, row);
   }
   return [...rows.values()].sort((a, b) => a.index - b.index);

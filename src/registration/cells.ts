@@ -2,6 +2,7 @@
 // cells, read them back, and turn client failures into RegistrationErrors.
 // Messages name MIB objects and error statuses, never the values of secret
 // cells: the community must not reach logs or the API.
+import { addressKey } from '../snmp/address.js';
 import { isException, SnmpError, type SnmpClient, type SnmpVarbind } from '../snmp/client.js';
 import { RegistrationError } from './method.js';
 
@@ -27,6 +28,7 @@ export function holds(actual: SnmpVarbind | undefined, cell: Cell): boolean {
   if (!actual || isException(actual.type) || actual.type !== cell.type) return false;
   if (Buffer.isBuffer(cell.value)) return Buffer.isBuffer(actual.value) && actual.value.equals(cell.value);
   if (cell.type === 'OID') return typeof actual.value === 'string' && stripDot(actual.value) === stripDot(cell.value as string);
+  if (cell.type === 'IpAddress') return typeof actual.value === 'string' && addressKey(actual.value) === addressKey(cell.value as string);
   return actual.value === cell.value;
 }
 

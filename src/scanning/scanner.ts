@@ -43,10 +43,7 @@ export class Scanner {
   async scan(deviceId: number, request: ScanRequest): Promise<ScanOutcome> {
     const { clock, store, clients, log } = this.deps;
     const device = store.devices.get(deviceId);
-    if (!device || (this.deps.isLicensed && !this.deps.isLicensed(deviceId))) {
-      this.deps.observer?.scanned(request.trigger, 'skipped', 0, request);
-      return { reachable: true };
-    }
+    if (!device || !this.licensed(deviceId)) return this.skipped(request);
     const started = clock.now();
     const client = clients.clientFor(device, 'read');
     let events: AlarmEvent[] = [];
@@ -54,12 +51,14 @@ export class Scanner {
     try {
       const profile = await resolveProfile(device, client, { registry: this.deps.profiles, devices: store.devices });
       const findings = await scanDevice(specOf(profile, this.deps.extraSources?.[profile.name]), client);
+      if (!this.licensed(deviceId)) return this.skipped(request);
       const at = clock.now();
       const applied = store.alarms.applyScan(deviceId, findings.alarms, at);
       events = [...applied.raised, ...applied.cleared];
       store.devices.recordScan(deviceId, { at, durationMs: at - started, ok: true, error: null });
       result = 'ok';
     } catch (error) {
+      if (!this.licensed(deviceId)) return this.skipped(request);
       const at = clock.now();
       const message = describeScanError(error);
       if (error instanceof SnmpError && error.kind === 'timeout') {
@@ -79,6 +78,16 @@ export class Scanner {
     this.deps.bus.publish(events, { trigger: request.trigger, requestedAt: request.requestedAt, storedAt });
     this.deps.observer?.scanned(request.trigger, result, storedAt - started, request);
     return { reachable: result !== 'unreachable' };
+  }
+
+  private licensed(deviceId: number): boolean {
+    return !this.deps.isLicensed || this.deps.isLicensed(deviceId);
+  }
+
+  /** Unlicensed while the scan ran: its alarms were ended, and what was read is not stored. */
+  private skipped(request: ScanRequest): ScanOutcome {
+    this.deps.observer?.scanned(request.trigger, 'skipped', 0, request);
+    return { reachable: true };
   }
 }
 

@@ -261,6 +261,10 @@ function parseOid(oid: unknown): number {
  * first, so a constructed element's length is known when its header is prepended,
  * with no length-patching or content shifting. Callers therefore emit fields in
  * reverse order.
+ *
+ * ensure() may move the content to a larger buffer, which changes `pos` but not the
+ * distance from the end: every remembered position is a mark() (bytes written so far),
+ * never a `pos`, so a length is right whether or not the buffer grew in between.
  */
 export class BerWriter {
   private buf: Buffer;
@@ -336,7 +340,7 @@ export class BerWriter {
   writeInteger(tag: number, value: number): void {
     this.ensure(5);
     const b = this.buf;
-    const start = this.pos;
+    const start = this.mark();
     let x = value;
     let octet: number;
     // Emit low octets until the remaining value is pure sign extension of the last one.
@@ -345,13 +349,13 @@ export class BerWriter {
       b[--this.pos] = octet;
       x = (x - octet) / 256;
     } while (!((x === 0 && octet < 0x80) || (x === -1 && octet >= 0x80)));
-    this.header(tag, start - this.pos);
+    this.header(tag, this.mark() - start);
   }
 
   writeUint64(tag: number, value: bigint): void {
     this.ensure(9);
     const b = this.buf;
-    const start = this.pos;
+    const start = this.mark();
     let x = value;
     let octet: number;
     do {
@@ -359,19 +363,19 @@ export class BerWriter {
       b[--this.pos] = octet;
       x >>= 8n;
     } while (x !== 0n || octet >= 0x80);
-    this.header(tag, start - this.pos);
+    this.header(tag, this.mark() - start);
   }
 
   writeOid(tag: number, oid: unknown): void {
     const count = parseOid(oid);
-    const start = this.pos;
     // Worst case 5 octets per subidentifier.
     this.ensure(count * 5);
+    const start = this.mark();
     for (let k = count - 1; k >= 1; k--) {
       const v = k === 1 ? arcScratch[0]! * 40 + arcScratch[1]! : arcScratch[k]!;
       this.subid(v);
     }
-    this.header(tag, start - this.pos);
+    this.header(tag, this.mark() - start);
   }
 
   /** Base-128, most significant group first, continuation bit on all but the last octet. */

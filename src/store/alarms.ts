@@ -1,6 +1,6 @@
 import type Database from 'better-sqlite3';
 import { diffAlarms } from '../alarms/diff.js';
-import type { ActiveAlarm, Alarm, AlarmEvent, AlarmEventKind, Severity } from '../alarms/model.js';
+import type { ActiveAlarm, Alarm, AlarmEnding, AlarmEvent, AlarmEventKind, ClearReason, Severity } from '../alarms/model.js';
 import { unknownDevice } from './devices.js';
 
 export interface ActiveAlarmFilter {
@@ -47,6 +47,7 @@ interface EventRow {
   code: string;
   description: string;
   at: number;
+  reason: ClearReason | null;
 }
 
 type EventParams = Omit<EventRow, 'id'>;
@@ -69,6 +70,7 @@ interface AlarmTransactions {
   applyScan: Database.Transaction<(deviceId: number, scanned: readonly Alarm[], at: number) => AppliedScan>;
   raise: Database.Transaction<(deviceId: number, alarm: Alarm, at: number) => AlarmEvent | undefined>;
   clear: Database.Transaction<(deviceId: number, key: string, at: number) => AlarmEvent | undefined>;
+  clearAll: Database.Transaction<(deviceId: number, ending: AlarmEnding) => AlarmEvent[]>;
 }
 
 const ALARM_COLUMNS = 'device_id, key, severity, code, description, raised_at';
@@ -103,8 +105,8 @@ export class AlarmsRepository {
       ),
       deleteActive: db.prepare('DELETE FROM alarms_active WHERE device_id = ? AND key = ?'),
       appendEvent: db.prepare(
-        `INSERT INTO events (device_id, device_name, kind, key, severity, code, description, at)
-         VALUES (@device_id, @device_name, @kind, @key, @severity, @code, @description, @at)`,
+        `INSERT INTO events (device_id, device_name, kind, key, severity, code, description, at, reason)
+         VALUES (@device_id, @device_name, @kind, @key, @severity, @code, @description, @at, @reason)`,
       ),
       events: db.prepare('SELECT * FROM events WHERE id > :after AND (:device_id IS NULL OR device_id = :device_id) ORDER BY id LIMIT :limit'),
       lastEventId: db.prepare("SELECT seq FROM sqlite_sequence WHERE name = 'events'"),
@@ -170,6 +172,19 @@ export class AlarmsRepository {
     return this.tx.clear.immediate(deviceId, key, at);
   }
 
+  /**
+   * Ends every active alarm of the device without a scan (it is being removed, or no longer
+   * monitored): one clear event each, carrying the reason, in one transaction. Inside a caller's
+   * transaction (Store.removeDevice) it is part of that one. Throws for an unknown device.
+   */
+  clearAll(deviceId: number, ending: AlarmEnding): AlarmEvent[] {
+    if (this.statements.activeKeys.all(deviceId).length === 0) {
+      if (this.statements.deviceName.get(deviceId) === undefined) throw unknownDevice(deviceId);
+      return [];
+    }
+    return this.tx.clearAll.immediate(deviceId, ending);
+  }
+
   /** Events after `afterId`, oldest first, at most `limit` (capped at EVENTS_PAGE_MAX). */
   events(afterId: number, limit: number, deviceId?: number): AlarmEvent[] {
     if (!Number.isSafeInteger(afterId) || afterId < 0) {
@@ -195,12 +210,12 @@ function transactions(db: Database.Database, s: AlarmStatements): AlarmTransacti
   const raiseOne = (deviceId: number, deviceName: string, alarm: Alarm, at: number): AlarmEvent => {
     const { key, severity, code, description } = alarm;
     s.insertActive.run({ device_id: deviceId, key, severity, code, description, raised_at: at });
-    return append({ device_id: deviceId, device_name: deviceName, kind: 'raise', key, severity, code, description, at });
+    return append({ device_id: deviceId, device_name: deviceName, kind: 'raise', key, severity, code, description, at, reason: null });
   };
-  const clearOne = (deviceName: string, alarm: ActiveAlarm, at: number): AlarmEvent => {
+  const clearOne = (deviceName: string, alarm: ActiveAlarm, at: number, reason: ClearReason | null = null): AlarmEvent => {
     const { deviceId, key, severity, code, description } = alarm;
     s.deleteActive.run(deviceId, key);
-    return append({ device_id: deviceId, device_name: deviceName, kind: 'clear', key, severity, code, description, at });
+    return append({ device_id: deviceId, device_name: deviceName, kind: 'clear', key, severity, code, description, at, reason });
   };
 
   return {
@@ -223,6 +238,10 @@ function transactions(db: Database.Database, s: AlarmStatements): AlarmTransacti
       if (name === undefined) throw unknownDevice(deviceId);
       const row = s.activeOne.get(deviceId, key);
       return row && clearOne(name, toActive(row), at);
+    }),
+    clearAll: db.transaction((deviceId: number, ending: AlarmEnding): AlarmEvent[] => {
+      const { name, active } = readDevice(s, deviceId);
+      return active.map((alarm) => clearOne(name, alarm, ending.at, ending.reason));
     }),
   };
 }
@@ -268,5 +287,6 @@ function toEvent(row: EventRow): AlarmEvent {
     code: row.code,
     description: row.description,
     at: row.at,
+    reason: row.reason,
   };
 }

@@ -10,6 +10,8 @@ const BUSY_TIMEOUT_MS = 5000;
 export interface OpenDatabaseOptions {
   /** The schema history to apply; the shipped one unless a test says otherwise. */
   migrations?: readonly Migration[];
+  /** Hears what a data migration did (one line each, e.g. two devices merged), once it has committed. */
+  onMigrationNote?: (note: string) => void;
 }
 
 /**
@@ -42,7 +44,7 @@ export function openDatabase(path: string, options: OpenDatabaseOptions = {}): S
     // NORMAL is durable across process crashes in WAL mode; only an OS crash can lose the last commits.
     db.pragma('synchronous = NORMAL');
     db.pragma('foreign_keys = ON');
-    migrate(db, migrations);
+    for (const note of migrate(db, migrations)) options.onMigrationNote?.(note);
     return db;
   } catch (error) {
     db.close();
@@ -55,33 +57,47 @@ export function userVersion(db: SqliteDatabase): number {
   return db.pragma('user_version', { simple: true }) as number;
 }
 
-function migrate(db: SqliteDatabase, migrations: readonly Migration[]): void {
+/** Applies what the file lacks; returns the notes of the data migrations applied. */
+function migrate(db: SqliteDatabase, migrations: readonly Migration[]): string[] {
+  const notes: string[] = [];
   migrations.forEach((migration, index) => {
     const target = index + 1;
     if (userVersion(db) >= target) return;
-    const sql = typeof migration === 'string' ? migration : migration.sql;
-    const rebuilds = typeof migration !== 'string';
+    const rebuilds = typeof migration !== 'string' && 'rebuildsTables' in migration;
     // IMMEDIATE and re-checked inside, so two processes opening at once apply each step once.
-    const step = db.transaction(() => {
-      if (userVersion(db) >= target) return;
-      db.exec(sql);
+    const step = db.transaction((): string[] => {
+      if (userVersion(db) >= target) return [];
+      const stepNotes = runMigration(db, migration);
       if (rebuilds) {
         const broken = db.pragma('foreign_key_check') as unknown[];
         if (broken.length > 0) throw new Error(`${broken.length} rows would lose the row they refer to`);
       }
       db.pragma(`user_version = ${target}`);
+      return stepNotes;
     });
     // Dropping a table with foreign keys on deletes the rows that refer to it (ON DELETE CASCADE):
     // a rebuild turns them off, and they can only change outside a transaction.
     if (rebuilds) db.pragma('foreign_keys = OFF');
     try {
-      step.immediate();
+      notes.push(...step.immediate());
     } catch (error) {
       throw new Error(`database migration to schema version ${target} failed: ${describe(error)}`, { cause: error });
     } finally {
       if (rebuilds) db.pragma('foreign_keys = ON');
     }
   });
+  return notes;
+}
+
+/** One migration's SQL, or its code; returns a data migration's notes. */
+function runMigration(db: SqliteDatabase, migration: Migration): string[] {
+  if (typeof migration === 'string') {
+    db.exec(migration);
+    return [];
+  }
+  if ('apply' in migration) return migration.apply(db);
+  db.exec(migration.sql);
+  return [];
 }
 
 function ensureParentDirectory(path: string): void {

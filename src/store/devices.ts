@@ -1,4 +1,5 @@
 import type Database from 'better-sqlite3';
+import { addressKey, canonicalAddress, NOT_AN_ADDRESS } from '../snmp/address.js';
 import type { AuthProtocol, PrivProtocol, SecurityLevel, UsmUser } from '../snmp/usm.js';
 
 /** v1/v2c credentials. */
@@ -18,6 +19,9 @@ export interface UsmSnmp {
 
 export type DeviceSnmp = CommunitySnmp | UsmSnmp;
 
+/** removed: priscan took its registration off a device it no longer monitors. */
+export const REGISTRATION_STATES = ['pending', 'registered', 'failed', 'removed'] as const;
+
 export interface DeviceState {
   reachable: boolean | null;
   lastScanAt: number | null;
@@ -25,7 +29,7 @@ export interface DeviceState {
   lastError: string | null;
   sysObjectId: string | null;
   sysDescr: string | null;
-  registration: 'pending' | 'registered' | 'failed';
+  registration: (typeof REGISTRATION_STATES)[number];
   registrationError: string | null;
   registeredAt: number | null;
 }
@@ -74,7 +78,8 @@ export class StoreConflictError extends Error {
     readonly field: 'name' | 'address',
     value: string,
   ) {
-    super(`a device with ${field} ${JSON.stringify(value)} already exists`);
+    const why = field === 'address' ? ' (one device per address: notifications are matched by their source address)' : '';
+    super(`a device with ${field} ${JSON.stringify(value)} already exists${why}`);
   }
 }
 
@@ -146,6 +151,7 @@ interface DeviceStatements {
   count: Database.Statement<[], { n: number }>;
   insert: Database.Statement<[ConfigParams & { origin: string; created_at: number }]>;
   update: Database.Statement<[ConfigParams & { id: number; forget_identity: number; forget_profile: number }]>;
+  forgetEndpointState: Database.Statement<[number]>;
   delete: Database.Statement<[number]>;
   setResolvedProfile: Database.Statement<[{ id: number; profile: string; sys_object_id: string | null; sys_descr: string | null }]>;
   recordScan: Database.Statement<[{ id: number; at: number; ms: number; reachable: number; error: string | null }]>;
@@ -183,6 +189,10 @@ export class DevicesRepository {
            sys_descr = CASE WHEN @forget_identity THEN NULL ELSE sys_descr END
          WHERE id = @id`,
       ),
+      forgetEndpointState: db.prepare(
+        `UPDATE devices SET reachable = NULL, last_error = NULL, registration_state = 'pending', registration_error = NULL, registered_at = NULL
+         WHERE id = ?`,
+      ),
       delete: db.prepare('DELETE FROM devices WHERE id = ?'),
       setResolvedProfile: db.prepare(
         `UPDATE devices SET resolved_profile = @profile, sys_object_id = @sys_object_id, sys_descr = @sys_descr
@@ -202,17 +212,16 @@ export class DevicesRepository {
       const current = statements.get.get(id);
       if (!current) throw unknownDevice(id);
       const merged = { ...toNewDevice(current), ...definedOnly(changes) };
-      const addressChanged = merged.address !== current.address;
+      const params = configParams(merged);
+      const addressChanged = params.address !== current.address;
       // What `auto` resolved, and the identity read, belong to the device as it was.
       const forgetProfile = addressChanged || merged.profile !== current.profile;
-      writing(merged, () =>
-        statements.update.run({
-          ...configParams(merged),
-          id,
-          forget_identity: addressChanged ? 1 : 0,
-          forget_profile: forgetProfile ? 1 : 0,
-        }),
+      writing(params, () =>
+        statements.update.run({ ...params, id, forget_identity: addressChanged ? 1 : 0, forget_profile: forgetProfile ? 1 : 0 }),
       );
+      // Whether it answered, its last error and its registration were about the old address and
+      // port: an error naming them must not outlive them. Unknown and pending until tried again.
+      if (addressChanged || params.port !== current.port) statements.forgetEndpointState.run(id);
       return toRecord(statements.get.get(id) as DeviceRow);
     });
     return new DevicesRepository({ statements, update, clock });
@@ -239,8 +248,9 @@ export class DevicesRepository {
     return row && toRecord(row);
   }
 
+  /** The device at `address`, however it is spelled. */
   getByAddress(address: string): DeviceRecord | undefined {
-    const row = this.deps.statements.getByAddress.get(address);
+    const row = this.deps.statements.getByAddress.get(addressKey(address));
     return row && toRecord(row);
   }
 
@@ -251,9 +261,8 @@ export class DevicesRepository {
   /** Adds a device; throws StoreConflictError if its name or address is taken. */
   insert(device: NewDevice): DeviceRecord {
     const { statements, clock } = this.deps;
-    const result = writing(device, () =>
-      statements.insert.run({ ...configParams(device), origin: device.origin, created_at: clock.now() }),
-    );
+    const params = configParams(device);
+    const result = writing(params, () => statements.insert.run({ ...params, origin: device.origin, created_at: clock.now() }));
     return toRecord(statements.get.get(Number(result.lastInsertRowid)) as DeviceRow);
   }
 
@@ -262,7 +271,7 @@ export class DevicesRepository {
     return this.deps.update.immediate(id, changes);
   }
 
-  /** Removes the device and its active alarms (its events stay). False if there was no such device. */
+  /** Deletes the row; its active alarms cascade away unlogged: features use Store.removeDevice. */
   delete(id: number): boolean {
     return this.deps.statements.delete.run(id).changes > 0;
   }
@@ -300,7 +309,7 @@ export function unknownDevice(id: number): Error {
 }
 
 /** Runs a write of `device`, turning a UNIQUE violation into a StoreConflictError. */
-function writing<T>(device: Pick<NewDevice, 'name' | 'address'>, write: () => T): T {
+function writing<T>(device: Pick<ConfigParams, 'name' | 'address'>, write: () => T): T {
   try {
     return write();
   } catch (error) {
@@ -347,10 +356,16 @@ function snmpOf(row: DeviceRow): DeviceSnmp {
   return { version: '3', usm, contextName: row.usm_context };
 }
 
+/**
+ * The columns of `device`. The address column holds the canonical spelling only, so its UNIQUE
+ * constraint refuses a second device at any spelling of an address already taken.
+ */
 function configParams(device: Omit<NewDevice, 'origin'>): ConfigParams {
+  const address = canonicalAddress(device.address);
+  if (address === undefined) throw new Error(`device address ${JSON.stringify(device.address)} ${NOT_AN_ADDRESS}`);
   return {
     name: device.name,
-    address: device.address,
+    address,
     port: device.port,
     ...snmpParams(device.snmp),
     profile: device.profile,

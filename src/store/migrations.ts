@@ -4,7 +4,22 @@
  * append a new one. Enumerations are spelled out literally here because a
  * migration is frozen history, not a view of today's constants.
  */
-export type Migration = string | { sql: string; /** Rebuilds a table other tables refer to: run with foreign keys off, checked after. */ rebuildsTables: true };
+import type Database from 'better-sqlite3';
+import { canonicaliseDeviceAddresses } from './address-migration.js';
+
+export type Migration =
+  | string
+  | { sql: string; /** Rebuilds a table other tables refer to: run with foreign keys off, checked after. */ rebuildsTables: true }
+  | DataMigration;
+
+/**
+ * What SQL alone cannot do (e.g. respell every address the way src/snmp/address.ts does), run in
+ * the migration's transaction. Returns one line per change an operator should hear of: the
+ * database logs them at start-up once the migration has committed.
+ */
+export interface DataMigration {
+  apply(db: Database.Database): string[];
+}
 
 export const MIGRATIONS: readonly Migration[] = [
   `
@@ -156,4 +171,72 @@ export const MIGRATIONS: readonly Migration[] = [
   ALTER TABLE devices_v3 RENAME TO devices;
   `,
   },
+  `
+  -- Why priscan ended an alarm the device never cleared ('device removed', 'device unlicensed:
+  -- no longer monitored'); null for raises and for clears a scan found. No CHECK, so a new
+  -- reason needs no rebuild of the log.
+  ALTER TABLE events ADD COLUMN reason TEXT;
+  `,
+  {
+    // registration_state 'removed': priscan took its registration off a device it no longer
+    // monitors. A CHECK cannot change in place: rebuild the devices table as migration 3 did.
+    rebuildsTables: true,
+    sql: `
+  CREATE TABLE devices_next (
+    id                 INTEGER PRIMARY KEY,
+    name               TEXT NOT NULL UNIQUE,
+    address            TEXT NOT NULL UNIQUE,
+    port               INTEGER NOT NULL,
+    snmp_version       TEXT NOT NULL CHECK (snmp_version IN ('1', '2c', '3')),
+    read_community     TEXT,
+    write_community    TEXT,
+    notify_community   TEXT,
+    usm_user           TEXT,
+    usm_level          TEXT CHECK (usm_level IN ('noAuthNoPriv', 'authNoPriv', 'authPriv')),
+    usm_auth_protocol  TEXT,
+    usm_auth_password  TEXT,
+    usm_priv_protocol  TEXT,
+    usm_priv_password  TEXT,
+    usm_context        TEXT,
+    profile            TEXT NOT NULL,
+    resolved_profile   TEXT,
+    priority_scanning  INTEGER NOT NULL CHECK (priority_scanning IN (0, 1)),
+    interval_s         INTEGER NOT NULL,
+    timeout_ms         INTEGER NOT NULL,
+    retries            INTEGER NOT NULL,
+    origin             TEXT NOT NULL CHECK (origin IN ('api', 'config')),
+    created_at         INTEGER NOT NULL,
+    reachable          INTEGER CHECK (reachable IN (0, 1)),
+    last_scan_at       INTEGER,
+    last_scan_ms       INTEGER,
+    last_error         TEXT,
+    sys_object_id      TEXT,
+    sys_descr          TEXT,
+    registration_state TEXT NOT NULL DEFAULT 'pending'
+                       CHECK (registration_state IN ('pending', 'registered', 'failed', 'removed')),
+    registration_error TEXT,
+    registered_at      INTEGER,
+    CHECK (snmp_version = '3' OR (read_community IS NOT NULL AND write_community IS NOT NULL)),
+    CHECK ((snmp_version = '3') = (usm_user IS NOT NULL AND usm_level IS NOT NULL))
+  ) STRICT;
+
+  INSERT INTO devices_next (id, name, address, port, snmp_version, read_community, write_community, notify_community,
+    usm_user, usm_level, usm_auth_protocol, usm_auth_password, usm_priv_protocol, usm_priv_password, usm_context,
+    profile, resolved_profile, priority_scanning, interval_s, timeout_ms, retries, origin, created_at, reachable,
+    last_scan_at, last_scan_ms, last_error, sys_object_id, sys_descr, registration_state, registration_error, registered_at)
+  SELECT id, name, address, port, snmp_version, read_community, write_community, notify_community,
+    usm_user, usm_level, usm_auth_protocol, usm_auth_password, usm_priv_protocol, usm_priv_password, usm_context,
+    profile, resolved_profile, priority_scanning, interval_s, timeout_ms, retries, origin, created_at, reachable,
+    last_scan_at, last_scan_ms, last_error, sys_object_id, sys_descr, registration_state, registration_error, registered_at
+  FROM devices;
+
+  DROP TABLE devices;
+  ALTER TABLE devices_next RENAME TO devices;
+  `,
+  },
+
+  // ---- issue 12, device identity (data migration; renumber freely at merge) ----
+  // Every device address in its canonical spelling; devices that were two spellings of one
+  // address are merged into the older one, alarms and events kept (src/store/address-migration.ts).
+  { apply: canonicaliseDeviceAddresses },
 ];

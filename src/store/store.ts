@@ -1,6 +1,7 @@
 import type Database from 'better-sqlite3';
+import type { AlarmEnding, AlarmEvent } from '../alarms/model.js';
 import { AlarmsRepository } from './alarms.js';
-import { openDatabase } from './database.js';
+import { openDatabase, type OpenDatabaseOptions } from './database.js';
 import { DevicesRepository } from './devices.js';
 import { LicensesRepository } from './licenses.js';
 import { SettingsRepository } from './settings.js';
@@ -23,10 +24,14 @@ export class Store {
   readonly alarms: AlarmsRepository;
   readonly licenses: LicensesRepository;
   readonly tokens: TokensRepository;
+  private readonly removal: Database.Transaction<(id: number, ending: AlarmEnding) => AlarmEvent[] | undefined>;
 
-  /** Opens (creating and migrating if needed) the database at `path`; ':memory:' for a throwaway one. */
-  static open(path: string, clock: { now(): number }): Store {
-    const db = openDatabase(path);
+  /**
+   * Opens (creating and migrating if needed) the database at `path`; ':memory:' for a throwaway one.
+   * `onMigrationNote` hears what a data migration did, a line each (e.g. two devices merged).
+   */
+  static open(path: string, clock: { now(): number }, options: Pick<OpenDatabaseOptions, 'onMigrationNote'> = {}): Store {
+    const db = openDatabase(path, options);
     try {
       return new Store({
         db,
@@ -49,6 +54,21 @@ export class Store {
     this.alarms = parts.alarms;
     this.licenses = parts.licenses;
     this.tokens = parts.tokens;
+    this.removal = this.db.transaction((id: number, ending: AlarmEnding) => {
+      if (!this.devices.get(id)) return undefined;
+      const cleared = this.alarms.clearAll(id, ending);
+      this.devices.delete(id);
+      return cleared;
+    });
+  }
+
+  /**
+   * Deletes a device, first ending each of its active alarms with a clear event carrying the
+   * reason, in one transaction: the event log replayed still gives the active set. Returns the
+   * clear events to publish, or undefined if there was no such device.
+   */
+  removeDevice(id: number, ending: AlarmEnding): AlarmEvent[] | undefined {
+    return this.removal.immediate(id, ending);
   }
 
   /** Closes the connection; safe to call twice. */

@@ -49,3 +49,30 @@ export async function until<T>(what: string, probe: () => T | undefined | null |
     await new Promise((r) => setTimeout(r, 10));
   }
 }
+
+export interface PrintedValue {
+  type: string;
+  value: string;
+}
+
+/** Parses net-snmp's `-On` output (`.1.3.6... = TYPE: value`, hex dumps continue on following lines). */
+export function parseOn(stdout: string): Map<string, PrintedValue> {
+  const out = new Map<string, PrintedValue>();
+  let last: PrintedValue | undefined;
+  for (const line of stdout.split('\n')) {
+    const m = /^(\.[0-9.]+) = (.*)$/.exec(line);
+    if (!m) {
+      if (last && line.trim() !== '' && line !== 'End of MIB') last.value = `${last.value} ${line.trim()}`.trim();
+      continue;
+    }
+    const rest = m[2] as string;
+    if (rest.startsWith('No more variables left in this MIB View')) {
+      last = undefined;
+      continue;
+    }
+    const typed = /^([A-Za-z0-9-]+): ?(.*)$/.exec(rest);
+    last = typed ? { type: typed[1] as string, value: (typed[2] as string).trim() } : { type: rest.trim(), value: '' };
+    out.set(m[1] as string, last);
+  }
+  return out;
+}

@@ -39,7 +39,7 @@ function publish(kind: AlarmEvent['kind'], deviceId: number, code: string): numb
   const device = devices.get(deviceId)!;
   if (kind === 'raise') active.push({ deviceId, key, code, severity: 'critical', description: `alarm ${code}`, raisedAt: at });
   else active.splice(active.findIndex((a) => a.deviceId === deviceId && a.key === key), 1);
-  bus.publish([{ id: nextEventId++, deviceId, deviceName: device.name, kind, key, code, severity: 'critical', description: `alarm ${code}`, at }], { trigger: 'trap', requestedAt: at, storedAt: at });
+  bus.publish([{ id: nextEventId++, deviceId, deviceName: device.name, kind, key, code, severity: 'critical', description: `alarm ${code}`, at, reason: null }], { trigger: 'trap', requestedAt: at, storedAt: at });
   return at;
 }
 

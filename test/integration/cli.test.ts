@@ -38,6 +38,9 @@ describe('priscan-sim command line', () => {
     [['--devices', 'ups:1', '--base-address', '10.0.0.1'], /not loopback/],
     [['--devices', 'ups:1', '--frobnicate'], /Unknown option '--frobnicate'/],
     [['--devices', 'snmprec:1'], /need a recording: pass --snmprec FILE/],
+    [['--devices', 'snmprec:1', '--snmprec', 'no-such-recording'], /cannot read recording no-such-recording: ENOENT/],
+    [['--devices', 'snmprec:1', '--snmprec', 'eaton-xups', '--snmprec-registration', 'snmpd'], /--snmprec-registration must be one of none, rfc3413, hidden-table, apc-receiver-table, got "snmpd"/],
+    [['--devices', 'snmprec:1', '--snmprec', 'eaton-xups', '--snmprec-notification', 'xupstdOnBattery'], /snmprec notification: "xupstdOnBattery" is not a valid OID: not a numeric OID/],
     [['--devices', 'ups:1', '--scenario', '/nonexistent/scenario.json'], /cannot read scenario/],
     [['--devices', 'ups:1', '--control', 'localhost'], /must be HOST:PORT/],
   ])('refuses %j with one clear line and exit code 2', (args, message) => {

@@ -69,7 +69,7 @@ describe('licensed node count', () => {
   it('leaves the newest devices unlicensed when a key is removed: kept, not scanned, not registered', async () => {
     expect((await t.api('DELETE', `/api/v1/licenses/${fingerprint}`)).status).toBe(200);
     const states = await monitoring();
-    expect(states).toEqual({ 'sim-1': 'monitored', 'sim-2': 'monitored', 'sim-3': 'monitored', 'sim-4': 'monitored', 'sim-5': 'monitored', 'sim-6': 'unlicensed', 'sim-7': 'unlicensed', 'sim-8': 'unlicensed' });
+    expect(states).toEqual({ 'sim-1': 'monitored', 'sim-2': 'monitored', 'sim-3': 'monitored', 'sim-4': 'monitored', 'sim-5': 'monitored', 'sim-6': 'unmonitored', 'sim-7': 'unmonitored', 'sim-8': 'unmonitored' });
     expect(await usage()).toMatchObject({ licensed: 5, used: 5, unlicensed: 3 });
     expect(await t.metric('priscan_unlicensed_devices')).toBe(3);
     await until('registrations removed', () => [6, 7, 8].every((i) => fleet.devices[i - 1]!.status().managers.length === 0));

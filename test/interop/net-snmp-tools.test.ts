@@ -10,7 +10,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { APC, NETBOTZ, PRISCAN_SIM, RFC3413, SNMPV2, UPS_MIB } from '../../src/profiles/oids.js';
 import { Fleet } from '../../simulators/fleet.js';
-import { findTool } from '../helpers/tools.js';
+import { findTool, parseOn } from '../helpers/tools.js';
 
 // This file's devices live on 127.0.23.0/24, port 16163; managers on 127.0.0.1.
 const PORT = 16163;
@@ -42,27 +42,6 @@ const target = (address: string) => `${address}:${PORT}`;
 const bulkwalk = (address: string, root = '.1') => run('snmpbulkwalk', ['-v2c', ...COMMON, '-c', 'public', target(address), root]);
 const get = (address: string, ...oids: string[]) => run('snmpget', ['-v2c', ...COMMON, '-c', 'public', target(address), ...oids]);
 const set = (address: string, args: string[], community = 'private') => run('snmpset', ['-v2c', ...COMMON, '-c', community, target(address), ...args]);
-
-interface Value { type: string; value: string }
-
-/** Parses `-On` output (`.1.3.6... = TYPE: value`, hex dumps continue on following lines). */
-function parseOn(stdout: string): Map<string, Value> {
-  const out = new Map<string, Value>();
-  let last: Value | undefined;
-  for (const line of stdout.split('\n')) {
-    const m = /^(\.[0-9.]+) = (.*)$/.exec(line);
-    if (!m) {
-      if (last && line.trim() !== '' && line !== 'End of MIB') last.value = `${last.value} ${line.trim()}`.trim();
-      continue;
-    }
-    const rest = m[2] as string;
-    if (rest.startsWith('No more variables left in this MIB View')) { last = undefined; continue; }
-    const typed = /^([A-Za-z0-9-]+): ?(.*)$/.exec(rest);
-    last = typed ? { type: typed[1] as string, value: (typed[2] as string).trim() } : { type: rest.trim(), value: '' };
-    out.set(m[1] as string, last);
-  }
-  return out;
-}
 
 const d = (oid: string) => `.${oid}`;
 const strIndex = (s: string) => [s.length, ...Buffer.from(s)].join('.');

@@ -4,7 +4,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { AlarmEventBus } from '../../src/alarms/events.js';
-import type { ActiveAlarm, AlarmEvent, Severity } from '../../src/alarms/model.js';
+import type { ActiveAlarm, AlarmEvent, ClearReason, Severity } from '../../src/alarms/model.js';
 import { AlertmanagerSender, type AlertingTuning } from '../../src/alerting/alertmanager.js';
 import { alertName, type AlertDevice, type PostableAlert } from '../../src/alerting/alerts.js';
 import { alertmanagerConfigSchema } from '../../src/alerting/config.js';
@@ -75,14 +75,14 @@ function harness(options: { urls?: string[]; tuning?: Partial<AlertingTuning>; f
   });
   let nextId = 1;
   /** Changes the store's active set, then publishes, as the scanner does. */
-  const publish = (kind: AlarmEvent['kind'], deviceId: number, code: string, severity: Severity = 'warning') => {
+  const publish = (kind: AlarmEvent['kind'], deviceId: number, code: string, severity: Severity = 'warning', reason: ClearReason | null = null) => {
     const key = `src:1:${code}`;
     const at = clock.now();
     const index = active.findIndex((a) => a.deviceId === deviceId && a.key === key);
     if (kind === 'raise' && index < 0) active.push({ deviceId, key, code, severity, description: `alarm ${code}`, raisedAt: at });
     if (kind === 'clear' && index >= 0) active.splice(index, 1);
     const deviceName = devices.get(deviceId)?.name ?? 'gone';
-    bus.publish([{ id: nextId++, deviceId, deviceName, kind, key, code, severity, description: `alarm ${code}`, at }], { trigger: 'trap', requestedAt: at, storedAt: at });
+    bus.publish([{ id: nextId++, deviceId, deviceName, kind, key, code, severity, description: `alarm ${code}`, at, reason }], { trigger: 'trap', requestedAt: at, storedAt: at });
   };
   const alertsTo = (url: string) => posts.filter((p) => p.url === `${url}/api/v2/alerts`).flatMap((p) => p.alerts);
   return { clock, bus, devices, active, posts, answers, seen, sender, publish, alertsTo, endpoint: (url: string) => `${url}/api/v2/alerts` };
@@ -181,6 +181,25 @@ describe('AlertmanagerSender with a fake Alertmanager', () => {
     expect(resolved!.labels).toEqual(firing!.labels);
     expect(resolved!.startsAt).toBe(iso(raisedAt));
     expect(resolved!.endsAt).toBe(iso(raisedAt + 5100));
+  });
+
+  it('resolves the alert at once when priscan ends the alarm itself, saying why (a device removed)', async () => {
+    const h = started();
+    h.publish('raise', 1, 'ups.onBattery');
+    h.publish('raise', 1, 'ups.lowBattery');
+    await advance(h, 100);
+    h.devices.delete(1);
+    h.publish('clear', 1, 'ups.onBattery', 'warning', 'device removed');
+    h.publish('clear', 1, 'ups.lowBattery');
+    await advance(h, 100);
+    const resolved = h.posts.at(-1)!.alerts;
+    expect(resolved.map((a) => [a.labels.code, a.endsAt, a.annotations.resolved_reason])).toEqual([
+      ['ups.onBattery', iso(h.clock.now() - 100), 'device removed'],
+      ['ups.lowBattery', iso(h.clock.now() - 100), undefined],
+    ]);
+    // The firing alert and its resolution are one label set; the firing one carries no reason.
+    expect(resolved[0]!.labels).toEqual(h.posts[0]!.alerts.find((a) => a.labels.code === 'ups.onBattery')!.labels);
+    expect(h.posts[0]!.alerts.every((a) => a.annotations.resolved_reason === undefined)).toBe(true);
   });
 
   it('sends only the newest state of an alarm', async () => {

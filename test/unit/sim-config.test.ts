@@ -145,6 +145,11 @@ describe('parseSnmprec', () => {
     ['bad line (one separator)', '1.3.6.1.2.1.1.5.0|4', 'expected OID|TAG|VALUE'],
     ['bad OID', 'iso.3.6|2|1', '"iso.3.6" is not a numeric OID'],
     ['single-arc OID', '1|2|1', '"1" is not a numeric OID'],
+    // No message can carry these: loaded, they made every walk through them throw in the encoder.
+    ['OID arc above 2^32-1', '1.3.6.1.4.1.4294967296.0|2|1', '"1.3.6.1.4.1.4294967296.0" is refused: OID arc above 2^32-1'],
+    ['OID of 129 arcs', `1.3${'.1'.repeat(127)}|2|1`, `"1.3${'.1'.repeat(127)}" is refused: OID has more than 128 arcs`],
+    ['OID starting 1.40', '1.40.1|2|1', '"1.40.1" is refused: OID starts with 1.40, which X.690 cannot encode'],
+    ['OID value arc above 2^32-1', '1.3.6.1.2.1.1.5.0|6|1.3.6.1.4.1.4294967296', '"1.3.6.1.4.1.4294967296" is refused: OID arc above 2^32-1'],
     ['duplicate OID', '.1.3.6.1.2.1.1.1.0|4|again', '1.3.6.1.2.1.1.1.0 appears twice'],
     ['unsupported tag', '1.3.6.1.2.1.1.5.0|3|x', 'unsupported tag "3" (supported: 2, 4, 5, 6, 64, 65, 66, 67, 68, 70, with optional x for hex)'],
     ['unsupported tag suffix', '1.3.6.1.2.1.1.5.0|4e|x', 'unsupported tag "4e"'],

@@ -2,9 +2,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { COMMUNICATION_LOST, type Alarm } from '../../src/alarms/model.js';
+import { COMMUNICATION_LOST, DEVICE_REMOVED, DEVICE_UNMONITORED, type Alarm } from '../../src/alarms/model.js';
 import type { NewDevice } from '../../src/store/devices.js';
 import { Store } from '../../src/store/store.js';
+import { storeLogMismatches } from '../helpers/event-replay.js';
 import { FakeClock } from '../helpers/fake-clock.js';
 
 function device(name: string, address: string): NewDevice {
@@ -62,8 +63,8 @@ describe('applyScan', () => {
     const first = store.alarms.applyScan(id, [alarm(1), alarm(2, 'critical')], 100);
     expect(first.cleared).toEqual([]);
     expect(first.raised).toEqual([
-      { id: 1, deviceId: id, deviceName: 'ups-1', kind: 'raise', at: 100, ...alarm(1) },
-      { id: 2, deviceId: id, deviceName: 'ups-1', kind: 'raise', at: 100, ...alarm(2, 'critical') },
+      { id: 1, deviceId: id, deviceName: 'ups-1', kind: 'raise', at: 100, reason: null, ...alarm(1) },
+      { id: 2, deviceId: id, deviceName: 'ups-1', kind: 'raise', at: 100, reason: null, ...alarm(2, 'critical') },
     ]);
     expect(store.alarms.activeForDevice(id)).toEqual([
       { deviceId: id, raisedAt: 100, ...alarm(1) },
@@ -72,8 +73,8 @@ describe('applyScan', () => {
 
     store.devices.update(id, { name: 'ups-renamed' });
     const second = store.alarms.applyScan(id, [alarm(2, 'critical'), alarm(3)], 200);
-    expect(second.raised).toEqual([{ id: 3, deviceId: id, deviceName: 'ups-renamed', kind: 'raise', at: 200, ...alarm(3) }]);
-    expect(second.cleared).toEqual([{ id: 4, deviceId: id, deviceName: 'ups-renamed', kind: 'clear', at: 200, ...alarm(1) }]);
+    expect(second.raised).toEqual([{ id: 3, deviceId: id, deviceName: 'ups-renamed', kind: 'raise', at: 200, reason: null, ...alarm(3) }]);
+    expect(second.cleared).toEqual([{ id: 4, deviceId: id, deviceName: 'ups-renamed', kind: 'clear', at: 200, reason: null, ...alarm(1) }]);
     expect(store.alarms.activeForDevice(id).map((a) => [a.key, a.raisedAt])).toEqual([
       ['ups.alarms.2', 100],
       ['ups.alarms.3', 200],
@@ -151,6 +152,70 @@ describe('single transitions', () => {
     const store = open();
     expect(() => store.alarms.raise(3, COMMUNICATION_LOST, 1)).toThrow('unknown device id 3');
     expect(() => store.alarms.clear(3, 'k', 1)).toThrow('unknown device id 3');
+  });
+});
+
+describe('ending a device\'s alarms without a scan', () => {
+  it('removeDevice logs a clear with the reason for each active alarm, then deletes, in one transaction', () => {
+    const store = open();
+    const a = store.devices.insert(device('a', '127.0.10.1')).id;
+    const b = store.devices.insert(device('b', '127.0.10.2')).id;
+    store.alarms.applyScan(a, [alarm(1), alarm(2, 'critical')], 10);
+    store.alarms.applyScan(b, [alarm(1)], 10);
+    const before = store.alarms.lastEventId();
+
+    const cleared = store.removeDevice(a, { reason: DEVICE_REMOVED, at: 20 });
+    expect(cleared).toEqual([
+      { id: before + 1, deviceId: a, deviceName: 'a', kind: 'clear', at: 20, reason: 'device removed', ...alarm(1) },
+      { id: before + 2, deviceId: a, deviceName: 'a', kind: 'clear', at: 20, reason: 'device removed', ...alarm(2, 'critical') },
+    ]);
+    expect(store.devices.get(a)).toBeUndefined();
+    expect(store.alarms.events(before, 10)).toEqual(cleared);
+    expect(store.alarms.active().map((x) => x.deviceId)).toEqual([b]);
+    expect(storeLogMismatches(store)).toEqual([]);
+    expect(store.removeDevice(a, { reason: DEVICE_REMOVED, at: 30 })).toBeUndefined();
+    expect(store.removeDevice(b, { reason: DEVICE_REMOVED, at: 30 })).toHaveLength(1);
+    expect(store.devices.count()).toBe(0);
+    expect(storeLogMismatches(store)).toEqual([]);
+  });
+
+  it('a plain delete would leave a raise the log never clears: what the replay helper catches', () => {
+    const store = open();
+    const { id } = store.devices.insert(device('a', '127.0.10.1'));
+    store.alarms.applyScan(id, [alarm(1)], 10);
+    store.devices.delete(id);
+    expect(storeLogMismatches(store)).toEqual([`the log leaves ${id} ups.alarms.1 active; the active set does not have it`]);
+  });
+
+  it('clearAll ends every active alarm with the reason and keeps the device; raises and scan clears carry none', () => {
+    const store = open();
+    const { id } = store.devices.insert(device('a', '127.0.10.1'));
+    const scanned = store.alarms.applyScan(id, [alarm(1), alarm(2)], 10);
+    expect([...scanned.raised, ...store.alarms.applyScan(id, [alarm(1)], 11).cleared].map((e) => e.reason)).toEqual([null, null, null]);
+    const changes = totalChanges(store);
+    expect(store.alarms.clearAll(id, { reason: DEVICE_UNMONITORED, at: 12 })).toMatchObject([{ kind: 'clear', key: 'ups.alarms.1', reason: 'device unlicensed: no longer monitored', at: 12 }]);
+    expect(store.devices.get(id)).toBeDefined();
+    expect(store.alarms.activeForDevice(id)).toEqual([]);
+    // Nothing left to end: a read only.
+    const after = totalChanges(store);
+    expect(after).toBeGreaterThan(changes);
+    expect(store.alarms.clearAll(id, { reason: DEVICE_UNMONITORED, at: 13 })).toEqual([]);
+    expect(totalChanges(store)).toBe(after);
+    expect(() => store.alarms.clearAll(99, { reason: DEVICE_UNMONITORED, at: 13 })).toThrow('unknown device id 99');
+    expect(storeLogMismatches(store)).toEqual([]);
+  });
+
+  it('keeps the reason across a re-open', () => {
+    let store = open();
+    const { id } = store.devices.insert(device('a', '127.0.10.1'));
+    store.alarms.applyScan(id, [alarm(1)], 10);
+    store.removeDevice(id, { reason: DEVICE_REMOVED, at: 20 });
+    store.close();
+    store = open();
+    expect(store.alarms.events(0, 10).map((e) => [e.kind, e.reason])).toEqual([
+      ['raise', null],
+      ['clear', 'device removed'],
+    ]);
   });
 });
 

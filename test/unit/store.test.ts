@@ -109,6 +109,32 @@ describe('openDatabase', () => {
   });
 });
 
+describe('migration to event reasons and the removed registration state', () => {
+  it('keeps devices, their active alarms and the log; old events have no reason; removed is accepted', () => {
+    const path = join(dir, 'v3.db');
+    const old = openDatabase(path, { migrations: MIGRATIONS.slice(0, 3) });
+    old.prepare(`INSERT INTO devices (id, name, address, port, snmp_version, read_community, write_community, profile, priority_scanning,
+      interval_s, timeout_ms, retries, origin, created_at, registration_state, registered_at) VALUES (4, 'ups-1', '127.0.180.4', 161, '2c', 'r', 'w', 'auto', 1, 300, 3000, 1, 'api', 1, 'registered', 7)`).run();
+    old.prepare(`INSERT INTO alarms_active (device_id, key, severity, code, description, raised_at) VALUES (4, 'k', 'critical', 'ups.onBattery', 'UPS on battery', 5)`).run();
+    old.prepare(`INSERT INTO events (device_id, device_name, kind, key, severity, code, description, at) VALUES (4, 'ups-1', 'raise', 'k', 'critical', 'ups.onBattery', 'UPS on battery', 5)`).run();
+    expect(() => old.prepare("UPDATE devices SET registration_state = 'removed' WHERE id = 4").run()).toThrow(/CHECK constraint failed/);
+    old.close();
+
+    const store = open('v3.db');
+    expect(userVersion(store.db)).toBe(MIGRATIONS.length);
+    expect(store.devices.get(4)).toMatchObject({ name: 'ups-1', state: { registration: 'registered', registeredAt: 7 } });
+    expect(store.alarms.active({ deviceId: 4 })).toMatchObject([{ key: 'k' }]);
+    expect(store.alarms.events(0, 10)).toMatchObject([{ id: 1, kind: 'raise', reason: null }]);
+    store.devices.recordRegistration(4, { at: 9, state: 'removed', error: null });
+    expect(store.devices.get(4)?.state).toMatchObject({ registration: 'removed', registeredAt: 7 });
+    expect(() => store.db.prepare("UPDATE devices SET registration_state = 'gone' WHERE id = 4").run()).toThrow(/CHECK constraint failed/);
+    // The foreign key still holds after the rebuild.
+    expect(() => store.db.prepare(`INSERT INTO alarms_active (device_id, key, severity, code, description, raised_at) VALUES (99, 'k', 'info', 'c', 'd', 1)`).run()).toThrow(/FOREIGN KEY/);
+    expect(store.removeDevice(4, { reason: 'device removed', at: 10 })).toMatchObject([{ kind: 'clear', key: 'k', reason: 'device removed' }]);
+    expect(store.alarms.active()).toEqual([]);
+  });
+});
+
 describe('settings', () => {
   it('gets and sets', () => {
     const { settings } = open();
@@ -217,7 +243,8 @@ describe('devices', () => {
     });
     expect(updated).toMatchObject({ name: 'ups-1', port: 1161, priorityScanning: false, origin: 'api' });
     expect(updated.snmp).toEqual({ version: '1', readCommunity: 'r', writeCommunity: 'w', notifyCommunity: 'n' });
-    expect(updated.state).toMatchObject({ reachable: true, lastScanAt: 5, lastScanMs: 7 });
+    // A new port is a new endpoint: whether it answers is unknown again (device-identity.test.ts).
+    expect(updated.state).toMatchObject({ reachable: null, lastScanAt: 5, lastScanMs: 7 });
     expect(devices.get(a.id)).toEqual(updated);
 
     const conflict = catchError(() => devices.update(b.id, { address: '127.0.10.1' }));

@@ -9,7 +9,13 @@ Talks to a running daemon: --url (PRISCAN_URL) and --token (PRISCAN_TOKEN).
 `;
 
 interface AlarmView { device: string | null; severity: string; code: string; description: string; raisedAt: string | null }
-interface EventView { id: number; kind: string; device: string; severity: string; description: string; at: string | null }
+interface EventView { id: number; kind: string; device: string; severity: string; description: string; at: string | null; reason?: string | null }
+
+/** One raise or clear as --follow prints it; a clear priscan made itself says why. */
+function eventLine(event: EventView): string {
+  const reason = event.kind === 'clear' && event.reason ? `  (${event.reason})` : '';
+  return `${event.at}  ${event.kind === 'raise' ? 'RAISE' : 'CLEAR'}  ${event.device}  ${event.severity}  ${event.description}${reason}\n`;
+}
 
 export async function alarmsCommand(args: string[], out: NodeJS.WritableStream, signal?: AbortSignal): Promise<number> {
   const { values } = parseArgs({
@@ -56,7 +62,7 @@ export async function alarmsCommand(args: string[], out: NodeJS.WritableStream, 
         const event = JSON.parse(data.slice(6)) as EventView;
         if (values.device && event.device !== values.device) continue;
         if (values.severity && event.severity !== values.severity) continue;
-        out.write(values.json ? `${JSON.stringify(event)}\n` : `${event.at}  ${event.kind === 'raise' ? 'RAISE' : 'CLEAR'}  ${event.device}  ${event.severity}  ${event.description}\n`);
+        out.write(values.json ? `${JSON.stringify(event)}\n` : eventLine(event));
       }
     }
   } catch (error) {

@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util';
+import { canonicalAddress, NOT_AN_ADDRESS } from '../../snmp/address.js';
 import { apiTarget, callApi, CliError, EXIT, printed, table, type ApiTarget } from '../api-client.js';
 
 export const DEVICES_HELP = `Usage: priscan devices <list|add|remove|scan> [options]
@@ -41,7 +42,7 @@ async function deviceId(target: ApiTarget, ref: string | undefined): Promise<num
   return found.id;
 }
 
-const status = (d: DeviceView) => (d.monitoring === 'unlicensed' ? 'unlicensed' : d.state.reachable === null ? 'unknown' : d.state.reachable ? 'up' : 'down');
+const status = (d: DeviceView) => (d.monitoring !== 'monitored' ? 'unlicensed' : d.state.reachable === null ? 'unknown' : d.state.reachable ? 'up' : 'down');
 
 export async function devicesCommand(args: string[], out: NodeJS.WritableStream): Promise<number> {
   const [sub, ...rest] = args;
@@ -91,6 +92,9 @@ export async function devicesCommand(args: string[], out: NodeJS.WritableStream)
       });
       if (values.help) return printed(out, DEVICES_HELP);
       if (!values.name || !values.address) throw new CliError('devices add needs --name and --address', EXIT.usage);
+      // Checked here too, so a typo is a usage error before anything is sent; the daemon stores this spelling.
+      const address = canonicalAddress(values.address);
+      if (address === undefined) throw new CliError(`--address ${NOT_AN_ADDRESS}, got "${values.address}"`, EXIT.usage);
       const int = (flag: string, value: string | undefined) => {
         if (value === undefined) return undefined;
         if (!/^\d+$/.test(value)) throw new CliError(`--${flag} must be a whole number, got "${value}"`, EXIT.usage);
@@ -98,7 +102,7 @@ export async function devicesCommand(args: string[], out: NodeJS.WritableStream)
       };
       const body = {
         name: values.name,
-        address: values.address,
+        address,
         port: int('port', values.port),
         profile: values.profile,
         intervalSeconds: int('interval', values.interval),
@@ -115,8 +119,8 @@ export async function devicesCommand(args: string[], out: NodeJS.WritableStream)
       );
       if (values.json) return printed(out, `${JSON.stringify(result, null, 2)}\n`);
       if (result.dryRun) {
-        if (!result.reachable) throw new CliError(`${values.address} did not answer: ${result.error}`, EXIT.failed);
-        out.write(`${values.address} answers: ${result.sysDescr ?? '(no sysDescr)'}\n  sysObjectID ${result.sysObjectId}\n  profile auto would choose: ${result.autoProfile ?? 'none (give --profile)'}\n`);
+        if (!result.reachable) throw new CliError(`${address} did not answer: ${result.error}`, EXIT.failed);
+        out.write(`${address} answers: ${result.sysDescr ?? '(no sysDescr)'}\n  sysObjectID ${result.sysObjectId}\n  profile auto would choose: ${result.autoProfile ?? 'none (give --profile)'}\n`);
         return EXIT.ok;
       }
       out.write(`added device ${result.id} ${result.name} (${result.address}); registration ${result.state.registration}\n`);
