@@ -127,6 +127,7 @@ export async function startMonitor(options: MonitorOptions): Promise<Monitor> {
         // The reference product's defaults.
         timeoutMs: 3000,
         retries: 1,
+        site: null,
         origin: 'api',
       };
       const record = running.devices.add(device);

@@ -40,6 +40,7 @@ export function toNewDevice(input: DeviceInput, origin: NewDevice['origin']): Ne
     intervalSeconds: input.intervalSeconds,
     timeoutMs: input.timeoutMs,
     retries: input.retries,
+    site: input.site ?? null,
     origin,
   };
 }
@@ -384,6 +385,7 @@ function changed(existing: DeviceRecord, wanted: NewDevice): boolean {
     intervalSeconds: existing.intervalSeconds,
     timeoutMs: existing.timeoutMs,
     retries: existing.retries,
+    site: existing.site,
     origin: existing.origin,
   };
   return stableJson(current) !== stableJson(wanted);

@@ -85,6 +85,7 @@ export async function runDemo(): Promise<number> {
         intervalSeconds: 300,
         timeoutMs: 1000,
         retries: 1,
+        site: null,
         origin: 'api',
       });
     }

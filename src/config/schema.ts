@@ -31,6 +31,9 @@ const listen = (defaults: { address: string; port: number }) =>
     .strict()
     .default(defaults);
 
+/** A site's name: short, no free text (it is a metric label). */
+export const siteSchema = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, 'letters, digits, dot, dash and underscore, at most 64');
+
 /** v1 and v2c: communities. */
 export const communitySnmpSchema = z
   .object({
@@ -93,6 +96,8 @@ export const deviceInputSchema = z
     intervalSeconds: z.number().int().min(60).max(3600).default(300),
     timeoutMs: z.number().int().min(100).max(60_000).default(3000),
     retries: z.number().int().min(0).max(5).default(1),
+    /** Where the device stands (a data center, a room): thresholds can be set per site. */
+    site: siteSchema.optional(),
   })
   .strict();
 

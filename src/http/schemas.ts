@@ -18,6 +18,7 @@ export const deviceListQuery = z
   .object({
     status: z.enum(['up', 'down', 'unknown', 'unlicensed']).optional().describe('up: answered its last scan; down: did not; unknown: not scanned yet'),
     profile: z.string().optional().describe('The profile in use (resolved for auto)'),
+    site: z.string().max(64).optional().describe('Only devices at this site'),
     severity: severity.optional().describe('Only devices with an active alarm of this severity'),
   })
   .strict();
@@ -90,6 +91,7 @@ export const deviceView = z.object({
     .describe('Absent for the partner role; communities and v3 passwords are never returned'),
   timeoutMs: z.number().int().optional(),
   retries: z.number().int().optional(),
+  site: z.string().nullable().describe('Where the device stands; null when not set'),
   profile: z.string(),
   resolvedProfile: z.string().nullable(),
   priorityScanning: z.boolean(),

@@ -31,6 +31,7 @@ export function deviceView(d: DeviceRecord, ctx: ViewContext): DeviceView {
     id: d.id,
     name: d.name,
     address: partner ? masked : d.address,
+    site: d.site,
     ...(partner ? {} : { port: d.port, snmp: snmpView(d.snmp), timeoutMs: d.timeoutMs, retries: d.retries }),
     profile: d.profile,
     resolvedProfile: d.resolvedProfile,

@@ -47,6 +47,8 @@ export interface DeviceRecord {
   intervalSeconds: number;
   timeoutMs: number;
   retries: number;
+  /** Where the device stands (a data center, a room): scopes thresholds and filters; null when not set. */
+  site: string | null;
   origin: 'api' | 'config';
   createdAt: number;
   state: DeviceState;
@@ -105,6 +107,7 @@ interface DeviceRow {
   interval_s: number;
   timeout_ms: number;
   retries: number;
+  site: string | null;
   origin: DeviceRecord['origin'];
   created_at: number;
   reachable: number | null;
@@ -140,6 +143,7 @@ type ConfigParams = Pick<
   | 'interval_s'
   | 'timeout_ms'
   | 'retries'
+  | 'site'
 >;
 
 interface DeviceStatements {
@@ -163,7 +167,7 @@ type UpdateTx = Database.Transaction<(id: number, changes: DeviceChanges) => Dev
 const CONFIG_COLUMNS =
   'name, address, port, snmp_version, read_community, write_community, notify_community, ' +
   'usm_user, usm_level, usm_auth_protocol, usm_auth_password, usm_priv_protocol, usm_priv_password, usm_context, ' +
-  'profile, priority_scanning, interval_s, timeout_ms, retries';
+  'profile, priority_scanning, interval_s, timeout_ms, retries, site';
 const CONFIG_VALUES = CONFIG_COLUMNS.split(', ')
   .map((column) => `@${column}`)
   .join(', ');
@@ -323,7 +327,7 @@ function writing<T>(device: Pick<ConfigParams, 'name' | 'address'>, write: () =>
   }
 }
 
-function snmpParams(snmp: DeviceSnmp): Omit<ConfigParams, 'name' | 'address' | 'port' | 'profile' | 'priority_scanning' | 'interval_s' | 'timeout_ms' | 'retries'> {
+function snmpParams(snmp: DeviceSnmp): Omit<ConfigParams, 'name' | 'address' | 'port' | 'profile' | 'priority_scanning' | 'interval_s' | 'timeout_ms' | 'retries' | 'site'> {
   const none = { read_community: null, write_community: null, notify_community: null, usm_user: null, usm_level: null };
   const noUsm = { usm_auth_protocol: null, usm_auth_password: null, usm_priv_protocol: null, usm_priv_password: null, usm_context: null };
   if (snmp.version !== '3') {
@@ -373,6 +377,7 @@ function configParams(device: Omit<NewDevice, 'origin'>): ConfigParams {
     interval_s: device.intervalSeconds,
     timeout_ms: device.timeoutMs,
     retries: device.retries,
+    site: device.site,
   };
 }
 
@@ -399,6 +404,7 @@ function toRecord(row: DeviceRow): DeviceRecord {
     intervalSeconds: row.interval_s,
     timeoutMs: row.timeout_ms,
     retries: row.retries,
+    site: row.site,
     origin: row.origin,
     createdAt: row.created_at,
     state: {

@@ -239,4 +239,9 @@ export const MIGRATIONS: readonly Migration[] = [
   // Every device address in its canonical spelling; devices that were two spellings of one
   // address are merged into the older one, alarms and events kept (src/store/address-migration.ts).
   { apply: canonicaliseDeviceAddresses },
+  `
+  -- Where a device stands (a data center, a room): thresholds can be set per site, and the
+  -- console and partners filter by it. Null: not set.
+  ALTER TABLE devices ADD COLUMN site TEXT;
+  `,
 ];

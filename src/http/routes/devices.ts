@@ -29,7 +29,7 @@ export function deviceRoutes(routes: RouteTable, deps: HttpDeps): void {
   routes.add({
     method: 'GET',
     url: '/api/v1/devices',
-    summary: 'List devices, optionally filtered by status, profile or active alarm severity',
+    summary: 'List devices, optionally filtered by status, profile, site or active alarm severity',
     tag: 'devices',
     access: 'read',
     query: deviceListQuery,
@@ -39,6 +39,7 @@ export function deviceRoutes(routes: RouteTable, deps: HttpDeps): void {
       const list = store.devices.list().filter((d) => {
         if (withSeverity && !withSeverity.has(d.id)) return false;
         if (query.profile && (d.resolvedProfile ?? d.profile) !== query.profile) return false;
+        if (query.site && d.site !== query.site) return false;
         if (query.status) {
           const status = !devices.isMonitored(d.id) ? 'unlicensed' : d.state.reachable === null ? 'unknown' : d.state.reachable ? 'up' : 'down';
           if (status !== query.status) return false;
