@@ -105,6 +105,25 @@ export class NetBotzDevice extends SimDevice {
     this.notify({ trapOid: `${TRAP_PREFIX[alarm.sensor]}.${alarm.trap}`, varbinds: [] });
   }
 
+  /**
+   * Opens an error condition with any type and sensor text, and nothing else (no sensor change, no
+   * notification): what a faulty or hostile appliance may report, for tests of what a manager makes
+   * of device text. Returns the row's index.
+   */
+  addErrorCondition(condition: { typeId: string; severity: number; sensorId?: string }): number[] {
+    this.lastConditionId++;
+    const id = `nbErrorCond_${this.lastConditionId}`;
+    const index = stringIndex(id);
+    this.errorCondTable.setRow(index, {
+      [E.id]: Buffer.from(id),
+      [E.severity]: condition.severity,
+      [E.typeId]: Buffer.from(condition.typeId),
+      [E.resolved]: 0,
+      [E.sensorId]: Buffer.from(condition.sensorId ?? ''),
+    });
+    return index;
+  }
+
   protected applyClear(name: string): void {
     const alarm = NETBOTZ_ALARMS[name]!;
     const stillActive = this.activeAlarms().find((other) => NETBOTZ_ALARMS[other]!.sensor === alarm.sensor);

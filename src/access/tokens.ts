@@ -1,4 +1,5 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { systemClock } from '../clock.js';
 import type { TokenRecord, TokensRepository } from '../store/tokens.js';
 
 /** admin: everything; viewer: read; partner: read, with device addresses masked. */
@@ -12,7 +13,8 @@ const RANDOM_BYTES = 32;
 const TOKEN_PATTERN = /^psk_[A-Za-z0-9_-]{43}$/;
 /** Listings show psk_ and 8 characters: 48 of the 256 random bits. */
 const SHOWN_PREFIX_LENGTH = TOKEN_PREFIX.length + 8;
-const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9 ._@-]{0,63}$/;
+/** A token's name: what listings show and revocation takes. */
+export const TOKEN_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9 ._@-]{0,63}$/;
 const LAST_USED_EVERY_MS = 60_000;
 
 /** Who a token belongs to. */
@@ -38,6 +40,8 @@ export class TokenRequestError extends Error {
 
 export interface ApiTokensDeps {
   repository: TokensRepository;
+  /** Expiry is judged by it; the system clock unless a test sets time. */
+  clock?: { now(): number };
   /** Injected by tests for predictable tokens. */
   randomBytes?: (size: number) => Buffer;
 }
@@ -51,16 +55,20 @@ export interface ApiTokensDeps {
 export class ApiTokens {
   constructor(private readonly deps: ApiTokensDeps) {}
 
-  /** Makes a token; the returned text is the only time it is seen. */
-  create(request: { role: Role; name: string }): CreatedToken {
+  /** Makes a token; the returned text is the only time it is seen. `expiresAt` (ms since the epoch) must be in the future. */
+  create(request: { role: Role; name: string; expiresAt?: number | null }): CreatedToken {
     if (!(ROLES as readonly string[]).includes(request.role)) {
       throw new TokenRequestError(`unknown role ${JSON.stringify(request.role)}: use one of ${ROLES.join(', ')}`);
     }
     const name = request.name.trim();
-    if (!NAME_PATTERN.test(name)) {
+    if (!TOKEN_NAME_PATTERN.test(name)) {
       throw new TokenRequestError(
         'a token name has 1 to 64 characters: letters, digits, space, dot, underscore, @ and dash, starting with a letter or digit',
       );
+    }
+    const expiresAt = request.expiresAt ?? null;
+    if (expiresAt !== null && !(Number.isSafeInteger(expiresAt) && expiresAt > this.now())) {
+      throw new TokenRequestError('a token\'s expiry must be a time in the future');
     }
     const token = TOKEN_PREFIX + (this.deps.randomBytes ?? randomBytes)(RANDOM_BYTES).toString('base64url');
     const info = this.deps.repository.insert({
@@ -68,12 +76,13 @@ export class ApiTokens {
       role: request.role,
       prefix: token.slice(0, SHOWN_PREFIX_LENGTH),
       hash: hashToken(token),
+      expiresAt,
     });
     return { token, info };
   }
 
   /**
-   * Who the token belongs to, or null (malformed, unknown or revoked). The format
+   * Who the token belongs to, or null (malformed, unknown, revoked or expired). The format
    * check reveals nothing secret; the look-up is by hash, so its timing says
    * nothing about how much of a guess was right; the final comparison is constant-time.
    */
@@ -82,8 +91,18 @@ export class ApiTokens {
     const hash = hashToken(tokenText);
     const found = this.deps.repository.findByHash(hash);
     if (!found || found.hash.length !== hash.length || !timingSafeEqual(found.hash, hash)) return null;
+    if (this.expired(found.record)) return null;
     this.deps.repository.touch(found.record.id, LAST_USED_EVERY_MS);
     return { id: found.record.id, role: found.record.role, name: found.record.name };
+  }
+
+  /**
+   * Whether the token of an authenticated caller still works: not revoked, not expired. Long-lived
+   * responses (the event stream) ask this again and again, so a revocation ends them too.
+   */
+  isActive(id: number): boolean {
+    const token = this.deps.repository.get(id);
+    return token !== undefined && !this.expired(token);
   }
 
   /** Every token, without secrets, oldest first. */
@@ -102,6 +121,14 @@ export class ApiTokens {
     else token = repository.getByName(ref.trim()) ?? (/^\d+$/.test(ref.trim()) ? repository.get(Number(ref.trim())) : undefined);
     if (!token || !repository.delete(token.id)) return undefined;
     return token;
+  }
+
+  private expired(token: TokenInfo): boolean {
+    return token.expiresAt !== null && token.expiresAt <= this.now();
+  }
+
+  private now(): number {
+    return (this.deps.clock ?? systemClock).now();
   }
 }
 

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { Alarm } from '../alarms/model.js';
 import type { DeviceRecord } from '../store/devices.js';
 import type { AlertmanagerConfig } from './config.js';
@@ -38,6 +39,18 @@ export function alarmIdentity(deviceId: number, key: string): string {
   return `${deviceId}\u0000${key}`;
 }
 
+/**
+ * Longest label value sent. Codes and keys are bounded where alarms are scanned; this bounds what
+ * an older database may still hold too, so no alert carries a device's long text as a label.
+ */
+export const MAX_LABEL_LENGTH = 128;
+
+/** The value itself when short; else its start and a digest of the whole, so it stays one stable value. */
+export function boundedLabel(value: string): string {
+  if (value.length <= MAX_LABEL_LENGTH) return value;
+  return `${value.slice(0, MAX_LABEL_LENGTH - 17)}#${createHash('sha256').update(value).digest('hex').slice(0, 16)}`;
+}
+
 /** 'ups.onBattery' -> 'UpsOnBattery': Prometheus' alert naming style, one name per alarm code. */
 export function alertName(code: string): string {
   const words = code.split(/[^A-Za-z0-9]+/).filter((word) => word !== '');
@@ -64,13 +77,13 @@ export function alertTemplate(config: AlertmanagerConfig, input: TemplateInput):
   const profile = device ? (device.resolvedProfile ?? device.profile) : 'unknown';
   const labels: Record<string, string> = {
     ...config.labels,
-    alertname: alertName(alarm.code),
+    alertname: boundedLabel(alertName(alarm.code)),
     device: input.deviceName,
     severity: alarm.severity,
-    code: alarm.code,
+    code: boundedLabel(alarm.code),
     profile,
     // Two alarms with one code on one device (e.g. two overloaded PDU phases) are two alerts.
-    alarm_key: alarm.key,
+    alarm_key: boundedLabel(alarm.key),
   };
   if (config.site !== undefined) labels.site = config.site;
   const annotations: Record<string, string> = { description: alarm.description, summary: `${input.deviceName}: ${alarm.description}` };

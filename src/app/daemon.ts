@@ -117,7 +117,7 @@ function fleetSnapshot(store: Store, service: DeviceService, licenses: LicenseSe
         lastScanMs: d.state.lastScanMs,
       };
     }),
-    alarms: store.alarms.active().map((a) => ({ device: names.get(a.deviceId) ?? String(a.deviceId), severity: a.severity, code: a.code })),
+    alarms: store.alarms.active().map((a) => ({ device: names.get(a.deviceId) ?? String(a.deviceId), key: a.key, severity: a.severity, code: a.code })),
     license: licenses.usage(),
   };
 }
@@ -185,6 +185,7 @@ export class Daemon {
       concurrency: config.scanning.concurrency,
       scan: (id, request) => scanner.scan(id, request),
       register: (id) => registrar.register(id),
+      probe: (id) => scanner.probe(id),
       registrationIntervalMs: config.registration.intervalSeconds * 1000,
       observer: metrics.scheduler,
     });
@@ -213,7 +214,7 @@ export class Daemon {
     });
     const theDevices = devices;
     metrics.watchFleet(() => fleetSnapshot(store, theDevices, licenses, profiles));
-    const tokens = new ApiTokens({ repository: store.tokens });
+    const tokens = new ApiTokens({ repository: store.tokens, clock });
     const alerting = config.alertmanager
       ? new AlertmanagerSender({ config: config.alertmanager, bus, alarms: store.alarms, devices: store.devices, clock, log, observer: metrics.alertmanager })
       : undefined;
@@ -241,6 +242,8 @@ export class Daemon {
       profiles,
       bus,
       registry: metrics.registry,
+      tokens,
+      clock,
       authenticate: (token) => tokens.authenticate(token),
       metricsAccess: config.http.metricsRequireToken ? 'read' : 'public',
       health: () => ({ devices: sources.size, notificationPort: intake?.port, queued: scheduler.queued, running: scheduler.running }),

@@ -1,19 +1,24 @@
-import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply } from 'fastify';
+import Fastify, { type FastifyInstance } from 'fastify';
 import type { Registry } from 'prom-client';
+import type { ApiTokens } from '../access/tokens.js';
 import type { AlarmEventBus } from '../alarms/events.js';
 import type { DeviceService } from '../app/device-service.js';
 import type { LicenseService } from '../app/license-service.js';
 import type { ScanScheduler } from '../scanning/scheduler.js';
+import type { Clock } from '../clock.js';
 import type { Store } from '../store/store.js';
 import { authorizer, type Authenticate } from './auth.js';
 import { ApiError } from './errors.js';
+import { apiErrorHandler, BODY_LIMIT_BYTES, clientErrorHandler, routerErrorHandler } from './framework-errors.js';
 import { alarmRoutes } from './routes/alarms.js';
 import { deviceRoutes } from './routes/devices.js';
 import { profileRoutes } from './routes/profiles.js';
 import type { ProfileRegistry } from '../profiles/registry.js';
 import { licenseRoutes } from './routes/licenses.js';
 import { systemRoutes } from './routes/system.js';
+import { tokenRoutes } from './routes/tokens.js';
 import { RouteTable, type Access } from './route.js';
+import { EventStreams } from './streams.js';
 
 export interface HttpDeps {
   store: Store;
@@ -23,6 +28,8 @@ export interface HttpDeps {
   profiles: ProfileRegistry;
   bus: AlarmEventBus;
   registry: Registry;
+  tokens: ApiTokens;
+  clock: Clock;
   authenticate: Authenticate;
   /** 'public' unless the config puts /metrics behind a token. */
   metricsAccess: Access;
@@ -32,39 +39,37 @@ export interface HttpDeps {
   about: () => { version: string; serverId: string | null; serverIdError: string | null; snmpEngineId: string };
 }
 
-export const BODY_LIMIT_BYTES = 64 * 1024;
-
-/** The HTTP API. It reads the store and asks the services for changes; it never speaks SNMP. */
+/**
+ * The HTTP API. It reads the store and asks the services for changes; it never speaks SNMP.
+ * Every error it answers, including those refused before a route runs, is {"error": {"code", "message"}}.
+ */
 export function buildHttpApp(deps: HttpDeps): FastifyInstance {
+  let closing = false;
   const app = Fastify({
     logger: false,
     bodyLimit: BODY_LIMIT_BYTES,
-    return503OnClosing: true,
-    // URLs the router cannot decode get a coded error like every other bad request.
-    frameworkErrors: (error, _request, reply: FastifyReply) => {
-      const message = error.code === 'FST_ERR_BAD_URL' ? 'the URL is not valid (bad percent-encoding)' : `bad request: ${error.message}`;
-      void reply.code(400).send(new ApiError('VALIDATION_FAILED', message).toJSON());
-    },
+    // fastify's own 503 while closing has its own body: the onRequest hook below answers instead.
+    return503OnClosing: false,
+    frameworkErrors: routerErrorHandler,
+    clientErrorHandler,
   });
-
-  app.setErrorHandler((error: FastifyError | ApiError, _request, reply) => {
-    if (error instanceof ApiError) return reply.code(error.status).send(error.toJSON());
-    const status = (error as FastifyError).statusCode ?? 500;
-    const code = (error as FastifyError).code;
-    if (code === 'FST_ERR_CTP_BODY_TOO_LARGE') return reply.code(413).send(new ApiError('BODY_TOO_LARGE', `request body is larger than ${BODY_LIMIT_BYTES / 1024} KiB`).toJSON());
-    if (code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') {
-      return reply.code(415).send(new ApiError('UNSUPPORTED_MEDIA_TYPE', 'send the body as application/json').toJSON());
-    }
-    if (status < 500) return reply.code(400).send(new ApiError('VALIDATION_FAILED', `body: ${error.message}`).toJSON());
-    return reply.code(500).send(new ApiError('INTERNAL', 'internal error').toJSON());
-  });
+  // Bodies are JSON only: fastify's text/plain parser would hand routes a string (a 400 about the
+  // body's type) where the answer is that the media type is wrong (415).
+  app.removeContentTypeParser('text/plain');
+  app.setErrorHandler(apiErrorHandler);
   app.setNotFoundHandler((request, reply) =>
     reply.code(404).send(new ApiError('NOT_FOUND', `no route ${request.method} ${request.url.split('?')[0]}: see /docs`).toJSON()),
   );
+  app.addHook('onRequest', async (_request, reply) => {
+    if (!closing) return;
+    const error = new ApiError('NOT_READY', 'priscan is stopping');
+    await reply.code(error.status).header('connection', 'close').send(error.toJSON());
+  });
 
-  const streams = new Set<() => void>();
+  const streams = new EventStreams({ clock: deps.clock });
   app.addHook('preClose', async () => {
-    for (const close of [...streams]) close();
+    closing = true;
+    streams.closeAll();
   });
 
   const routes = new RouteTable();
@@ -73,6 +78,7 @@ export function buildHttpApp(deps: HttpDeps): FastifyInstance {
   alarmRoutes(routes, deps, streams);
   licenseRoutes(routes, deps);
   profileRoutes(routes, deps);
+  tokenRoutes(routes, deps, streams);
   routes.register(app, authorizer(deps.authenticate));
   return app;
 }

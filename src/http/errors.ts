@@ -1,6 +1,8 @@
 /** The API's error catalogue: a stable code, its HTTP status, and a message safe to show. */
 export const API_ERROR_STATUS = {
   VALIDATION_FAILED: 400,
+  /** Refused by the HTTP parser: not a valid HTTP/1.1 request line, header or framing. */
+  MALFORMED_REQUEST: 400,
   LICENSE_KEY_INVALID: 400,
   PROFILE_UNKNOWN: 400,
   PROFILE_INVALID: 400,
@@ -11,11 +13,15 @@ export const API_ERROR_STATUS = {
   DEVICE_NOT_FOUND: 404,
   LICENSE_NOT_FOUND: 404,
   PROFILE_NOT_FOUND: 404,
+  TOKEN_NOT_FOUND: 404,
+  REQUEST_TIMEOUT: 408,
   DEVICE_EXISTS: 409,
   DEVICE_FROM_CONFIG: 409,
   LICENSE_ALREADY_INSTALLED: 409,
+  TOKEN_NAME_TAKEN: 409,
   BODY_TOO_LARGE: 413,
   UNSUPPORTED_MEDIA_TYPE: 415,
+  HEADERS_TOO_LARGE: 431,
   INTERNAL: 500,
   NOT_READY: 503,
 } as const;

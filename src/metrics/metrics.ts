@@ -51,6 +51,12 @@ export function createMetrics(now: () => number): Metrics {
     labelNames: ['trigger', 'result'] as const,
     registers: [registry],
   });
+  const probes = new Counter({
+    name: 'priscan_device_probes_total',
+    help: 'Probes of devices whose last scan got no answer (one GET, no retries), by result (answered, unanswered).',
+    labelNames: ['result'] as const,
+    registers: [registry],
+  });
   const scanDuration = new Histogram({
     name: 'priscan_scan_duration_seconds',
     help: 'Time one device scan took.',
@@ -111,7 +117,16 @@ export function createMetrics(now: () => number): Metrics {
     registers: [registry],
   });
   let fleet: () => FleetSnapshot = () => ({ devices: [], alarms: [] });
-  registerStateGauges(registry, SEVERITIES, () => fleet());
+  const labelsCapped = new Counter({
+    name: 'priscan_alarm_labels_capped_total',
+    help: 'Alarms kept out of their own label value: code (raised under an "other" code, as their device\'s text was no code priscan knows) or series (shown as code "other" in priscan_alarm_active, past the per-device limit; counted when first shown so).',
+    labelNames: ['reason'] as const,
+    registers: [],
+  });
+  for (const reason of ['code', 'series']) labelsCapped.inc({ reason }, 0);
+  registerStateGauges(registry, SEVERITIES, () => fleet(), (count) => labelsCapped.inc({ reason: 'series' }, count));
+  // Registered after the state gauges: a scrape collects in order, so the series cap's count is current.
+  registry.registerMetric(labelsCapped);
   const idle: LaneCounts = { queued: 0, running: 0 };
   let queueDepth: () => Record<Lane, LaneCounts> = () => ({ normal: idle, slow: idle });
   new Gauge({
@@ -138,7 +153,10 @@ export function createMetrics(now: () => number): Metrics {
   return {
     registry,
     intake: { notification: (version, kind, result) => notifications.inc({ version, kind, result }) },
-    scheduler: { scanRequested: (trigger: ScanTrigger, result: RequestResult) => scanRequests.inc({ trigger, result }) },
+    scheduler: {
+      scanRequested: (trigger: ScanTrigger, result: RequestResult) => scanRequests.inc({ trigger, result }),
+      probed: (answered) => probes.inc({ result: answered ? 'answered' : 'unanswered' }),
+    },
     scans: {
       scanned(trigger, result: ScanResult, durationMs, request) {
         scans.inc({ trigger, result });
@@ -146,6 +164,7 @@ export function createMetrics(now: () => number): Metrics {
         scanDuration.observe({ trigger }, durationMs / 1000);
         if (trigger === 'trap') detection.observe(Math.max(0, now() - request.requestedAt) / 1000);
       },
+      foldedRaised: (count) => labelsCapped.inc({ reason: 'code' }, count),
     },
     registration: { registration: (method, result) => registrations.inc({ method, result }) },
     alertmanager: {

@@ -1,5 +1,48 @@
 import { Gauge, type Registry } from 'prom-client';
 
+export interface SnapshotAlarm {
+  device: string;
+  /** The alarm's key on its device: tells alarms apart when counting those folded into `other`. */
+  key: string;
+  severity: string;
+  code: string;
+}
+
+/** Codes one device's alarms may show in priscan_alarm_active; the rest are shown under OTHER_CODE. */
+export const MAX_ALARM_CODES_PER_DEVICE = 20;
+export const OTHER_CODE = 'other';
+const SEVERITY_RANK: Readonly<Record<string, number>> = { critical: 0, warning: 1, info: 2 };
+
+/**
+ * The label sets of priscan_alarm_active: one per device, severity and code, with at most
+ * `limit` codes per device. A device that reports more keeps priscan's own codes (the rules alert
+ * on priscan.communicationLost), then its most severe, then by name; the rest are shown as code
+ * `other` with their severity, so a device lying about hundreds of conditions adds at most three
+ * series. `folded` names each alarm shown under `other` (device and key).
+ */
+export function alarmSeries(alarms: readonly SnapshotAlarm[], limit = MAX_ALARM_CODES_PER_DEVICE) {
+  const byDevice = new Map<string, SnapshotAlarm[]>();
+  for (const alarm of alarms) byDevice.set(alarm.device, [...(byDevice.get(alarm.device) ?? []), alarm]);
+  const series = new Map<string, { device: string; severity: string; code: string }>();
+  const folded: string[] = [];
+  for (const [device, own] of byDevice) {
+    const rank = new Map<string, number>();
+    for (const a of own) rank.set(a.code, Math.min(rank.get(a.code) ?? 9, SEVERITY_RANK[a.severity] ?? 3));
+    const kept = new Set(
+      [...rank]
+        .sort(([a, ra], [b, rb]) => Number(!a.startsWith('priscan.')) - Number(!b.startsWith('priscan.')) || ra - rb || (a < b ? -1 : a > b ? 1 : 0))
+        .slice(0, limit)
+        .map(([code]) => code),
+    );
+    for (const a of own) {
+      const code = kept.has(a.code) ? a.code : OTHER_CODE;
+      if (code === OTHER_CODE) folded.push(`${device}\u0000${a.key}`);
+      series.set(`${device}\u0000${a.severity}\u0000${code}`, { device, severity: a.severity, code });
+    }
+  }
+  return { series: [...series.values()], folded };
+}
+
 /** What the fleet looks like at scrape time; built by the composition root from the store. */
 export interface FleetSnapshot {
   devices: ReadonlyArray<{
@@ -15,7 +58,7 @@ export interface FleetSnapshot {
     lastScanAt: number | null;
     lastScanMs: number | null;
   }>;
-  alarms: ReadonlyArray<{ device: string; severity: string; code: string }>;
+  alarms: ReadonlyArray<SnapshotAlarm>;
   /** Absent when licensing is not in play. */
   license?: { licensed: number; used: number; unlicensed: number };
 }
@@ -24,7 +67,13 @@ export interface FleetSnapshot {
  * Gauges of alarm, device and license state, computed from one snapshot per scrape.
  * Labels hold only the device name and values from closed sets (severity, code, profile, method).
  */
-export function registerStateGauges(registry: Registry, severities: readonly string[], snapshot: () => FleetSnapshot): void {
+export function registerStateGauges(
+  registry: Registry,
+  severities: readonly string[],
+  snapshot: () => FleetSnapshot,
+  /** Told how many alarms a scrape shows under `other` that the previous one did not. */
+  onNewlyFolded: (count: number) => void = () => undefined,
+): void {
   // prom-client collects every metric of a scrape in one synchronous pass, so one snapshot
   // serves the whole scrape and is dropped before the next event-loop turn.
   let cached: FleetSnapshot | undefined;
@@ -49,9 +98,19 @@ export function registerStateGauges(registry: Registry, severities: readonly str
       },
     });
 
-  gauge('priscan_alarm_active', 'Active alarms: 1 for each device, severity and code with an alarm active.', ['device', 'severity', 'code'], (g) => {
-    for (const a of current.alarms) g.set({ device: a.device, severity: a.severity, code: a.code }, 1);
-  });
+  let foldedBefore = new Set<string>();
+  gauge(
+    'priscan_alarm_active',
+    `Active alarms: 1 for each device, severity and code with an alarm active (at most ${MAX_ALARM_CODES_PER_DEVICE} codes per device, the rest as code "other").`,
+    ['device', 'severity', 'code'],
+    (g) => {
+      const { series, folded } = alarmSeries(current.alarms);
+      for (const labels of series) g.set(labels, 1);
+      const now = new Set(folded);
+      onNewlyFolded(folded.filter((id) => !foldedBefore.has(id)).length);
+      foldedBefore = now;
+    },
+  );
   gauge('priscan_alarms_active', 'Number of active alarms by severity.', ['severity'], (g) => {
     for (const severity of severities) g.set({ severity }, 0);
     for (const a of current.alarms) g.inc({ severity: a.severity });

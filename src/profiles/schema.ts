@@ -76,6 +76,10 @@ export type Condition = z.infer<typeof condition>;
 const lookup = z
   .object({
     lookup: identifier,
+    /** Compare text after dropping this prefix (any case), e.g. nbErrorType_. */
+    stripPrefix: z.string().min(1).max(64).optional(),
+    /** `loose`: compare lower-cased letters and digits only, so TOO-HIGH, TooHigh and toohigh are one key. */
+    normalize: z.enum(['exact', 'loose']).default('exact'),
     values: valueMap(meaningNoSeverity),
     /** When no key matches: `{value}` is the cell's text. Absent: such a row is not an alarm. */
     otherwise: meaningNoSeverity.optional(),

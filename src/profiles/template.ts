@@ -7,7 +7,7 @@
 export type Template = string | readonly string[];
 
 /** Device text is free text: one value never fills more than this much of a description. */
-const MAX_VALUE_CHARS = 256;
+const MAX_VALUE_CHARS = 128;
 
 const PLACEHOLDER = /\{([A-Za-z][A-Za-z0-9]*)\}/g;
 
@@ -24,6 +24,9 @@ export function fillTemplate(template: Template, vars: Readonly<Record<string, s
   return chosen.replace(PLACEHOLDER, (_, name: string) => clip(vars[name] ?? ''));
 }
 
+/** Device text as a description shows it: on one line, control characters as '?', cut with an ellipsis. */
 function clip(text: string): string {
-  return text.length > MAX_VALUE_CHARS ? `${text.slice(0, MAX_VALUE_CHARS - 1)}…` : text;
+  // eslint-disable-next-line no-control-regex
+  const printable = text.replace(/[\u0000-\u001f\u007f]/g, '?');
+  return printable.length > MAX_VALUE_CHARS ? `${printable.slice(0, MAX_VALUE_CHARS)}…` : printable;
 }

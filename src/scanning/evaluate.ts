@@ -208,7 +208,7 @@ function alarmTableAlarms(source: AlarmTableSource, data: ScanData): Alarm[] {
     let meaning: Omit<AlarmMeaning, 'severity'> & { severity?: AlarmMeaning['severity'] };
     if ('lookup' in source.meaning) {
       const key = cells.get(source.meaning.lookup);
-      const found = key === undefined ? undefined : source.meaning.values[String(key)];
+      const found = key === undefined ? undefined : source.meaning.values[lookupKey(String(key), source.meaning)];
       const chosen = found ?? source.meaning.otherwise;
       if (!chosen) continue;
       vars.value = key === undefined ? undefined : String(key);
@@ -225,6 +225,13 @@ function alarmTableAlarms(source: AlarmTableSource, data: ScanData): Alarm[] {
     alarms.push(toAlarm(source.id, row.index, { ...meaning, severity: severity ?? 'warning' }, vars));
   }
   return alarms;
+}
+
+/** A looked-up cell as its value map's keys are written. */
+function lookupKey(text: string, how: { stripPrefix?: string | undefined; normalize: 'exact' | 'loose' }): string {
+  let key = text;
+  if (how.stripPrefix && key.toLowerCase().startsWith(how.stripPrefix.toLowerCase())) key = key.slice(how.stripPrefix.length);
+  return how.normalize === 'loose' ? key.replace(/[^A-Za-z0-9]/g, '').toLowerCase() : key;
 }
 
 function holds(test: AlarmTableSource['when'][number], value: string | number | undefined): boolean {

@@ -1,20 +1,40 @@
 import type { Logger } from 'pino';
 import type { Clock } from '../clock.js';
 import type { AlarmEventBus } from '../alarms/events.js';
-import { COMMUNICATION_LOST, SCAN_FAILED, type AlarmEvent } from '../alarms/model.js';
+import { COMMUNICATION_LOST, SCAN_FAILED, type Alarm, type AlarmEvent } from '../alarms/model.js';
 import { SnmpError } from '../snmp/client.js';
 import type { Store } from '../store/store.js';
-import type { DeviceClients } from '../snmp/device-clients.js';
-import { scanDevice, specOf } from './evaluate.js';
+import type { DeviceRecord } from '../store/devices.js';
+import { credentialsFor, type DeviceClients } from '../snmp/device-clients.js';
+import { SNMPV2 } from '../profiles/oids.js';
+import { boundAlarms } from './alarm-bounds.js';
+import { scanDevice, specOf, type ReadingValue } from './evaluate.js';
 import { resolveProfile } from '../profiles/resolve.js';
 import type { ProfileRegistry } from '../profiles/registry.js';
-import type { AlarmSource } from '../profiles/schema.js';
+import type { AlarmSource, Profile } from '../profiles/schema.js';
 import type { ScanOutcome, ScanRequest } from './scheduler.js';
 
 export type ScanResult = 'ok' | 'unreachable' | 'failed' | 'skipped';
 
 export interface ScanObserver {
   scanned(trigger: ScanRequest['trigger'], result: ScanResult, durationMs: number, request: ScanRequest): void;
+  /** Alarms raised under an `other` code: device text their profile does not know, or a code that was no identifier. */
+  foldedRaised?(count: number): void;
+}
+
+/** A scan's readings, with the device and profile they were read by. */
+export interface ScannedReadings {
+  device: DeviceRecord;
+  profile: Profile;
+  readings: readonly ReadingValue[];
+  at: number;
+}
+
+export interface ReadingsPort {
+  /** The threshold violations among the readings: alarms, keyed like any other. */
+  violations(scan: ScannedReadings): Alarm[];
+  /** Keeps the readings: last values, history, metrics. */
+  record(scan: ScannedReadings): void;
 }
 
 export interface ScannerDeps {
@@ -26,6 +46,8 @@ export interface ScannerDeps {
   profiles: ProfileRegistry;
   /** Sources scanned beside a profile's own, by profile name (the operator's configured tables). */
   extraSources?: Readonly<Record<string, readonly AlarmSource[]>>;
+  /** What a scan's sensor readings become: threshold violations, and the readings kept. */
+  readings?: ReadingsPort;
   /** Whether the device is within the licensed node count (unlicensed devices are kept, not scanned). */
   isLicensed?: (deviceId: number) => boolean;
   observer?: ScanObserver;
@@ -53,8 +75,14 @@ export class Scanner {
       const findings = await scanDevice(specOf(profile, this.deps.extraSources?.[profile.name]), client);
       if (!this.licensed(deviceId)) return this.skipped(request);
       const at = clock.now();
-      const applied = store.alarms.applyScan(deviceId, findings.alarms, at);
+      // Threshold violations are alarms like the device's own: one diff, one transaction.
+      const violations = this.deps.readings?.violations({ device, profile, readings: findings.readings, at }) ?? [];
+      const { alarms, folded } = boundAlarms(profile.name, violations.length > 0 ? [...findings.alarms, ...violations] : findings.alarms);
+      const applied = store.alarms.applyScan(deviceId, alarms, at);
+      this.deps.readings?.record({ device, profile, readings: findings.readings, at });
       events = [...applied.raised, ...applied.cleared];
+      const foldedRaised = folded.size === 0 ? 0 : applied.raised.filter((event) => folded.has(event.key)).length;
+      if (foldedRaised > 0) this.deps.observer?.foldedRaised?.(foldedRaised);
       store.devices.recordScan(deviceId, { at, durationMs: at - started, ok: true, error: null });
       result = 'ok';
     } catch (error) {
@@ -78,6 +106,26 @@ export class Scanner {
     this.deps.bus.publish(events, { trigger: request.trigger, requestedAt: request.requestedAt, storedAt });
     this.deps.observer?.scanned(request.trigger, result, storedAt - started, request);
     return { reachable: result !== 'unreachable' };
+  }
+
+  /**
+   * Whether a device that stopped answering answers again: one GET of sysUpTime.0, no retries,
+   * on a session of its own. Any answer counts (an error status too: the device is there).
+   */
+  async probe(deviceId: number): Promise<boolean> {
+    const device = this.deps.store.devices.get(deviceId);
+    // An unlicensed device is kept, not monitored: nothing is sent to it (licensed again, it is scanned at once).
+    if (!device || !this.licensed(deviceId)) return false;
+    const { address, port, timeoutMs } = device;
+    const client = this.deps.clients.openOneOff({ ...credentialsFor(device.snmp, 'read'), address, port, timeoutMs, retries: 0 });
+    try {
+      await client.get([SNMPV2.sysUpTime]);
+      return true;
+    } catch (error) {
+      return !(error instanceof SnmpError && error.kind === 'timeout');
+    } finally {
+      client.close();
+    }
   }
 
   private licensed(deviceId: number): boolean {

@@ -5,8 +5,8 @@ import { TimerHeap } from './timer-heap.js';
 export const SCAN_TRIGGERS = ['trap', 'manual', 'registration', 'periodic'] as const;
 export type ScanTrigger = (typeof SCAN_TRIGGERS)[number];
 
-/** Trap-triggered work first, then registration, then the periodic safety net. */
-const PRIORITY: Record<ScanTrigger | 'register', number> = { trap: 3, manual: 3, register: 2, registration: 2, periodic: 1 };
+/** Trap-triggered work first, then registration, then the periodic safety net, then probes of lost devices. */
+const PRIORITY: Record<ScanTrigger | 'register' | 'probe', number> = { trap: 3, manual: 3, register: 2, registration: 2, periodic: 1, probe: 0 };
 
 /** What a scan serves: why it runs, and the earliest request it answers (for latency). */
 export interface ScanRequest {
@@ -23,6 +23,8 @@ export type RequestResult = 'queued' | 'coalesced' | 'follow-up' | 'unknown-devi
 
 export interface SchedulerObserver {
   scanRequested(trigger: ScanTrigger, result: RequestResult): void;
+  /** A lost device was probed: whether it answered. */
+  probed?(answered: boolean): void;
 }
 
 export interface SchedulerDeps {
@@ -33,6 +35,8 @@ export interface SchedulerDeps {
   scan(deviceId: number, request: ScanRequest): Promise<ScanOutcome>;
   /** Writes, verifies or repairs the device's registration; never throws. */
   register(deviceId: number): Promise<void>;
+  /** Asks a lost device one cheap question (one GET, no retries): whether it answers again. Never throws. */
+  probe(deviceId: number): Promise<boolean>;
   registrationIntervalMs: number;
   observer?: SchedulerObserver;
 }
@@ -51,15 +55,15 @@ interface Slot {
   running: boolean;
   dirty?: ScanRequest;
   registrationQueued: boolean;
-  backoff: number;
+  /** Its last scan got no answer: until it answers, its safety net is a probe instead of a scan. */
+  lost: boolean;
+  probeQueued: boolean;
   /** Slow (dead, or answering late) devices run in the slow lane; see ScanLanes. */
   lane: Lane;
   /** How long its last scan in time took: how soon a running scan of it counts as overrunning. */
   lastScanMs?: number;
 }
 
-/** Longest a dead device waits between safety-net scans. */
-const MAX_BACKOFF_FACTOR = 8;
 /** Safety-net scans come up to this share of the interval early (never late), so devices do not scan in step. */
 const JITTER = 0.1;
 /** A scan running this many times longer than its device's last one is overrunning (probably waiting on a timeout)... */
@@ -74,7 +78,9 @@ const MIN_OVERRUN_MS = 250;
  * burst of any size therefore costs at most two scans and misses nothing, and
  * the queue never holds more than a scan and a registration check per device.
  * Devices that time out or answer late run in the slow lane, so they never
- * hold the slots devices that answer need (ScanLanes).
+ * hold the slots devices that answer need (ScanLanes). A device that stopped answering is not
+ * scanned by the safety net: it is probed, as cheaply as SNMP allows, once per interval, and the
+ * first answer brings a full scan at once, so its recovery is seen within one interval.
  */
 export class ScanScheduler {
   private readonly queue: ScanLanes;
@@ -84,7 +90,7 @@ export class ScanScheduler {
 
   constructor(private readonly deps: SchedulerDeps) {
     this.queue = new ScanLanes({ clock: deps.clock, concurrency: deps.concurrency });
-    this.periodic = new TimerHeap(deps.clock, (id) => this.requestScan(id, 'periodic'));
+    this.periodic = new TimerHeap(deps.clock, (id) => this.safetyNet(id));
     this.verification = new TimerHeap(deps.clock, (id) => this.requestRegistration(id));
   }
 
@@ -102,6 +108,7 @@ export class ScanScheduler {
       slot.queued = undefined;
       slot.dirty = undefined;
       slot.registrationQueued = false;
+      slot.probeQueued = false;
     }
     if (this.queue.running === 0) return true;
     let timer: unknown;
@@ -128,7 +135,7 @@ export class ScanScheduler {
 
   /** Starts scheduling a device: a first safety-net scan within one interval, spread so devices do not scan together. */
   addDevice(id: number, scheduling: DeviceScheduling): void {
-    this.slots.set(id, { scheduling, running: false, registrationQueued: false, backoff: 1, lane: 'normal' });
+    this.slots.set(id, { scheduling, running: false, registrationQueued: false, lost: false, probeQueued: false, lane: 'normal' });
     this.periodic.schedule(id, this.deps.clock.now() + this.deps.random() * scheduling.intervalMs);
     if (scheduling.registered) this.requestRegistration(id);
   }
@@ -148,6 +155,7 @@ export class ScanScheduler {
     this.slots.delete(id);
     this.queue.remove(scanKey(id));
     this.queue.remove(registrationKey(id));
+    this.queue.remove(probeKey(id));
     this.periodic.unschedule(id);
     this.verification.unschedule(id);
   }
@@ -176,6 +184,32 @@ export class ScanScheduler {
       const hour = this.deps.registrationIntervalMs;
       this.verification.schedule(id, this.deps.clock.now() + hour * (1 - JITTER + 2 * JITTER * this.deps.random()));
       this.requestScan(id, 'registration');
+    });
+  }
+
+  /** The safety net came due: a scan, or for a lost device a probe. */
+  private safetyNet(id: number): void {
+    const slot = this.slots.get(id);
+    if (slot?.lost) this.requestProbe(id, slot);
+    else this.requestScan(id, 'periodic');
+  }
+
+  /**
+   * A lost device's safety net: one GET with no retries costs a dead device one datagram and one
+   * timeout, where a scan costs a timeout per retry; an answer brings the scan at once.
+   */
+  private requestProbe(id: number, slot: Slot): void {
+    // A scan queued or running asks the same question (and reschedules the safety net when done).
+    if (slot.probeQueued || slot.queued || slot.running) return;
+    slot.probeQueued = true;
+    this.enqueue(slot, probeKey(id), PRIORITY.probe, async () => {
+      slot.probeQueued = false;
+      if (this.slots.get(id) !== slot || !slot.lost) return;
+      const answered = await this.deps.probe(id);
+      if (this.slots.get(id) !== slot) return;
+      this.deps.observer?.probed?.(answered);
+      if (!answered) this.scheduleSafetyNet(id, slot);
+      else if (slot.lost && !slot.queued && !slot.running) this.requestScan(id, 'periodic');
     });
   }
 
@@ -219,7 +253,11 @@ export class ScanScheduler {
 
   private afterScan(id: number, slot: Slot, outcome: ScanOutcome, durationMs: number): void {
     if (this.slots.get(id) !== slot) return;
-    slot.backoff = outcome.reachable ? 1 : Math.min(slot.backoff * 2, MAX_BACKOFF_FACTOR);
+    slot.lost = !outcome.reachable;
+    if (!slot.lost && slot.probeQueued) {
+      this.queue.remove(probeKey(id));
+      slot.probeQueued = false;
+    }
     const lane: Lane = outcome.reachable && durationMs <= slot.scheduling.timeoutMs ? 'normal' : 'slow';
     if (lane === 'normal') slot.lastScanMs = durationMs;
     if (lane !== slot.lane) {
@@ -227,12 +265,16 @@ export class ScanScheduler {
       this.queue.move(scanKey(id), lane);
       this.queue.move(registrationKey(id), lane);
     }
-    // Any completed scan restarts the safety-net interval; a dead device waits longer each time.
-    const interval = slot.scheduling.intervalMs * slot.backoff;
-    this.periodic.schedule(id, this.deps.clock.now() + interval * (1 - JITTER * this.deps.random()));
+    // Any completed scan restarts the safety-net interval (for a lost device: its probes).
+    this.scheduleSafetyNet(id, slot);
     const dirty = slot.dirty;
     slot.dirty = undefined;
     if (dirty) this.queueScan(id, slot, dirty);
+  }
+
+  private scheduleSafetyNet(id: number, slot: Slot): void {
+    const interval = slot.scheduling.intervalMs;
+    this.periodic.schedule(id, this.deps.clock.now() + interval * (1 - JITTER * this.deps.random()));
   }
 
   private enqueue(slot: Slot, key: string, priority: number, run: () => Promise<void>): void {
@@ -244,3 +286,4 @@ export class ScanScheduler {
 
 const scanKey = (id: number) => `scan:${id}`;
 const registrationKey = (id: number) => `register:${id}`;
+const probeKey = (id: number) => `probe:${id}`;

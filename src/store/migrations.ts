@@ -239,6 +239,12 @@ export const MIGRATIONS: readonly Migration[] = [
   // Every device address in its canonical spelling; devices that were two spellings of one
   // address are merged into the older one, alarms and events kept (src/store/address-migration.ts).
   { apply: canonicaliseDeviceAddresses },
+
+  // ---- issue 12, API tokens (append-only; renumber freely at merge) ----
+  `
+  -- API tokens may expire (ms since the epoch); null: never. An expired token is refused like a revoked one.
+  ALTER TABLE api_tokens ADD COLUMN expires_at INTEGER;
+  `,
   `
   -- Where a device stands (a data center, a room): thresholds can be set per site, and the
   -- console and partners filter by it. Null: not set.

@@ -10,6 +10,8 @@ export interface TokenRecord {
   prefix: string;
   createdAt: number;
   lastUsedAt: number | null;
+  /** When it stops working (ms since the epoch); null: never. */
+  expiresAt: number | null;
 }
 
 export interface NewToken {
@@ -18,6 +20,8 @@ export interface NewToken {
   prefix: string;
   /** SHA-256 of the whole token text. */
   hash: Buffer;
+  /** Absent or null: never expires. */
+  expiresAt?: number | null;
 }
 
 /** Another token already has this name. */
@@ -37,6 +41,7 @@ interface TokenRow {
   token_sha256: Buffer;
   created_at: number;
   last_used_at: number | null;
+  expires_at: number | null;
 }
 
 interface TokenStatements {
@@ -44,7 +49,7 @@ interface TokenStatements {
   get: Database.Statement<[number], TokenRow>;
   getByName: Database.Statement<[string], TokenRow>;
   getByHash: Database.Statement<[Buffer], TokenRow>;
-  insert: Database.Statement<[{ name: string; role: string; prefix: string; hash: Buffer; at: number }]>;
+  insert: Database.Statement<[{ name: string; role: string; prefix: string; hash: Buffer; at: number; expiresAt: number | null }]>;
   delete: Database.Statement<[number]>;
   touch: Database.Statement<[{ id: number; at: number; before: number }]>;
 }
@@ -58,7 +63,8 @@ export class TokensRepository {
       getByName: db.prepare('SELECT * FROM api_tokens WHERE name = ?'),
       getByHash: db.prepare('SELECT * FROM api_tokens WHERE token_sha256 = ?'),
       insert: db.prepare(
-        `INSERT INTO api_tokens (name, role, prefix, token_sha256, created_at) VALUES (@name, @role, @prefix, @hash, @at)`,
+        `INSERT INTO api_tokens (name, role, prefix, token_sha256, created_at, expires_at)
+         VALUES (@name, @role, @prefix, @hash, @at, @expiresAt)`,
       ),
       delete: db.prepare('DELETE FROM api_tokens WHERE id = ?'),
       touch: db.prepare(
@@ -77,7 +83,7 @@ export class TokensRepository {
   insert(token: NewToken): TokenRecord {
     let result: Database.RunResult;
     try {
-      result = this.statements.insert.run({ ...token, at: this.clock.now() });
+      result = this.statements.insert.run({ ...token, expiresAt: token.expiresAt ?? null, at: this.clock.now() });
     } catch (error) {
       const code = (error as { code?: unknown }).code;
       if (code === 'SQLITE_CONSTRAINT_UNIQUE' && String((error as Error).message).includes('api_tokens.name')) {
@@ -128,5 +134,6 @@ function toRecord(row: TokenRow): TokenRecord {
     prefix: row.prefix,
     createdAt: row.created_at,
     lastUsedAt: row.last_used_at,
+    expiresAt: row.expires_at,
   };
 }

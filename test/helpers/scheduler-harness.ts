@@ -10,6 +10,13 @@ export interface HeldScan {
   finish: (reachable?: boolean) => Promise<void>;
 }
 
+/** A probe of a lost device the test answers by hand. */
+export interface HeldProbe {
+  deviceId: number;
+  startedAt: number;
+  answer: (answered: boolean) => Promise<void>;
+}
+
 /** Lets queued promise callbacks (the scheduler's and the test's) run. */
 export const flush = async () => {
   for (let i = 0; i < 10; i++) await new Promise((r) => setImmediate(r));
@@ -20,6 +27,7 @@ export function harness(options: { concurrency?: number; random?: () => number }
   const clock = new FakeClock();
   const started: HeldScan[] = [];
   const registrations: number[] = [];
+  const probes: HeldProbe[] = [];
   const scheduler = new ScanScheduler({
     clock,
     random: options.random ?? (() => 0.5),
@@ -40,11 +48,22 @@ export function harness(options: { concurrency?: number; random?: () => number }
     register: async (id) => {
       registrations.push(id);
     },
+    probe: (deviceId) =>
+      new Promise<boolean>((resolve) => {
+        probes.push({
+          deviceId,
+          startedAt: clock.now(),
+          answer: async (answered) => {
+            resolve(answered);
+            await flush();
+          },
+        });
+      }),
   });
   scheduler.start();
   /** The scans of `id` started so far that the test has not finished. */
   const runningOf = (id: number) => started.filter((s) => s.deviceId === id);
   /** How long until the device's next safety-net scan is due. */
   const dueIn = (id: number) => (scheduler as unknown as { periodic: { dueAt(k: number): number } }).periodic.dueAt(id) - clock.now();
-  return { clock, scheduler, started, registrations, runningOf, dueIn };
+  return { clock, scheduler, started, registrations, probes, runningOf, dueIn };
 }

@@ -22,7 +22,7 @@ const NOTIFY = 'nt-secret-7733';
 const ISSUER_TEXT = 'test issuer secret, not for production use';
 
 type Method = 'GET' | 'POST' | 'PATCH' | 'DELETE';
-const CALLERS = ['none', 'malformed', 'revoked', 'viewer', 'partner', 'admin'] as const;
+const CALLERS = ['none', 'malformed', 'revoked', 'expired', 'viewer', 'partner', 'admin'] as const;
 type Caller = (typeof CALLERS)[number];
 type BadCase = [url: string, payload: unknown, status: number, code: string];
 
@@ -43,11 +43,12 @@ let t: TestDaemon;
 let fleet: Fleet;
 let simId = 0;
 let deadId = 0;
-const tokens: Record<Caller, string | undefined> = { none: undefined, malformed: undefined, revoked: '', viewer: '', partner: '', admin: '' };
+const tokens: Record<Caller, string | undefined> = { none: undefined, malformed: undefined, revoked: '', expired: '', viewer: '', partner: '', admin: '' };
 const installedKeys: string[] = [];
 /** Every response this file saw: bodies for the credential check, codes for the documentation check. */
 const seen: Array<{ method: Method; path: string; caller: Caller; status: number; body: string }> = [];
 let spare = 0;
+let spareTokens = 0;
 
 const deviceBody = (name: string, address: string, extra: Record<string, unknown> = {}) => ({
   name,
@@ -200,6 +201,24 @@ const ROUTES: RouteCase[] = [
       ];
     },
   },
+  { method: 'GET', path: '/api/v1/tokens', access: 'admin', ok: 200, bad: 'no input' },
+  {
+    method: 'POST', path: '/api/v1/tokens', access: 'admin', ok: 201,
+    request: (caller) => ({ payload: { name: caller === 'admin' ? `api-${++spareTokens}` : 'never', role: 'viewer' } }),
+    bad: () => [
+      ['/api/v1/tokens', {}, 400, 'VALIDATION_FAILED'],
+      ['/api/v1/tokens', { name: 'ok', role: 'root' }, 400, 'VALIDATION_FAILED'],
+      ['/api/v1/tokens', { name: '../etc', role: 'viewer' }, 400, 'VALIDATION_FAILED'],
+      ['/api/v1/tokens', { name: 'late', role: 'viewer', expiresAt: '2001-01-01T00:00:00Z' }, 400, 'VALIDATION_FAILED'],
+      ['/api/v1/tokens', { name: 'soon', role: 'viewer', expiresAt: 'tomorrow' }, 400, 'VALIDATION_FAILED'],
+      ['/api/v1/tokens', { name: 'viewer', role: 'admin' }, 409, 'TOKEN_NAME_TAKEN'],
+    ],
+  },
+  {
+    method: 'DELETE', path: '/api/v1/tokens/:name', access: 'admin', ok: 200,
+    request: (caller) => ({ url: `/api/v1/tokens/${caller === 'admin' ? t.running.tokens.create({ role: 'viewer', name: `gone-${++spareTokens}` }).info.name : 'viewer'}` }),
+    bad: () => [['/api/v1/tokens/nobody', undefined, 404, 'TOKEN_NOT_FOUND'], ['/api/v1/tokens/%20viewer', undefined, 400, 'VALIDATION_FAILED']],
+  },
   {
     method: 'DELETE', path: '/api/v1/licenses/:ref', access: 'admin', ok: 200,
     request: (caller) => ({
@@ -213,8 +232,13 @@ const docPath = (path: string) => path.replace(/:([A-Za-z]+)/g, '{$1}');
 let doc: { paths: Record<string, Record<string, { security?: unknown[]; parameters: unknown[]; requestBody?: unknown; responses: Record<string, { description: string }> }>> };
 const operation = (route: { method: string; path: string }) => doc.paths[docPath(route.path)]?.[route.method.toLowerCase()];
 
-/** What the configuration and the store say, without the scan state that changes by itself. */
-const changeable = () => JSON.stringify([t.running.store.devices.list().map(({ state: _state, ...rest }) => rest), t.running.licenses.list()]);
+/** What the configuration and the store say, without the scan state (or a token's last use) that changes by itself. */
+const changeable = () =>
+  JSON.stringify([
+    t.running.store.devices.list().map(({ state: _state, ...rest }) => rest),
+    t.running.licenses.list(),
+    t.running.tokens.list().map(({ lastUsedAt: _lastUsed, ...rest }) => rest),
+  ]);
 
 beforeAll(async () => {
   t = await startTestDaemon({}, { licensedNodes: 20 });
@@ -223,6 +247,9 @@ beforeAll(async () => {
   tokens.partner = t.running.tokens.create({ role: 'partner', name: 'partner' }).token;
   tokens.revoked = t.running.tokens.create({ role: 'admin', name: 'gone' }).token;
   t.running.tokens.revoke('gone');
+  // An admin token that expires at once: refused like a revoked one.
+  tokens.expired = t.running.tokens.create({ role: 'admin', name: 'expired', expiresAt: Date.now() + 50 }).token;
+  await until('the token expired', () => t.running.tokens.authenticate(tokens.expired!) === null);
   fleet = new Fleet({ devices: [{ kind: 'sim', count: 1 }], baseAddress: `${NET}1`, port: PORT, readCommunity: READ, writeCommunity: WRITE, apcTrapPort: t.running.intake.port });
   await fleet.start();
   simId = (await call('POST', '/api/v1/devices', 'admin', deviceBody('sim-1', `${NET}1`))).body.id as number;
@@ -273,7 +300,7 @@ describe('the route table', () => {
 describe('access', () => {
   const expected = (route: RouteCase, caller: Caller) => {
     if (route.access === 'public') return route.ok;
-    if (caller === 'none' || caller === 'malformed' || caller === 'revoked') return 401;
+    if (caller === 'none' || caller === 'malformed' || caller === 'revoked' || caller === 'expired') return 401;
     return route.access === 'admin' && caller !== 'admin' ? 403 : route.ok;
   };
 

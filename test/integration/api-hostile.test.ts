@@ -39,6 +39,9 @@ const ROUTES: RouteCase[] = [
   { method: 'GET', path: '/api/v1/licenses/usage' },
   { method: 'POST', path: '/api/v1/licenses' },
   { method: 'DELETE', path: '/api/v1/licenses/:ref' },
+  { method: 'GET', path: '/api/v1/tokens' },
+  { method: 'POST', path: '/api/v1/tokens' },
+  { method: 'DELETE', path: '/api/v1/tokens/:name' },
 ];
 
 /** Path parameter values that name nothing, or nothing sane. */
@@ -289,5 +292,6 @@ describe('the API under hostile input', () => {
     expect(devices.statusCode).toBe(200);
     expect(devices.json()).toEqual({ devices: [] });
     expect(d.running.store.devices.count()).toBe(0);
+    expect(d.running.tokens.list().map((token) => token.name)).toEqual(['test-admin']);
   });
 });

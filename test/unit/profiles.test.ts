@@ -269,16 +269,37 @@ const decodeCases: DecodeCase[] = [
     ],
     expected: [
       alarm(`errorCondTable:${COND2}:netbotz.valueTooHigh`, 'critical', 'netbotz.valueTooHigh', 'Value too high on sensor nbHawkEnc_0_TEMP1'),
-      // A type the profile does not know: one code for all of them, the device's text in the description.
-      alarm(`errorCondTable:${COND3}:netbotz.other`, 'critical', 'netbotz.other', 'nbErrorType_Unplugged-2'),
+      // Not an error type the profile knows: one code for all such, the device's text in the description.
+      alarm(`errorCondTable:${COND3}:netbotz.other`, 'critical', 'netbotz.other', 'Error condition "nbErrorType_Unplugged-2"'),
     ],
   },
   {
     name: 'netbotz warning severity and door condition',
     profile: 'netbotz',
     capture: errorCondition(COND1, 2, 'nbErrorType_ValueError', 0, 'nbHawkEnc_0_DOOR1'),
+    expected: [alarm(`errorCondTable:${COND1}:netbotz.valueError`, 'warning', 'netbotz.valueError', 'Value error on sensor nbHawkEnc_0_DOOR1')],
+  },
+  {
+    name: 'netbotz error types as BotzWare spells them',
+    profile: 'netbotz',
+    capture: [
+      ...errorCondition(COND1, 3, 'nbErrorType_toohigh', 0, 'nbHawkEnc_1_TEMP'),
+      ...errorCondition(COND2, 2, 'nbErrorType_toolow', 0, 'nbHawkEnc_1_TEMP'),
+      ...errorCondition(COND3, 4, 'nbErrorType_podunpluggedsensor', 0, 'nbHawkEnc_1_HUMI'),
+    ],
     expected: [
-      alarm(`errorCondTable:${COND1}:netbotz.valueError`, 'warning', 'netbotz.valueError', 'Value error on sensor nbHawkEnc_0_DOOR1'),
+      alarm(`errorCondTable:${COND1}:netbotz.valueTooHigh`, 'critical', 'netbotz.valueTooHigh', 'Value too high on sensor nbHawkEnc_1_TEMP'),
+      alarm(`errorCondTable:${COND2}:netbotz.valueTooLow`, 'warning', 'netbotz.valueTooLow', 'Value too low on sensor nbHawkEnc_1_TEMP'),
+      alarm(`errorCondTable:${COND3}:netbotz.sensorUnplugged`, 'critical', 'netbotz.sensorUnplugged', 'Sensor unplugged on sensor nbHawkEnc_1_HUMI'),
+    ],
+  },
+  {
+    name: 'netbotz type and sensor text of a lying device: shortened in the description, never in the code',
+    profile: 'netbotz',
+    capture: errorCondition(COND1, 3, `nbErrorType_${'Z'.repeat(3000)}`, 0, `S\n${'s'.repeat(3000)}`),
+    expected: [
+      alarm(`errorCondTable:${COND1}:netbotz.other`, 'critical', 'netbotz.other',
+        `Error condition "nbErrorType_${'Z'.repeat(116)}…" on sensor S?${'s'.repeat(126)}…`),
     ],
   },
   {

@@ -123,19 +123,101 @@ describe('ScanScheduler periodic safety net', () => {
     expect(h.started.every((s) => s.request.trigger === 'periodic')).toBe(true);
   });
 
-  it('backs off a dead device and returns to its interval when it answers again', async () => {
+  it('probes a lost device once per interval instead of scanning it, and scans it at once when it answers', async () => {
     const h = harness({ random: () => 0 }); // no jitter: exactly the interval
     h.scheduler.addDevice(1, device);
-    const dueIn = () => h.dueIn(1);
-    const waits: number[] = [];
-    for (const reachable of [false, false, false, false, true]) {
-      h.clock.advance(dueIn());
+    h.clock.advance(h.dueIn(1));
+    await flush();
+    await h.started[0]!.finish(false); // communication lost
+    for (let interval = 1; interval <= 4; interval++) {
+      expect(h.dueIn(1)).toBe(device.intervalMs);
+      h.clock.advance(h.dueIn(1));
       await flush();
-      await h.started.at(-1)!.finish(reachable);
-      waits.push(dueIn() / device.intervalMs);
+      expect(h.probes).toHaveLength(interval);
+      await h.probes.at(-1)!.answer(false);
     }
-    expect(h.started).toHaveLength(5);
-    expect(waits).toEqual([2, 4, 8, 8, 1]);
+    expect(h.started).toHaveLength(1); // no full scan of the dead
+    h.clock.advance(h.dueIn(1));
+    await flush();
+    await h.probes.at(-1)!.answer(true);
+    expect(h.started).toHaveLength(2); // the answer brings a scan at once
+    await h.started[1]!.finish(true);
+    expect(h.dueIn(1)).toBe(device.intervalMs);
+    h.clock.advance(h.dueIn(1));
+    await flush();
+    expect([h.started.length, h.probes.length]).toEqual([3, 5]); // answering again: scans, no probes
+  });
+
+  // Back-off used to keep a recovered device "lost" for up to 8 intervals (40 minutes at the default).
+  it('sees a lost device answer again within one interval of its recovery, however long it was dead', async () => {
+    let seed = 11;
+    const random = () => ((seed = (seed * 16807) % 2147483647) - 1) / 2147483646;
+    const h = harness({ random });
+    const minute = 60_000;
+    h.scheduler.addDevice(1, { ...device, intervalMs: minute });
+    let aliveFrom = Number.POSITIVE_INFINITY;
+    const alive = () => h.clock.now() >= aliveFrom;
+    let scansDone = 0;
+    let probesDone = 0;
+    /** Moves time `ms` and answers what started as the device would; the start of a scan it answered, if any. */
+    const step = async (ms: number): Promise<number | undefined> => {
+      h.clock.advance(ms);
+      await flush();
+      let answeredScanAt: number | undefined;
+      while (scansDone < h.started.length || probesDone < h.probes.length) {
+        if (probesDone < h.probes.length) await h.probes[probesDone++]!.answer(alive());
+        if (scansDone < h.started.length) {
+          const scan = h.started[scansDone++]!;
+          if (alive() && answeredScanAt === undefined) answeredScanAt = scan.startedAt;
+          await scan.finish(alive());
+        }
+      }
+      return answeredScanAt;
+    };
+    const delays: number[] = [];
+    for (let outage = 0; outage < 12; outage++) {
+      aliveFrom = Number.POSITIVE_INFINITY;
+      const deadFor = (1 + Math.floor(random() * 15)) * minute;
+      for (const end = h.clock.now() + deadFor; h.clock.now() < end; ) await step(1000);
+      aliveFrom = h.clock.now() + random() * minute;
+      for (;;) {
+        const answeredAt = await step(100);
+        if (answeredAt !== undefined) {
+          delays.push(answeredAt - aliveFrom);
+          break;
+        }
+      }
+    }
+    expect(delays).toHaveLength(12);
+    expect(Math.max(...delays)).toBeLessThanOrEqual(minute);
+    // Dead devices stay cheap: while dead, one probe per interval and no scans.
+    expect(h.started.length).toBeLessThanOrEqual(2 * 12 + 12);
+  });
+
+  it('scans a lost device at once on its notification; a probe queued meanwhile is dropped once it answers', async () => {
+    const h = harness({ concurrency: 4, random: () => 0 }); // one slow slot
+    h.scheduler.addDevice(1, device);
+    h.scheduler.addDevice(2, device);
+    h.scheduler.requestScan(1, 'manual');
+    h.scheduler.requestScan(2, 'manual');
+    await flush();
+    await h.started[0]!.finish(false);
+    await h.started[1]!.finish(false);
+    h.clock.advance(device.intervalMs);
+    await flush();
+    // Both lost: device 1's probe holds the one slow slot, device 2's waits.
+    expect(h.probes.map((p) => p.deviceId)).toEqual([1]);
+    expect(h.scheduler.requestScan(2, 'trap')).toBe('queued');
+    await h.probes[0]!.answer(false);
+    // The notification's scan goes before device 2's own probe.
+    expect(h.started.at(-1)).toMatchObject({ deviceId: 2, request: { trigger: 'trap' } });
+    await h.started.at(-1)!.finish(true);
+    await flush();
+    expect(h.probes.map((p) => p.deviceId)).toEqual([1]); // device 2 answered: its probe never ran
+    h.clock.advance(device.intervalMs);
+    await flush();
+    expect(h.started.at(-1)).toMatchObject({ deviceId: 2, request: { trigger: 'periodic' } });
+    expect(h.probes.map((p) => p.deviceId)).toEqual([1, 1]);
   });
 
   it.each([0, 0.5, 0.999])('never lets the safety net wait longer than the interval after a scan (random %s)', async (r) => {
@@ -180,7 +262,7 @@ describe('ScanScheduler periodic safety net', () => {
     expect(Math.max(...worst)).toBeLessThanOrEqual(minute);
   });
 
-  it('lets a notification scan a dead device at once, whatever its backoff', async () => {
+  it('lets a notification scan a lost device at once', async () => {
     const h = harness();
     h.scheduler.addDevice(1, device);
     h.scheduler.requestScan(1, 'trap');

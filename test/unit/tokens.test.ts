@@ -1,6 +1,12 @@
+import { createHash } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { maskAddress } from '../../src/access/mask.js';
 import { ApiTokens, TokenRequestError } from '../../src/access/tokens.js';
+import { openDatabase } from '../../src/store/database.js';
+import { MIGRATIONS } from '../../src/store/migrations.js';
 import { Store } from '../../src/store/store.js';
 import { TokenNameTakenError } from '../../src/store/tokens.js';
 import { FakeClock } from '../helpers/fake-clock.js';
@@ -12,7 +18,7 @@ let tokens: ApiTokens;
 beforeEach(() => {
   clock = new FakeClock(1_700_000_000_000);
   store = Store.open(':memory:', clock);
-  tokens = new ApiTokens({ repository: store.tokens });
+  tokens = new ApiTokens({ repository: store.tokens, clock });
 });
 
 afterEach(() => {
@@ -66,7 +72,7 @@ describe('API tokens', () => {
       expect(dump).not.toContain(token);
       expect(dump).not.toContain(token.slice(12));
     }
-    for (const entry of listed) expect(Object.keys(entry).sort()).toEqual(['createdAt', 'id', 'lastUsedAt', 'name', 'prefix', 'role']);
+    for (const entry of listed) expect(Object.keys(entry).sort()).toEqual(['createdAt', 'expiresAt', 'id', 'lastUsedAt', 'name', 'prefix', 'role']);
   });
 
   it.each([
@@ -128,6 +134,63 @@ describe('API tokens', () => {
     clock.advance(31_000);
     tokens.authenticate(token);
     expect(lastUsed()).toBe(clock.now());
+  });
+
+  it('refuses a token from the moment it expires, like a revoked one', () => {
+    const expiresAt = clock.now() + 60_000;
+    const { token, info } = tokens.create({ role: 'viewer', name: 'contractor', expiresAt });
+    expect(info.expiresAt).toBe(expiresAt);
+    expect(tokens.list()[0]!.expiresAt).toBe(expiresAt);
+    clock.advance(59_999);
+    expect(tokens.authenticate(token)?.name).toBe('contractor');
+    expect(tokens.isActive(info.id)).toBe(true);
+    clock.advance(1);
+    expect(tokens.authenticate(token)).toBeNull();
+    expect(tokens.isActive(info.id)).toBe(false);
+    // Listed still (an operator sees it expired), until revoked.
+    expect(tokens.list().map((t) => t.name)).toEqual(['contractor']);
+  });
+
+  it('says a revoked token is no longer active; one without expiry stays active', () => {
+    const forever = tokens.create({ role: 'admin', name: 'ops' });
+    const gone = tokens.create({ role: 'viewer', name: 'grafana' });
+    tokens.revoke('grafana');
+    clock.advance(10 * 365 * 86_400_000);
+    expect(tokens.isActive(forever.info.id)).toBe(true);
+    expect(tokens.isActive(gone.info.id)).toBe(false);
+    expect(tokens.isActive(999)).toBe(false);
+  });
+
+  it('refuses an expiry that is not in the future', () => {
+    expect(() => tokens.create({ role: 'viewer', name: 'late', expiresAt: clock.now() })).toThrow(/in the future/);
+    expect(() => tokens.create({ role: 'viewer', name: 'odd', expiresAt: Number.NaN })).toThrow(TokenRequestError);
+    expect(tokens.list()).toEqual([]);
+  });
+
+  it('keeps the tokens of a database from before expiry, never expiring', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'priscan-tokens-'));
+    try {
+      const path = join(dir, 'priscan.db');
+      const expiry = MIGRATIONS.findIndex((m) => typeof m === 'string' && m.includes('ADD COLUMN expires_at'));
+      expect(expiry).toBeGreaterThan(0);
+      const before = openDatabase(path, { migrations: MIGRATIONS.slice(0, expiry) });
+      const token = `psk_${Buffer.alloc(32, 7).toString('base64url')}`;
+      before
+        .prepare('INSERT INTO api_tokens (name, role, prefix, token_sha256, created_at) VALUES (?, ?, ?, ?, ?)')
+        .run('ops', 'admin', token.slice(0, 12), createHash('sha256').update(token).digest(), 1);
+      before.close();
+      const migrated = Store.open(path, clock);
+      try {
+        const after = new ApiTokens({ repository: migrated.tokens, clock });
+        expect(after.list()).toMatchObject([{ name: 'ops', expiresAt: null }]);
+        clock.advance(10 * 365 * 86_400_000);
+        expect(after.authenticate(token)?.name).toBe('ops');
+      } finally {
+        migrated.close();
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('uses the injected random source', () => {

@@ -2,8 +2,10 @@ import type { ServerResponse } from 'node:http';
 import { z } from 'zod';
 import type { AlarmEvent } from '../../alarms/model.js';
 import type { HttpDeps } from '../app.js';
+import type { Caller } from '../auth.js';
 import { ApiError } from '../errors.js';
 import type { RouteTable } from '../route.js';
+import type { EventStreams } from '../streams.js';
 import { alarmsQuery, alarmView as alarmViewSchema, eventView as eventViewSchema, historyQuery, streamQuery } from '../schemas.js';
 import { alarmView, eventView } from '../views.js';
 
@@ -12,8 +14,8 @@ const HEARTBEAT_MS = 15_000;
 /** A client that cannot keep up is dropped rather than buffered without bound. */
 const MAX_BUFFERED_BYTES = 1024 * 1024;
 
-/** `streams` holds a closer per open stream, so shutdown can end them. */
-export function alarmRoutes(routes: RouteTable, deps: HttpDeps, streams: Set<() => void>): void {
+/** `streams` holds every open stream, so shutdown and token revocation can end them. */
+export function alarmRoutes(routes: RouteTable, deps: HttpDeps, streams: EventStreams): void {
   const { store } = deps;
   const deviceIdByName = (name: string | undefined): number | undefined => {
     if (name === undefined) return undefined;
@@ -66,18 +68,25 @@ export function alarmRoutes(routes: RouteTable, deps: HttpDeps, streams: Set<() 
     access: 'read',
     query: streamQuery,
     produces: 'text/event-stream',
-    handler: ({ query, request, reply }) => {
+    handler: ({ query, request, reply, caller }) => {
       const header = request.headers['last-event-id'];
       const resumeFrom = query.after ?? (typeof header === 'string' && /^\d{1,15}$/.test(header) ? Number(header) : undefined);
       reply.hijack();
       const res = reply.raw;
       res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-store', connection: 'keep-alive', 'x-accel-buffering': 'no' });
-      streamEvents(res, deps, resumeFrom, streams);
+      streamEvents(res, { deps, streams, caller: caller! }, resumeFrom);
     },
   });
 }
 
-function streamEvents(res: ServerResponse, deps: HttpDeps, resumeFrom: number | undefined, streams: Set<() => void>): void {
+interface StreamContext {
+  deps: HttpDeps;
+  streams: EventStreams;
+  /** Whose token opened it: the stream ends when that token stops working. */
+  caller: Caller;
+}
+
+function streamEvents(res: ServerResponse, { deps, streams, caller }: StreamContext, resumeFrom: number | undefined): void {
   // An id beyond the log (a client of a database since replaced) would silence the stream until ids caught up.
   const latest = deps.store.alarms.lastEventId();
   let lastSent = resumeFrom === undefined ? latest : Math.min(resumeFrom, latest);
@@ -91,16 +100,22 @@ function streamEvents(res: ServerResponse, deps: HttpDeps, resumeFrom: number | 
   // Subscribe before replaying so nothing stored in between is missed; ids drop duplicates.
   const unsubscribe = deps.bus.subscribe((events) => events.forEach(send));
   const heartbeat = setInterval(() => res.write(': keep-alive\n\n'), HEARTBEAT_MS);
-  const close = () => {
-    if (closed) return;
-    closed = true;
-    streams.delete(close);
-    unsubscribe();
-    clearInterval(heartbeat);
-    res.end();
+  const stream = {
+    allowed: () => deps.tokens.isActive(caller.id),
+    close: (reason?: string) => {
+      if (closed) return;
+      closed = true;
+      streams.delete(stream);
+      unsubscribe();
+      clearInterval(heartbeat);
+      // A comment line: every SSE parser skips it, and a person reading the stream sees why it ended.
+      if (reason) res.write(`: closed: ${reason}\n\n`);
+      res.end();
+    },
   };
+  const close = () => stream.close();
   res.on('close', close);
-  streams.add(close);
+  streams.add(stream);
   res.write(': priscan alarm stream\n\n');
   if (resumeFrom !== undefined) {
     for (let page = deps.store.alarms.events(resumeFrom, 1000); page.length > 0 && !closed; page = deps.store.alarms.events(page.at(-1)!.id, 1000)) {
