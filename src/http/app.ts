@@ -3,12 +3,14 @@ import type { Registry } from 'prom-client';
 import type { AlarmEventBus } from '../alarms/events.js';
 import type { DeviceService } from '../app/device-service.js';
 import type { LicenseService } from '../app/license-service.js';
+import type { DiscoveryService } from '../discovery/service.js';
 import type { ScanScheduler } from '../scanning/scheduler.js';
 import type { Store } from '../store/store.js';
 import { authorizer, type Authenticate } from './auth.js';
 import { ApiError } from './errors.js';
 import { alarmRoutes } from './routes/alarms.js';
 import { deviceRoutes } from './routes/devices.js';
+import { discoveryRoutes } from './routes/discovery.js';
 import { licenseRoutes } from './routes/licenses.js';
 import { systemRoutes } from './routes/system.js';
 import { RouteTable, type Access } from './route.js';
@@ -16,6 +18,7 @@ import { RouteTable, type Access } from './route.js';
 export interface HttpDeps {
   store: Store;
   devices: DeviceService;
+  discovery: DiscoveryService;
   scheduler: ScanScheduler;
   licenses: LicenseService;
   bus: AlarmEventBus;
@@ -69,6 +72,7 @@ export function buildHttpApp(deps: HttpDeps): FastifyInstance {
   deviceRoutes(routes, deps);
   alarmRoutes(routes, deps, streams);
   licenseRoutes(routes, deps);
+  discoveryRoutes(routes, deps);
   routes.register(app, authorizer(deps.authenticate));
   return app;
 }
