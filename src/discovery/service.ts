@@ -126,10 +126,6 @@ export class DiscoveryService {
 
   /** Checks the request and starts the job; throws DiscoveryRequestError (sending nothing) when it cannot. */
   begin(request: DiscoveryRequest): DiscoveryJob {
-    if (this.running) {
-      const { job } = this.running;
-      throw new DiscoveryRequestError('busy', `discovery ${job.id} is running (${job.probed} of ${job.addresses} addresses probed); wait for it to finish`);
-    }
     let addresses: string[];
     try {
       addresses = parseTargets(request.targets);
@@ -138,6 +134,10 @@ export class DiscoveryService {
       throw error;
     }
     const credentials = this.chooseCredentials(request.credentials);
+    if (this.running) {
+      const { job } = this.running;
+      throw new DiscoveryRequestError('busy', `discovery ${job.id} is running (${job.probed} of ${job.addresses} addresses probed); wait for it to finish`);
+    }
     const job: DiscoveryJob = {
       id: (this.deps.newId ?? randomUUID)(),
       state: 'running',
