@@ -1,18 +1,15 @@
 import type { Clock } from '../clock.js';
 
-/** Waits `ms` on the clock; an abort ends the wait early. */
-function sleep(clock: Clock, ms: number, signal: AbortSignal | undefined): Promise<void> {
-  return new Promise((resolve) => {
-    const onAbort = () => {
-      clock.clearTimeout(timer);
-      resolve();
-    };
-    const timer = clock.setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
+export interface PacerOptions {
+  clock: Clock;
+  ratePerSecond: number;
+  /** Ends every wait at once; no turn is given after it. */
+  signal?: AbortSignal;
+}
+
+interface Waiter {
+  timer: unknown;
+  wake: () => void;
 }
 
 /**
@@ -22,19 +19,46 @@ function sleep(clock: Clock, ms: number, signal: AbortSignal | undefined): Promi
  */
 export class RequestPacer {
   private nextAt = Number.NEGATIVE_INFINITY;
+  private readonly waiting = new Set<Waiter>();
+  /** One abort listener for every wait (not one each: a sweep has many waiting at once). */
+  private listening = false;
 
-  constructor(
-    private readonly clock: Clock,
-    private readonly ratePerSecond: number,
-  ) {}
+  constructor(private readonly options: PacerOptions) {}
 
   /** Waits for the next request's turn; false when aborted first (then nothing may be sent). */
-  async take(signal?: AbortSignal): Promise<boolean> {
+  async take(): Promise<boolean> {
+    const { clock, ratePerSecond, signal } = this.options;
     if (signal?.aborted) return false;
-    const now = this.clock.now();
+    const now = clock.now();
     const at = Math.max(now, this.nextAt);
-    this.nextAt = at + 1000 / this.ratePerSecond;
-    if (at > now) await sleep(this.clock, at - now, signal);
+    this.nextAt = at + 1000 / ratePerSecond;
+    if (at > now) await this.sleep(at - now);
     return !signal?.aborted;
+  }
+
+  private sleep(ms: number): Promise<void> {
+    const { clock, signal } = this.options;
+    if (signal && !this.listening) {
+      this.listening = true;
+      signal.addEventListener('abort', () => this.wakeAll(), { once: true });
+    }
+    return new Promise((resolve) => {
+      const waiter: Waiter = {
+        timer: clock.setTimeout(() => {
+          this.waiting.delete(waiter);
+          resolve();
+        }, ms),
+        wake: resolve,
+      };
+      this.waiting.add(waiter);
+    });
+  }
+
+  private wakeAll(): void {
+    for (const waiter of this.waiting) {
+      this.options.clock.clearTimeout(waiter.timer);
+      waiter.wake();
+    }
+    this.waiting.clear();
   }
 }

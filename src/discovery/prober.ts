@@ -76,7 +76,7 @@ export class Prober {
   constructor(private readonly deps: ProberDeps) {}
 
   async probe(run: ProbeRun): Promise<ProbeResult[]> {
-    const pacer = new RequestPacer(this.deps.clock, run.settings.ratePerSecond);
+    const pacer = new RequestPacer({ clock: this.deps.clock, ratePerSecond: run.settings.ratePerSecond, signal: run.signal });
     const credentials = attemptOrder(run.credentials);
     const results: Array<ProbeResult | undefined> = [];
     let next = 0;
@@ -99,7 +99,7 @@ export class Prober {
     let error: string | undefined;
     for (const credential of credentials) {
       for (let attempt = 0; attempt <= run.settings.retries; attempt++) {
-        if (!(await pacer.take(run.signal))) return undefined;
+        if (!(await pacer.take())) return undefined;
         const outcome = await this.ask(address, credential, run.settings);
         if (outcome.kind === 'answered') return { address, status: 'answered', credential: credential.name, ...outcome.identity };
         if (outcome.kind === 'timeout') continue;
