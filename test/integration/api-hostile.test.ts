@@ -39,6 +39,8 @@ const ROUTES: RouteCase[] = [
   { method: 'GET', path: '/api/v1/licenses/usage' },
   { method: 'POST', path: '/api/v1/licenses' },
   { method: 'DELETE', path: '/api/v1/licenses/:ref' },
+  { method: 'POST', path: '/api/v1/discovery' },
+  { method: 'GET', path: '/api/v1/discovery/:id' },
 ];
 
 /** Path parameter values that name nothing, or nothing sane. */

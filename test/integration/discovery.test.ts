@@ -231,7 +231,7 @@ describe('priscan discover', () => {
   }
 
   it('with --add and --credential, shows what was added and exits 1 when the license refused some', async () => {
-    const run = await discoverInProcess([`${NET}1-8`, '--port', String(PORT), '--add', '--credential', 'dc-default', '--credential', 'dc-v3']);
+    const run = await discoverInProcess([`${NET}1-8`, '--port', String(PORT), '--add', '--credential', 'dc-default', '--credential', 'dc-v3,dc-default']);
     expect(run.code).toBe(1);
     expect(run.stdout).toMatch(new RegExp(`^${NET}1 .*exists \\(sim-${NET}1\\)`, 'm'));
     expect(run.stdout).toMatch(new RegExp(`^${NET}6 .*refused: license full`, 'm'));

@@ -15,7 +15,7 @@ targets is ever sent to.
                    are skipped.
   --add            add the devices a profile matches, named from their sysName,
                    within the licensed node count; unmatched ones are only listed
-  --credential N   try only this configured credential (repeat for several)
+  --credential N   try only this configured credential (repeat, or N1,N2)
   --port P         the SNMP port to probe (and to give added devices), default 161
   --json           the whole result as JSON
 
@@ -113,7 +113,7 @@ export async function discoverCommand(args: string[], out: NodeJS.WritableStream
   const started = await callApi<DiscoveryJob>(target, 'POST', '/api/v1/discovery', {
     targets: positionals,
     ...(values.port === undefined ? {} : { port: Number(values.port) }),
-    ...(values.credential ? { credentials: values.credential } : {}),
+    ...(values.credential ? { credentials: values.credential.flatMap((names) => names.split(',')).map((name) => name.trim()).filter(Boolean) } : {}),
     add: values.add ?? false,
   });
   const job = await follow(target, started, values.json ? undefined : progress);
