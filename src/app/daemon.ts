@@ -5,6 +5,7 @@ import pino, { type Logger } from 'pino';
 import { AlarmEventBus } from '../alarms/events.js';
 import { systemClock, type Clock } from '../clock.js';
 import { ConfigError, redactConfig } from '../config/load.js';
+import { DiscoveryService } from '../discovery/service.js';
 import type { Config } from '../config/schema.js';
 import { buildHttpApp } from '../http/app.js';
 import { createMetrics, type Metrics } from '../metrics/metrics.js';
@@ -29,6 +30,7 @@ import { packageVersion } from '../cli/version.js';
 import type { InterfaceTable } from '../licensing/identity.js';
 import { loadIssuerSecret, type IssuerSecret } from '../licensing/issuer-secret.js';
 import { DeviceService, refuseShadowedDevices } from './device-service.js';
+import { discoveryAdmission, discoveryCredentials } from './discovery-admission.js';
 import { LicenseService } from './license-service.js';
 import { Lifecycle } from './lifecycle.js';
 
@@ -56,6 +58,7 @@ export interface RunningDaemon {
   bus: AlarmEventBus;
   scheduler: ScanScheduler;
   devices: DeviceService;
+  discovery: DiscoveryService;
   metrics: Metrics;
   intake: NotificationIntake;
   http: FastifyInstance;
@@ -214,6 +217,16 @@ export class Daemon {
     });
     const theDevices = devices;
     metrics.watchFleet(() => fleetSnapshot(store, theDevices, licenses, profiles));
+    const { credentials: _secrets, ...discoverySettings } = config.discovery;
+    const discovery = new DiscoveryService({
+      clock,
+      clients: { open: (target) => clients.openOneOff(target) },
+      log,
+      credentials: discoveryCredentials(config.discovery),
+      settings: discoverySettings,
+      profileFor: (sysObjectId) => profiles.select(sysObjectId)?.name,
+      admission: discoveryAdmission({ config: config.discovery, devices: theDevices, store }),
+    });
     const tokens = new ApiTokens({ repository: store.tokens, clock });
     const alerting = config.alertmanager
       ? new AlertmanagerSender({ config: config.alertmanager, bus, alarms: store.alarms, devices: store.devices, clock, log, observer: metrics.alertmanager })
@@ -237,6 +250,7 @@ export class Daemon {
     const http = buildHttpApp({
       store,
       devices,
+      discovery,
       scheduler,
       licenses,
       profiles,
@@ -278,6 +292,8 @@ export class Daemon {
         },
         stop: () => undefined,
       },
+      // After devices (it adds them), so it stops first: no probe is sent once shutdown begins.
+      { name: 'discovery', start: () => discovery.start(), stop: () => discovery.stop() },
       ...(alerting ? [{ name: 'alertmanager', start: () => alerting.start(), stop: () => alerting.stop() }] : []),
       {
         name: 'http',
@@ -289,7 +305,7 @@ export class Daemon {
     ]);
     await this.lifecycle.start();
     ready = true;
-    this.parts = { store, licenses, tokens, bus, scheduler, devices: theDevices, metrics, intake: theIntake, http, httpUrl };
+    this.parts = { store, licenses, tokens, bus, scheduler, devices: theDevices, discovery, metrics, intake: theIntake, http, httpUrl };
     // Linux reports twice the size it grants; less than asked means net.core.rmem_max capped it.
     const granted = Math.floor(theIntake.receiveBufferSize / 2);
     if (granted < config.notifications.receiveBufferBytes) {

@@ -5,6 +5,7 @@ import { checkConfig, serve } from '../main.js';
 import { CliError, EXIT } from './api-client.js';
 import { alarmsCommand, ALARMS_HELP } from './commands/alarms.js';
 import { devicesCommand, DEVICES_HELP } from './commands/devices.js';
+import { discoverCommand, DISCOVER_HELP } from './commands/discover.js';
 import { licenseCommand, LICENSE_HELP } from './commands/license.js';
 import { tokenCommand, TOKEN_HELP } from './commands/token.js';
 import { runDemo } from './demo.js';
@@ -17,6 +18,7 @@ Usage:
   priscan check-config [--config FILE]  validate a config file and print it (secrets redacted)
   priscan demo                          daemon + simulated fleet + scenario, on loopback, in a temp dir
   priscan devices list|add|remove|scan  manage monitored devices          (priscan devices --help)
+  priscan discover TARGETS [--add]      find SNMP devices on addresses    (priscan discover --help)
   priscan alarms [--follow]             active alarms, then live raises and clears
   priscan license id|add|list|remove|issue   licensed node counts        (priscan license --help)
   priscan token create|list|revoke      API tokens                        (priscan token --help)
@@ -26,14 +28,14 @@ serve listens for device notifications (default UDP 0.0.0.0:162) and serves the
 HTTP API (default 127.0.0.1:8470). Without --config it uses built-in defaults,
 with its database in /var/lib/priscan. See config/priscan.example.yaml.
 
-devices, alarms and license add/list/remove talk to a running daemon:
+devices, discover, alarms and license add/list/remove talk to a running daemon:
   --url URL      (or PRISCAN_URL; default http://127.0.0.1:8470)
   --token TOKEN  (or PRISCAN_TOKEN; make one with priscan token create)
 Every listing takes --json. Exit codes: 0 ok, 1 refused or failed, 2 usage or
 config error, 3 daemon unreachable, 4 token refused.
 `;
 
-const COMMAND_HELP: Record<string, string> = { devices: DEVICES_HELP, alarms: ALARMS_HELP, license: LICENSE_HELP, token: TOKEN_HELP };
+const COMMAND_HELP: Record<string, string> = { devices: DEVICES_HELP, discover: DISCOVER_HELP, alarms: ALARMS_HELP, license: LICENSE_HELP, token: TOKEN_HELP };
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
@@ -67,6 +69,9 @@ async function main(argv: string[]): Promise<number> {
     }
     case 'devices':
       return devicesCommand(rest, process.stdout);
+    case 'discover':
+      // Progress goes to a terminal only; pipes get the result alone.
+      return discoverCommand(rest, process.stdout, process.stderr.isTTY ? process.stderr : undefined);
     case 'alarms': {
       const abort = new AbortController();
       process.once('SIGINT', () => abort.abort());

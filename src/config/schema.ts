@@ -123,6 +123,41 @@ export const statusTableSchema = z
   .strict()
   .refine((t) => (t.alarmValues === undefined) !== (t.normalValues === undefined), { message: 'give alarmValues or normalValues, not both' });
 
+/** A credential discovery tries: probes read with it, and devices it adds keep it (so it needs write access to register). */
+export const discoveryCredentialSchema = z
+  .object({
+    /** What the API, the CLI and results call it; the secrets never leave the config. */
+    name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, 'letters, digits, dot, dash and underscore, starting with a letter or digit, at most 64'),
+    snmp: deviceSnmpSchema,
+  })
+  .strict();
+
+const DISCOVERY_DEFAULTS = { credentials: [], concurrency: 16, ratePerSecond: 50, timeoutMs: 1000, retries: 1 };
+
+/** Finding devices on a range of addresses: which credentials to try, and how hard to knock. */
+export const discoverySchema = z
+  .object({
+    credentials: z.array(discoveryCredentialSchema).max(32).default([]),
+    /** Addresses probed at once. */
+    concurrency: z.number().int().min(1).max(256).default(DISCOVERY_DEFAULTS.concurrency),
+    /** Requests sent per second, retries included: a sweep never floods a network. */
+    ratePerSecond: z.number().int().min(1).max(10_000).default(DISCOVERY_DEFAULTS.ratePerSecond),
+    /** One request's wait for an answer; most addresses of a sweep never answer, so shorter than a device's. */
+    timeoutMs: z.number().int().min(100).max(60_000).default(DISCOVERY_DEFAULTS.timeoutMs),
+    retries: z.number().int().min(0).max(5).default(DISCOVERY_DEFAULTS.retries),
+  })
+  .strict()
+  .superRefine((discovery, ctx) => {
+    const seen = new Map<string, number>();
+    discovery.credentials.forEach((credential, i) => {
+      const first = seen.get(credential.name);
+      if (first !== undefined) ctx.addIssue({ code: 'custom', path: ['credentials', i, 'name'], message: `duplicates discovery.credentials.${first}.name (${credential.name})` });
+      else seen.set(credential.name, i);
+    });
+  })
+  .default(DISCOVERY_DEFAULTS);
+export type DiscoveryConfig = z.infer<typeof discoverySchema>;
+
 /** The one source of priscan's configuration types. */
 export const configSchema = z
   .object({
@@ -193,6 +228,7 @@ export const configSchema = z
       })
       .strict()
       .default({ netSnmp: { tables: [] } }),
+    discovery: discoverySchema,
     shutdown: z.object({ deadlineMs: z.number().int().min(100).max(120_000).default(10_000) }).strict().default({ deadlineMs: 10_000 }),
     devices: z.array(deviceInputSchema).default([]),
   })

@@ -4,6 +4,7 @@ import type { ApiTokens } from '../access/tokens.js';
 import type { AlarmEventBus } from '../alarms/events.js';
 import type { DeviceService } from '../app/device-service.js';
 import type { LicenseService } from '../app/license-service.js';
+import type { DiscoveryService } from '../discovery/service.js';
 import type { ScanScheduler } from '../scanning/scheduler.js';
 import type { Clock } from '../clock.js';
 import type { Store } from '../store/store.js';
@@ -14,6 +15,7 @@ import { alarmRoutes } from './routes/alarms.js';
 import { deviceRoutes } from './routes/devices.js';
 import { profileRoutes } from './routes/profiles.js';
 import type { ProfileRegistry } from '../profiles/registry.js';
+import { discoveryRoutes } from './routes/discovery.js';
 import { licenseRoutes } from './routes/licenses.js';
 import { systemRoutes } from './routes/system.js';
 import { tokenRoutes } from './routes/tokens.js';
@@ -23,6 +25,7 @@ import { EventStreams } from './streams.js';
 export interface HttpDeps {
   store: Store;
   devices: DeviceService;
+  discovery: DiscoveryService;
   scheduler: ScanScheduler;
   licenses: LicenseService;
   profiles: ProfileRegistry;
@@ -79,6 +82,7 @@ export function buildHttpApp(deps: HttpDeps): FastifyInstance {
   licenseRoutes(routes, deps);
   profileRoutes(routes, deps);
   tokenRoutes(routes, deps, streams);
+  discoveryRoutes(routes, deps);
   routes.register(app, authorizer(deps.authenticate));
   return app;
 }

@@ -148,6 +148,70 @@ export const eventView = z.object({
     .describe('Only on a clear priscan made itself, without the device clearing the alarm (device removed or no longer monitored); null otherwise'),
 });
 
+export const discoveryBody = z
+  .object({
+    targets: z
+      .union([z.string().min(1).max(4096), z.array(z.string().min(1).max(256)).min(1).max(256)])
+      .describe('CIDR prefixes (10.1.2.0/24), ranges (10.1.2.10-10.1.2.40 or 10.1.2.10-40) and addresses, v4 or v6, comma-separated or as a list; at most 4096 addresses'),
+    port: deviceInputSchema.shape.port.describe('The SNMP port probed, and given to added devices'),
+    credentials: z
+      .array(z.string().min(1).max(64))
+      .max(32)
+      .optional()
+      .describe('Names of discovery.credentials from the config to try, in order (default: all); secrets never travel in the API'),
+    add: z.boolean().default(false).describe('Add the devices a profile matches, within the licensed node count'),
+  })
+  .strict();
+
+export const discoveryIdParams = z
+  .object({
+    id: z
+      .string()
+      .regex(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/, 'must be a discovery id, as POST /api/v1/discovery returned it')
+      .describe('Discovery id'),
+  })
+  .strict();
+
+export const discoveryJobView = z.object({
+  id: z.string(),
+  state: z.enum(['running', 'done', 'stopped', 'failed']).describe('stopped: the daemon shut down before the discovery ended'),
+  targets: z.string(),
+  port: z.number().int(),
+  credentials: z.array(z.string()).describe('Names of the credentials tried'),
+  add: z.boolean(),
+  startedAt: isoTime,
+  finishedAt: isoTime.nullable(),
+  addresses: z.number().int().describe('Addresses in the targets'),
+  probed: z.number().int(),
+  counts: z.object({ answered: z.number().int(), timeout: z.number().int(), error: z.number().int() }),
+  results: z
+    .array(
+      z.object({
+        address: z.string(),
+        status: z.enum(['answered', 'error']),
+        credential: z.string().nullable().describe('The credential that got the answer, by name'),
+        sysObjectId: z.string().nullable(),
+        sysName: z.string().nullable(),
+        sysDescr: z.string().nullable(),
+        profile: z.string().nullable().describe('The profile that matches its sysObjectID; null: none'),
+        error: z.string().nullable(),
+        admission: z
+          .object({
+            outcome: z.enum(['added', 'refused', 'exists', 'unmatched']),
+            deviceId: z.number().int().nullable(),
+            device: z.string().nullable().describe('The name it was added under, or of the device already at its address'),
+            reason: z.enum(['license', 'invalid']).nullable().describe('Why it was refused: license: over the licensed node count'),
+            message: z.string().nullable(),
+          })
+          .nullable()
+          .describe('With add: what adding it came to'),
+      }),
+    )
+    .describe('Addresses that answered or failed, in address order; silent ones are only counted'),
+  error: z.string().nullable(),
+});
+
 export type DeviceView = z.infer<typeof deviceView>;
+export type DiscoveryJobView = z.infer<typeof discoveryJobView>;
 export type AlarmView = z.infer<typeof alarmView>;
 export type EventView = z.infer<typeof eventView>;

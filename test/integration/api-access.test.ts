@@ -228,6 +228,48 @@ const ROUTES: RouteCase[] = [
   },
 ];
 
+/** A discovery that ran (for GET /api/v1/discovery/:id), started once by an admin. */
+let discoveryId: string | undefined;
+const discoveryIdle = () => until('no discovery running', () => !t.running.discovery.busy);
+const discoveryBody = (targets: string, extra: Record<string, unknown> = {}) => ({ targets, port: PORT, ...extra });
+async function aDiscovery(): Promise<string> {
+  if (!discoveryId) {
+    await discoveryIdle();
+    discoveryId = (await call('POST', '/api/v1/discovery', 'admin', discoveryBody(`${NET}1`))).body.id as string;
+    await discoveryIdle();
+  }
+  return discoveryId;
+}
+
+ROUTES.push(
+  {
+    method: 'POST', path: '/api/v1/discovery', access: 'admin', ok: 202,
+    request: async (caller) => {
+      if (caller === 'admin') await discoveryIdle();
+      return { payload: discoveryBody(`${NET}1-${NET}2`) };
+    },
+    bad: () => {
+      // Silent addresses at 50 a second: this one runs for a while, so the next POST finds it running.
+      t.running.discovery.begin({ targets: `${NET}200-${NET}230`, port: PORT, add: false });
+      return [
+        ['/api/v1/discovery', discoveryBody(`${NET}1`), 409, 'DISCOVERY_RUNNING'],
+        ['/api/v1/discovery', {}, 400, 'VALIDATION_FAILED'],
+        ['/api/v1/discovery', discoveryBody(`${NET}1`, { community: READ }), 400, 'VALIDATION_FAILED'],
+        ['/api/v1/discovery', discoveryBody('10.0.0.0/8'), 400, 'DISCOVERY_TARGETS_INVALID'],
+        ['/api/v1/discovery', discoveryBody(`${NET}1`, { credentials: ['nope'] }), 400, 'DISCOVERY_CREDENTIAL_UNKNOWN'],
+      ];
+    },
+  },
+  {
+    method: 'GET', path: '/api/v1/discovery/:id', access: 'admin', ok: 200,
+    request: async () => ({ url: `/api/v1/discovery/${await aDiscovery()}` }),
+    bad: () => [
+      ['/api/v1/discovery/abc', undefined, 400, 'VALIDATION_FAILED'],
+      ['/api/v1/discovery/00000000-0000-4000-8000-000000000000', undefined, 404, 'DISCOVERY_NOT_FOUND'],
+    ],
+  },
+);
+
 const docPath = (path: string) => path.replace(/:([A-Za-z]+)/g, '{$1}');
 let doc: { paths: Record<string, Record<string, { security?: unknown[]; parameters: unknown[]; requestBody?: unknown; responses: Record<string, { description: string }> }>> };
 const operation = (route: { method: string; path: string }) => doc.paths[docPath(route.path)]?.[route.method.toLowerCase()];
@@ -241,7 +283,10 @@ const changeable = () =>
   ]);
 
 beforeAll(async () => {
-  t = await startTestDaemon({}, { licensedNodes: 20 });
+  t = await startTestDaemon(
+    { discovery: { credentials: [{ name: 'sims', snmp: { readCommunity: READ, writeCommunity: WRITE, notifyCommunity: NOTIFY } }], timeoutMs: 200, retries: 0 } },
+    { licensedNodes: 20 },
+  );
   tokens.admin = t.adminToken;
   tokens.viewer = t.running.tokens.create({ role: 'viewer', name: 'viewer' }).token;
   tokens.partner = t.running.tokens.create({ role: 'partner', name: 'partner' }).token;

@@ -42,6 +42,8 @@ const ROUTES: RouteCase[] = [
   { method: 'GET', path: '/api/v1/tokens' },
   { method: 'POST', path: '/api/v1/tokens' },
   { method: 'DELETE', path: '/api/v1/tokens/:name' },
+  { method: 'POST', path: '/api/v1/discovery' },
+  { method: 'GET', path: '/api/v1/discovery/:id' },
 ];
 
 /** Path parameter values that name nothing, or nothing sane. */
