@@ -44,6 +44,9 @@ const ROUTES: RouteCase[] = [
   { method: 'DELETE', path: '/api/v1/tokens/:name' },
   { method: 'POST', path: '/api/v1/discovery' },
   { method: 'GET', path: '/api/v1/discovery/:id' },
+  { method: 'GET', path: '/api/v1/profiles' },
+  { method: 'GET', path: '/api/v1/profiles/:name' },
+  { method: 'POST', path: '/api/v1/profiles/reload' },
 ];
 
 /** Path parameter values that name nothing, or nothing sane. */
