@@ -30,6 +30,7 @@ import { packageVersion } from '../cli/version.js';
 import type { InterfaceTable } from '../licensing/identity.js';
 import { loadIssuerSecret, type IssuerSecret } from '../licensing/issuer-secret.js';
 import { DeviceService, refuseShadowedDevices } from './device-service.js';
+import { ThresholdService } from './threshold-service.js';
 import { discoveryAdmission, discoveryCredentials } from './discovery-admission.js';
 import { LicenseService } from './license-service.js';
 import { Lifecycle } from './lifecycle.js';
@@ -170,6 +171,7 @@ export class Daemon {
       observer: metrics.registration,
     });
     let devices: DeviceService | undefined;
+    const thresholds = new ThresholdService({ store });
     const scanner = new Scanner({
       clock,
       store,
