@@ -10,7 +10,7 @@
 // are reported beside, never mixed in). Loopback only: devices 127.1.0.1+ port 17001, priscan's
 // API 127.0.0.1:17020 and notification listener 127.0.0.1:17021.
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -131,6 +131,8 @@ try {
     }),
   );
   const httpUrl = `http://${HTTP.address}:${HTTP.port}`;
+  // token create makes no data directory (only serve does) and runs before the daemon holds it.
+  mkdirSync(join(scratch, 'data'), { mode: 0o700 });
   const token = createAdminToken(configFile);
   const core = pinned ? 1 : undefined;
   priscan = await startPriscanProcess({ configFile, httpUrl, token, core });

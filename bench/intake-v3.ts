@@ -93,8 +93,9 @@ for (const [i, address] of sources.entries()) {
 }
 const port = t.running.intake.port;
 const v3Total = () => t.metric('priscan_notifications_received_total', { version: 'v3' });
-// Warm-up: the first trap from each device derives its user's keys (RFC 3414: 1 MiB hashed per
-// password) and teaches priscan its engine's clock. Sent slowly, and not measured.
+// Warm-up: one trap from each device, sent slowly and not measured, teaches priscan its engine's
+// clock, and waits (held) for its user's keys (RFC 3414: 1 MiB hashed per password) if the worker
+// thread, which began deriving them as the devices were added, has not finished them yet.
 const acceptedV3 = () => t.metric('priscan_notifications_received_total', { version: 'v3', result: 'accepted' });
 const warmUpSend = sendTraps(port, 250, (DEVICES / 250) * 1000);
 const warmUpStarted = performance.now();
@@ -102,7 +103,7 @@ await warmUpSend();
 while ((await acceptedV3()) < DEVICES && performance.now() - warmUpStarted < 300_000) await new Promise((r) => setTimeout(r, 200));
 const warmUpMs = Math.round(performance.now() - warmUpStarted);
 const warmedUp = await acceptedV3();
-console.log(`priscan warm-up: ${warmedUp} of ${DEVICES} first traps accepted in ${warmUpMs} ms (each derives its user's keys)`);
+console.log(`priscan warm-up: ${warmedUp} of ${DEVICES} first traps accepted in ${warmUpMs} ms (sent over ${(DEVICES / 250).toFixed(1)} s; their users' keys derived in a worker thread meanwhile)`);
 if (warmedUp < DEVICES) throw new Error(`priscan accepted only ${warmedUp} of the ${DEVICES} warm-up traps: its steps would measure key derivation`);
 for (const rate of RATES) {
   const refusedBefore = (await v3Total()) - (await acceptedV3());

@@ -1,31 +1,41 @@
 import pino from 'pino';
 import { Daemon, loadProfiles } from './app/daemon.js';
+import { systemClock } from './clock.js';
 import { loadConfig, redactConfig } from './config/load.js';
+import { InstanceLock } from './store/instance-lock.js';
 
-/** `priscan serve`: runs the daemon until SIGTERM or SIGINT, then shuts down within the deadline. */
+/**
+ * `priscan serve`: takes the data directory (a second daemon on it is refused at once, naming
+ * this one), runs the daemon until SIGTERM or SIGINT, then shuts down within the deadline.
+ */
 export async function serve(configPath: string | undefined): Promise<number> {
   const config = loadConfig(configPath);
-  const log = pino({ level: config.log.level });
-  const daemon = new Daemon({ config, log });
-  const running = await daemon.start();
-  // SIGHUP re-reads the profile files; a bad file is logged and changes nothing.
-  const reload = () => {
-    running.devices.reloadProfiles().catch((error: unknown) => log.error({ err: (error as Error).message }, 'profiles not reloaded'));
-  };
-  process.on('SIGHUP', reload);
-  await new Promise<void>((resolve) => {
-    process.once('SIGTERM', resolve);
-    process.once('SIGINT', resolve);
-  });
-  process.off('SIGHUP', reload);
-  log.info('shutting down');
-  // A second signal during shutdown means "now".
-  const force = () => process.exit(1);
-  process.once('SIGTERM', force);
-  process.once('SIGINT', force);
-  await daemon.stop();
-  log.info('stopped');
-  return 0;
+  const lock = InstanceLock.acquire(config.dataDir, { command: 'priscan serve', now: () => systemClock.now(), createDirectory: true });
+  try {
+    const log = pino({ level: config.log.level });
+    const daemon = new Daemon({ config, log });
+    const running = await daemon.start();
+    // SIGHUP re-reads the profile files; a bad file is logged and changes nothing.
+    const reload = () => {
+      running.devices.reloadProfiles().catch((error: unknown) => log.error({ err: (error as Error).message }, 'profiles not reloaded'));
+    };
+    process.on('SIGHUP', reload);
+    await new Promise<void>((resolve) => {
+      process.once('SIGTERM', resolve);
+      process.once('SIGINT', resolve);
+    });
+    process.off('SIGHUP', reload);
+    log.info('shutting down');
+    // A second signal during shutdown means "now".
+    const force = () => process.exit(1);
+    process.once('SIGTERM', force);
+    process.once('SIGINT', force);
+    await daemon.stop();
+    log.info('stopped');
+    return 0;
+  } finally {
+    lock.release();
+  }
 }
 
 /** `priscan check-config`: validates and prints the effective config with secrets redacted. */

@@ -22,7 +22,7 @@ export interface PriscanProcess {
   stop(): Promise<{ code: number | null; stopMs: number }>;
 }
 
-/** `priscan token create` against the config's database (before or while the daemon runs). */
+/** `priscan token create` against the config's database, in its existing data directory, before the daemon holds it. */
 export function createAdminToken(configFile: string): string {
   const out = spawnSync(process.execPath, [CLI, 'token', 'create', '--role', 'admin', '--name', `bench-${Date.now()}`, '--json', '--config', configFile], { encoding: 'utf8' });
   if (out.status !== 0) throw new Error(`priscan token create failed (${out.status}): ${out.stderr}`);

@@ -6,6 +6,8 @@ import { peekVersion } from '../../src/snmp/message.js';
 import { decryptScopedPdu, verifyMessage, type KeyCache, type UsmUser } from '../../src/snmp/usm.js';
 import { decodeEnvelope, decodeScoped } from '../../src/snmp/v3-message.js';
 import { EngineTimeWindows } from '../../src/snmp/v3.js';
+import { WorkerKeyDeriver } from '../../src/snmp/key-derivation.js';
+import { UsmKeyStore } from '../../src/snmp/usm-keys.js';
 import { NotificationIntake } from '../../src/traps/intake.js';
 import { NotificationSources } from '../../src/traps/sources.js';
 
@@ -66,6 +68,8 @@ export function profileV3Steps(senders: readonly V3Sender[], keys: KeyCache, opt
     sourceFor: (address) => sources.lookup(address),
     onNotification: () => undefined,
     engine: { engineId: Buffer.from('80007ed9056265', 'hex'), boots: 1, time: () => 0 },
+    // The keys the caller derived: the steps time messages, not key derivation.
+    usmKeys: new UsmKeyStore({ cache: keys, deriver: new WorkerKeyDeriver() }),
   });
 
   const steps: Record<keyof V3StepCosts, (s: V3Sender, i: number) => unknown> = {

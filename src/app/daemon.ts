@@ -157,8 +157,8 @@ export class Daemon {
     const metrics = createMetrics(() => clock.now());
     const clients = new DeviceClients(this.options.snmp?.(metrics) ?? new NetSnmpClientFactory(metrics.snmp), { clock });
     const bus = new AlarmEventBus((error) => log.error({ err: error }, 'alarm event subscriber failed'));
-    const sources = new NotificationSources();
     let intake: NotificationIntake | undefined;
+    const sources = new NotificationSources({ onUsmUser: (user) => intake?.prepareKeys(user) });
     const registrar = new Registrar({
       clock,
       store,

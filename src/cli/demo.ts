@@ -1,17 +1,19 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { parseArgs } from 'node:util';
 import pino from 'pino';
-import { Fleet } from '../../simulators/fleet.js';
+import { deviceAddress, Fleet, FleetSpecError } from '../../simulators/fleet.js';
 import { loadScenario, ScenarioPlayer } from '../../simulators/scenario.js';
 import type { AlarmEvent } from '../alarms/model.js';
-import { Daemon } from '../app/daemon.js';
+import { Daemon, type RunningDaemon } from '../app/daemon.js';
 import { parseConfig } from '../config/load.js';
 import { systemClock } from '../clock.js';
 import { groupForDisplay } from '../licensing/crockford.js';
 import { machineMacs, type InterfaceTable } from '../licensing/identity.js';
 import { DEMO_ISSUER_SECRET } from '../licensing/issuer-secret.js';
 import { issueFromLedger, RedemptionLedger } from '../licensing/ledger.js';
+import { CliError, EXIT } from './api-client.js';
 import { packageFile } from './version.js';
 
 const FLEET = [
@@ -23,6 +25,54 @@ const FLEET = [
 ] as const;
 const FLEET_BASE = '127.0.50.1';
 const FLEET_PORT = 16100;
+const HTTP_PORT = 8470;
+
+export const DEMO_HELP = `Usage: priscan demo [--port N] [--http-port N] [--address A]
+
+Starts priscan on a temporary database with a simulated fleet of every kind (10 devices),
+issues itself a demo license, registers the fleet and plays a scenario, printing each raise
+and clear. Ctrl-C stops everything and removes the temporary data.
+
+  --port N        SNMP port of the simulated devices (default ${FLEET_PORT})
+  --http-port N   priscan's API port on 127.0.0.1 (default ${HTTP_PORT}, or a free one if that is
+                  taken; given, it is that port or the demo stops; 0 picks a free one)
+  --address A     first address of the simulated devices, on 127.0.0.0/8 (default ${FLEET_BASE})
+
+Another demo, or a priscan-sim, runs beside it with another --port (or --address), and
+beside another priscan with another --http-port.
+`;
+
+export interface DemoOptions {
+  /** SNMP port of the simulated fleet. */
+  port: number;
+  /** API port; undefined: 8470, or any free port when that is taken. */
+  httpPort: number | undefined;
+  baseAddress: string;
+}
+
+/** The demo's command line; CliError (exit 2) for anything it cannot use. */
+export function parseDemoArgs(args: string[]): DemoOptions | 'help' {
+  const { values } = parseArgs({
+    args,
+    options: { port: { type: 'string' }, 'http-port': { type: 'string' }, address: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+    strict: true,
+    allowPositionals: false,
+  });
+  if (values.help) return 'help';
+  const port = (name: string, text: string | undefined, min: number) => {
+    if (text === undefined) return undefined;
+    if (!/^\d{1,5}$/.test(text) || Number(text) < min || Number(text) > 65535) throw new CliError(`--${name} must be a port number from ${min} to 65535, got "${text}"`, EXIT.usage);
+    return Number(text);
+  };
+  const baseAddress = values.address ?? FLEET_BASE;
+  try {
+    deviceAddress(baseAddress, FLEET.reduce((n, k) => n + k.count, 0) - 1);
+  } catch (error) {
+    if (error instanceof FleetSpecError) throw new CliError(`--address: ${error.message}`, EXIT.usage);
+    throw error;
+  }
+  return { port: port('port', values.port, 1) ?? FLEET_PORT, httpPort: port('http-port', values['http-port'], 0), baseAddress };
+}
 
 const time = (ms: number) => new Date(ms).toISOString().slice(11, 23);
 
@@ -32,8 +82,21 @@ function eventLine(event: AlarmEvent, sinceDeviceMs: number | undefined): string
 }
 
 /** `priscan demo`: the whole flow on loopback, printed as it happens. Ctrl-C stops everything. */
-export async function runDemo(): Promise<number> {
+export async function runDemo(args: string[]): Promise<number> {
+  const options = parseDemoArgs(args);
+  if (options === 'help') {
+    process.stdout.write(DEMO_HELP);
+    return EXIT.ok;
+  }
   const dataDir = mkdtempSync(join(tmpdir(), 'priscan-demo-'));
+  try {
+    return await playDemo(options, dataDir);
+  } finally {
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+async function playDemo(options: DemoOptions, dataDir: string): Promise<number> {
   const base = {
     dataDir,
     log: { level: 'warn' },
@@ -43,15 +106,24 @@ export async function runDemo(): Promise<number> {
   // The demo verifies keys with the published demo secret, so it can issue itself one.
   const demoDaemon = (port: number) =>
     new Daemon({ config: parseConfig({ ...base, http: { listen: { address: '127.0.0.1', port } } }, 'demo'), log: pino({ level: 'warn' }), issuerSecret: DEMO_ISSUER_SECRET, interfaces: demoInterfaces() });
-  let daemon = demoDaemon(8470);
+  let daemon = demoDaemon(options.httpPort ?? HTTP_PORT);
   let running;
   try {
     running = await daemon.start();
-  } catch {
+  } catch (error) {
+    if (options.httpPort !== undefined) throw new CliError(`cannot start priscan on port ${options.httpPort}: ${(error as Error).message}`, EXIT.failed);
     // Port 8470 is taken (another priscan?): let the OS pick one.
     daemon = demoDaemon(0);
     running = await daemon.start();
   }
+  try {
+    return await playScenario({ options, running, dataDir });
+  } finally {
+    await daemon.stop();
+  }
+}
+
+async function playScenario({ options, running, dataDir }: { options: DemoOptions; running: RunningDaemon; dataDir: string }): Promise<number> {
   const serverId = running.licenses.serverId!;
   const { license } = issueFromLedger({
     ledger: RedemptionLedger.open(':memory:', systemClock),
@@ -64,10 +136,14 @@ export async function runDemo(): Promise<number> {
   });
   running.licenses.add(groupForDisplay(license.key).toLowerCase());
   const token = running.tokens.create({ role: 'admin', name: 'demo' }).token;
-  const fleet = new Fleet({ devices: FLEET, baseAddress: FLEET_BASE, port: FLEET_PORT, apcTrapPort: running.intake.port });
+  const fleet = new Fleet({ devices: FLEET, baseAddress: options.baseAddress, port: options.port, apcTrapPort: running.intake.port });
   let player: ScenarioPlayer | undefined;
   try {
-    await fleet.start();
+    try {
+      await fleet.start();
+    } catch (error) {
+      throw new CliError(`cannot start the simulated devices on ${options.baseAddress}+ port ${options.port} (another demo or priscan-sim? give --port): ${(error as Error).message}`, EXIT.failed);
+    }
     const counts = new Map<string, number>();
     const nameOf = new Map<string, string>();
     for (const device of fleet.devices) {
@@ -78,7 +154,7 @@ export async function runDemo(): Promise<number> {
       running.devices.add({
         name,
         address: device.address,
-        port: FLEET_PORT,
+        port: options.port,
         snmp: { version: '2c', readCommunity: 'public', writeCommunity: 'private', notifyCommunity: null },
         profile: 'auto',
         priorityScanning: true,
@@ -89,7 +165,7 @@ export async function runDemo(): Promise<number> {
         origin: 'api',
       });
     }
-    process.stdout.write(`priscan demo: ${fleet.devices.length} simulated devices on ${FLEET_BASE}+ port ${FLEET_PORT}\n`);
+    process.stdout.write(`priscan demo: ${fleet.devices.length} simulated devices on ${options.baseAddress}+ port ${options.port}\n`);
     const usage = running.licenses.usage();
     process.stdout.write(`license: issued a demo key for server ${serverId}: ${license.nodes} nodes + ${usage.included} included\n`);
     process.stdout.write(`API: ${running.httpUrl}/api/v1/alarms (docs: ${running.httpUrl}/docs)   metrics: ${running.httpUrl}/metrics\n`);
@@ -120,8 +196,6 @@ export async function runDemo(): Promise<number> {
   } finally {
     player?.stop();
     await fleet.stop();
-    await daemon.stop();
-    rmSync(dataDir, { recursive: true, force: true });
   }
 }
 

@@ -17,6 +17,7 @@ Usage:
   priscan serve [--config FILE]         run the monitor daemon
   priscan check-config [--config FILE]  validate a config file and print it (secrets redacted)
   priscan demo                          daemon + simulated fleet + scenario, on loopback, in a temp dir
+                                        (--port N, --http-port N: beside another priscan; demo --help)
   priscan devices list|add|remove|scan  manage monitored devices          (priscan devices --help)
   priscan discover TARGETS [--add]      find SNMP devices on addresses    (priscan discover --help)
   priscan alarms [--follow]             active alarms, then live raises and clears
@@ -59,14 +60,8 @@ async function main(argv: string[]): Promise<number> {
       }
       return command === 'serve' ? serve(values.config) : checkConfig(values.config);
     }
-    case 'demo': {
-      const { values } = parseArgs({ args: rest, options: { help: { type: 'boolean', short: 'h' } }, strict: true, allowPositionals: false });
-      if (values.help) {
-        process.stdout.write('Usage: priscan demo\n\nStarts priscan on a temporary database with a simulated fleet of every kind on 127.0.50.x,\nissues itself a demo license, registers the fleet and plays a scenario, printing each raise\nand clear. Ctrl-C stops everything and removes the temporary data.\n');
-        return EXIT.ok;
-      }
-      return runDemo();
-    }
+    case 'demo':
+      return runDemo(rest);
     case 'devices':
       return devicesCommand(rest, process.stdout);
     case 'discover':

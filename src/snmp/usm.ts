@@ -3,7 +3,7 @@
  * definitions, key derivation and localization, message authentication and privacy.
  * Pure functions over buffers; message layout is v3.ts's.
  */
-import { createCipheriv, createDecipheriv, createHash, createHmac, getCiphers, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHash, createHmac, getCiphers, randomBytes, timingSafeEqual, type Cipher } from 'node:crypto';
 
 export const AUTH_PROTOCOLS = ['md5', 'sha', 'sha224', 'sha256', 'sha384', 'sha512'] as const;
 export type AuthProtocol = (typeof AUTH_PROTOCOLS)[number];
@@ -26,12 +26,20 @@ export interface UsmUser {
   privPassword?: string;
 }
 
+/** A privacy key localized to one engine. */
+export interface PrivacyKey {
+  protocol: PrivProtocol;
+  key: Buffer;
+  /** AES under `key` in ECB mode: made at the first AES decryption and kept with the key. */
+  keystream?: Cipher;
+}
+
 /** A user's keys localized to one authoritative engine. */
 export interface LocalizedUser {
   user: UsmUser;
   engineId: Buffer;
   auth?: { protocol: AuthProtocol; key: Buffer };
-  priv?: { protocol: PrivProtocol; key: Buffer };
+  priv?: PrivacyKey;
 }
 
 interface AuthAlgorithm {
@@ -52,12 +60,14 @@ const AUTH: Record<AuthProtocol, AuthAlgorithm> = {
 interface PrivAlgorithm {
   cipher: string;
   keyLength: number;
+  /** The same block cipher in ECB mode (AES only), for decryption. */
+  ecb?: string;
 }
 
 const PRIV: Record<PrivProtocol, PrivAlgorithm> = {
   des: { cipher: 'des-cbc', keyLength: 8 },
-  aes128: { cipher: 'aes-128-cfb', keyLength: 16 },
-  aes256: { cipher: 'aes-256-cfb', keyLength: 32 },
+  aes128: { cipher: 'aes-128-cfb', keyLength: 16, ecb: 'aes-128-ecb' },
+  aes256: { cipher: 'aes-256-cfb', keyLength: 32, ecb: 'aes-256-ecb' },
 };
 
 export function authParamsLength(protocol: AuthProtocol): number {
@@ -96,12 +106,38 @@ export function checkUser(user: UsmUser): string | undefined {
   return undefined;
 }
 
+/** RFC 3414 A.2: how many bytes of the repeated password Ku hashes. */
+export const PASSWORD_STREAM_BYTES = 1024 * 1024;
+
+/** The OpenSSL name of the protocol's hash function. */
+export function hashOf(protocol: AuthProtocol): string {
+  return AUTH[protocol].hash;
+}
+
 /** RFC 3414 A.2: the user's key Ku, hashed from 1 MiB of the repeated password. */
 export function passwordToKey(protocol: AuthProtocol, password: string): Buffer {
   const pass = Buffer.from(password, 'utf8');
   if (pass.length === 0) throw new RangeError('an empty password has no key');
   // Buffer.alloc repeats a Buffer fill value: exactly the password stream the RFC hashes.
-  return createHash(AUTH[protocol].hash).update(Buffer.alloc(1024 * 1024, pass)).digest();
+  return createHash(AUTH[protocol].hash).update(Buffer.alloc(PASSWORD_STREAM_BYTES, pass)).digest();
+}
+
+/** Bytes hashed between two turns of the event loop by passwordToKeyInSteps: well under a millisecond. */
+const STEP_BYTES = 64 * 1024;
+
+/** passwordToKey in 64 KiB steps, each in its own turn of the event loop, so nothing waits behind it. */
+export async function passwordToKeyInSteps(protocol: AuthProtocol, password: string): Promise<Buffer> {
+  const pass = Buffer.from(password, 'utf8');
+  if (pass.length === 0) throw new RangeError('an empty password has no key');
+  // Byte p of the stream is pass[p % length]: a step starting at p is this window from p % length.
+  const window = Buffer.alloc(STEP_BYTES + pass.length, pass);
+  const hash = createHash(AUTH[protocol].hash);
+  for (let done = 0; done < PASSWORD_STREAM_BYTES; done += STEP_BYTES) {
+    const from = done % pass.length;
+    hash.update(window.subarray(from, from + Math.min(STEP_BYTES, PASSWORD_STREAM_BYTES - done)));
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+  return hash.digest();
 }
 
 /** RFC 3414 A.2: Kul = H(Ku || engineID || Ku). */
@@ -117,40 +153,94 @@ function privacyKey(privProtocol: PrivProtocol, authProtocol: AuthProtocol, loca
   return key.subarray(0, need);
 }
 
+/** One password's key Ku to derive (RFC 3414 A.2); `id` names it without holding the password. */
+export interface PasswordKeyJob {
+  id: string;
+  protocol: AuthProtocol;
+  password: string;
+}
+
+/** What the receive path asks of a key cache. */
+export interface UsmKeys {
+  /** The user's keys localized to `engineId`; undefined while its password keys are still being derived. */
+  localize(user: UsmUser, engineId: Buffer): LocalizedUser | undefined;
+}
+
+/** A user object as the cache knows it. */
+interface UserIds {
+  /** Its own number: its localized keys are found by it and the engine ID. */
+  number: number;
+  /** The password keys it needs: auth, then priv (both hashed with the auth protocol). */
+  passwords: PasswordKeyJob[];
+}
+
 /**
- * Localized keys by user and engine. Deriving Ku hashes 1 MiB, so both steps are cached;
- * bounded, as a receiver may hear from any number of engines.
+ * Localized keys by user and engine. Deriving Ku hashes 1 MiB per password, so both steps are
+ * cached; bounded, as a receiver may hear from any number of engines. No map key holds a
+ * password: a password key is named by a SHA-256 of the password under this cache's own random
+ * salt (shared by every user object with that password), localized keys by the user object's
+ * number and the engine. A user object is looked at once: users are not changed in place.
  */
-export class KeyCache {
+export class KeyCache implements UsmKeys {
   private readonly userKeys = new Map<string, Buffer>();
   private readonly localized = new Map<string, LocalizedUser>();
+  private readonly ids = new WeakMap<UsmUser, UserIds>();
+  private readonly salt = randomBytes(32);
+  private users = 0;
 
   constructor(private readonly maxEntries = 20_000) {}
 
+  /** The user's keys localized to `engineId`, deriving (synchronously) what is not cached. */
   localize(user: UsmUser, engineId: Buffer): LocalizedUser {
-    const id = `${user.name}\u0000${user.level}\u0000${user.authProtocol}\u0000${user.authPassword}\u0000${user.privProtocol}\u0000${user.privPassword}\u0000${engineId.toString('hex')}`;
+    for (const job of this.missingPasswordKeys(user)) this.addPasswordKey(job.id, passwordToKey(job.protocol, job.password));
+    return this.localizeDerived(user, engineId)!;
+  }
+
+  /** The user's keys localized to `engineId` from password keys already derived; undefined if one is not. */
+  localizeDerived(user: UsmUser, engineId: Buffer): LocalizedUser | undefined {
+    const ids = this.idsOf(user);
+    const id = `${ids.number}\u0000${engineId.toString('latin1')}`;
     const cached = this.localized.get(id);
     if (cached) return cached;
+    const [authKu, privKu] = ids.passwords.map((job) => this.userKeys.get(job.id));
+    if (ids.passwords.length > 0 && !authKu) return undefined;
+    if (ids.passwords.length > 1 && !privKu) return undefined;
     const result: LocalizedUser = { user, engineId: Buffer.from(engineId) };
-    if (user.level !== 'noAuthNoPriv' && user.authProtocol && user.authPassword !== undefined) {
-      const authProtocol = user.authProtocol;
-      result.auth = { protocol: authProtocol, key: localizeKey(authProtocol, this.userKey(authProtocol, user.authPassword), engineId) };
-      if (user.level === 'authPriv' && user.privProtocol && user.privPassword !== undefined) {
-        const localized = localizeKey(authProtocol, this.userKey(authProtocol, user.privPassword), engineId);
-        result.priv = { protocol: user.privProtocol, key: privacyKey(user.privProtocol, authProtocol, localized) };
-      }
+    if (authKu) {
+      const authProtocol = user.authProtocol!;
+      result.auth = { protocol: authProtocol, key: localizeKey(authProtocol, authKu, engineId) };
+      if (privKu) result.priv = { protocol: user.privProtocol!, key: privacyKey(user.privProtocol!, authProtocol, localizeKey(authProtocol, privKu, engineId)) };
     }
     remember(this.localized, id, result, this.maxEntries);
     return result;
   }
 
-  private userKey(protocol: AuthProtocol, password: string): Buffer {
-    const id = `${protocol}\u0000${password}`;
-    const cached = this.userKeys.get(id);
-    if (cached) return cached;
-    const key = passwordToKey(protocol, password);
+  /** The password keys `user` needs that are not derived yet. */
+  missingPasswordKeys(user: UsmUser): PasswordKeyJob[] {
+    return this.idsOf(user).passwords.filter((job) => !this.userKeys.has(job.id));
+  }
+
+  /** Keeps a password key derived elsewhere (a worker thread) for the job `id`. */
+  addPasswordKey(id: string, key: Buffer): void {
     remember(this.userKeys, id, key, this.maxEntries);
-    return key;
+  }
+
+  private idsOf(user: UsmUser): UserIds {
+    let ids = this.ids.get(user);
+    if (!ids) {
+      ids = { number: this.users++, passwords: [] };
+      if (user.level !== 'noAuthNoPriv' && user.authProtocol && user.authPassword !== undefined) {
+        const protocol = user.authProtocol;
+        const passwords = [user.authPassword, ...(user.level === 'authPriv' && user.privProtocol && user.privPassword !== undefined ? [user.privPassword] : [])];
+        ids.passwords = passwords.map((password) => ({ id: this.passwordId(protocol, password), protocol, password }));
+      }
+      this.ids.set(user, ids);
+    }
+    return ids;
+  }
+
+  private passwordId(protocol: AuthProtocol, password: string): string {
+    return createHash('sha256').update(this.salt).update(JSON.stringify([protocol, password])).digest('base64');
   }
 }
 
@@ -170,13 +260,20 @@ export function signMessage(auth: { protocol: AuthProtocol; key: Buffer }, messa
   computeMac(auth, message).copy(message, offset);
 }
 
-/** Checks the MAC at `offset` (its length is the protocol's); leaves `message` as it was. */
+/**
+ * Checks the MAC at `offset` (its length is the protocol's). The MAC is computed over `message`
+ * itself with those bytes zeroed for the while, not over a copy; `message` is left as it was.
+ */
 export function verifyMessage(auth: { protocol: AuthProtocol; key: Buffer }, message: Buffer, offset: number, received: Buffer): boolean {
   const length = AUTH[auth.protocol].macLength;
-  if (received.length !== length) return false;
-  const copy = Buffer.from(message);
-  copy.fill(0, offset, offset + length);
-  return timingSafeEqual(computeMac(auth, copy), received);
+  if (received.length !== length || offset < 0 || offset + length > message.length) return false;
+  const sent = Buffer.from(message.subarray(offset, offset + length));
+  message.fill(0, offset, offset + length);
+  try {
+    return timingSafeEqual(computeMac(auth, message), received);
+  } finally {
+    sent.copy(message, offset);
+  }
 }
 
 /** The engine's clock as the message carries it, which seeds the IV. */
@@ -186,7 +283,7 @@ export interface EngineClock {
 }
 
 /** Encrypts a serialized scopedPDU; returns the ciphertext and msgPrivacyParameters (the salt). */
-export function encryptScopedPdu(priv: { protocol: PrivProtocol; key: Buffer }, clock: EngineClock, plaintext: Buffer): { data: Buffer; privParams: Buffer } {
+export function encryptScopedPdu(priv: PrivacyKey, clock: EngineClock, plaintext: Buffer): { data: Buffer; privParams: Buffer } {
   if (priv.protocol === 'des') {
     // RFC 3414 8.1.1.1: salt = engineBoots || local integer; IV = pre-IV XOR salt.
     const salt = Buffer.alloc(8);
@@ -198,30 +295,53 @@ export function encryptScopedPdu(priv: { protocol: PrivProtocol; key: Buffer }, 
     const cipher = createCipheriv('des-cbc', priv.key.subarray(0, 8), iv).setAutoPadding(false);
     return { data: Buffer.concat([cipher.update(padded), cipher.final()]), privParams: salt };
   }
-  // RFC 3826 3.1.2.1: IV = engineBoots || engineTime || 64-bit salt.
   const salt = randomBytes(8);
   const cipher = createCipheriv(PRIV[priv.protocol].cipher, priv.key, aesIv(clock, salt));
   return { data: Buffer.concat([cipher.update(plaintext), cipher.final()]), privParams: salt };
 }
 
 /** Decrypts msgData's encryptedPDU; a DES plaintext keeps its padding (the BER length ends it). */
-export function decryptScopedPdu(priv: { protocol: PrivProtocol; key: Buffer }, clock: EngineClock, privParams: Buffer, data: Buffer): Buffer {
+export function decryptScopedPdu(priv: PrivacyKey, clock: EngineClock, privParams: Buffer, data: Buffer): Buffer {
   if (privParams.length !== 8) throw new RangeError(`msgPrivacyParameters must be 8 bytes, got ${privParams.length}`);
   if (priv.protocol === 'des') {
     if (data.length === 0 || data.length % 8 !== 0) throw new RangeError(`a DES ciphertext is a multiple of 8 bytes, got ${data.length}`);
     const decipher = createDecipheriv('des-cbc', priv.key.subarray(0, 8), xor(priv.key.subarray(8, 16), privParams)).setAutoPadding(false);
     return Buffer.concat([decipher.update(data), decipher.final()]);
   }
-  const decipher = createDecipheriv(PRIV[priv.protocol].cipher, priv.key, aesIv(clock, privParams));
-  return Buffer.concat([decipher.update(data), decipher.final()]);
+  return decryptCfb(priv, clock, privParams, data);
+}
+
+/**
+ * AES-CFB128 decryption (RFC 3826 3.1.4, NIST SP 800-38A 6.3): plaintext block i is ciphertext
+ * block i XOR E(K, ciphertext block i-1), block 0 taking the IV. Every block E encrypts is known
+ * before decryption starts, so one ECB pass over IV || ciphertext gives the whole keystream, from
+ * a cipher object made once per key: making a Decipheriv per message cost about half the time.
+ */
+function decryptCfb(priv: PrivacyKey, clock: EngineClock, salt: Buffer, data: Buffer): Buffer {
+  if (data.length === 0) return Buffer.alloc(0);
+  const blocks = Math.ceil(data.length / 16);
+  const input = Buffer.allocUnsafe(blocks * 16);
+  writeAesIv(input, clock, salt);
+  data.copy(input, 16, 0, (blocks - 1) * 16);
+  // ECB without padding keeps nothing back between calls: the same object serves every message.
+  priv.keystream ??= createCipheriv(PRIV[priv.protocol].ecb!, priv.key, null).setAutoPadding(false);
+  const keystream = priv.keystream.update(input);
+  const plaintext = Buffer.allocUnsafe(data.length);
+  for (let i = 0; i < data.length; i++) plaintext[i] = data[i]! ^ keystream[i]!;
+  return plaintext;
 }
 
 function aesIv(clock: EngineClock, salt: Buffer): Buffer {
   const iv = Buffer.alloc(16);
-  iv.writeUInt32BE(clock.boots >>> 0, 0);
-  iv.writeUInt32BE(clock.time >>> 0, 4);
-  salt.copy(iv, 8);
+  writeAesIv(iv, clock, salt);
   return iv;
+}
+
+/** RFC 3826 3.1.2.1: IV = engineBoots || engineTime || 64-bit salt, at the start of `into`. */
+function writeAesIv(into: Buffer, clock: EngineClock, salt: Buffer): void {
+  into.writeUInt32BE(clock.boots >>> 0, 0);
+  into.writeUInt32BE(clock.time >>> 0, 4);
+  salt.copy(into, 8, 0, 8);
 }
 
 function xor(a: Buffer, b: Buffer): Buffer {

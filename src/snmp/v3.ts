@@ -7,7 +7,7 @@
 import { USM_STATS } from '../profiles/oids.js';
 import { SnmpDecodeError } from './ber.js';
 import { PduType, VarType, type RequestPdu } from './message.js';
-import { decryptScopedPdu, verifyMessage, type KeyCache, type LocalizedUser, type SecurityLevel, type UsmUser } from './usm.js';
+import { decryptScopedPdu, verifyMessage, type LocalizedUser, type SecurityLevel, type UsmKeys, type UsmUser } from './usm.js';
 import { decodeEnvelope, decodeScoped, encodeV3, FLAG, LEVEL_RANK, levelOf, MAX_ENGINE_VALUE, type Envelope, type V3Message } from './v3-message.js';
 
 export { encodeV3, MAX_ENGINE_VALUE, MAX_MESSAGE_SIZE, peekV3, USM_SECURITY_MODEL, type V3Header, type V3Message, type V3Outgoing } from './v3-message.js';
@@ -35,6 +35,24 @@ export class UsmRejection extends Error {
   }
 }
 
+/**
+ * A message whose user's keys are still being derived (UsmKeyStore): nothing about it is known
+ * yet. The receiver holds it and tries again once UsmKeyStore.whenDerived says they are ready.
+ */
+export class KeysNotReady extends Error {
+  override readonly name = 'KeysNotReady';
+
+  constructor(readonly user: UsmUser) {
+    super('the SNMPv3 keys of this message\'s user are still being derived');
+  }
+}
+
+function keysFor(keys: UsmKeys, user: UsmUser, engineId: Buffer): LocalizedUser {
+  const localized = keys.localize(user, engineId);
+  if (!localized) throw new KeysNotReady(user);
+  return localized;
+}
+
 /** This process's own engine, for the messages it is authoritative for. */
 export interface LocalEngine {
   readonly engineId: Buffer;
@@ -54,18 +72,19 @@ function requestIdOf(envelope: Envelope): number {
 }
 
 /** What an engine needs to judge messages addressed to it. */
-export interface AuthoritativeContext {
+export interface AuthoritativeContext<Keys extends UsmKeys = UsmKeys> {
   engine: LocalEngine;
   userFor(name: string): UsmUser | undefined;
-  keys: KeyCache;
+  keys: Keys;
   /** The usmStats counters, reported back in each report. */
   stats: Record<UsmRejectionReason, number>;
 }
 
 /**
  * Receives a message this engine is authoritative for (a request to an agent, an inform to a
- * receiver). Throws SnmpDecodeError for garbage and UsmRejection, with the report to send back
- * if the sender asked for one, for anything USM refuses.
+ * receiver). Throws SnmpDecodeError for garbage, UsmRejection, with the report to send back
+ * if the sender asked for one, for anything USM refuses, and KeysNotReady while the keys it
+ * needs are being derived.
  */
 export function receiveAuthoritative(datagram: Buffer, ctx: AuthoritativeContext): V3Message {
   return authoritative(datagram, decodeEnvelope(datagram), ctx);
@@ -83,7 +102,7 @@ function authoritative(datagram: Buffer, envelope: Envelope, ctx: AuthoritativeC
   const level = levelOf(envelope.flags);
   // Below the user's own level would let anyone who knows the name skip authentication.
   if (LEVEL_RANK[level] !== LEVEL_RANK[user.level]) refuse('unsupportedSecLevels');
-  const keys = ctx.keys.localize(user, engine.engineId);
+  const keys = keysFor(ctx.keys, user, engine.engineId);
   if (keys.auth && !verifyMessage(keys.auth, datagram, envelope.authAt, envelope.authParams)) refuse('wrongDigests');
   if (keys.auth) {
     const now = engine.time();
@@ -125,7 +144,7 @@ export class EngineTimeWindows {
 export interface NonAuthoritativeContext {
   /** The user a message names, as known for the sender; undefined when not known. */
   userFor(name: string): UsmUser | undefined;
-  keys: KeyCache;
+  keys: UsmKeys;
   windows: EngineTimeWindows;
 }
 
@@ -143,7 +162,7 @@ function nonAuthoritative(datagram: Buffer, envelope: Envelope, ctx: NonAuthorit
   if (!user) throw new UsmRejection('unknownUserNames');
   const level = levelOf(envelope.flags);
   if (LEVEL_RANK[level] !== LEVEL_RANK[user.level]) throw new UsmRejection('unsupportedSecLevels');
-  const keys = ctx.keys.localize(user, envelope.engineId);
+  const keys = keysFor(ctx.keys, user, envelope.engineId);
   if (keys.auth) {
     if (!verifyMessage(keys.auth, datagram, envelope.authAt, envelope.authParams)) throw new UsmRejection('wrongDigests');
     if (!ctx.windows.accept(envelope.engineId, envelope.boots, envelope.time)) throw new UsmRejection('notInTimeWindows');
@@ -245,7 +264,7 @@ export interface SentRequest {
   /** The user it was sent as, and the level it was sent at. */
   user: UsmUser;
   level: SecurityLevel;
-  keys: KeyCache;
+  keys: UsmKeys;
 }
 
 /**
@@ -265,7 +284,7 @@ export function receiveReply(datagram: Buffer, sent: SentRequest): V3Message {
   let keys: LocalizedUser = { user: sent.user, engineId: envelope.engineId };
   if (level !== 'noAuthNoPriv') {
     if (envelope.userName.toString('utf8') !== sent.user.name) throw new UsmRejection('unknownUserNames');
-    const localized = sent.keys.localize(sent.user, envelope.engineId);
+    const localized = keysFor(sent.keys, sent.user, envelope.engineId);
     if (!localized.auth || !verifyMessage(localized.auth, datagram, envelope.authAt, envelope.authParams)) throw new UsmRejection('wrongDigests');
     keys = { ...keys, auth: localized.auth };
     // An authNoPriv report to an authPriv request is plaintext: open() decrypts authPriv messages only.

@@ -1,7 +1,7 @@
-import { existsSync, mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import { MIGRATIONS, type Migration } from './migrations.js';
+import { createPrivateFile, makePrivateDirectories, withholdFromOthers } from './private-files.js';
 
 type SqliteDatabase = Database.Database;
 
@@ -12,21 +12,27 @@ export interface OpenDatabaseOptions {
   migrations?: readonly Migration[];
   /** Hears what a data migration did (one line each, e.g. two devices merged), once it has committed. */
   onMigrationNote?: (note: string) => void;
+  /**
+   * Reads an existing database and changes nothing: no file or directory is created, nothing
+   * is migrated, and a schema other than this priscan's is refused (for commands that only look).
+   */
+  readOnly?: boolean;
 }
 
 /**
- * Opens (creating if needed) the daemon's SQLite database and brings its
+ * Opens (creating if needed, owner-only) the daemon's SQLite database and brings its
  * schema up to date. A database written by a newer priscan is refused rather
  * than guessed at.
  */
 export function openDatabase(path: string, options: OpenDatabaseOptions = {}): SqliteDatabase {
   const migrations = options.migrations ?? MIGRATIONS;
   const inMemory = path === ':memory:' || path === '';
-  if (!inMemory) ensureParentDirectory(path);
+  const readOnly = options.readOnly === true && !inMemory;
+  if (!inMemory && !readOnly) createPrivateDatabaseFile(path);
 
   let db: SqliteDatabase;
   try {
-    db = new Database(path, { timeout: BUSY_TIMEOUT_MS });
+    db = new Database(path, { timeout: BUSY_TIMEOUT_MS, readonly: readOnly, fileMustExist: readOnly });
   } catch (error) {
     throw new Error(`cannot open database ${path}: ${describe(error)}`, { cause: error });
   }
@@ -40,6 +46,13 @@ export function openDatabase(path: string, options: OpenDatabaseOptions = {}): S
           'it was written by a newer priscan: upgrade priscan, or point it at another data directory',
       );
     }
+    if (readOnly) {
+      if (version < migrations.length) {
+        throw new Error(`database ${path} has schema version ${version}, this priscan reads version ${migrations.length}: start priscan serve once to upgrade it`);
+      }
+      return db;
+    }
+    if (!inMemory) withholdFromOthers([path, `${path}-wal`, `${path}-shm`, `${path}-journal`]);
     if (!inMemory) db.pragma('journal_mode = WAL');
     // NORMAL is durable across process crashes in WAL mode; only an OS crash can lose the last commits.
     db.pragma('synchronous = NORMAL');
@@ -100,24 +113,19 @@ function runMigration(db: SqliteDatabase, migration: Migration): string[] {
   return [];
 }
 
-function ensureParentDirectory(path: string): void {
+/** The directory (0700 where priscan makes it) and an empty 0600 file, unless they exist. */
+function createPrivateDatabaseFile(path: string): void {
   const dir = dirname(resolve(path));
   try {
-    makeDirectories(dir);
+    makePrivateDirectories(dir);
   } catch (error) {
     throw new Error(`cannot create the database directory ${dir} (for ${path}): ${describe(error)}`, { cause: error });
   }
-}
-
-/**
- * mkdir -p, one level at a time: Node's recursive mkdirSync never returns for some
- * paths (under /proc, for one), and a daemon must fail at start-up, not hang.
- */
-function makeDirectories(dir: string): void {
-  if (existsSync(dir)) return;
-  const parent = dirname(dir);
-  if (parent !== dir) makeDirectories(parent);
-  mkdirSync(dir);
+  try {
+    createPrivateFile(path);
+  } catch (error) {
+    throw new Error(`cannot open database ${path}: ${describe(error)}`, { cause: error });
+  }
 }
 
 function describe(error: unknown): string {

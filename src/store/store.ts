@@ -28,9 +28,10 @@ export class Store {
 
   /**
    * Opens (creating and migrating if needed) the database at `path`; ':memory:' for a throwaway one.
-   * `onMigrationNote` hears what a data migration did, a line each (e.g. two devices merged).
+   * `onMigrationNote` hears what a data migration did, a line each (e.g. two devices merged);
+   * `readOnly` opens an existing database for commands that only look.
    */
-  static open(path: string, clock: { now(): number }, options: Pick<OpenDatabaseOptions, 'onMigrationNote'> = {}): Store {
+  static open(path: string, clock: { now(): number }, options: Pick<OpenDatabaseOptions, 'onMigrationNote' | 'readOnly'> = {}): Store {
     const db = openDatabase(path, options);
     try {
       return new Store({

@@ -2,8 +2,11 @@ import { timingSafeEqual } from 'node:crypto';
 import dgram from 'node:dgram';
 import { SNMPV2 } from '../profiles/oids.js';
 import { decodeMessage, encodeMessage, PduType, peekVersion, SnmpDecodeError, SnmpVersion, type Pdu, type SnmpMessage } from '../snmp/message.js';
+import { WorkerKeyDeriver } from '../snmp/key-derivation.js';
 import { KeyCache, type UsmUser } from '../snmp/usm.js';
-import { emptyUsmStats, encodeResponse, EngineTimeWindows, receiveNotification, UsmRejection, type LocalEngine, type UsmRejectionReason, type V3Message } from '../snmp/v3.js';
+import { UsmKeyStore } from '../snmp/usm-keys.js';
+import { emptyUsmStats, encodeResponse, EngineTimeWindows, KeysNotReady, receiveNotification, UsmRejection, type LocalEngine, type UsmRejectionReason, type V3Message } from '../snmp/v3.js';
+import { AwaitingKeys, type HeldDatagram } from './awaiting-keys.js';
 
 export const NOTIFICATION_RESULTS = [
   'accepted',
@@ -18,6 +21,8 @@ export const NOTIFICATION_RESULTS = [
   'unknown_user',
   'bad_auth',
   'not_in_time_window',
+  // held while its user's keys were derived, and no room left to hold it:
+  'dropped_awaiting_keys',
 ] as const;
 export type NotificationResult = (typeof NOTIFICATION_RESULTS)[number];
 export type NotificationKind = 'trap' | 'inform' | 'unknown';
@@ -50,6 +55,15 @@ export interface NotificationSource {
   scanOn?: readonly string[];
 }
 
+/** The v3 keys the intake checks messages with: UsmKeyStore's shape. */
+export type IntakeKeys = Pick<UsmKeyStore, 'localize' | 'prepare' | 'whenDerived' | 'stop'>;
+
+/** What receive() did: counted with a result, or held until the user's keys are derived. */
+export type ReceiveOutcome = NotificationResult | 'awaiting_keys';
+
+/** A datagram waits for keys at most twice (a derivation that failed is tried once more). */
+const MAX_KEY_WAITS = 2;
+
 export interface IntakeObserver {
   notification(version: NotificationVersion, kind: NotificationKind, result: NotificationResult): void;
 }
@@ -65,6 +79,8 @@ export interface IntakeDeps {
   /** This installation's SNMPv3 engine: informs and their discovery are addressed to it. */
   engine: LocalEngine;
   observer?: IntakeObserver;
+  /** Default: keys derived in a worker thread. The intake stops them when it stops. */
+  usmKeys?: IntakeKeys;
 }
 
 const RESTART_TRAPS = new Set<string>([SNMPV2.coldStart, SNMPV2.warmStart]);
@@ -104,17 +120,20 @@ function senderAddress(address: string): string {
 export class NotificationIntake {
   private socket: dgram.Socket | undefined;
   private readonly v3: {
-    keys: KeyCache;
+    keys: IntakeKeys;
     windows: EngineTimeWindows;
     /** usmStats, as reported back to senders. */
     stats: Record<UsmRejectionReason, number>;
+    /** Datagrams from devices whose keys are being derived. */
+    awaiting: AwaitingKeys;
   };
 
   constructor(private readonly deps: IntakeDeps) {
     this.v3 = {
-      keys: new KeyCache(),
+      keys: deps.usmKeys ?? new UsmKeyStore({ cache: new KeyCache(), deriver: new WorkerKeyDeriver() }),
       windows: new EngineTimeWindows(deps.now),
       stats: emptyUsmStats(),
+      awaiting: new AwaitingKeys(),
     };
   }
 
@@ -139,21 +158,21 @@ export class NotificationIntake {
       // keep the default; the size actually granted is visible through receiveBufferSize
     }
     socket.on('error', () => undefined);
-    socket.on('message', (datagram, rinfo) => {
-      try {
-        this.receive(datagram, rinfo);
-      } catch {
-        // A bug must not take the listener down with it; the datagram is counted as malformed.
-        this.count('unknown', 'unknown', 'malformed');
-      }
-    });
+    socket.on('message', (datagram, rinfo) => this.guarded(() => this.receive(datagram, rinfo)));
     this.socket = socket;
   }
 
   async stop(): Promise<void> {
     const socket = this.socket;
     this.socket = undefined;
+    for (const _held of this.v3.awaiting.takeAll()) this.count('v3', 'unknown', 'dropped_awaiting_keys');
+    await this.v3.keys.stop();
     if (socket) await new Promise<void>((resolve) => socket.close(() => resolve()));
+  }
+
+  /** Starts deriving a v3 user's keys (a device was added), so its first message finds them ready. */
+  prepareKeys(user: UsmUser): void {
+    this.v3.keys.prepare(user);
   }
 
   get port(): number {
@@ -165,8 +184,8 @@ export class NotificationIntake {
   }
 
   /** Handles one datagram; nothing in it can throw out of here. */
-  receive(datagram: Buffer, rinfo: { address: string; port: number }): NotificationResult {
-    if (peekVersion(datagram) === SnmpVersion.v3) return this.receiveV3(datagram, rinfo);
+  receive(datagram: Buffer, rinfo: { address: string; port: number }): ReceiveOutcome {
+    if (peekVersion(datagram) === SnmpVersion.v3) return this.receiveV3({ datagram, rinfo, waits: 0 });
     let message: SnmpMessage;
     try {
       message = decodeMessage(datagram);
@@ -194,14 +213,18 @@ export class NotificationIntake {
    * must come from, and USM checks keys and time. Reports (discovery, resync) go to known devices
    * only: strangers learn nothing, not even the engine ID.
    */
-  private receiveV3(datagram: Buffer, rinfo: { address: string; port: number }): NotificationResult {
+  private receiveV3(held: HeldDatagram): ReceiveOutcome {
+    const { datagram, rinfo } = held;
     const source = this.deps.sourceFor(senderAddress(rinfo.address));
     const usm = source?.usm;
+    const { keys, windows, stats } = this.v3;
     let message: V3Message;
     try {
-      message = receiveNotification(datagram, { engine: this.deps.engine, ...this.v3, userFor: (name) => (usm && usm.name === name ? usm : undefined) });
+      message = receiveNotification(datagram, { engine: this.deps.engine, keys, windows, stats, userFor: (name) => (usm && usm.name === name ? usm : undefined) });
     } catch (error) {
       if (error instanceof SnmpDecodeError) return this.count('v3', 'unknown', 'malformed');
+      // Only a known device's own user gets this far: a stranger cannot make the intake derive keys.
+      if (error instanceof KeysNotReady && source) return this.awaitKeys(source.deviceId, error.user, held);
       if (!(error instanceof UsmRejection)) throw error;
       if (!source) return this.count('v3', 'unknown', 'unknown_source');
       if (error.report) this.socket?.send(error.report, rinfo.port, rinfo.address);
@@ -212,7 +235,8 @@ export class NotificationIntake {
     if (!source || !usm) return this.count('v3', kind, 'unknown_source');
     if (kind === 'unknown') return this.count('v3', kind, 'unexpected_pdu');
     if (kind === 'inform') {
-      const ack = encodeResponse(message, this.deps.engine, this.v3.keys.localize(usm, this.deps.engine.engineId), { ...pdu, type: PduType.Response, errorStatus: 0, errorIndex: 0 });
+      // The inform was just checked with these keys: they are cached.
+      const ack = encodeResponse(message, this.deps.engine, keys.localize(usm, this.deps.engine.engineId)!, { ...pdu, type: PduType.Response, errorStatus: 0, errorIndex: 0 });
       this.socket?.send(ack, rinfo.port, rinfo.address);
     }
     return this.deliver(source, pdu, 'v3', kind);
@@ -223,6 +247,31 @@ export class NotificationIntake {
     if (!scan) return this.count(version, kind, 'ignored');
     this.deps.onNotification({ deviceId: source.deviceId, restart, receivedAt: this.deps.now() });
     return this.count(version, kind, 'accepted');
+  }
+
+  /**
+   * Holds a datagram until its user's keys are derived, then receives it again from the start
+   * (the device may have changed or gone meanwhile). The first one held for a device waits for
+   * the keys on behalf of all; what does not fit is dropped, and counted.
+   */
+  private awaitKeys(deviceId: number, user: UsmUser, held: HeldDatagram): ReceiveOutcome {
+    const waiting = this.v3.awaiting.has(deviceId);
+    if (held.waits >= MAX_KEY_WAITS || !this.v3.awaiting.hold(deviceId, held)) return this.count('v3', 'unknown', 'dropped_awaiting_keys');
+    if (!waiting) {
+      void this.v3.keys.whenDerived(user).then(() => {
+        for (const next of this.v3.awaiting.take(deviceId)) this.guarded(() => this.receiveV3({ ...next, waits: next.waits + 1 }));
+      });
+    }
+    return 'awaiting_keys';
+  }
+
+  private guarded(receive: () => ReceiveOutcome): void {
+    try {
+      receive();
+    } catch {
+      // A bug must not take the listener down with it; the datagram is counted as malformed.
+      this.count('unknown', 'unknown', 'malformed');
+    }
   }
 
   private count(version: NotificationVersion, kind: NotificationKind, result: NotificationResult): NotificationResult {

@@ -11,10 +11,14 @@ import type { NotificationSource } from './intake.js';
 export class NotificationSources {
   private readonly byAddress = new Map<string, NotificationSource>();
 
+  /** `onUsmUser`: told each v3 user set, so its keys are derived before its first message. */
+  constructor(private readonly deps: { onUsmUser?: (user: UsmUser) => void } = {}) {}
+
   /** `usm`: the v3 user the device's v3 notifications must come from. */
   set(address: string, source: { deviceId: number; community: string; usm?: UsmUser; scanOn?: readonly string[] }): void {
     const { deviceId, community, usm, scanOn } = source;
     this.byAddress.set(addressKey(address), { deviceId, community: Buffer.from(community, 'utf8'), ...(usm ? { usm } : {}), ...(scanOn ? { scanOn } : {}) });
+    if (usm) this.deps.onUsmUser?.(usm);
   }
 
   delete(address: string): void {

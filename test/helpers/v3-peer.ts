@@ -161,7 +161,7 @@ export class FakeV3Manager {
   /** While false, accepted informs go unanswered. */
   acknowledge = true;
   private readonly socket = dgram.createSocket('udp4');
-  private readonly context: AuthoritativeContext;
+  private readonly context: AuthoritativeContext<KeyCache>;
 
   constructor(engineId: Buffer, users: UsmUser[]) {
     this.engine = new TestEngine(engineId);

@@ -62,7 +62,8 @@ function openStream(token: string): Promise<OpenedStream> {
       });
       res.setEncoding('utf8').on('data', (chunk: string) => {
         text += chunk;
-        for (const match of chunk.matchAll(/^id: (\d+)$/gm)) events.push(Number(match[1]));
+        // Events only: the stream opens with a bare `id:` line (where it starts, for resuming).
+        for (const match of chunk.matchAll(/^id: (\d+)\nevent: /gm)) events.push(Number(match[1]));
       });
       resolve({ events, text: () => text, ended, destroy: () => request.destroy() });
     });

@@ -3,11 +3,11 @@
 // accepts its flags, ports and paths are the config defaults, the image holds what the
 // code imports. No container engine is needed. systemd-analyze and promtool run when
 // installed; without them those checks are skipped with a warning.
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
-import { basename, join, posix, resolve } from 'node:path';
+import { basename, dirname, join, posix, resolve } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import { COMMUNICATION_LOST, SEVERITIES } from '../../src/alarms/model.js';
@@ -344,6 +344,20 @@ const unit = parseUnit(unitText);
 const value = (key: string) => unit.get(`Service.${key}`)?.at(-1);
 const words = (key: string) => (unit.get(`Service.${key}`) ?? []).flatMap((v) => v.split(/\s+/));
 
+/** The shell commands of the README's "Install and deploy" block, comments dropped. */
+function readmeInstallSteps(): string[] {
+  const section = /^## Install and deploy\n([\s\S]*?)^## /m.exec(read('README.md'))?.[1] ?? '';
+  const block = /```sh\n([\s\S]*?)```/.exec(section)?.[1] ?? '';
+  return block.split('\n').map((line) => line.replace(/(^|\s)#.*$/, '').trim()).filter(Boolean);
+}
+
+/** The prefix the README installs the packed checkout under with npm install -g, if it does. */
+function readmeInstallPrefix(steps: string[]): string | undefined {
+  const install = steps.find((line) => /^npm (install|i) .*(-g|--global)\b/.test(line));
+  if (!install || !/\$\(npm pack\b[^)]*\)/.test(install)) return undefined;
+  return /--prefix[= ](\S+)/.exec(install)?.[1];
+}
+
 describe('config/priscan.service', () => {
   it('runs as a dedicated user with only CAP_NET_BIND_SERVICE, for port 162', () => {
     expect(value('DynamicUser') === 'yes' || value('User') === 'priscan').toBe(true);
@@ -353,6 +367,29 @@ describe('config/priscan.service', () => {
   });
 
   it('gives the daemon its default data directory as its state directory', () => {
+    expect(`/var/lib/${value('StateDirectory')}`).toBe(defaults.dataDir);
+  });
+
+  it("runs priscan where the README's install step puts it: npm install -g --prefix P of the packed checkout links P/bin/priscan", async () => {
+    const steps = readmeInstallSteps();
+    const prefix = readmeInstallPrefix(steps);
+    expect(prefix ?? 'no npm install -g --prefix P "./$(npm pack)" step', `the README's install section: ${JSON.stringify(steps)}`).toMatch(/^\//);
+    // npm links each package bin as <prefix>/bin/<name> (POSIX): the unit runs exactly that.
+    const binary = value('ExecStart')!.replace(/^[-@:+!]+/, '').split(/\s+/)[0]!;
+    expect(binary).toBe(posix.join(prefix!, 'bin', 'priscan'));
+    expect(pkg.bin.priscan).toBeDefined();
+    // The packed package holds the bin's script (package.json "files").
+    const packed = await runTool('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { timeoutMs: 30_000 });
+    expect(packed.code, packed.stderr).toBe(0);
+    const files = (JSON.parse(packed.stdout) as Array<{ files: Array<{ path: string }> }>)[0]!.files.map((f) => f.path);
+    expect(files).toContain(posix.normalize(pkg.bin.priscan!));
+    // The first admin token is made before the daemon holds the database, in the data
+    // directory made for it (token create creates no directory and is refused while serve runs).
+    const at = (re: RegExp) => steps.findIndex((line) => re.test(line));
+    const tokenCreate = at(/^priscan token create\b/);
+    expect(tokenCreate).toBeGreaterThan(at(/^install -d .*-o priscan\b.* \/var\/lib\/priscan$/));
+    expect(at(/^install -d .*-o priscan\b.* \/var\/lib\/priscan$/)).toBeGreaterThan(-1);
+    expect(tokenCreate).toBeLessThan(at(/^systemctl enable --now priscan$/));
     expect(`/var/lib/${value('StateDirectory')}`).toBe(defaults.dataDir);
   });
 
@@ -397,12 +434,20 @@ describe('config/priscan.service', () => {
 
   const systemdAnalyze = findTool('systemd-analyze');
   if (!systemdAnalyze) warnSkipped('test/unit/deploy-files.test.ts (systemd-analyze verify)', 'systemd-analyze', 'systemd');
-  it.skipIf(!systemdAnalyze)('passes systemd-analyze verify', async () => {
-    // verify insists that ExecStart's binary exists; /usr/bin/priscan is not installed here.
+  it.skipIf(!systemdAnalyze)('passes systemd-analyze verify, with priscan laid out under a stand-in of the install prefix', async () => {
+    // verify insists that ExecStart's binary exists and is executable; nothing is installed under
+    // the README's prefix here, so the unit is checked against a temporary prefix laid out as
+    // npm lays it out (bench/install-check.ts does the real npm install -g).
+    const prefix = readmeInstallPrefix(readmeInstallSteps());
+    expect(prefix, "the README's install prefix").toBeDefined();
     const dir = mkdtempSync(join(tmpdir(), 'priscan-unit-'));
     try {
+      const bin = join(dir, 'bin', 'priscan');
+      mkdirSync(dirname(bin));
+      copyFileSync(repoFile(pkg.bin.priscan!), bin);
+      chmodSync(bin, 0o755);
       const file = join(dir, 'priscan.service');
-      writeFileSync(file, unitText.replace(/^ExecStart=\S+/m, `ExecStart=${process.execPath}`));
+      writeFileSync(file, unitText.replace(/^ExecStart=(\S+)/m, (_line, path: string) => `ExecStart=${join(dir, posix.relative(prefix!, path))}`));
       const result = await runTool(systemdAnalyze!, ['verify', file]);
       expect(result.stderr.split('\n').filter((l) => l.includes('priscan.service'))).toEqual([]);
       expect(result.code).toBe(0);

@@ -42,7 +42,7 @@ function engineAt(time: number, boots = 4): LocalEngine {
   return { engineId: ENGINE, boots, time: () => time };
 }
 
-function context(user: UsmUser, engine = engineAt(1000)): AuthoritativeContext {
+function context(user: UsmUser, engine = engineAt(1000)): AuthoritativeContext<KeyCache> {
   return {
     engine,
     userFor: (name) => (name === user.name ? user : undefined),

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -65,6 +65,36 @@ describe('openDatabase', () => {
   it('creates the parent directory', () => {
     const store = open('a/b/c/priscan.db');
     expect(store.devices.count()).toBe(0);
+  });
+
+  it('makes the database file 0600 and the directories it creates 0700, whatever the umask allows', () => {
+    const store = open('private/data/priscan.db');
+    store.devices.insert(device());
+    const mode = (rel: string) => statSync(join(dir, rel)).mode & 0o777;
+    expect(mode('private')).toBe(0o700);
+    expect(mode('private/data')).toBe(0o700);
+    expect(readdirSync(join(dir, 'private/data')).sort()).toEqual(['priscan.db', 'priscan.db-shm', 'priscan.db-wal']);
+    for (const file of ['priscan.db', 'priscan.db-shm', 'priscan.db-wal']) expect(mode(`private/data/${file}`), file).toBe(0o600);
+  });
+
+  it('takes away what others may do with an existing database, and leaves its group alone', () => {
+    open().close();
+    chmodSync(join(dir, 'priscan.db'), 0o664);
+    open();
+    expect(statSync(join(dir, 'priscan.db')).mode & 0o777).toBe(0o660);
+  });
+
+  it('opens read-only without creating or migrating anything', () => {
+    const path = join(dir, 'ro.db');
+    expect(() => Store.open(path, clock, { readOnly: true })).toThrow(/cannot open database .*ro\.db/);
+    expect(existsSync(path)).toBe(false);
+    openDatabase(path, { migrations: MIGRATIONS.slice(0, 1) }).close();
+    expect(() => Store.open(path, clock, { readOnly: true })).toThrow(new RegExp(`schema version 1, this priscan reads version ${MIGRATIONS.length}: start priscan serve once`));
+    open('ro.db').close();
+    const store = Store.open(path, clock, { readOnly: true });
+    opened.push(store);
+    expect(store.devices.list()).toEqual([]);
+    expect(() => store.devices.insert(device())).toThrow(/readonly/);
   });
 
   it('names the path when the directory cannot be created', () => {

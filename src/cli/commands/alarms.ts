@@ -1,12 +1,26 @@
 import { parseArgs } from 'node:util';
+import { followAlarmStream, openAlarmStream } from '../alarm-stream.js';
 import { apiTarget, callApi, CliError, EXIT, printed, table } from '../api-client.js';
 
-export const ALARMS_HELP = `Usage: priscan alarms [--severity info|warning|critical] [--device NAME] [--json] [--follow]
+export const ALARMS_HELP = `Usage: priscan alarms [--severity info|warning|critical] [--device NAME] [--json]
+                      [--follow [--reconnect-timeout SECONDS]]
 
 Lists active alarms. --follow then prints each raise and clear as it happens
 (one line each, or one JSON object per line with --json) until interrupted.
+When the daemon restarts, --follow reconnects and resumes where it left off:
+nothing is missed or printed twice. It gives up (exit 3) only when the daemon
+stays away longer than --reconnect-timeout (default 60 s).
 Talks to a running daemon: --url (PRISCAN_URL) and --token (PRISCAN_TOKEN).
 `;
+
+const DEFAULT_RECONNECT_TIMEOUT_S = 60;
+
+/** --reconnect-timeout in ms: seconds, fractions allowed, 0 gives up at the first break. */
+function reconnectTimeoutMs(text: string | undefined): number {
+  if (text === undefined) return DEFAULT_RECONNECT_TIMEOUT_S * 1000;
+  if (!/^\d{1,6}(\.\d{1,3})?$/.test(text)) throw new CliError(`--reconnect-timeout must be a number of seconds, got "${text}"`, EXIT.usage);
+  return Math.round(Number(text) * 1000);
+}
 
 interface AlarmView { device: string | null; severity: string; code: string; description: string; raisedAt: string | null }
 interface EventView { id: number; kind: string; device: string; severity: string; description: string; at: string | null; reason?: string | null }
@@ -20,10 +34,21 @@ function eventLine(event: EventView): string {
 export async function alarmsCommand(args: string[], out: NodeJS.WritableStream, signal?: AbortSignal): Promise<number> {
   const { values } = parseArgs({
     args,
-    options: { url: { type: 'string' }, token: { type: 'string' }, json: { type: 'boolean' }, follow: { type: 'boolean', short: 'f' }, severity: { type: 'string' }, device: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+    options: {
+      url: { type: 'string' },
+      token: { type: 'string' },
+      json: { type: 'boolean' },
+      follow: { type: 'boolean', short: 'f' },
+      'reconnect-timeout': { type: 'string' },
+      severity: { type: 'string' },
+      device: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
     strict: true,
   });
   if (values.help) return printed(out, ALARMS_HELP);
+  if (values['reconnect-timeout'] !== undefined && !values.follow) throw new CliError('--reconnect-timeout goes with --follow', EXIT.usage);
+  const reconnectTimeout = reconnectTimeoutMs(values['reconnect-timeout']);
   const target = apiTarget(values);
   const query = new URLSearchParams();
   if (values.severity) query.set('severity', values.severity);
@@ -33,7 +58,7 @@ export async function alarmsCommand(args: string[], out: NodeJS.WritableStream, 
   let res: Response | undefined;
   if (values.follow) {
     try {
-      res = await fetch(`${target.url}/api/v1/alarms/stream`, { headers: target.token ? { authorization: `Bearer ${target.token}` } : {}, signal });
+      res = await openAlarmStream(target, undefined, signal);
     } catch (error) {
       if (signal?.aborted) return EXIT.ok;
       throw new CliError(`cannot reach priscan at ${target.url} (${(error as Error).message})`, EXIT.unreachable);
@@ -48,25 +73,18 @@ export async function alarmsCommand(args: string[], out: NodeJS.WritableStream, 
   else if (values.json) for (const a of alarms) out.write(`${JSON.stringify({ kind: 'active', ...a })}\n`);
   else out.write(table(['RAISED', 'DEVICE', 'SEVERITY', 'CODE', 'DESCRIPTION'], alarms.map((a) => [a.raisedAt, a.device, a.severity, a.code, a.description])));
   if (!res?.body) return EXIT.ok;
-  const decoder = new TextDecoder();
-  let buffer = '';
-  try {
-    for await (const chunk of res.body) {
-      buffer += decoder.decode(chunk as Uint8Array, { stream: true });
-      let end: number;
-      while ((end = buffer.indexOf('\n\n')) >= 0) {
-        const block = buffer.slice(0, end);
-        buffer = buffer.slice(end + 2);
-        const data = block.split('\n').find((l) => l.startsWith('data: '));
-        if (!data) continue;
-        const event = JSON.parse(data.slice(6)) as EventView;
-        if (values.device && event.device !== values.device) continue;
-        if (values.severity && event.severity !== values.severity) continue;
-        out.write(values.json ? `${JSON.stringify(event)}\n` : eventLine(event));
-      }
-    }
-  } catch (error) {
-    if (!signal?.aborted) throw new CliError(`the alarm stream broke: ${(error as Error).message}`, EXIT.unreachable);
-  }
+  await followAlarmStream({
+    target,
+    opened: res,
+    reconnectTimeoutMs: reconnectTimeout,
+    signal,
+    notice: (line) => process.stderr.write(`priscan: ${line}\n`),
+    onEvent: (data) => {
+      const event = JSON.parse(data) as EventView;
+      if (values.device && event.device !== values.device) return;
+      if (values.severity && event.severity !== values.severity) return;
+      out.write(values.json ? `${JSON.stringify(event)}\n` : eventLine(event));
+    },
+  });
   return EXIT.ok;
 }

@@ -1,8 +1,10 @@
+import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ApiTokens, ROLES, type Role } from '../../access/tokens.js';
 import { systemClock } from '../../clock.js';
 import { loadConfig } from '../../config/load.js';
+import { InstanceLock } from '../../store/instance-lock.js';
 import { Store } from '../../store/store.js';
 import { CliError, EXIT, printed, table } from '../api-client.js';
 
@@ -13,19 +15,48 @@ export const TOKEN_HELP = `Usage: priscan token <create|list|revoke> [--config F
   revoke ID|NAME                                the token stops working at once
 
 Works on priscan's database directly (dataDir from --config, default /var/lib/priscan),
-so the first admin token can be made before the API can be used; the daemon may be running.
+so the first admin token can be made before the API can be used. The data directory must
+exist (priscan serve creates it). list works while the daemon runs; create and revoke write
+the database, which one process at a time does: they are refused while priscan serve holds it.
 Roles: admin changes anything; viewer reads; partner reads with device addresses masked.
 `;
 
-function openTokens(configPath: string | undefined): { tokens: ApiTokens; close: () => void } {
+/**
+ * The token table of the configured database. Nothing is created where there is no data
+ * directory; `list` only reads, `create` and `revoke` first take the data directory from any
+ * other writer.
+ */
+function openTokens(configPath: string | undefined, sub: string): { tokens: ApiTokens; close: () => void } {
   const config = loadConfig(configPath);
+  const { dataDir } = config;
+  if (!existsSync(dataDir) || !statSync(dataDir).isDirectory()) {
+    throw new CliError(`the data directory ${dataDir} does not exist (dataDir in ${configPath ?? 'the built-in defaults'}): check --config; priscan serve creates it on its first start`, EXIT.failed);
+  }
+  const path = join(dataDir, 'priscan.db');
+  const readOnly = sub === 'list';
+  if (readOnly && !existsSync(path)) throw new CliError(`there is no priscan database in ${dataDir} yet: priscan serve or priscan token create makes one`, EXIT.failed);
+  let lock: InstanceLock | undefined;
+  try {
+    lock = readOnly ? undefined : InstanceLock.acquire(dataDir, { command: `priscan token ${sub}`, now: () => systemClock.now() });
+  } catch (error) {
+    // The daemon holds the database: tokens are then managed through it, with an admin token.
+    const viaApi = 'while it runs, an admin manages tokens through its API: POST /api/v1/tokens, DELETE /api/v1/tokens/NAME';
+    throw new CliError(`${(error as Error).message}; ${viaApi}`, EXIT.failed);
+  }
   let store: Store;
   try {
-    store = Store.open(join(config.dataDir, 'priscan.db'), systemClock);
+    store = Store.open(path, systemClock, { readOnly });
   } catch (error) {
-    throw new CliError(`cannot open priscan's database in ${config.dataDir}: ${(error as Error).message}`, EXIT.failed);
+    lock?.release();
+    throw new CliError(`cannot open priscan's database in ${dataDir}: ${(error as Error).message}`, EXIT.failed);
   }
-  return { tokens: new ApiTokens({ repository: store.tokens }), close: () => store.close() };
+  return {
+    tokens: new ApiTokens({ repository: store.tokens }),
+    close: () => {
+      store.close();
+      lock?.release();
+    },
+  };
 }
 
 export function tokenCommand(args: string[], out: NodeJS.WritableStream): number {
@@ -46,7 +77,7 @@ export function tokenCommand(args: string[], out: NodeJS.WritableStream): number
   if (sub === 'revoke' && positionals.length !== 1) throw new CliError('give one token id or name (see priscan token list)', EXIT.usage);
   if (!['create', 'list', 'revoke'].includes(sub)) throw new CliError(`unknown token command "${sub}"`, EXIT.usage);
 
-  const { tokens, close } = openTokens(values.config);
+  const { tokens, close } = openTokens(values.config, sub);
   try {
     switch (sub) {
       case 'create': {

@@ -116,7 +116,9 @@ function streamEvents(res: ServerResponse, { deps, streams, caller }: StreamCont
   const close = () => stream.close();
   res.on('close', close);
   streams.add(stream);
-  res.write(': priscan alarm stream\n\n');
+  // The id with no data tells a client where the stream starts, so a reconnect before the first
+  // event still resumes from here (Last-Event-ID) and misses nothing.
+  res.write(`: priscan alarm stream\nid: ${lastSent}\n\n`);
   if (resumeFrom !== undefined) {
     for (let page = deps.store.alarms.events(resumeFrom, 1000); page.length > 0 && !closed; page = deps.store.alarms.events(page.at(-1)!.id, 1000)) {
       page.forEach(send);

@@ -1,0 +1,71 @@
+// `priscan demo` (the shipped command, child processes) beside another one: --port moves the
+// simulated fleet's SNMP port and --http-port the API, so two run at once on the same addresses.
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { packageFile } from '../../src/cli/version.js';
+import { until } from '../helpers/tools.js';
+
+// This file's simulated devices live on 127.0.190.101 to 127.0.190.110.
+const CLI = packageFile('dist/src/cli/priscan.js');
+const ADDRESS = '127.0.190.101';
+
+function demo(args: string[]) {
+  const child = spawn(process.execPath, ['--openssl-legacy-provider', CLI, 'demo', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d: Buffer) => (stdout += d));
+  child.stderr.on('data', (d: Buffer) => (stderr += d));
+  const exited = new Promise<number | null>((resolve) => child.once('close', resolve));
+  return { child, stdout: () => stdout, stderr: () => stderr, exited };
+}
+
+describe('priscan demo', () => {
+  it('runs beside another demo on the same addresses with its own --port and --http-port, on exactly those ports', async () => {
+    const demos = [
+      { snmpPort: 16192, httpPort: 17192 },
+      { snmpPort: 16193, httpPort: 17193 },
+    ].map((ports) => ({ ...ports, run: demo(['--address', ADDRESS, '--port', String(ports.snmpPort), '--http-port', String(ports.httpPort)]) }));
+    try {
+      for (const { run } of demos) {
+        await until('every device registered', () => {
+          if (run.child.exitCode !== null) throw new Error(`the demo exited ${run.child.exitCode}: ${run.stderr()}`);
+          return run.stdout().includes('every device registered');
+        }, 25_000);
+      }
+      for (const { run, snmpPort, httpPort } of demos) {
+        expect(run.stdout()).toContain(`priscan demo: 10 simulated devices on ${ADDRESS}+ port ${snmpPort}\n`);
+        expect(run.stdout()).toContain(`API: http://127.0.0.1:${httpPort}/api/v1/alarms`);
+        expect((await fetch(`http://127.0.0.1:${httpPort}/readyz`)).ok).toBe(true);
+        // Its daemon scans its own fleet: every device is at the demo's SNMP port.
+        const token = /PRISCAN_TOKEN=(\S+)/.exec(run.stdout())![1]!;
+        const res = await fetch(`http://127.0.0.1:${httpPort}/api/v1/devices`, { headers: { authorization: `Bearer ${token}` } });
+        const { devices } = (await res.json()) as { devices: Array<{ port: number; state: { registration: string } }> };
+        expect(devices).toHaveLength(10);
+        expect(new Set(devices.map((d) => `${d.port} ${d.state.registration}`))).toEqual(new Set([`${snmpPort} registered`]));
+      }
+    } finally {
+      for (const { run } of demos) run.child.kill('SIGINT');
+    }
+    for (const { run } of demos) {
+      expect(await run.exited).toBe(0);
+      const dataDir = /^data: (\S+) \(removed on exit\)$/m.exec(run.stdout())![1]!;
+      expect(existsSync(dataDir)).toBe(false);
+    }
+  });
+
+  it('refuses a bad --port, --http-port or --address, or an unknown option, with exit 2 and starts nothing', async () => {
+    const cases: Array<[string[], RegExp]> = [
+      [['--port', 'x'], /--port must be a port number from 1 to 65535, got "x"/],
+      [['--http-port', '70000'], /--http-port must be a port number/],
+      [['--address', '10.0.0.1'], /--address: base address 10\.0\.0\.1 is not loopback/],
+      [['--ports', '1'], /Unknown option '--ports'/],
+    ];
+    const runs = cases.map(([args]) => demo(args));
+    for (const [i, run] of runs.entries()) {
+      expect(await run.exited, cases[i]![0].join(' ')).toBe(2);
+      expect(run.stderr()).toMatch(cases[i]![1]);
+      expect(run.stdout()).toBe('');
+    }
+  });
+});
