@@ -30,14 +30,14 @@ export interface ThresholdServiceDeps {
   onProfileResolved?: (deviceId: number) => void;
 }
 
-/** An override the API refuses as given: `field` is the body key to blame. */
+/** An override the API refuses as given: `field` is the body key to blame (none: the whole). */
 export class ThresholdInputError extends Error {
   override readonly name = 'ThresholdInputError';
   constructor(
-    readonly field: string,
-    message: string,
+    readonly field: string | undefined,
+    readonly reason: string,
   ) {
-    super(`${field}: ${message}`);
+    super(field ? `${field}: ${reason}` : reason);
   }
 }
 
@@ -140,7 +140,7 @@ export class ThresholdService {
     const parsed = settingsSchema.safeParse(merged);
     if (!parsed.success) {
       const issue = parsed.error.issues[0] as z.core.$ZodIssue;
-      throw new ThresholdInputError(issue.path.length > 0 ? issue.path.join('.') : '(the threshold as changed)', issue.message);
+      throw new ThresholdInputError(issue.path.length > 0 ? issue.path.join('.') : undefined, `as changed, ${issue.message}`);
     }
     const device = deviceId === undefined ? undefined : this.deps.store.devices.get(deviceId);
     this.check({ ...parsed.data, id, origin, scope, target, ...(deviceId !== undefined ? { deviceId } : {}) }, device ? profileNameOf(device) : null);

@@ -25,12 +25,9 @@ function summary(thresholds: readonly EffectiveThreshold[]): string[] {
   });
 }
 
-const DEFAULTS = [
-  'temperature warning >27 h1 for0 (profile-default)',
-  'temperature critical >32 h1 for0 (profile-default)',
-  'humidity warning outside 20..80 h2 for0 (profile-default)',
-];
-const [WARN_DEFAULT, CRIT_DEFAULT, HUMI_DEFAULT] = DEFAULTS;
+const CRIT_DEFAULT = 'temperature critical >32 h1 for0 (profile-default)';
+const HUMI_DEFAULT = 'humidity warning outside 20..80 h2 for0 (profile-default)';
+const DEFAULTS = ['temperature warning >27 h1 for0 (profile-default)', CRIT_DEFAULT, HUMI_DEFAULT];
 
 describe('effective thresholds: device > site > profile > profile default, by (reading, level, instance)', () => {
   it.each<[string, ThresholdOverride[], string[]]>([

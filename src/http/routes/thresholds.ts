@@ -90,7 +90,7 @@ function effectiveThresholdView(t: EffectiveThreshold): z.infer<typeof effective
 }
 
 function toApiError(error: unknown): unknown {
-  if (error instanceof ThresholdInputError) return new ApiError('THRESHOLD_INVALID', `body.${error.message}`);
+  if (error instanceof ThresholdInputError) return new ApiError('THRESHOLD_INVALID', `body${error.field ? `.${error.field}` : ''}: ${error.reason}`);
   if (error instanceof ThresholdExistsError) return new ApiError('THRESHOLD_EXISTS', error.message);
   if (error instanceof ThresholdFromConfigError) return new ApiError('THRESHOLD_FROM_CONFIG', error.message);
   if (error instanceof ThresholdNotFoundError) return new ApiError('THRESHOLD_NOT_FOUND', error.message);
