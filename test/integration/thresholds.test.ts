@@ -2,19 +2,27 @@
 // that finds the violation (38.5 °C against the netbotz profile's 27 °C warning and 32 °C critical),
 // the violation clears with the device's next notification, and operator thresholds set through
 // the API apply at the scan they ask for: a limit raised to 40 °C, a device-level `disabled`.
+// The violation reaches Alertmanager (a recording HTTP server here) like any alarm.
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { NetBotzDevice } from '../../simulators/devices/netbotz.js';
 import { Fleet } from '../../simulators/fleet.js';
 import { startTestDaemon, untilRegistered, type TestDaemon } from '../helpers/daemon.js';
 import { until } from '../helpers/tools.js';
 
-// This file's device is 127.0.221.10 (an ephemeral port); priscan listens on 127.0.221.201.
+// This file's device is 127.0.221.10 (an ephemeral port); priscan listens on 127.0.221.201, the
+// recording Alertmanager on 127.0.221.202.
 const NETBOTZ = '127.0.221.10';
 const MANAGER = '127.0.221.201';
+const ALERTMANAGER = '127.0.221.202';
 
 let t: TestDaemon;
 let fleet: Fleet;
 let id = 0;
+let alertmanager: Server;
+/** Every alert priscan posted, in order. */
+const posted: Array<{ labels: Record<string, string>; annotations: Record<string, string>; endsAt: string }> = [];
 const sensor = () => fleet.get(NETBOTZ) as NetBotzDevice;
 
 interface Alarm { device: string; code: string; severity: string; description: string }
@@ -33,7 +41,20 @@ const CRITICAL = 'critical: Temperature Rack inlet temperature is 38.5 °C, abov
 const WARNING = 'warning: Temperature Rack inlet temperature is 38.5 °C, above the warning threshold of 27 °C';
 
 beforeAll(async () => {
-  t = await startTestDaemon({ manager: { address: MANAGER }, notifications: { listen: { address: MANAGER, port: 0 } } });
+  alertmanager = createServer((req, res) => {
+    let body = '';
+    req.setEncoding('utf8').on('data', (chunk: string) => (body += chunk));
+    req.on('end', () => {
+      if (req.method === 'POST' && req.url === '/api/v2/alerts') posted.push(...(JSON.parse(body) as typeof posted));
+      res.end();
+    });
+  });
+  await new Promise<void>((resolve) => alertmanager.listen(0, ALERTMANAGER, resolve));
+  t = await startTestDaemon({
+    manager: { address: MANAGER },
+    notifications: { listen: { address: MANAGER, port: 0 } },
+    alertmanager: { urls: [`http://${ALERTMANAGER}:${(alertmanager.address() as AddressInfo).port}`] },
+  });
   fleet = new Fleet({ devices: [{ kind: 'netbotz', count: 1 }], baseAddress: NETBOTZ, port: 0 });
   await fleet.start();
   const res = await t.api('POST', '/api/v1/devices', {
@@ -56,6 +77,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await fleet?.stop();
   await t?.stop();
+  await new Promise((resolve) => alertmanager?.close(resolve));
 });
 
 describe('threshold violations on a simulated NetBotz', () => {
@@ -71,10 +93,17 @@ describe('threshold violations on a simulated NetBotz', () => {
     // In the event log like any alarm, beside the device's own.
     const events = (await t.api('GET', `/api/v1/alarms/history?after=${after}`)).body.events as Event[];
     expect(events.map((e) => `${e.kind} ${e.severity} ${e.code}`).sort()).toEqual(['raise critical netbotz.valueTooHigh', 'raise critical threshold.temperature.above']);
+    // And to Alertmanager, named after its code, labels from the closed set.
+    const alert = await until('the threshold alert posted', () => posted.find((a) => a.labels.code === 'threshold.temperature.above'));
+    expect(alert.labels).toMatchObject({ alertname: 'ThresholdTemperatureAbove', severity: 'critical', device: 'nb-1', profile: 'netbotz' });
+    expect(alert.annotations.description).toBe(CRITICAL.slice('critical: '.length));
 
     sensor().clear('tempHigh');
     await thresholdAlarmsBecome([]);
     expect(await scans('periodic')).toBe(0);
+    await until('the threshold alert resolved', () =>
+      posted.some((a) => a.labels.code === 'threshold.temperature.above' && Date.parse(a.endsAt) <= Date.now()),
+    );
   });
 
   it('an override raising the limit to 40 °C applies at the scan it asks for; a device-level disabled removes the warning left', async () => {
