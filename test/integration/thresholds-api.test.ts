@@ -2,10 +2,17 @@
 // removing them (admin only; config ones read-only), bad input refused with one message and no
 // change, a device's effective thresholds with where each came from, its scan interval, and the
 // scans a change asks for. No device answers here: what is checked is the API and the store.
+import { spawnSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CliError } from '../../src/cli/api-client.js';
+import { thresholdsCommand } from '../../src/cli/commands/thresholds.js';
 import { startTestDaemon, type TestDaemon } from '../helpers/daemon.js';
 
 // This file's devices are 127.0.220.1-9; nothing answers there.
+// The check-config test runs the CLI as shipped (dist/, built by npm test).
 const SNMP = { readCommunity: 'rd', writeCommunity: 'wr' };
 const device = (name: string, address: string, extra: Record<string, unknown> = {}) => ({
   name, address, profile: 'netbotz', priorityScanning: false, timeoutMs: 100, retries: 0, snmp: SNMP, ...extra,
@@ -161,5 +168,59 @@ describe('thresholds through the API', () => {
 
   it('answers 404 for a device it does not know', async () => {
     expect((await t.api('GET', '/api/v1/devices/999999/thresholds')).body).toMatchObject({ error: { code: 'DEVICE_NOT_FOUND' } });
+  });
+});
+
+describe('priscan thresholds (the command line, in process) and check-config', () => {
+  const cli = async (...args: string[]) => {
+    const out = new PassThrough();
+    let text = '';
+    out.on('data', (chunk: Buffer) => (text += chunk));
+    try {
+      const code = await thresholdsCommand([...args, '--url', t.running.httpUrl, '--token', t.adminToken], out);
+      return { code, text };
+    } catch (error) {
+      return { code: error instanceof CliError ? error.exitCode : -1, text: (error as Error).message };
+    }
+  };
+
+  it('adds, lists, shows a device\'s effective thresholds and removes', async () => {
+    const added = await cli('add', '--device', 'nb-2', '--reading', 'humidity', '--level', 'critical', '--instance', 'Rack inlet', '--outside', '15,85', '--interval', '60');
+    expect(added).toEqual({ code: 0, text: expect.stringMatching(/^added threshold (\d+): humidity \[Rack inlet\] critical outside 15\.\.85\n$/) });
+    const id = /threshold (\d+)/.exec(added.text)![1]!;
+    const listed = await cli('list');
+    expect(listed.text).toMatch(/^ID\s+ORIGIN\s+ON\s+READING\s+ROW\s+LEVEL\s+LIMIT\s+HYSTERESIS\s+FOR\s+INTERVAL\n/);
+    expect(listed.text).toMatch(new RegExp(`\\n${id}\\s+api\\s+device nb-2\\s+humidity\\s+Rack inlet\\s+critical\\s+outside 15\\.\\.85\\s+-\\s+-\\s+60\\n`));
+    expect(listed.text).toMatch(/\nconfig-0\s+config\s+profile netbotz\s+humidity\s+-\s+critical\s+outside 10\.\.90/);
+
+    const effective = await cli('effective', 'nb-2');
+    expect(effective.text).toMatch(/^device nb-2, profile netbotz: scanned every 60 s \(its own interval: 300 s\)\n/);
+    expect(effective.text).toMatch(new RegExp(`\\nhumidity\\s+Rack inlet\\s+critical\\s+outside 15\\.\\.85\\s+0\\s+0\\s+60\\s+device \\(api ${id}\\)\\n`));
+    expect(effective.text).toMatch(/\ntemperature\s+-\s+warning\s+> 27\s+1\s+0\s+-\s+profile default\n/);
+
+    expect(await cli('remove', id)).toEqual({ code: 0, text: `removed threshold ${id}\n` });
+    expect((await cli('effective', String(nb2))).text).toMatch(/scanned every 120 s \(its own interval: 300 s\)/);
+  });
+
+  it('refuses bad flags as usage errors, and passes the daemon\'s refusals on', async () => {
+    expect(await cli('add', '--profile', 'netbotz', '--reading', 'temperature', '--level', 'warning', '--above', 'hot')).toEqual({ code: 2, text: '--above must be a number, got "hot"' });
+    expect(await cli('add', '--profile', 'netbotz', '--reading', 'temperature', '--level', 'warning', '--outside', '10')).toEqual({ code: 2, text: '--outside takes LOW,HIGH, got "10"' });
+    expect(await cli('add', '--profile', 'netbotz', '--level', 'warning', '--above', '1')).toEqual({ code: 2, text: 'thresholds add needs --reading and --level' });
+    expect(await cli('add', '--profile', 'netbotz', '--reading', 'voltage', '--level', 'warning', '--above', '1')).toEqual({
+      code: 1,
+      text: 'body.reading: profile netbotz has no reading "voltage"; its readings: temperature, humidity [THRESHOLD_INVALID]',
+    });
+    expect(await cli('remove', 'config-0')).toEqual({ code: 1, text: 'threshold config-0 is thresholds.0 in the config file; change it there [THRESHOLD_FROM_CONFIG]' });
+    expect(await cli('frobnicate')).toEqual({ code: 2, text: 'unknown thresholds command "frobnicate"' });
+  });
+
+  it('check-config refuses a threshold the profiles do not allow, naming the key (exit 2)', async () => {
+    const file = join(t.dataDir, 'bad-thresholds.yaml');
+    writeFileSync(file, `dataDir: ${t.dataDir}\nthresholds:\n  - { site: dc-east, reading: temperature, level: warning, above: 30 }\n  - { profile: apc-ups, reading: temperature, level: warning, above: 30 }\n`);
+    const run = spawnSync(process.execPath, [resolve(import.meta.dirname, '../../dist/src/cli/priscan.js'), 'check-config', '--config', file], { encoding: 'utf8', timeout: 20_000 });
+    expect(run.status).toBe(2);
+    expect(run.stderr).toBe(
+      'priscan: thresholds.1.reading: profile apc-ups has no reading "temperature"; its readings: batteryCharge, batteryTemperature, batteryRuntime, inputVoltage, outputLoad\n',
+    );
   });
 });
