@@ -75,6 +75,8 @@ function fromConfig(entry: ThresholdOverrideInput, i: number): ThresholdOverride
  */
 export class ThresholdService {
   private readonly evaluator = new ThresholdEvaluator();
+  /** The profile each device's violations were last evaluated with: another one starts its waits afresh. */
+  private readonly evaluatedWith = new Map<number, string>();
   private configuredOverrides: ThresholdOverride[] | undefined;
   /** The API's overrides, read once and again after each change (every scan asks). */
   private storedOverrides: ThresholdOverride[] | undefined;
@@ -159,11 +161,12 @@ export class ThresholdService {
   }
 
   violations({ device, profile, readings, at }: ScannedReadings): Alarm[] {
-    // The record was read before the scan: a different profile means the scan just found it.
-    if (profileNameOf(device) !== profile.name) {
+    if (this.evaluatedWith.get(device.id) !== profile.name) {
       this.evaluator.forget(device.id);
-      this.deps.onProfileResolved?.(device.id);
+      this.evaluatedWith.set(device.id, profile.name);
     }
+    // The record was read before the scan: a different profile means the scan just found it.
+    if (profileNameOf(device) !== profile.name) this.deps.onProfileResolved?.(device.id);
     const thresholds = readings.length === 0 ? [] : resolveThresholds(profile, device, this.overrides());
     if (thresholds.length === 0) {
       this.evaluator.forget(device.id);
@@ -176,6 +179,7 @@ export class ThresholdService {
   /** Forgets a device's pending violations and cached overrides (it was removed). */
   forget(deviceId: number): void {
     this.evaluator.forget(deviceId);
+    this.evaluatedWith.delete(deviceId);
     // Its overrides went with it in the database.
     if (this.storedOverrides?.some((o) => o.deviceId === deviceId)) this.storedOverrides = undefined;
   }

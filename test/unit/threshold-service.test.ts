@@ -1,7 +1,7 @@
 // The threshold service's bookkeeping around the pure evaluator: a violation waiting out its
 // forSeconds is forgotten with its device (SQLite hands a deleted device's id to the next one) and
-// when a scan finds the device's profile (which it then reports, for the cadence), and the API's
-// overrides are read again after each change.
+// when the device's profile changes; a scan that finds an auto device's profile reports it (for the
+// cadence); the API's overrides are read again after each change.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ThresholdService } from '../../src/app/threshold-service.js';
 import { parseConfig } from '../../src/config/load.js';
@@ -65,17 +65,30 @@ describe('ThresholdService', () => {
     expect(scan(second)).toEqual(['threshold.temperature.above']);
   });
 
-  it("a scan that finds the device's profile (auto) says so, and what the device was waiting out starts afresh", () => {
-    const device = addNetbotz();
+  it("a scan that finds an auto device's profile says so, once", () => {
+    const device = store.devices.insert(newDevice({ name: 'nb-1', address: '127.0.220.51', profile: 'auto' }));
     expect(scan(device)).toEqual([]);
-    clock.advance(130_000);
-    // Changed to auto meanwhile: the record the scan read has no profile yet, the scan found netbotz.
-    expect(scan({ ...device, profile: 'auto', resolvedProfile: null })).toEqual([]);
     expect(resolved).toEqual([device.id]);
+    store.devices.setResolvedProfile(device.id, 'netbotz', '1.3.6.1.4.1.5528.100.20.10.2013', null);
     clock.advance(120_000);
-    // The next scan's record has the profile: nothing to say.
-    expect(scan({ ...device, profile: 'auto', resolvedProfile: 'netbotz' })).toEqual(['threshold.temperature.above']);
+    // The next scan's record has the profile: nothing more to say, and the wait went on.
+    expect(scan(store.devices.get(device.id)!)).toEqual(['threshold.temperature.above']);
     expect(resolved).toEqual([device.id]);
+  });
+
+  it('a device given another profile starts its waits afresh, even for a reading both profiles have', () => {
+    const ups = store.devices.insert(newDevice({ name: 'ups-1', address: '127.0.220.53', profile: 'apc-ups' }));
+    const low: ReadingValue[] = [{ reading: 'batteryCharge', instance: '', label: '', value: 40 }];
+    const onUps = (profile: string) => service.violations({ device: { ...ups, profile }, profile: builtinProfile(profile), readings: low, at: clock.now() }).map((a) => a.code);
+    service.add({ profile: 'apc-ups', reading: 'batteryCharge', level: 'warning', below: 50, forSeconds: 120 });
+    service.add({ profile: 'rfc1628-ups', reading: 'batteryCharge', level: 'warning', below: 50, forSeconds: 120 });
+    expect(onUps('apc-ups')).toEqual([]);
+    clock.advance(100_000);
+    expect(onUps('rfc1628-ups')).toEqual([]);
+    clock.advance(100_000);
+    expect(onUps('rfc1628-ups')).toEqual([]);
+    clock.advance(20_000);
+    expect(onUps('rfc1628-ups')).toEqual(['threshold.batteryCharge.below']);
   });
 
   it('a scan without readings ends any wait', () => {
