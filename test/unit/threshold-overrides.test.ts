@@ -1,6 +1,8 @@
 // Operator thresholds on top of a profile's defaults: which threshold applies to a device, where it
 // came from, and how fast the device must be scanned. Pure: the shipped netbotz profile, a device
 // and overrides in, effective thresholds out.
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ThresholdEvaluator, type EffectiveThreshold } from '../../src/thresholds/evaluate.js';
 import { cadenceSeconds, overrideProblem, resolveThresholds, type ThresholdOverride } from '../../src/thresholds/overrides.js';
@@ -133,5 +135,23 @@ describe('checking an override against the loaded profiles', () => {
   ])('%s', (_name, override, deviceProfile, expected) => {
     const problem = overrideProblem(override, profiles, deviceProfile);
     expect(problem && `${problem.field}: ${problem.message}`).toBe(expected);
+  });
+});
+
+describe("the README's table of default thresholds", () => {
+  it('lists exactly what the built-in profile files ship', () => {
+    const readme = readFileSync(resolve(import.meta.dirname, '../../README.md'), 'utf8');
+    const documented = readme.split('\n').filter((line) => /^\| `[a-z0-9-]+` \| \w+ \| \w+ \| (warning|critical) \|/.test(line));
+    const shipped = builtinProfiles()
+      .list()
+      .flatMap((p) =>
+        p.thresholds.map((t) => {
+          const unit = p.readings.find((r) => r.id === t.reading)!.unit;
+          const limit = t.outside ? `outside ${t.outside[0]}..${t.outside[1]}` : t.above !== undefined ? `above ${t.above}` : `below ${t.below}`;
+          return `| \`${p.name}\` | ${t.reading} | ${unit} | ${t.level} | ${limit} | ${t.hysteresis} |`;
+        }),
+      );
+    expect(shipped.length).toBeGreaterThan(10);
+    expect([...documented].sort()).toEqual([...shipped].sort());
   });
 });
