@@ -115,7 +115,7 @@ function checkConfiguredThresholds(config: Readonly<Config>, profiles: ProfileRe
   config.thresholds.forEach((t, i) => {
     const scope = t.profile !== undefined ? 'profile' : t.site !== undefined ? 'site' : 'device';
     const target = (t.profile ?? t.site ?? t.device)!;
-    const problem = overrideProblem({ scope, target, reading: t.reading }, profiles, scope === 'device' ? declared.get(target) : undefined);
+    const problem = overrideProblem({ scope, target, reading: t.reading, instance: t.instance }, profiles, scope === 'device' ? declared.get(target) : undefined);
     if (problem) throw new ConfigError(`thresholds.${i}.${problem.field}: ${problem.message}`);
   });
 }

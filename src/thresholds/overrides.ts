@@ -136,7 +136,7 @@ export interface ProfileLookup {
 
 /** What is wrong with an override given the loaded profiles: the field to blame and why. */
 export interface OverrideProblem {
-  field: 'profile' | 'reading';
+  field: 'profile' | 'reading' | 'instance';
   message: string;
 }
 
@@ -146,7 +146,7 @@ export interface OverrideProblem {
  * for a device whose profile is not known yet (auto), a numeric reading some profile has.
  */
 export function overrideProblem(
-  o: Pick<ThresholdOverride, 'scope' | 'target' | 'reading'>,
+  o: Pick<ThresholdOverride, 'scope' | 'target' | 'reading' | 'instance'>,
   profiles: ProfileLookup,
   deviceProfile?: string | null,
 ): OverrideProblem | undefined {
@@ -164,6 +164,7 @@ export function overrideProblem(
       return { field: 'reading', message: `${whose} has no reading "${o.reading}"; its readings: ${known.join(', ') || 'none'}` };
     }
     if (reading.unit === 'state') return stateProblem(o.reading, reading.states);
+    if (reading.oid !== undefined && o.instance !== undefined) return { field: 'instance', message: `reading ${o.reading} of ${whose} is a single value: it has no rows to choose from` };
     return undefined;
   }
   return anyProfileProblem(o.reading, profiles);

@@ -131,6 +131,8 @@ describe('checking an override against the loaded profiles', () => {
     ['a site and a reading some profile has', { scope: 'site', target: 'dc-east', reading: 'batteryCharge' }, undefined, undefined],
     ['a site and a reading no profile has', { scope: 'site', target: 'dc-east', reading: 'inletTemp' }, undefined, 'reading: no loaded profile has a reading "inletTemp"'],
     ["a device and a reading its profile lacks", { scope: 'device', target: 'nb-1', reading: 'batteryCharge' }, 'netbotz', "reading: profile netbotz (device nb-1's) has no reading \"batteryCharge\"; its readings: temperature, humidity"],
+    ['a row of a single value', { scope: 'profile', target: 'apc-ups', reading: 'batteryCharge', instance: '1' }, undefined, 'instance: reading batteryCharge of profile apc-ups is a single value: it has no rows to choose from'],
+    ['a row of a table reading', { scope: 'profile', target: 'netbotz', reading: 'temperature', instance: 'Rack inlet' }, undefined, undefined],
     ['a device whose profile is not known yet', { scope: 'device', target: 'nb-1', reading: 'batteryCharge' }, null, undefined],
   ])('%s', (_name, override, deviceProfile, expected) => {
     const problem = overrideProblem(override, profiles, deviceProfile);
