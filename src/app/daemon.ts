@@ -14,6 +14,7 @@ import { statusTableSource } from '../profiles/configured.js';
 import { ProfileRegistry } from '../profiles/registry.js';
 import { ProfileFileError } from '../profiles/load.js';
 import { profileNameOf } from '../profiles/resolve.js';
+import { overrideProblem } from '../thresholds/overrides.js';
 import { Registrar } from '../registration/registrar.js';
 import { Scanner } from '../scanning/scanner.js';
 import { ScanScheduler } from '../scanning/scheduler.js';
@@ -59,6 +60,7 @@ export interface RunningDaemon {
   bus: AlarmEventBus;
   scheduler: ScanScheduler;
   devices: DeviceService;
+  thresholds: ThresholdService;
   discovery: DiscoveryService;
   metrics: Metrics;
   intake: NotificationIntake;
@@ -100,7 +102,22 @@ export function loadProfiles(config: Readonly<Config>): ProfileRegistry {
       throw new ConfigError(`devices.${i}.profile: unknown profile "${device.profile}"; known: ${profiles.names().join(', ')}`);
     }
   });
+  checkConfiguredThresholds(config, profiles);
   return profiles;
+}
+
+/**
+ * Each config threshold names a profile that is loaded and a numeric reading it has (a device's, for
+ * a config device with a named profile; some profile's, for a site or a device not known yet).
+ */
+function checkConfiguredThresholds(config: Readonly<Config>, profiles: ProfileRegistry): void {
+  const declared = new Map(config.devices.map((d) => [d.name, d.profile === 'auto' ? null : d.profile]));
+  config.thresholds.forEach((t, i) => {
+    const scope = t.profile !== undefined ? 'profile' : t.site !== undefined ? 'site' : 'device';
+    const target = (t.profile ?? t.site ?? t.device)!;
+    const problem = overrideProblem({ scope, target, reading: t.reading, instance: t.instance }, profiles, scope === 'device' ? declared.get(target) : undefined);
+    if (problem) throw new ConfigError(`thresholds.${i}.${problem.field}: ${problem.message}`);
+  });
 }
 
 /** Device and alarm state for the metrics, read from the store at scrape time. */
@@ -171,7 +188,13 @@ export class Daemon {
       observer: metrics.registration,
     });
     let devices: DeviceService | undefined;
-    const thresholds = new ThresholdService({ store });
+    const thresholds = new ThresholdService({
+      store,
+      profiles,
+      configured: config.thresholds,
+      onDevicesChanged: (ids) => devices?.applyCadence(ids, true),
+      onProfileResolved: (id) => devices?.applyCadence([id]),
+    });
     const scanner = new Scanner({
       clock,
       store,
@@ -182,6 +205,8 @@ export class Daemon {
       // A device unlicensed while its scan runs must not get alarms back after they were ended.
       isLicensed: (id) => devices?.isMonitored(id) ?? true,
       extraSources: { 'net-snmp': config.profiles.netSnmp.tables.map(statusTableSource) },
+      // Readings are kept by the readings store (another change); here they only meet the thresholds.
+      readings: { violations: (scan) => thresholds.violations(scan), record: () => undefined },
       observer: metrics.scans,
     });
     const scheduler = new ScanScheduler({
@@ -215,6 +240,7 @@ export class Daemon {
       clock,
       log,
       profiles,
+      thresholds,
       licensedNodes: () => licenses.licensedNodes(),
     });
     const theDevices = devices;
@@ -252,6 +278,7 @@ export class Daemon {
     const http = buildHttpApp({
       store,
       devices,
+      thresholds,
       discovery,
       scheduler,
       licenses,
@@ -291,6 +318,7 @@ export class Daemon {
           refuseShadowedDevices(store.devices, config.devices);
           theDevices.loadStored();
           await theDevices.syncDeclared(config.devices);
+          for (const note of thresholds.unmatchedConfigured()) log.warn(note);
         },
         stop: () => undefined,
       },
@@ -307,7 +335,7 @@ export class Daemon {
     ]);
     await this.lifecycle.start();
     ready = true;
-    this.parts = { store, licenses, tokens, bus, scheduler, devices: theDevices, discovery, metrics, intake: theIntake, http, httpUrl };
+    this.parts = { store, licenses, tokens, bus, scheduler, devices: theDevices, thresholds, discovery, metrics, intake: theIntake, http, httpUrl };
     // Linux reports twice the size it grants; less than asked means net.core.rmem_max capped it.
     const granted = Math.floor(theIntake.receiveBufferSize / 2);
     if (granted < config.notifications.receiveBufferBytes) {

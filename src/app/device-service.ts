@@ -27,6 +27,8 @@ export interface DeviceServiceDeps {
   clock: { now(): number };
   log: Logger;
   profiles: ProfileRegistry;
+  /** Operator thresholds: how often a device's readings must be read, and what to forget of a removed device. */
+  thresholds?: { intervalSecondsFor(device: DeviceRecord): number | undefined; forget(deviceId: number): void };
 }
 
 export function toNewDevice(input: DeviceInput, origin: NewDevice['origin']): NewDevice {
@@ -295,10 +297,26 @@ export class DeviceService {
     // One transaction: the alarms' clears are logged with the delete, never a dangling raise.
     this.publish(this.deps.store.removeDevice(id, { reason: DEVICE_REMOVED, at }) ?? [], 'removal', at);
     this.unlicensed.delete(id);
+    this.deps.thresholds?.forget(id);
     this.deps.log.info({ device: device.name, deregistrationError }, 'device removed');
     // A freed node lets the oldest unlicensed device back in.
     if (this.unlicensed.size > 0) this.applyLicensing();
     return { deregistrationError };
+  }
+
+  /** Their thresholds changed, or a scan found their profile: the interval may change; `scan` shows the change now. */
+  applyCadence(ids: readonly number[], scan = false): void {
+    for (const id of ids) {
+      const device = this.deps.store.devices.get(id);
+      if (!device || !this.deps.scheduler.has(id)) continue;
+      this.deps.scheduler.setInterval(id, this.scanIntervalSeconds(device) * 1000);
+      if (scan) this.deps.scheduler.requestScan(id, 'manual');
+    }
+  }
+
+  /** Its safety-net interval: its own, or faster where its readings ask (profile or thresholds). */
+  scanIntervalSeconds(device: DeviceRecord): number {
+    return Math.min(device.intervalSeconds, this.deps.thresholds?.intervalSecondsFor(device) ?? Infinity);
   }
 
   /** Ends the device's active alarms without a scan, saying why, and tells the subscribers. */
@@ -345,7 +363,7 @@ export class DeviceService {
       ...(snmp.version === '3' ? { usm: snmp.usm } : {}),
       ...(scanOn && scanOn !== 'any' ? { scanOn } : {}),
     });
-    const scheduling = { intervalMs: device.intervalSeconds * 1000, registered: device.priorityScanning, timeoutMs: device.timeoutMs };
+    const scheduling = { intervalMs: this.scanIntervalSeconds(device) * 1000, registered: device.priorityScanning, timeoutMs: device.timeoutMs };
     if (changed) this.deps.scheduler.updateDevice(device.id, scheduling);
     else this.deps.scheduler.addDevice(device.id, scheduling);
     if (changed && device.priorityScanning) this.deps.scheduler.requestRegistration(device.id);

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { alertmanagerConfigSchema } from '../alerting/config.js';
-import { oidSchema, profileNameSchema } from '../profiles/schema.js';
+import { identifier, oidSchema, profileNameSchema, THRESHOLD_LEVELS } from '../profiles/schema.js';
 import { SEVERITIES } from '../alarms/model.js';
 import { canonicalAddress, NOT_AN_ADDRESS } from '../snmp/address.js';
 import { AUTH_PROTOCOLS, checkUser, DES_UNAVAILABLE, desAvailable, MIN_PASSWORD_LENGTH, PRIV_PROTOCOLS, SECURITY_LEVELS } from '../snmp/usm.js';
@@ -79,14 +79,16 @@ export const deviceSnmpSchema = z.preprocess(
 );
 export type DeviceSnmpInput = z.infer<typeof deviceSnmpSchema>;
 
+export const deviceNameSchema = z
+  .string()
+  .min(1)
+  .max(64)
+  .regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'letters, digits, dot, dash and underscore, starting with a letter or digit');
+
 /** A device as an operator declares it, in the config file or the API. */
 export const deviceInputSchema = z
   .object({
-    name: z
-      .string()
-      .min(1)
-      .max(64)
-      .regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'letters, digits, dot, dash and underscore, starting with a letter or digit'),
+    name: deviceNameSchema,
     address: ipAddress,
     port: port.default(161),
     /** A loaded profile's name (checked against the profiles at start-up), or auto. */
@@ -157,6 +159,60 @@ export const discoverySchema = z
   })
   .default(DISCOVERY_DEFAULTS);
 export type DiscoveryConfig = z.infer<typeof discoverySchema>;
+
+const limit = z.number().finite();
+
+/** What an operator threshold sets, whatever it is set on (config entry, API body). */
+export const thresholdSettingsShape = {
+  /** A reading's id in the profile (e.g. temperature); checked against the loaded profiles. */
+  reading: identifier,
+  level: z.enum(THRESHOLD_LEVELS),
+  /** One row of a table reading, by its label or its index; absent: every row. */
+  instance: z.string().min(1).max(128).optional(),
+  above: limit.optional(),
+  below: limit.optional(),
+  /** In violation below the first or above the second. */
+  outside: z.tuple([limit, limit]).optional(),
+  /** Removes the inherited threshold of this reading and level (for the one row, with instance). */
+  disabled: z.literal(true).optional(),
+  /** Absent: kept from the threshold replaced. */
+  hysteresis: limit.min(0, { message: "must be 0 or more (in the reading's unit)" }).optional(),
+  forSeconds: z.number().int().min(0).max(86_400).optional(),
+  /** Scan the devices it applies to at least this often: a faster cadence than their safety net. */
+  intervalSeconds: z.number().int().min(10).max(3600).optional(),
+};
+
+type ThresholdSettingsInput = { [K in keyof typeof thresholdSettingsShape]?: z.infer<(typeof thresholdSettingsShape)[K]> };
+
+/** The rules a threshold's fields must keep together: one limit, a band the right way up. */
+export function checkThresholdSettings(t: ThresholdSettingsInput, ctx: z.RefinementCtx): void {
+  const limits = [t.above, t.below, t.outside, t.disabled].filter((x) => x !== undefined).length;
+  if (limits !== 1) ctx.addIssue({ code: 'custom', message: 'give exactly one of above, below, outside, or disabled: true' });
+  if (t.outside && !(t.outside[0] < t.outside[1])) ctx.addIssue({ code: 'custom', path: ['outside'], message: 'outside needs [low, high] with low < high' });
+  if (t.disabled && (t.hysteresis !== undefined || t.forSeconds !== undefined || t.intervalSeconds !== undefined)) {
+    ctx.addIssue({ code: 'custom', path: ['disabled'], message: 'disabled: true removes the threshold, so it takes no hysteresis, forSeconds or intervalSeconds' });
+  }
+}
+
+/**
+ * A threshold an operator sets on top of the profiles' defaults: on every device of a profile, of
+ * a site, or on one device (the most specific wins). Checked against the loaded profiles at start.
+ */
+export const thresholdOverrideSchema = z
+  .object({
+    profile: profileNameSchema.optional(),
+    site: siteSchema.optional(),
+    /** A device's name. */
+    device: deviceNameSchema.optional(),
+    ...thresholdSettingsShape,
+  })
+  .strict()
+  .superRefine((t, ctx) => {
+    const targets = [t.profile, t.site, t.device].filter((x) => x !== undefined).length;
+    if (targets !== 1) ctx.addIssue({ code: 'custom', message: 'give exactly one of profile, site, device: what the threshold is set on' });
+    checkThresholdSettings(t, ctx);
+  });
+export type ThresholdOverrideInput = z.infer<typeof thresholdOverrideSchema>;
 
 /** The one source of priscan's configuration types. */
 export const configSchema = z
@@ -231,6 +287,7 @@ export const configSchema = z
     discovery: discoverySchema,
     shutdown: z.object({ deadlineMs: z.number().int().min(100).max(120_000).default(10_000) }).strict().default({ deadlineMs: 10_000 }),
     devices: z.array(deviceInputSchema).default([]),
+    thresholds: z.array(thresholdOverrideSchema).max(1024).default([]),
   })
   .strict()
   .superRefine((config, ctx) => {
@@ -246,6 +303,13 @@ export const configSchema = z
         if (seen.has(key)) ctx.addIssue({ code: 'custom', path: ['devices', i, field], message: `duplicates devices.${seen.get(key)}.${field} (${value})` });
         else seen.set(key, i);
       }
+    });
+    const thresholdKeys = new Map<string, number>();
+    config.thresholds.forEach((t, i) => {
+      const key = JSON.stringify([t.profile, t.site, t.device, t.reading, t.level, t.instance]);
+      const first = thresholdKeys.get(key);
+      if (first !== undefined) ctx.addIssue({ code: 'custom', path: ['thresholds', i], message: `sets the same reading, level and instance on the same target as thresholds.${first}` });
+      else thresholdKeys.set(key, i);
     });
   });
 

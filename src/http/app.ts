@@ -4,6 +4,7 @@ import type { ApiTokens } from '../access/tokens.js';
 import type { AlarmEventBus } from '../alarms/events.js';
 import type { DeviceService } from '../app/device-service.js';
 import type { LicenseService } from '../app/license-service.js';
+import type { ThresholdService } from '../app/threshold-service.js';
 import type { DiscoveryService } from '../discovery/service.js';
 import type { ScanScheduler } from '../scanning/scheduler.js';
 import type { Clock } from '../clock.js';
@@ -18,6 +19,7 @@ import type { ProfileRegistry } from '../profiles/registry.js';
 import { discoveryRoutes } from './routes/discovery.js';
 import { licenseRoutes } from './routes/licenses.js';
 import { systemRoutes } from './routes/system.js';
+import { thresholdRoutes } from './routes/thresholds.js';
 import { tokenRoutes } from './routes/tokens.js';
 import { RouteTable, type Access } from './route.js';
 import { EventStreams } from './streams.js';
@@ -25,6 +27,7 @@ import { EventStreams } from './streams.js';
 export interface HttpDeps {
   store: Store;
   devices: DeviceService;
+  thresholds: ThresholdService;
   discovery: DiscoveryService;
   scheduler: ScanScheduler;
   licenses: LicenseService;
@@ -83,6 +86,7 @@ export function buildHttpApp(deps: HttpDeps): FastifyInstance {
   profileRoutes(routes, deps);
   tokenRoutes(routes, deps, streams);
   discoveryRoutes(routes, deps);
+  thresholdRoutes(routes, deps);
   routes.register(app, authorizer(deps.authenticate));
   return app;
 }

@@ -12,7 +12,7 @@ const MAX_ARC = 0xffffffff;
 export const oidSchema = z.string().regex(/^[0-2](\.\d{1,10}){1,127}$/, 'must be a numeric OID such as 1.3.6.1.2.1.33.1.2.4.0');
 
 /** Identifiers that end up in alarm keys and metric labels: short, no free text. */
-const identifier = z.string().regex(/^[A-Za-z][A-Za-z0-9]{0,47}$/, 'letters and digits, starting with a letter, at most 48');
+export const identifier = z.string().regex(/^[A-Za-z][A-Za-z0-9]{0,47}$/, 'letters and digits, starting with a letter, at most 48');
 
 /** A profile's name: what devices and the API refer to it by. */
 export const profileNameSchema = z

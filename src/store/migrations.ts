@@ -250,4 +250,43 @@ export const MIGRATIONS: readonly Migration[] = [
   -- console and partners filter by it. Null: not set.
   ALTER TABLE devices ADD COLUMN site TEXT;
   `,
+
+  // ---- issue 13, operator thresholds (append-only; renumber freely at merge) ----
+  `
+  -- Thresholds set through the API on top of the profiles' defaults (the config file's own are
+  -- not stored: the file is their truth). Exactly one target: a profile, a site, or a device
+  -- (followed by id, and gone with it). Exactly one limit: above, below, outside or disabled.
+  CREATE TABLE threshold_overrides (
+    id               INTEGER PRIMARY KEY,
+    scope            TEXT NOT NULL CHECK (scope IN ('profile', 'site', 'device')),
+    profile          TEXT,
+    site             TEXT,
+    device_id        INTEGER REFERENCES devices(id) ON DELETE CASCADE,
+    reading          TEXT NOT NULL,
+    level            TEXT NOT NULL CHECK (level IN ('warning', 'critical')),
+    -- one row's label or index; null: every row
+    instance         TEXT,
+    above            REAL,
+    below            REAL,
+    outside_low      REAL,
+    outside_high     REAL,
+    disabled         INTEGER NOT NULL DEFAULT 0 CHECK (disabled IN (0, 1)),
+    -- null: kept from the threshold replaced
+    hysteresis       REAL CHECK (hysteresis >= 0),
+    for_s            INTEGER,
+    interval_s       INTEGER,
+    created_at       INTEGER NOT NULL,
+    updated_at       INTEGER NOT NULL,
+    CHECK ((scope = 'profile') = (profile IS NOT NULL)),
+    CHECK ((scope = 'site') = (site IS NOT NULL)),
+    CHECK ((scope = 'device') = (device_id IS NOT NULL)),
+    CHECK ((outside_low IS NULL) = (outside_high IS NULL)),
+    CHECK ((above IS NOT NULL) + (below IS NOT NULL) + (outside_low IS NOT NULL) + disabled = 1)
+  ) STRICT;
+
+  -- One override per target and (reading, level, instance).
+  CREATE UNIQUE INDEX threshold_overrides_key ON threshold_overrides
+    (scope, coalesce(profile, site, CAST(device_id AS TEXT)), reading, level, coalesce(instance, ''));
+  CREATE INDEX threshold_overrides_device ON threshold_overrides (device_id);
+  `,
 ];

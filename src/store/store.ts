@@ -5,6 +5,7 @@ import { openDatabase, type OpenDatabaseOptions } from './database.js';
 import { DevicesRepository } from './devices.js';
 import { LicensesRepository } from './licenses.js';
 import { SettingsRepository } from './settings.js';
+import { ThresholdsRepository } from './thresholds.js';
 import { TokensRepository } from './tokens.js';
 
 export interface StoreParts {
@@ -14,6 +15,7 @@ export interface StoreParts {
   alarms: AlarmsRepository;
   licenses: LicensesRepository;
   tokens: TokensRepository;
+  thresholds: ThresholdsRepository;
 }
 
 /** The daemon's durable state: one SQLite connection and its repositories. */
@@ -24,6 +26,7 @@ export class Store {
   readonly alarms: AlarmsRepository;
   readonly licenses: LicensesRepository;
   readonly tokens: TokensRepository;
+  readonly thresholds: ThresholdsRepository;
   private readonly removal: Database.Transaction<(id: number, ending: AlarmEnding) => AlarmEvent[] | undefined>;
 
   /**
@@ -41,6 +44,7 @@ export class Store {
         alarms: AlarmsRepository.prepare(db),
         licenses: LicensesRepository.prepare(db, clock),
         tokens: TokensRepository.prepare(db, clock),
+        thresholds: ThresholdsRepository.prepare(db, clock),
       });
     } catch (error) {
       db.close();
@@ -55,6 +59,7 @@ export class Store {
     this.alarms = parts.alarms;
     this.licenses = parts.licenses;
     this.tokens = parts.tokens;
+    this.thresholds = parts.thresholds;
     this.removal = this.db.transaction((id: number, ending: AlarmEnding) => {
       if (!this.devices.get(id)) return undefined;
       const cleared = this.alarms.clearAll(id, ending);

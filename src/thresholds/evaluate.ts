@@ -6,18 +6,26 @@ import type { ReadingValue } from '../scanning/evaluate.js';
 export const THRESHOLD_SCOPES = ['profile-default', 'profile', 'site', 'device'] as const;
 export type ThresholdScope = (typeof THRESHOLD_SCOPES)[number];
 
+export type ThresholdLevel = 'warning' | 'critical';
+
 /** A limit on one reading of one device, as it applies after overrides. */
 export interface EffectiveThreshold {
   reading: string;
-  level: 'warning' | 'critical';
+  level: ThresholdLevel;
   /** Only the row with this label or index; absent: every row of the reading. */
   instance?: string;
   above?: number;
   below?: number;
   outside?: readonly [number, number];
+  /** This row is exempt from the level's threshold for every row (an override removed it for the row). */
+  disabled?: true;
   hysteresis: number;
   forSeconds: number;
+  /** Read the device at least this often, in seconds (a faster cadence asked by an override). */
+  intervalSeconds?: number;
   scope: ThresholdScope;
+  /** The operator override it comes from; absent for a profile's default. */
+  override?: { id: string; origin: 'config' | 'api' };
 }
 
 type Direction = 'above' | 'below';
@@ -77,9 +85,7 @@ export class ThresholdEvaluator {
     const strongest = new Map<string, Violation>();
     for (const value of readings) {
       if (value.state !== undefined) continue; // states have no order to compare
-      for (const threshold of thresholds) {
-        if (threshold.reading !== value.reading) continue;
-        if (threshold.instance !== undefined && threshold.instance !== value.label && threshold.instance !== value.instance) continue;
+      for (const threshold of applicable(thresholds, value)) {
         const violation = violated(threshold, value, activeKeys);
         if (!violation) continue;
         const slot = `${value.reading}:${value.instance}:${violation.direction}`;
@@ -110,6 +116,19 @@ export class ThresholdEvaluator {
   forget(deviceId: number): void {
     this.pending.delete(deviceId);
   }
+}
+
+/**
+ * The thresholds that judge one value: those of its reading for every row, except where a threshold
+ * for this very row (by label or index) exists at the same level: that one takes their place.
+ * A row's `disabled` marker takes their place too, and judges nothing.
+ */
+function applicable(thresholds: readonly EffectiveThreshold[], value: ReadingValue): EffectiveThreshold[] {
+  const forReading = thresholds.filter(
+    (t) => t.reading === value.reading && (t.instance === undefined || t.instance === value.label || t.instance === value.instance),
+  );
+  const rowLevels = new Set(forReading.filter((t) => t.instance !== undefined).map((t) => t.level));
+  return forReading.filter((t) => !t.disabled && (t.instance !== undefined || !rowLevels.has(t.level)));
 }
 
 function violated(threshold: EffectiveThreshold, value: ReadingValue, activeKeys: ReadonlySet<string>): Violation | undefined {

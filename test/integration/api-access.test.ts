@@ -4,6 +4,7 @@
 // response body of this file holds a credential.
 import { get } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { thresholdOverrideSchema } from '../../src/config/schema.js';
 import { API_ERROR_STATUS } from '../../src/http/errors.js';
 import type { Access } from '../../src/http/route.js';
 import { IssuerSecret } from '../../src/licensing/issuer-secret.js';
@@ -49,6 +50,11 @@ const installedKeys: string[] = [];
 const seen: Array<{ method: Method; path: string; caller: Caller; status: number; body: string }> = [];
 let spare = 0;
 let spareTokens = 0;
+let spareThresholds = 0;
+/** An API threshold for PATCH to change, made before any route is called. */
+let patchedThreshold = '';
+/** A netbotz threshold on a row of its own, so each admin POST adds a new one. */
+const rowThreshold = (row: string, extra: Record<string, unknown> = {}) => ({ profile: 'netbotz', reading: 'temperature', level: 'warning', instance: row, above: 30, ...extra });
 
 const deviceBody = (name: string, address: string, extra: Record<string, unknown> = {}) => ({
   name,
@@ -226,6 +232,41 @@ const ROUTES: RouteCase[] = [
     }),
     bad: () => [['/api/v1/licenses/ffffffff', undefined, 404, 'LICENSE_NOT_FOUND'], ['/api/v1/licenses/not%21ok', undefined, 400, 'VALIDATION_FAILED']],
   },
+  { method: 'GET', path: '/api/v1/thresholds', access: 'read', ok: 200, bad: 'no input' },
+  {
+    method: 'POST', path: '/api/v1/thresholds', access: 'admin', ok: 201,
+    request: (caller) => ({ payload: rowThreshold(caller === 'admin' ? `row-${++spareThresholds}` : 'never') }),
+    bad: () => [
+      ['/api/v1/thresholds', {}, 400, 'VALIDATION_FAILED'],
+      ['/api/v1/thresholds', rowThreshold('x', { below: 10 }), 400, 'VALIDATION_FAILED'],
+      ['/api/v1/thresholds', rowThreshold('x', { reading: 'batteryCharge' }), 400, 'THRESHOLD_INVALID'],
+      ['/api/v1/thresholds', { profile: 'netbotz', reading: 'humidity', level: 'critical', below: 5 }, 409, 'THRESHOLD_EXISTS'],
+    ],
+  },
+  {
+    method: 'PATCH', path: '/api/v1/thresholds/:id', access: 'admin', ok: 200,
+    request: () => ({ url: `/api/v1/thresholds/${patchedThreshold}`, payload: { above: 40 + ++spareThresholds } }),
+    bad: () => [
+      ['/api/v1/thresholds/config-0', { outside: [5, 95] }, 409, 'THRESHOLD_FROM_CONFIG'],
+      ['/api/v1/thresholds/999999', { above: 41 }, 404, 'THRESHOLD_NOT_FOUND'],
+      ['/api/v1/thresholds/abc', { above: 41 }, 400, 'VALIDATION_FAILED'],
+      [`/api/v1/thresholds/${patchedThreshold}`, { above: 41, below: 5 }, 400, 'THRESHOLD_INVALID'],
+    ],
+  },
+  {
+    method: 'DELETE', path: '/api/v1/thresholds/:id', access: 'admin', ok: 200,
+    request: (caller) => ({ url: `/api/v1/thresholds/${caller === 'admin' ? t.running.thresholds.add(thresholdOverrideSchema.parse(rowThreshold(`gone-${++spareThresholds}`))).id : patchedThreshold}` }),
+    bad: () => [
+      ['/api/v1/thresholds/config-0', undefined, 409, 'THRESHOLD_FROM_CONFIG'],
+      ['/api/v1/thresholds/999999', undefined, 404, 'THRESHOLD_NOT_FOUND'],
+      ['/api/v1/thresholds/config-x', undefined, 400, 'VALIDATION_FAILED'],
+    ],
+  },
+  {
+    method: 'GET', path: '/api/v1/devices/:id/thresholds', access: 'read', ok: 200,
+    request: () => ({ url: `/api/v1/devices/${simId}/thresholds` }),
+    bad: () => [['/api/v1/devices/abc/thresholds', undefined, 400, 'VALIDATION_FAILED'], ['/api/v1/devices/999999/thresholds', undefined, 404, 'DEVICE_NOT_FOUND']],
+  },
 ];
 
 /** A discovery that ran (for GET /api/v1/discovery/:id), started once by an admin. */
@@ -280,14 +321,19 @@ const changeable = () =>
     t.running.store.devices.list().map(({ state: _state, ...rest }) => rest),
     t.running.licenses.list(),
     t.running.tokens.list().map(({ lastUsedAt: _lastUsed, ...rest }) => rest),
+    t.running.thresholds.overrides(),
   ]);
 
 beforeAll(async () => {
   t = await startTestDaemon(
-    { discovery: { credentials: [{ name: 'sims', snmp: { readCommunity: READ, writeCommunity: WRITE, notifyCommunity: NOTIFY } }], timeoutMs: 200, retries: 0 } },
+    {
+      discovery: { credentials: [{ name: 'sims', snmp: { readCommunity: READ, writeCommunity: WRITE, notifyCommunity: NOTIFY } }], timeoutMs: 200, retries: 0 },
+      thresholds: [{ profile: 'netbotz', reading: 'humidity', level: 'critical', outside: [10, 90] }],
+    },
     { licensedNodes: 20 },
   );
   tokens.admin = t.adminToken;
+  patchedThreshold = t.running.thresholds.add(thresholdOverrideSchema.parse(rowThreshold('patched'))).id;
   tokens.viewer = t.running.tokens.create({ role: 'viewer', name: 'viewer' }).token;
   tokens.partner = t.running.tokens.create({ role: 'partner', name: 'partner' }).token;
   tokens.revoked = t.running.tokens.create({ role: 'admin', name: 'gone' }).token;

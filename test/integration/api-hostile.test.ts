@@ -47,6 +47,11 @@ const ROUTES: RouteCase[] = [
   { method: 'GET', path: '/api/v1/profiles' },
   { method: 'GET', path: '/api/v1/profiles/:name' },
   { method: 'POST', path: '/api/v1/profiles/reload' },
+  { method: 'GET', path: '/api/v1/thresholds' },
+  { method: 'POST', path: '/api/v1/thresholds' },
+  { method: 'PATCH', path: '/api/v1/thresholds/:id' },
+  { method: 'DELETE', path: '/api/v1/thresholds/:id' },
+  { method: 'GET', path: '/api/v1/devices/:id/thresholds' },
 ];
 
 /** Path parameter values that name nothing, or nothing sane. */

@@ -36,7 +36,7 @@ function uncommented(): string {
   return text
     .split('\n')
     // An empty list shown as the default gives way to its commented example.
-    .filter((line) => !/^\s*(devices|tables): \[\]$/.test(line))
+    .filter((line) => !/^\s*(devices|tables|thresholds): \[\]$/.test(line))
     .map((line) => line.replace(/^(manager|licensing): \{\}$/, '$1:'))
     .map((line) => line.replace(/^(\s*)# ((?:\s*)(?:[a-z][A-Za-z0-9]*:(?: |$)|- ))/, '$1$2'))
     .join('\n');
@@ -71,5 +71,6 @@ describe('config/priscan.example.yaml', () => {
     expect(config.devices[0]).toMatchObject({ name: 'ups-a1', address: '10.1.2.3', snmp: { version: '2c' }, intervalSeconds: 300 });
     expect(config.notifications.community).toBe('change-me-15chr');
     expect(config.profiles.netSnmp.tables.map((t) => t.id)).toEqual(['extTable', 'hrDevice']);
+    expect(config.thresholds.map((t) => t.profile ?? t.site ?? t.device)).toEqual(['apc-ups', 'dc-east', 'dc-east', 'ups-a1']);
   });
 });
