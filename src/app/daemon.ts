@@ -182,6 +182,8 @@ export class Daemon {
       // A device unlicensed while its scan runs must not get alarms back after they were ended.
       isLicensed: (id) => devices?.isMonitored(id) ?? true,
       extraSources: { 'net-snmp': config.profiles.netSnmp.tables.map(statusTableSource) },
+      // Readings are kept by the readings store (another change); here they only meet the thresholds.
+      readings: { violations: (scan) => thresholds.violations(scan), record: () => undefined },
       observer: metrics.scans,
     });
     const scheduler = new ScanScheduler({
