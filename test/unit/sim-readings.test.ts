@@ -169,7 +169,7 @@ describe('setting a reading by hand', () => {
     expect(valueOf(await readingsOf(netbotz, 'netbotz'), 'temperature')).toBe(21.5);
   });
 
-  it.each<[string, () => SimDevice, string, unknown, RegExp, typeof Error]>([
+  it.each<[string, () => SimDevice, string, unknown, RegExp, new (message: string) => Error]>([
     ['an unknown name', () => new Rfc1628UpsDevice(settings), 'upsBatteryVoltage', 480, /ups device 127\.0\.225\.251 has no reading "upsBatteryVoltage"; it has: upsEstimatedMinutesRemaining, /, UnknownReadingError],
     ['a fraction', () => new Rfc1628UpsDevice(settings), 'upsEstimatedChargeRemaining', 50.5, /takes a whole number from 0 to 100/, ReadingValueError],
     ['a value past the SYNTAX range', () => new Rfc1628UpsDevice(settings), 'upsEstimatedChargeRemaining', 101, /takes a whole number from 0 to 100 .* got 101/, ReadingValueError],
