@@ -102,6 +102,44 @@ const alarmTable = z
   })
   .strict();
 
+/**
+ * A cell of a table row that may sit in another table indexed like it: Raritan keeps each sensor's
+ * label and decimal digits in a configuration table beside its measurements. The cell is
+ * `table.column.<index>`, where the index is the row's own or, with `indexArcs`, its first arcs
+ * (an outlet's name is indexed by pdu.outlet, its sensors by pdu.outlet.sensorType).
+ * Without `table`, the row's own table.
+ */
+const rowCell = z
+  .object({
+    table: oidSchema.optional(),
+    column: z.number().int().min(1).max(MAX_ARC),
+    indexArcs: z.number().int().min(1).max(127).optional(),
+  })
+  .strict();
+export type RowCell = z.infer<typeof rowCell>;
+
+/**
+ * Which rows of a table count: those whose index arc `indexArc` (1 is the first), or whose integer
+ * `cell`, is in (or not in) a list. A table that mixes sensors of several kinds (Raritan's, by
+ * sensor type) is read one kind at a time.
+ */
+const rowFilter = z
+  .object({
+    indexArc: z.number().int().min(1).max(127).optional(),
+    cell: rowCell.optional(),
+    in: z.array(z.number().int()).min(1).max(64).optional(),
+    notIn: z.array(z.number().int()).min(1).max(64).optional(),
+  })
+  .strict()
+  .superRefine((f, ctx) => {
+    if ((f.indexArc === undefined) === (f.cell === undefined)) ctx.addIssue({ code: 'custom', message: 'give exactly one of indexArc, cell' });
+    if ((f.in === undefined) === (f.notIn === undefined)) ctx.addIssue({ code: 'custom', message: 'give exactly one of in, notIn' });
+  });
+export type RowFilter = z.infer<typeof rowFilter>;
+
+/** Where a row's name comes from, first non-empty text wins; the row index when none has one. */
+const labelFrom = z.array(rowCell).min(1).max(4);
+
 /** A row is in alarm while one integer column holds one of `values`. */
 const statusColumn = z
   .object({
@@ -111,6 +149,10 @@ const statusColumn = z
     column: z.number().int().min(1).max(MAX_ARC),
     /** The column whose text fills `{label}`; the row index when absent or empty. */
     labelColumn: z.number().int().min(1).max(MAX_ARC).optional(),
+    /** Instead of labelColumn: cells (of this or another table) whose text fills `{label}`. */
+    labelFrom: labelFrom.optional(),
+    /** Only these rows are read; every row when absent. */
+    rows: rowFilter.optional(),
     values: valueMap(meaning),
   })
   .strict();
@@ -151,9 +193,18 @@ export const readingSchema = z
     column: z.number().int().min(1).max(MAX_ARC).optional(),
     /** The column naming each row (a phase number, a sensor label); the row index when absent. */
     labelColumn: z.number().int().min(1).max(MAX_ARC).optional(),
+    /** Instead of labelColumn: cells (of this or another table) naming each row, first non-empty wins. */
+    labelFrom: labelFrom.optional(),
+    /** Only these rows are read; every row when absent. */
+    rows: rowFilter.optional(),
     unit: z.enum(READING_UNITS),
     /** Multiplies the raw value: NetBotz temperatures are in 0.1 °C (0.1), TimeTicks are 0.01 s. */
     scale: z.number().positive().finite().default(1),
+    /**
+     * A per-row number of decimal digits: the value is raw × scale × 10^-digits. A row whose
+     * digits cell is missing or not 0..9 is left out, not guessed.
+     */
+    decimalDigits: rowCell.optional(),
     /** For unit `state`: what each value means. */
     states: valueMap(z.string().min(1).max(48)).optional(),
     /** Read this reading at least this often (a faster cadence than the safety net), in seconds. */
@@ -165,7 +216,10 @@ export const readingSchema = z
     const tableForm = r.table !== undefined || r.column !== undefined;
     if (scalarForm === tableForm) ctx.addIssue({ code: 'custom', message: 'give either oid (a scalar) or table and column' });
     if (tableForm && (r.table === undefined || r.column === undefined)) ctx.addIssue({ code: 'custom', message: 'a table reading needs both table and column' });
-    if (scalarForm && r.labelColumn !== undefined) ctx.addIssue({ code: 'custom', path: ['labelColumn'], message: 'only table readings have a label column' });
+    for (const key of ['labelColumn', 'labelFrom', 'rows', 'decimalDigits'] as const) {
+      if (scalarForm && r[key] !== undefined) ctx.addIssue({ code: 'custom', path: [key], message: `only table readings have ${key}` });
+    }
+    if (r.labelColumn !== undefined && r.labelFrom !== undefined) ctx.addIssue({ code: 'custom', path: ['labelFrom'], message: 'give labelColumn or labelFrom, not both' });
     if ((r.unit === 'state') !== (r.states !== undefined)) ctx.addIssue({ code: 'custom', path: ['states'], message: 'a reading has states exactly when its unit is state' });
   });
 export type Reading = z.infer<typeof readingSchema>;
@@ -248,6 +302,9 @@ function checkReferences(p: z.infer<typeof profileFields>, ctx: z.RefinementCtx)
 }
 
 function checkSimple(source: StatusColumnSource | ScalarSource | FlagsSource, i: number, ctx: z.RefinementCtx): void {
+  if (source.kind === 'status-column' && source.labelColumn !== undefined && source.labelFrom !== undefined) {
+    ctx.addIssue({ code: 'custom', path: ['alarms', i, 'labelFrom'], message: 'give labelColumn or labelFrom, not both' });
+  }
   const values = source.kind === 'flags' ? source.flags : source.values;
   for (const key of Object.keys(values)) {
     if (!/^-?\d+$/.test(key)) ctx.addIssue({ code: 'custom', path: ['alarms', i, source.kind === 'flags' ? 'flags' : 'values', key], message: 'keys are integers' });

@@ -11,26 +11,13 @@ import type {
   ScalarSource,
   StatusColumnSource,
 } from '../profiles/schema.js';
-import { isException, SnmpError, walkColumns, type SnmpClient, type SnmpValue, type SnmpVarbind } from '../snmp/client.js';
+import { SnmpError, walkColumns, type SnmpClient, type SnmpVarbind } from '../snmp/client.js';
 import { fillTemplate } from '../profiles/template.js';
+import { readingsFromData, scalarValue, type ReadingValue } from './readings.js';
+import { cellColumn, columnOid, RowCells, tableRows, type Row, type ScanData } from './rows.js';
 
-/** What one scan read off the wire: scalar varbinds by OID, table columns by column OID (`entry.col`). */
-export interface ScanData {
-  scalars: Map<string, SnmpVarbind>;
-  columns: Map<string, SnmpVarbind[]>;
-}
-
-/** One sensor value as a scan read it, scaled into its unit. */
-export interface ReadingValue {
-  reading: string;
-  /** The row index for a table reading, '' for a scalar. */
-  instance: string;
-  /** What the row is called (its label column's text), else its index; '' for a scalar. */
-  label: string;
-  value: number;
-  /** For unit `state`: the state's name; null when the profile does not know the value. */
-  state?: string | null;
-}
+export { columnOid, type ScanData } from './rows.js';
+export { readingsFromData, type ReadingValue } from './readings.js';
 
 /** Everything a scan derives from a device: the alarms active now and the readings. */
 export interface ScanFindings {
@@ -49,10 +36,6 @@ export interface ReadPlan {
 export interface ScanSpec {
   alarms: readonly AlarmSource[];
   readings: readonly Reading[];
-}
-
-export function columnOid(entry: string, column: number): string {
-  return `${entry}.${column}`;
 }
 
 export function specOf(profile: Profile, extra: readonly AlarmSource[] = []): ScanSpec {
@@ -77,7 +60,7 @@ export function readPlan(spec: ScanSpec): ReadPlan {
         break;
       case 'status-column':
         columns.add(columnOid(source.table, source.column));
-        if (source.labelColumn !== undefined) columns.add(columnOid(source.table, source.labelColumn));
+        for (const column of joinedColumns(source, source.table)) columns.add(column);
         break;
     }
   }
@@ -85,10 +68,19 @@ export function readPlan(spec: ScanSpec): ReadPlan {
     if (reading.oid !== undefined) scalars.add(reading.oid);
     if (reading.table !== undefined && reading.column !== undefined) {
       columns.add(columnOid(reading.table, reading.column));
-      if (reading.labelColumn !== undefined) columns.add(columnOid(reading.table, reading.labelColumn));
+      for (const column of joinedColumns(reading, reading.table)) columns.add(column);
     }
   }
   return { scalars: [...scalars], columns: [...columns] };
+}
+
+/** The columns a table source or reading reads beside its own: its label, filter and digits cells. */
+function joinedColumns(
+  of: Pick<StatusColumnSource, 'labelColumn' | 'labelFrom' | 'rows'> & Partial<Pick<Reading, 'decimalDigits'>>,
+  table: string,
+): string[] {
+  const cells = [...(of.labelFrom ?? []), ...(of.rows?.cell ? [of.rows.cell] : []), ...(of.decimalDigits ? [of.decimalDigits] : [])];
+  return [...(of.labelColumn === undefined ? [] : [columnOid(table, of.labelColumn)]), ...cells.map((ref) => cellColumn(ref, table))];
 }
 
 /**
@@ -144,6 +136,7 @@ async function readScalars(client: SnmpClient, oids: readonly string[]): Promise
  */
 export function alarmsFromData(spec: Pick<ScanSpec, 'alarms'>, data: ScanData): Alarm[] {
   const alarms: Alarm[] = [];
+  const cells = new RowCells(data);
   const deviceWideCodes = new Set<string>();
   for (const source of spec.alarms) {
     switch (source.kind) {
@@ -159,7 +152,7 @@ export function alarmsFromData(spec: Pick<ScanSpec, 'alarms'>, data: ScanData): 
         alarms.push(...alarmTableAlarms(source, data));
         break;
       case 'status-column':
-        alarms.push(...statusColumnAlarms(source, data));
+        alarms.push(...statusColumnAlarms(source, data, cells));
         break;
     }
   }
@@ -186,12 +179,6 @@ function flagAlarms(source: FlagsSource, data: ScanData): Alarm[] {
     if (meaning) alarms.push(toAlarm(source.id, flag, meaning, { flag }));
   }
   return alarms;
-}
-
-/** A table row: its index (the OID suffix after the column) and its cells by column number. */
-interface Row {
-  index: string;
-  cells: ReadonlyMap<number, SnmpValue>;
 }
 
 function alarmTableAlarms(source: AlarmTableSource, data: ScanData): Alarm[] {
@@ -243,89 +230,20 @@ function holds(test: AlarmTableSource['when'][number], value: string | number | 
   return false;
 }
 
-function statusColumnAlarms(source: StatusColumnSource, data: ScanData): Alarm[] {
+function statusColumnAlarms(source: StatusColumnSource, data: ScanData, cells: RowCells): Alarm[] {
   const columns = source.labelColumn === undefined ? [source.column] : [source.column, source.labelColumn];
   const alarms: Alarm[] = [];
   for (const row of tableRows(data, source.table, columns)) {
+    if (!cells.selected(source.rows, source.table, row)) continue;
     const value = typedCell(row, source.column, 'integer');
     const meaning = value === undefined ? undefined : source.values[String(value)];
     if (!meaning) continue;
-    const label = source.labelColumn === undefined ? undefined : valueText(row.cells.get(source.labelColumn));
-    alarms.push(toAlarm(source.id, row.index, meaning, { index: row.index, label: label || row.index }));
+    const label = source.labelFrom
+      ? cells.label(source.labelFrom, source.table, row)
+      : (source.labelColumn === undefined ? undefined : valueText(row.cells.get(source.labelColumn))) || row.index;
+    alarms.push(toAlarm(source.id, row.index, meaning, { index: row.index, label }));
   }
   return alarms;
-}
-
-/** The readings the spec names, scaled; a value that is not a number is left out, not guessed. */
-export function readingsFromData(spec: Pick<ScanSpec, 'readings'>, data: ScanData): ReadingValue[] {
-  const values: ReadingValue[] = [];
-  for (const reading of spec.readings) {
-    if (reading.oid !== undefined) {
-      const raw = numeric(scalarValue(data, reading.oid));
-      if (raw !== undefined) values.push(readingValue(reading, '', '', raw));
-      continue;
-    }
-    const { table, column, labelColumn } = reading;
-    if (table === undefined || column === undefined) continue;
-    for (const row of tableRows(data, table, labelColumn === undefined ? [column] : [column, labelColumn])) {
-      const raw = numeric(row.cells.get(column));
-      if (raw === undefined) continue;
-      const label = labelColumn === undefined ? undefined : valueText(row.cells.get(labelColumn));
-      values.push(readingValue(reading, row.index, label || row.index, raw));
-    }
-  }
-  return values;
-}
-
-function readingValue(reading: Reading, instance: string, label: string, raw: number): ReadingValue {
-  // Rounded so that 0.1 steps read as 22.4, not 22.400000000000002.
-  const value = Math.round(raw * reading.scale * 1e6) / 1e6;
-  const out: ReadingValue = { reading: reading.id, instance, label, value };
-  if (reading.states) out.state = reading.states[String(raw)] ?? null;
-  return out;
-}
-
-/** Integers, gauges, counters, TimeTicks, and DisplayStrings holding a decimal number. */
-function numeric(value: SnmpValue | undefined): number | undefined {
-  if (typeof value === 'number') return value;
-  if (typeof value === 'bigint') return Number(value);
-  if (Buffer.isBuffer(value)) {
-    const text = value.toString('latin1').trim();
-    if (/^-?\d+(\.\d+)?$/.test(text)) return Number(text);
-  }
-  return undefined;
-}
-
-/** A scalar's value; undefined when the agent has no such object or instance. */
-function scalarValue(data: ScanData, oid: string): SnmpValue | undefined {
-  const varbind = data.scalars.get(normalizeOid(oid));
-  return varbind && !isException(varbind.type) ? varbind.value : undefined;
-}
-
-/** Rows of a table, in index order, assembled from the walked columns by the OID suffix after `entry.col`. */
-function tableRows(data: ScanData, entry: string, columns: readonly number[]): Row[] {
-  const rows = new Map<string, Map<number, SnmpValue>>();
-  for (const column of columns) {
-    const prefix = `${columnOid(entry, column)}.`;
-    for (const varbind of data.columns.get(columnOid(entry, column)) ?? []) {
-      const oid = normalizeOid(varbind.oid);
-      if (isException(varbind.type) || !oid.startsWith(prefix)) continue;
-      const index = oid.slice(prefix.length);
-      let cells = rows.get(index);
-      if (!cells) rows.set(index, (cells = new Map()));
-      cells.set(column, varbind.value);
-    }
-  }
-  return [...rows].sort(([a], [b]) => compareIndex(a, b)).map(([index, cells]) => ({ index, cells }));
-}
-
-function compareIndex(a: string, b: string): number {
-  const x = a.split('.').map(Number);
-  const y = b.split('.').map(Number);
-  for (let i = 0; i < Math.min(x.length, y.length); i++) {
-    if (x[i] !== y[i]) return x[i]! - y[i]!;
-  }
-  return x.length - y.length;
 }
 
 /** A cell read as its declared type; undefined when the row has no such cell. */

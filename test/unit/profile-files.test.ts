@@ -120,7 +120,7 @@ describe('the shipped profiles', () => {
   it('are all valid and each matches at least one sysObjectID', () => {
     const registry = new ProfileRegistry();
     registry.load();
-    expect(registry.names()).toEqual(['apc-rpdu', 'apc-ups', 'net-snmp', 'netbotz', 'priscan-sim', 'rfc1628-ups']);
+    expect(registry.names()).toEqual(['apc-rpdu', 'apc-ups', 'eaton-xups', 'net-snmp', 'netbotz', 'priscan-sim', 'raritan-pdu2', 'rfc1628-ups']);
     for (const profile of registry.list()) expect(profile.match.sysObjectId.length).toBeGreaterThan(0);
   });
 });
