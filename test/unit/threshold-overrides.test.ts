@@ -125,7 +125,7 @@ describe('checking an override against the loaded profiles', () => {
   const profiles = builtinProfiles();
   it.each<[string, Parameters<typeof overrideProblem>[0], string | null | undefined, string | undefined]>([
     ['a profile and a reading it has', { scope: 'profile', target: 'netbotz', reading: 'temperature' }, undefined, undefined],
-    ['a profile not loaded', { scope: 'profile', target: 'acme', reading: 'temperature' }, undefined, 'profile: unknown profile "acme"; known: apc-rpdu, apc-ups, net-snmp, netbotz, priscan-sim, rfc1628-ups'],
+    ['a profile not loaded', { scope: 'profile', target: 'acme', reading: 'temperature' }, undefined, 'profile: unknown profile "acme"; known: apc-rpdu, apc-ups, eaton-xups, net-snmp, netbotz, priscan-sim, raritan-pdu2, rfc1628-ups'],
     ['a reading the profile lacks', { scope: 'profile', target: 'netbotz', reading: 'batteryCharge' }, undefined, 'reading: profile netbotz has no reading "batteryCharge"; its readings: temperature, humidity'],
     ['a state reading', { scope: 'profile', target: 'netbotz', reading: 'door' }, undefined, 'reading: reading door is a state (open, closed): thresholds compare numbers'],
     ['a site and a reading some profile has', { scope: 'site', target: 'dc-east', reading: 'batteryCharge' }, undefined, undefined],
