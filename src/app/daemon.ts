@@ -193,7 +193,7 @@ export class Daemon {
       profiles,
       configured: config.thresholds,
       onDevicesChanged: (ids) => devices?.applyCadence(ids, true),
-      onProfileResolved: (id) => devices?.applyCadence([id]),
+      onProfileResolved: (id) => devices?.profileResolved(id),
     });
     const scanner = new Scanner({
       clock,

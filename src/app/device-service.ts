@@ -351,10 +351,9 @@ export class DeviceService {
     this.deps.sources.delete(device.address);
   }
 
-  private track(device: DeviceRecord, changed = false): void {
-    const snmp = device.snmp;
-    // A v3 device may still send v1/v2c (a hidden-table or APC registration carries a community).
-    const community = (snmp.version === '3' ? null : snmp.notifyCommunity) ?? this.deps.installationCommunity;
+  /** Where the device's notifications are accepted from, and which of them scan. */
+  private listen(device: DeviceRecord, community: string): void {
+    const { snmp } = device;
     // Until an `auto` device's profile is known, every notification from it scans.
     const scanOn = this.deps.profiles.get(profileNameOf(device) ?? '')?.notifications.scanOn;
     this.deps.sources.set(device.address, {
@@ -363,6 +362,22 @@ export class DeviceService {
       ...(snmp.version === '3' ? { usm: snmp.usm } : {}),
       ...(scanOn && scanOn !== 'any' ? { scanOn } : {}),
     });
+  }
+
+  /** A scan found an `auto` device's profile: its cadence, and the notifications that scan it, follow. */
+  profileResolved(id: number): void {
+    this.applyCadence([id]);
+    const device = this.deps.store.devices.get(id);
+    if (device && this.deps.scheduler.has(id)) this.listen(device, this.notifyCommunity(device));
+  }
+
+  private notifyCommunity(device: DeviceRecord): string {
+    // A v3 device may still send v1/v2c (a hidden-table or APC registration carries a community).
+    return (device.snmp.version === '3' ? null : device.snmp.notifyCommunity) ?? this.deps.installationCommunity;
+  }
+
+  private track(device: DeviceRecord, changed = false): void {
+    this.listen(device, this.notifyCommunity(device));
     const scheduling = { intervalMs: this.scanIntervalSeconds(device) * 1000, registered: device.priorityScanning, timeoutMs: device.timeoutMs };
     if (changed) this.deps.scheduler.updateDevice(device.id, scheduling);
     else this.deps.scheduler.addDevice(device.id, scheduling);

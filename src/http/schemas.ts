@@ -107,7 +107,7 @@ export const deviceView = z.object({
     lastError: z.string().nullable(),
     sysObjectId: z.string().nullable(),
     sysDescr: z.string().nullable(),
-    registration: z.enum(REGISTRATION_STATES).describe('removed: priscan took its registration off the device (it is no longer monitored)'),
+    registration: z.enum(REGISTRATION_STATES).describe('removed: priscan took its registration off the device (it is no longer monitored); manual: the profile has no registration priscan can write, so the device sends to priscan as configured on it by hand'),
     registrationError: z.string().nullable(),
     registeredAt: isoTime.nullable(),
   }),

@@ -53,7 +53,9 @@ export class Registrar {
       const profile = await resolveProfile(device, clients.clientFor(device, 'read'), { registry: this.deps.profiles, devices: store.devices });
       method = profile.registration;
       if (profile.registration === 'none') {
-        throw new Error(`profile ${profile.name} has no registration method: the device is scanned on the safety net only (set priorityScanning: false to say so)`);
+        // Nothing priscan can write or verify: the card's trap receiver is set by hand.
+        if (store.devices.get(deviceId)) store.devices.recordRegistration(deviceId, { at: clock.now(), state: 'manual', error: null });
+        return;
       }
       const outcome = await registrationMethod(profile.registration).ensure(clients.clientFor(device, 'write'), await this.managerFor(device));
       if (store.devices.get(deviceId)) store.devices.recordRegistration(deviceId, { at: clock.now(), state: 'registered', error: null });

@@ -20,7 +20,7 @@ export interface UsmSnmp {
 export type DeviceSnmp = CommunitySnmp | UsmSnmp;
 
 /** removed: priscan took its registration off a device it no longer monitors. */
-export const REGISTRATION_STATES = ['pending', 'registered', 'failed', 'removed'] as const;
+export const REGISTRATION_STATES = ['pending', 'registered', 'failed', 'removed', 'manual'] as const;
 
 export interface DeviceState {
   reachable: boolean | null;

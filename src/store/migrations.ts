@@ -289,4 +289,63 @@ export const MIGRATIONS: readonly Migration[] = [
     (scope, coalesce(profile, site, CAST(device_id AS TEXT)), reading, level, coalesce(instance, ''));
   CREATE INDEX threshold_overrides_device ON threshold_overrides (device_id);
   `,
+  {
+    // registration_state 'manual': the device's profile has no registration priscan can write
+    // (Eaton, Raritan cards): its trap receiver is set by hand on the card. The CHECK cannot change
+    // in place: rebuild the devices table as migrations 3 and 5 did, keeping every column.
+    rebuildsTables: true,
+    sql: `
+  CREATE TABLE devices_next (
+    id                 INTEGER PRIMARY KEY,
+    name               TEXT NOT NULL UNIQUE,
+    address            TEXT NOT NULL UNIQUE,
+    port               INTEGER NOT NULL,
+    snmp_version       TEXT NOT NULL CHECK (snmp_version IN ('1', '2c', '3')),
+    read_community     TEXT,
+    write_community    TEXT,
+    notify_community   TEXT,
+    usm_user           TEXT,
+    usm_level          TEXT CHECK (usm_level IN ('noAuthNoPriv', 'authNoPriv', 'authPriv')),
+    usm_auth_protocol  TEXT,
+    usm_auth_password  TEXT,
+    usm_priv_protocol  TEXT,
+    usm_priv_password  TEXT,
+    usm_context        TEXT,
+    profile            TEXT NOT NULL,
+    resolved_profile   TEXT,
+    priority_scanning  INTEGER NOT NULL CHECK (priority_scanning IN (0, 1)),
+    interval_s         INTEGER NOT NULL,
+    timeout_ms         INTEGER NOT NULL,
+    retries            INTEGER NOT NULL,
+    origin             TEXT NOT NULL CHECK (origin IN ('api', 'config')),
+    created_at         INTEGER NOT NULL,
+    reachable          INTEGER CHECK (reachable IN (0, 1)),
+    last_scan_at       INTEGER,
+    last_scan_ms       INTEGER,
+    last_error         TEXT,
+    sys_object_id      TEXT,
+    sys_descr          TEXT,
+    registration_state TEXT NOT NULL DEFAULT 'pending'
+                       CHECK (registration_state IN ('pending', 'registered', 'failed', 'removed', 'manual')),
+    registration_error TEXT,
+    registered_at      INTEGER,
+    site               TEXT,
+    CHECK (snmp_version = '3' OR (read_community IS NOT NULL AND write_community IS NOT NULL)),
+    CHECK ((snmp_version = '3') = (usm_user IS NOT NULL AND usm_level IS NOT NULL))
+  ) STRICT;
+
+  INSERT INTO devices_next (id, name, address, port, snmp_version, read_community, write_community, notify_community,
+    usm_user, usm_level, usm_auth_protocol, usm_auth_password, usm_priv_protocol, usm_priv_password, usm_context,
+    profile, resolved_profile, priority_scanning, interval_s, timeout_ms, retries, origin, created_at, reachable,
+    last_scan_at, last_scan_ms, last_error, sys_object_id, sys_descr, registration_state, registration_error, registered_at, site)
+  SELECT id, name, address, port, snmp_version, read_community, write_community, notify_community,
+    usm_user, usm_level, usm_auth_protocol, usm_auth_password, usm_priv_protocol, usm_priv_password, usm_context,
+    profile, resolved_profile, priority_scanning, interval_s, timeout_ms, retries, origin, created_at, reachable,
+    last_scan_at, last_scan_ms, last_error, sys_object_id, sys_descr, registration_state, registration_error, registered_at, site
+  FROM devices;
+
+  DROP TABLE devices;
+  ALTER TABLE devices_next RENAME TO devices;
+  `,
+  },
 ];

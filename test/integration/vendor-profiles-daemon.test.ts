@@ -106,6 +106,14 @@ describe('priscan and a replayed Eaton UPS (eaton-xups, registration none)', () 
     expect(eaton().status().managers).toEqual([{ address: MANAGER, port: t.running.intake.port, community: COMMUNITY, version: 'v1', type: 'trap' }]);
   });
 
+  it('marks the registration manual when priority scanning is asked of a card priscan cannot register on', async () => {
+    const patched = await t.api('PATCH', `/api/v1/devices/${ids[EATON]!}`, { priorityScanning: true });
+    expect(patched.status).toBe(200);
+    await until('the registration marked manual', () => t.running.store.devices.get(ids[EATON]!)?.state.registration === 'manual');
+    expect(t.running.store.devices.get(ids[EATON]!)?.state.registrationError).toBeNull();
+    await t.api('PATCH', `/api/v1/devices/${ids[EATON]!}`, { priorityScanning: false });
+  });
+
   it('raises the alarm an xupsAlarmTable row holds when the card\'s v1 trap arrives, and clears it when the row goes', async () => {
     const scans = await trapScans();
     eaton().setRow(XUPS.alarmEntry, '1', {
