@@ -56,3 +56,26 @@ function maskHostname(name: string): string {
   const labels = trimmed.split('.');
   return labels.map((label, i) => (i < labels.length - 2 ? MASK : label)).join('.');
 }
+
+/**
+ * Text with every occurrence of these device addresses masked (maskAddress): the last line of
+ * defence for what a read-only partner is sent, whatever a route or a device's own text holds.
+ * IPv4 addresses are matched whole (10.1.2.3 is not masked inside 110.1.2.34); IPv6 addresses
+ * wherever they appear, longest first, so one that begins another cannot leave a tail behind.
+ */
+export function maskAddressesIn(text: string, addresses: Iterable<string>): string {
+  const v4 = new Set<string>();
+  const v6: string[] = [];
+  for (const address of addresses) {
+    if (isIPv4(address)) v4.add(address);
+    else v6.push(address);
+  }
+  let masked = v4.size === 0 ? text : text.replace(IPV4_IN_TEXT, (found) => (v4.has(found) ? maskAddress(found) : found));
+  for (const address of v6.sort((a, b) => b.length - a.length)) {
+    if (masked.includes(address)) masked = masked.split(address).join(maskAddress(address));
+  }
+  return masked;
+}
+
+/** A dotted quad not inside a longer run of digits and dots (an OID, a version). */
+const IPV4_IN_TEXT = /(?<![\d.])\d{1,3}(?:\.\d{1,3}){3}(?![\d]|\.\d)/g;

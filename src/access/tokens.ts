@@ -1,8 +1,10 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { systemClock } from '../clock.js';
+import type { PartnerRecord } from '../store/partners.js';
 import type { TokenRecord, TokensRepository } from '../store/tokens.js';
+import type { PartnerScope } from './scope.js';
 
-/** admin: everything; viewer: read; partner: read, with device addresses masked. */
+/** admin: everything; viewer: read; partner: a token of a partner organisation, with that partner's access. */
 export const ROLES = ['admin', 'viewer', 'partner'] as const;
 export type Role = (typeof ROLES)[number];
 
@@ -17,11 +19,29 @@ const SHOWN_PREFIX_LENGTH = TOKEN_PREFIX.length + 8;
 export const TOKEN_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9 ._@-]{0,63}$/;
 const LAST_USED_EVERY_MS = 60_000;
 
+/** What a partner's token may do: the partner's grants and scope at the time it was asked. */
+export interface PartnerAccess {
+  /** The partner's stored id. */
+  id: number;
+  /** Its Partner ID, e.g. ACME_INC. */
+  partnerId: string;
+  administrator: boolean;
+  deviceData: boolean;
+  scope: PartnerScope;
+}
+
 /** Who a token belongs to. */
 export interface TokenCaller {
   id: number;
   role: Role;
   name: string;
+  /** Only on partner tokens: the partner's access now. */
+  partner?: PartnerAccess;
+}
+
+/** The access a partner record gives its tokens. */
+export function partnerAccess(partner: PartnerRecord): PartnerAccess {
+  return { id: partner.id, partnerId: partner.partnerId, administrator: partner.administrator, deviceData: partner.deviceData, scope: partner.scope };
 }
 
 /** A token as listings show it: no secret. */
@@ -55,10 +75,17 @@ export interface ApiTokensDeps {
 export class ApiTokens {
   constructor(private readonly deps: ApiTokensDeps) {}
 
-  /** Makes a token; the returned text is the only time it is seen. `expiresAt` (ms since the epoch) must be in the future. */
-  create(request: { role: Role; name: string; expiresAt?: number | null }): CreatedToken {
+  /**
+   * Makes a token; the returned text is the only time it is seen. `expiresAt` (ms since the epoch)
+   * must be in the future. A partner token belongs to `partner` (a partner's stored id); without
+   * one, to the implicit partner (read-only, all devices, device data: what the role always meant).
+   */
+  create(request: { role: Role; name: string; expiresAt?: number | null; partner?: number }): CreatedToken {
     if (!(ROLES as readonly string[]).includes(request.role)) {
       throw new TokenRequestError(`unknown role ${JSON.stringify(request.role)}: use one of ${ROLES.join(', ')}`);
+    }
+    if (request.partner !== undefined && request.role !== 'partner') {
+      throw new TokenRequestError(`only partner tokens belong to a partner; a ${request.role} token names none`);
     }
     const name = request.name.trim();
     if (!TOKEN_NAME_PATTERN.test(name)) {
@@ -77,6 +104,7 @@ export class ApiTokens {
       prefix: token.slice(0, SHOWN_PREFIX_LENGTH),
       hash: hashToken(token),
       expiresAt,
+      ...(request.partner === undefined ? {} : { partner: request.partner }),
     });
     return { token, info };
   }
@@ -91,9 +119,9 @@ export class ApiTokens {
     const hash = hashToken(tokenText);
     const found = this.deps.repository.findByHash(hash);
     if (!found || found.hash.length !== hash.length || !timingSafeEqual(found.hash, hash)) return null;
-    if (this.expired(found.record)) return null;
-    this.deps.repository.touch(found.record.id, LAST_USED_EVERY_MS);
-    return { id: found.record.id, role: found.record.role, name: found.record.name };
+    const caller = this.callerOf(found.record);
+    if (caller) this.deps.repository.touch(found.record.id, LAST_USED_EVERY_MS);
+    return caller;
   }
 
   /**
@@ -101,8 +129,13 @@ export class ApiTokens {
    * responses (the event stream) ask this again and again, so a revocation ends them too.
    */
   isActive(id: number): boolean {
+    return this.current(id) !== null;
+  }
+
+  /** The caller behind a token id as it is now (its partner's current grants and scope), or null if it no longer works. */
+  current(id: number): TokenCaller | null {
     const token = this.deps.repository.get(id);
-    return token !== undefined && !this.expired(token);
+    return token ? this.callerOf(token) : null;
   }
 
   /** Every token, without secrets, oldest first. */
@@ -121,6 +154,15 @@ export class ApiTokens {
     else token = repository.getByName(ref.trim()) ?? (/^\d+$/.test(ref.trim()) ? repository.get(Number(ref.trim())) : undefined);
     if (!token || !repository.delete(token.id)) return undefined;
     return token;
+  }
+
+  /** Null when expired, or a partner token without its partner (never to be taken for another role). */
+  private callerOf(token: TokenRecord): TokenCaller | null {
+    if (this.expired(token)) return null;
+    const caller: TokenCaller = { id: token.id, role: token.role, name: token.name };
+    if (token.role !== 'partner') return caller;
+    const partner = this.deps.repository.partnerOf(token);
+    return partner ? { ...caller, partner: partnerAccess(partner) } : null;
   }
 
   private expired(token: TokenInfo): boolean {

@@ -25,6 +25,9 @@ import { Store } from '../store/store.js';
 import { NotificationIntake } from '../traps/intake.js';
 import { installationEngine } from '../traps/engine.js';
 import { NotificationSources } from '../traps/sources.js';
+import { AuditLog } from '../access/audit.js';
+import { Partners } from '../access/partners.js';
+import { siteOf, type DeviceSite } from '../access/scope.js';
 import { ApiTokens } from '../access/tokens.js';
 import { AlertmanagerSender } from '../alerting/alertmanager.js';
 import { packageVersion } from '../cli/version.js';
@@ -34,6 +37,7 @@ import { DeviceService, refuseShadowedDevices } from './device-service.js';
 import { ThresholdService } from './threshold-service.js';
 import { discoveryAdmission, discoveryCredentials } from './discovery-admission.js';
 import { LicenseService } from './license-service.js';
+import { RegistrationService } from './registration-service.js';
 import { Lifecycle } from './lifecycle.js';
 
 export interface DaemonOptions {
@@ -47,6 +51,11 @@ export interface DaemonOptions {
   issuerSecret?: IssuerSecret;
   /** The network interfaces licensing identifies the server by; default: the OS's. */
   interfaces?: InterfaceTable;
+  /**
+   * Where a device stands, for partners scoped to sites; default: the device's site field
+   * (access/scope.ts siteOf). Tests give devices sites with it.
+   */
+  deviceSite?: DeviceSite;
 }
 
 /** Settings key of the notification community generated once per installation. */
@@ -57,6 +66,8 @@ export interface RunningDaemon {
   store: Store;
   licenses: LicenseService;
   tokens: ApiTokens;
+  partners: Partners;
+  registration: RegistrationService;
   bus: AlarmEventBus;
   scheduler: ScanScheduler;
   devices: DeviceService;
@@ -256,6 +267,22 @@ export class Daemon {
       admission: discoveryAdmission({ config: config.discovery, devices: theDevices, store }),
     });
     const tokens = new ApiTokens({ repository: store.tokens, clock });
+    const deviceSite = this.options.deviceSite ?? siteOf;
+    const audit = new AuditLog({ repository: store.audit, clock });
+    const partners = new Partners({
+      repository: store.partners,
+      audit,
+      sitesInUse: () => new Set(store.devices.list().map(deviceSite).filter((site): site is string => site !== null)),
+    });
+    const registration = new RegistrationService({
+      store,
+      clock,
+      log,
+      secret: issuerSecret,
+      version: packageVersion(),
+      serverId: () => licenses.serverId,
+      licensedNodes: () => licenses.licensedNodes(),
+    });
     const alerting = config.alertmanager
       ? new AlertmanagerSender({ config: config.alertmanager, bus, alarms: store.alarms, devices: store.devices, clock, log, observer: metrics.alertmanager })
       : undefined;
@@ -286,6 +313,10 @@ export class Daemon {
       bus,
       registry: metrics.registry,
       tokens,
+      partners,
+      audit,
+      registration,
+      deviceSite,
       clock,
       authenticate: (token) => tokens.authenticate(token),
       metricsAccess: config.http.metricsRequireToken ? 'read' : 'public',
@@ -301,6 +332,7 @@ export class Daemon {
     this.lifecycle = new Lifecycle([
       { name: 'store', start: () => undefined, stop: () => store.close() },
       { name: 'licenses', start: () => licenses.start(), stop: () => undefined },
+      { name: 'registration', start: () => registration.start(), stop: () => undefined },
       { name: 'snmp-clients', start: () => undefined, stop: () => clients.closeAll() },
       {
         name: 'scheduler',
@@ -335,7 +367,7 @@ export class Daemon {
     ]);
     await this.lifecycle.start();
     ready = true;
-    this.parts = { store, licenses, tokens, bus, scheduler, devices: theDevices, thresholds, discovery, metrics, intake: theIntake, http, httpUrl };
+    this.parts = { store, licenses, tokens, partners, registration, bus, scheduler, devices: theDevices, thresholds, discovery, metrics, intake: theIntake, http, httpUrl };
     // Linux reports twice the size it grants; less than asked means net.core.rmem_max capped it.
     const granted = Math.floor(theIntake.receiveBufferSize / 2);
     if (granted < config.notifications.receiveBufferBytes) {

@@ -1,15 +1,16 @@
 #!/usr/bin/env -S node --openssl-legacy-provider
+import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { ConfigError } from '../config/load.js';
-import { checkConfig, serve } from '../main.js';
 import { CliError, EXIT } from './api-client.js';
 import { alarmsCommand, ALARMS_HELP } from './commands/alarms.js';
 import { devicesCommand, DEVICES_HELP } from './commands/devices.js';
 import { discoverCommand, DISCOVER_HELP } from './commands/discover.js';
 import { licenseCommand, LICENSE_HELP } from './commands/license.js';
 import { thresholdsCommand, THRESHOLDS_HELP } from './commands/thresholds.js';
+import { auditCommand, AUDIT_HELP, partnerCommand, PARTNER_HELP } from './commands/partner.js';
+import { aboutCommand, ABOUT_HELP, registrationCommand, REGISTRATION_HELP } from './commands/registration.js';
 import { tokenCommand, TOKEN_HELP } from './commands/token.js';
-import { runDemo } from './demo.js';
 import { packageVersion } from './version.js';
 
 const HELP = `priscan ${packageVersion()}: SNMP priority-scanning monitor for data-center power and environment devices
@@ -25,6 +26,10 @@ Usage:
   priscan thresholds list|add|remove|effective   operator thresholds (priscan thresholds --help)
   priscan license id|add|list|remove|issue   licensed node counts        (priscan license --help)
   priscan token create|list|revoke      API tokens                        (priscan token --help)
+  priscan partner list|add|set|grant|revoke|remove   partner organisations  (priscan partner --help)
+  priscan audit [--partner ID]          what partners did, and changes to their access
+  priscan about                         version, server identity, System ID
+  priscan registration status|request|apply|reassociate|issue   the installation's registration
   priscan --version | --help
 
 serve listens for device notifications (default UDP 0.0.0.0:162) and serves the
@@ -45,6 +50,10 @@ const COMMAND_HELP: Record<string, string> = {
   thresholds: THRESHOLDS_HELP,
   license: LICENSE_HELP,
   token: TOKEN_HELP,
+  partner: PARTNER_HELP,
+  audit: AUDIT_HELP,
+  about: ABOUT_HELP,
+  registration: REGISTRATION_HELP,
 };
 
 async function main(argv: string[]): Promise<number> {
@@ -67,10 +76,15 @@ async function main(argv: string[]): Promise<number> {
         process.stdout.write(HELP);
         return EXIT.ok;
       }
+      // Loaded only here: the daemon's modules take most of a second to load, which every
+      // command that only talks to the API (or the database) would otherwise pay.
+      const { checkConfig, serve } = await import('../main.js');
       return command === 'serve' ? serve(values.config) : checkConfig(values.config);
     }
-    case 'demo':
+    case 'demo': {
+      const { runDemo } = await import('./demo.js');
       return runDemo(rest);
+    }
     case 'devices':
       return devicesCommand(rest, process.stdout);
     case 'discover':
@@ -88,6 +102,14 @@ async function main(argv: string[]): Promise<number> {
       return licenseCommand(rest, process.stdout);
     case 'token':
       return tokenCommand(rest, process.stdout);
+    case 'partner':
+      return partnerCommand(rest, process.stdout);
+    case 'audit':
+      return auditCommand(rest, process.stdout);
+    case 'about':
+      return aboutCommand(rest, process.stdout);
+    case 'registration':
+      return registrationCommand(rest, process.stdout, () => readFileSync(0, 'utf8'));
     default:
       throw new CliError(`unknown command "${command}"`, EXIT.usage);
   }

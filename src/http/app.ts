@@ -1,28 +1,37 @@
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { Registry } from 'prom-client';
+import type { AuditLog } from '../access/audit.js';
+import { maskAddressesIn } from '../access/mask.js';
+import type { Partners } from '../access/partners.js';
+import type { DeviceSite } from '../access/scope.js';
 import type { ApiTokens } from '../access/tokens.js';
 import type { AlarmEventBus } from '../alarms/events.js';
 import type { DeviceService } from '../app/device-service.js';
 import type { LicenseService } from '../app/license-service.js';
 import type { ThresholdService } from '../app/threshold-service.js';
 import type { DiscoveryService } from '../discovery/service.js';
+import type { RegistrationService } from '../app/registration-service.js';
 import type { ScanScheduler } from '../scanning/scheduler.js';
 import type { Clock } from '../clock.js';
 import type { Store } from '../store/store.js';
-import { authorizer, type Authenticate } from './auth.js';
+import { authorizer, RequestCallers, type Authenticate } from './auth.js';
 import { ApiError } from './errors.js';
 import { apiErrorHandler, BODY_LIMIT_BYTES, clientErrorHandler, routerErrorHandler } from './framework-errors.js';
 import { alarmRoutes } from './routes/alarms.js';
+import { auditRoutes } from './routes/audit.js';
 import { deviceRoutes } from './routes/devices.js';
 import { profileRoutes } from './routes/profiles.js';
 import type { ProfileRegistry } from '../profiles/registry.js';
 import { discoveryRoutes } from './routes/discovery.js';
 import { licenseRoutes } from './routes/licenses.js';
+import { partnerRoutes } from './routes/partners.js';
+import { registrationRoutes } from './routes/registration.js';
 import { systemRoutes } from './routes/system.js';
 import { thresholdRoutes } from './routes/thresholds.js';
 import { tokenRoutes } from './routes/tokens.js';
 import { RouteTable, type Access } from './route.js';
 import { EventStreams } from './streams.js';
+import { DeviceVisibility } from './visibility.js';
 
 export interface HttpDeps {
   store: Store;
@@ -35,6 +44,11 @@ export interface HttpDeps {
   bus: AlarmEventBus;
   registry: Registry;
   tokens: ApiTokens;
+  partners: Partners;
+  audit: AuditLog;
+  registration: RegistrationService;
+  /** Where a device stands, for partners scoped to sites. */
+  deviceSite: DeviceSite;
   clock: Clock;
   authenticate: Authenticate;
   /** 'public' unless the config puts /metrics behind a token. */
@@ -43,13 +57,19 @@ export interface HttpDeps {
   health: () => Record<string, unknown>;
   ready: () => boolean;
   about: () => { version: string; serverId: string | null; serverIdError: string | null; snmpEngineId: string };
+  /** Who called each request (filled in by the authorizer): for the audit log and masking. */
+  callers: RequestCallers;
 }
+
+/** The HTTP API's dependencies before the app adds its own (who called each request). */
+export type HttpAppDeps = Omit<HttpDeps, 'callers'>;
 
 /**
  * The HTTP API. It reads the store and asks the services for changes; it never speaks SNMP.
  * Every error it answers, including those refused before a route runs, is {"error": {"code", "message"}}.
  */
-export function buildHttpApp(deps: HttpDeps): FastifyInstance {
+export function buildHttpApp(appDeps: HttpAppDeps): FastifyInstance {
+  const deps: HttpDeps = { ...appDeps, callers: new RequestCallers() };
   let closing = false;
   const app = Fastify({
     logger: false,
@@ -72,6 +92,8 @@ export function buildHttpApp(deps: HttpDeps): FastifyInstance {
     await reply.code(error.status).header('connection', 'close').send(error.toJSON());
   });
 
+  partnerHooks(app, deps);
+
   const streams = new EventStreams({ clock: deps.clock });
   app.addHook('preClose', async () => {
     closing = true;
@@ -87,6 +109,27 @@ export function buildHttpApp(deps: HttpDeps): FastifyInstance {
   tokenRoutes(routes, deps, streams);
   discoveryRoutes(routes, deps);
   thresholdRoutes(routes, deps);
-  routes.register(app, authorizer(deps.authenticate));
+  partnerRoutes(routes, deps, streams);
+  auditRoutes(routes, deps);
+  registrationRoutes(routes, deps);
+  routes.register(app, authorizer(deps.authenticate, deps.callers, () => deps.clock.now()));
   return app;
+}
+
+/**
+ * What every answer to a partner's token goes through, whatever the route: read-only partners get
+ * every device address in it masked (the routes mask already; this catches what a device's own
+ * text or a future route lets through), and each request is written to the audit log with its status.
+ */
+function partnerHooks(app: FastifyInstance, deps: HttpDeps): void {
+  app.addHook('onSend', async (request, _reply, payload) => {
+    const caller = deps.callers.get(request)?.caller;
+    if (!caller || typeof payload !== 'string' || !DeviceVisibility.of(caller, deps).masked) return payload;
+    return maskAddressesIn(payload, deps.store.devices.list().map((d) => d.address));
+  });
+  app.addHook('onResponse', async (request, reply) => {
+    const seen = deps.callers.get(request);
+    if (!seen?.caller.partner || seen.audited) return;
+    deps.audit.partnerRequest(seen.caller, { at: seen.at, method: request.method, route: request.routeOptions.url ?? request.url, path: request.url, status: reply.statusCode });
+  });
 }

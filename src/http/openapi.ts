@@ -47,7 +47,8 @@ export function buildOpenApi(routes: readonly RouteSpec[], info: { title: string
     };
     const codes = new Set<ApiErrorCode>(['VALIDATION_FAILED', ...((route.errors ?? []) as ApiErrorCode[])]);
     if (route.access !== 'public') codes.add('UNAUTHORIZED');
-    if (route.access === 'admin') codes.add('FORBIDDEN');
+    // Partners are refused what their grants do not cover, on any route that is not open to all of them.
+    if (route.access === 'admin' || (route.access !== 'public' && route.partners !== 'installation')) codes.add('FORBIDDEN');
     for (const code of codes) {
       const status = String(API_ERROR_STATUS[code]);
       const existing = responses[status] as { description: string } | undefined;
@@ -61,7 +62,7 @@ export function buildOpenApi(routes: readonly RouteSpec[], info: { title: string
       summary: route.summary,
       tags: [route.tag],
       operationId: `${route.method.toLowerCase()}${path.replace(/[{}]/g, '').replace(/(?:^|[/_-])(\w)/g, (_m, c: string) => c.toUpperCase())}`,
-      ...(route.access === 'public' ? { security: [] } : {}),
+      ...(route.access === 'public' ? { security: [] } : { 'x-partners': route.partners ?? 'none' }),
       parameters: [...parameters(route.params, 'path'), ...parameters(route.query, 'query')],
       ...(route.body ? { requestBody: { required: true, content: { 'application/json': { schema: jsonSchema(route.body, 'input') } } } } : {}),
       responses,

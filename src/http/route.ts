@@ -7,6 +7,16 @@ import { ApiError } from './errors.js';
 /** Who may call a route: anyone, any token holder, or admins only. */
 export type Access = 'public' | 'read' | 'admin';
 
+/**
+ * What a partner's token may do with a route; absent: nothing. Partners are refused every route
+ * that does not say, so a route added without deciding shows partners nothing.
+ *  - installation: facts about the installation with no device in them (about, licenses): every partner.
+ *  - device-data: reads device data: partners with the API device-data grant. The handler shows only
+ *    the devices in the partner's scope (http/visibility.ts); others are not found (404), not refused.
+ *  - device-admin: changes devices: partners with the administrator and device-data grants, in scope.
+ */
+export type PartnerUse = 'installation' | 'device-data' | 'device-admin';
+
 export interface RouteContext<P, Q, B> {
   params: P;
   query: Q;
@@ -24,6 +34,7 @@ export interface RouteSpec<P = unknown, Q = unknown, B = unknown> {
   summary: string;
   tag: string;
   access: Access;
+  partners?: PartnerUse;
   params?: z.ZodType<P>;
   query?: z.ZodType<Q>;
   body?: z.ZodType<B>;
@@ -59,13 +70,13 @@ export class RouteTable {
     this.routes.push(spec as RouteSpec);
   }
 
-  register(app: FastifyInstance, authorize: (request: FastifyRequest, access: Access) => Caller | undefined): void {
+  register(app: FastifyInstance, authorize: (request: FastifyRequest, route: RouteSpec) => Caller | undefined): void {
     for (const spec of this.routes) {
       app.route({
         method: spec.method,
         url: spec.url,
         handler: async (request, reply) => {
-          const caller = authorize(request, spec.access);
+          const caller = authorize(request, spec);
           // Set first, so a handler can still answer with another status (a dry run's 200).
           if (spec.status) reply.code(spec.status);
           const ctx: RouteContext<unknown, unknown, unknown> = {

@@ -5,8 +5,8 @@ export const STREAM_RECHECK_MS = 500;
 
 /** One open long-lived response (an event stream). */
 export interface OpenStream {
-  /** Whether its caller may still read it; false once the token is revoked or has expired. */
-  allowed(): boolean;
+  /** Why its caller may no longer read it (the token revoked or expired, a partner's access changed), or null. */
+  refusal(): string | null;
   /** Ends it; `reason` is written as a last comment line when given. */
   close(reason?: string): void;
 }
@@ -14,8 +14,9 @@ export interface OpenStream {
 /**
  * The event streams open now. A stream is authorised once, when it opens, but may stay open for
  * days, so each is asked again every STREAM_RECHECK_MS: a token revoked by the API or on the host
- * with `priscan token revoke` (another process, same database), or one that has expired, ends its
- * streams within that time. The timer runs only while a stream is open.
+ * with `priscan token revoke` (another process, same database), one that has expired, or a partner
+ * token whose partner's grants or scope changed, ends its streams within that time. The timer runs
+ * only while a stream is open.
  */
 export class EventStreams {
   private readonly open = new Set<OpenStream>();
@@ -37,10 +38,11 @@ export class EventStreams {
     if (this.open.size === 0) this.disarm();
   }
 
-  /** Ends every stream whose caller may no longer read it; at once after a revocation through the API. */
+  /** Ends every stream whose caller may no longer read it; at once after a change through the API. */
   recheck(): void {
     for (const stream of [...this.open]) {
-      if (!stream.allowed()) stream.close('the API token was revoked or has expired');
+      const refusal = stream.refusal();
+      if (refusal !== null) stream.close(refusal);
     }
   }
 

@@ -1,13 +1,13 @@
 import type { ActiveAlarm, AlarmEvent } from '../alarms/model.js';
 import { maskAddress } from '../access/mask.js';
 import type { DeviceRecord, DeviceSnmp } from '../store/devices.js';
-import type { Role } from '../access/tokens.js';
 import type { AlarmView, DeviceView, EventView } from './schemas.js';
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
 export interface ViewContext {
-  role: Role | undefined;
+  /** Read-only partners: the address masked, no SNMP settings (http/visibility.ts decides). */
+  masked: boolean;
   isMonitored: (deviceId: number) => boolean;
 }
 
@@ -19,11 +19,11 @@ function snmpView(snmp: DeviceSnmp): NonNullable<DeviceView['snmp']> {
 }
 
 /**
- * A device as the API shows it: never its communities. Partners see the address masked
+ * A device as the API shows it: never its communities. Read-only partners see the address masked
  * to its last two segments and no SNMP settings at all.
  */
 export function deviceView(d: DeviceRecord, ctx: ViewContext): DeviceView {
-  const partner = ctx.role === 'partner';
+  const partner = ctx.masked;
   // Error texts name the device ("no answer from 10.1.2.3:161 ..."): partners see it masked there too.
   const masked = maskAddress(d.address);
   const errorText = (text: string | null) => (partner && text !== null ? text.split(`${d.address}:${d.port}`).join(masked).split(d.address).join(masked) : text);

@@ -26,7 +26,36 @@ export const LEDGER_MIGRATIONS: readonly string[] = [
     key_text        TEXT NOT NULL
   ) STRICT;
   `,
+  `
+  -- Installations registered: one row per System ID, numbered. A reassociation moves a
+  -- registration to a new System ID (the installation lost its database): the new row names the
+  -- System ID it replaces, the old row its successor. The code is kept so it can be sent again.
+  CREATE TABLE registrations (
+    number             INTEGER PRIMARY KEY,
+    system_id          TEXT NOT NULL UNIQUE,
+    key_fingerprint    TEXT NOT NULL,
+    mac                TEXT,
+    nodes              INTEGER NOT NULL,
+    version            TEXT NOT NULL,
+    integrator         TEXT NOT NULL,
+    owner              TEXT NOT NULL,
+    previous_system_id TEXT,
+    superseded_by      TEXT,
+    issued_at          INTEGER NOT NULL,
+    code_text          TEXT NOT NULL
+  ) STRICT;
+  `,
 ];
+
+/** Opens (creating and migrating if needed) a ledger file; refuses a file that is not one. */
+export function openLedger(path: string): Database.Database {
+  const db = openDatabase(path, { migrations: LEDGER_MIGRATIONS });
+  if (db.pragma('application_id', { simple: true }) !== LEDGER_APPLICATION_ID) {
+    db.close();
+    throw new Error(`${path} is not a priscan license ledger (is it the daemon's database?)`);
+  }
+  return db;
+}
 
 /** One passcode's redemption, as the ledger recorded it. */
 export interface Redemption {
@@ -89,11 +118,8 @@ export interface Redeemed {
 export class RedemptionLedger {
   /** Opens (creating if needed) the ledger at `path`; ':memory:' for tests. */
   static open(path: string, clock: { now(): number }): RedemptionLedger {
-    const db = openDatabase(path, { migrations: LEDGER_MIGRATIONS });
+    const db = openLedger(path);
     try {
-      if (db.pragma('application_id', { simple: true }) !== LEDGER_APPLICATION_ID) {
-        throw new Error(`${path} is not a priscan license ledger (is it the daemon's database?)`);
-      }
       const statements: LedgerStatements = {
         byDigest: db.prepare('SELECT * FROM redemptions WHERE passcode_sha256 = ?'),
         bySerial: db.prepare('SELECT * FROM redemptions WHERE serial = ?'),

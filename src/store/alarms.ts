@@ -63,6 +63,7 @@ interface AlarmStatements {
   deleteActive: Database.Statement<[number, string]>;
   appendEvent: Database.Statement<[EventParams]>;
   events: Database.Statement<{ after: number; limit: number; device_id: number | null }, EventRow>;
+  eventsOf: Database.Statement<{ after: number; limit: number; ids: string }, EventRow>;
   lastEventId: Database.Statement<[], { seq: number }>;
 }
 
@@ -109,6 +110,7 @@ export class AlarmsRepository {
          VALUES (@device_id, @device_name, @kind, @key, @severity, @code, @description, @at, @reason)`,
       ),
       events: db.prepare('SELECT * FROM events WHERE id > :after AND (:device_id IS NULL OR device_id = :device_id) ORDER BY id LIMIT :limit'),
+      eventsOf: db.prepare('SELECT * FROM events WHERE id > :after AND device_id IN (SELECT value FROM json_each(:ids)) ORDER BY id LIMIT :limit'),
       lastEventId: db.prepare("SELECT seq FROM sqlite_sequence WHERE name = 'events'"),
     };
     return new AlarmsRepository(statements, transactions(db, statements));
@@ -187,18 +189,28 @@ export class AlarmsRepository {
 
   /** Events after `afterId`, oldest first, at most `limit` (capped at EVENTS_PAGE_MAX). */
   events(afterId: number, limit: number, deviceId?: number): AlarmEvent[] {
-    if (!Number.isSafeInteger(afterId) || afterId < 0) {
-      throw new Error(`events: afterId must be a non-negative integer, got ${String(afterId)}`);
-    }
-    if (!Number.isSafeInteger(limit) || limit < 1) {
-      throw new Error(`events: limit must be a positive integer, got ${String(limit)}`);
-    }
+    checkPage(afterId, limit);
     return this.statements.events.all({ after: afterId, limit: Math.min(limit, EVENTS_PAGE_MAX), device_id: deviceId ?? null }).map(toEvent);
+  }
+
+  /** Events of these devices only (e.g. the devices a partner may see), as events() pages them. */
+  eventsOf(afterId: number, limit: number, deviceIds: readonly number[]): AlarmEvent[] {
+    checkPage(afterId, limit);
+    return this.statements.eventsOf.all({ after: afterId, limit: Math.min(limit, EVENTS_PAGE_MAX), ids: JSON.stringify(deviceIds) }).map(toEvent);
   }
 
   /** The id of the newest event ever written (0 if none); ids are never reused. */
   lastEventId(): number {
     return this.statements.lastEventId.get()?.seq ?? 0;
+  }
+}
+
+function checkPage(afterId: number, limit: number): void {
+  if (!Number.isSafeInteger(afterId) || afterId < 0) {
+    throw new Error(`events: afterId must be a non-negative integer, got ${String(afterId)}`);
+  }
+  if (!Number.isSafeInteger(limit) || limit < 1) {
+    throw new Error(`events: limit must be a positive integer, got ${String(limit)}`);
   }
 }
 

@@ -245,6 +245,79 @@ export const MIGRATIONS: readonly Migration[] = [
   -- API tokens may expire (ms since the epoch); null: never. An expired token is refused like a revoked one.
   ALTER TABLE api_tokens ADD COLUMN expires_at INTEGER;
   `,
+
+  // ---- issue 16, partners (append-only; renumber freely at merge) ----
+  `
+  -- A service partner (integrator, maintenance company) the customer lets into its monitoring.
+  -- partner_id is the Partner ID people see ("ACME_INC"); tokens refer to id, so it can change.
+  -- all_devices 0: only devices at the sites in partner_sites. implicit 1: the one partner that
+  -- tokens of the partner role belong to when they name none (every such token from before this
+  -- migration): read-only, all devices, with API device-data access, as that role was.
+  CREATE TABLE partners (
+    id            INTEGER PRIMARY KEY,
+    partner_id    TEXT NOT NULL UNIQUE,
+    name          TEXT NOT NULL,
+    administrator INTEGER NOT NULL DEFAULT 0 CHECK (administrator IN (0, 1)),
+    device_data   INTEGER NOT NULL DEFAULT 0 CHECK (device_data IN (0, 1)),
+    all_devices   INTEGER NOT NULL DEFAULT 1 CHECK (all_devices IN (0, 1)),
+    implicit      INTEGER NOT NULL DEFAULT 0 CHECK (implicit IN (0, 1)),
+    created_at    INTEGER NOT NULL,
+    updated_at    INTEGER NOT NULL
+  ) STRICT;
+  CREATE UNIQUE INDEX partners_one_implicit ON partners (implicit) WHERE implicit = 1;
+
+  CREATE TABLE partner_sites (
+    partner INTEGER NOT NULL REFERENCES partners (id) ON DELETE CASCADE,
+    site    TEXT NOT NULL,
+    PRIMARY KEY (partner, site)
+  ) STRICT, WITHOUT ROWID;
+
+  -- A partner token belongs to its partner: removing the partner removes its tokens.
+  ALTER TABLE api_tokens ADD COLUMN partner INTEGER REFERENCES partners (id) ON DELETE CASCADE;
+
+  INSERT INTO partners (partner_id, name, device_data, implicit, created_at, updated_at)
+    SELECT 'LEGACY_PARTNER', 'Partner-role tokens without a partner', 1, 1, now, now
+    FROM (SELECT CAST(unixepoch('subsec') * 1000 AS INTEGER) AS now)
+    WHERE EXISTS (SELECT 1 FROM api_tokens WHERE role = 'partner');
+  UPDATE api_tokens SET partner = (SELECT id FROM partners WHERE implicit = 1) WHERE role = 'partner';
+  `,
+
+  // ---- issue 16, the audit log (append-only; renumber freely at merge) ----
+  `
+  -- Everything partners do through the API, and every change to a partner's access: who, what,
+  -- when. No foreign keys: the log outlives the partners and tokens it names.
+  CREATE TABLE audit_log (
+    id          INTEGER PRIMARY KEY AUTOINCREMENT,
+    at          INTEGER NOT NULL,
+    actor_kind  TEXT NOT NULL,
+    actor_token TEXT,
+    partner     INTEGER,
+    partner_id  TEXT,
+    action      TEXT NOT NULL,
+    target      TEXT,
+    status      INTEGER,
+    detail      TEXT
+  ) STRICT;
+  CREATE INDEX audit_log_partner ON audit_log (partner, id);
+  `,
+
+  // ---- issue 16, the installation's registration (append-only; renumber freely at merge) ----
+  `
+  -- Registration codes applied, oldest first; the newest for the installation's System ID is its
+  -- registration. A reassociation code names the System ID it replaces (a database lost).
+  CREATE TABLE registrations (
+    id                 INTEGER PRIMARY KEY,
+    kind               TEXT NOT NULL CHECK (kind IN ('registration', 'reassociation')),
+    system_id          TEXT NOT NULL,
+    number             INTEGER NOT NULL,
+    integrator         TEXT NOT NULL,
+    owner              TEXT NOT NULL,
+    previous_system_id TEXT,
+    issue_day          INTEGER NOT NULL,
+    code_text          TEXT NOT NULL UNIQUE,
+    applied_at         INTEGER NOT NULL
+  ) STRICT;
+  `,
   `
   -- Where a device stands (a data center, a room): thresholds can be set per site, and the
   -- console and partners filter by it. Null: not set.

@@ -1,9 +1,12 @@
 import type Database from 'better-sqlite3';
 import type { AlarmEnding, AlarmEvent } from '../alarms/model.js';
 import { AlarmsRepository } from './alarms.js';
+import { AuditRepository } from './audit.js';
 import { openDatabase, type OpenDatabaseOptions } from './database.js';
 import { DevicesRepository } from './devices.js';
 import { LicensesRepository } from './licenses.js';
+import { PartnersRepository } from './partners.js';
+import { RegistrationsRepository } from './registrations.js';
 import { SettingsRepository } from './settings.js';
 import { ThresholdsRepository } from './thresholds.js';
 import { TokensRepository } from './tokens.js';
@@ -16,6 +19,9 @@ export interface StoreParts {
   licenses: LicensesRepository;
   tokens: TokensRepository;
   thresholds: ThresholdsRepository;
+  partners: PartnersRepository;
+  audit: AuditRepository;
+  registrations: RegistrationsRepository;
 }
 
 /** The daemon's durable state: one SQLite connection and its repositories. */
@@ -27,6 +33,9 @@ export class Store {
   readonly licenses: LicensesRepository;
   readonly tokens: TokensRepository;
   readonly thresholds: ThresholdsRepository;
+  readonly partners: PartnersRepository;
+  readonly audit: AuditRepository;
+  readonly registrations: RegistrationsRepository;
   private readonly removal: Database.Transaction<(id: number, ending: AlarmEnding) => AlarmEvent[] | undefined>;
 
   /**
@@ -37,14 +46,18 @@ export class Store {
   static open(path: string, clock: { now(): number }, options: Pick<OpenDatabaseOptions, 'onMigrationNote' | 'readOnly'> = {}): Store {
     const db = openDatabase(path, options);
     try {
+      const partners = PartnersRepository.prepare(db, clock);
       return new Store({
         db,
         settings: SettingsRepository.prepare(db),
         devices: DevicesRepository.prepare(db, clock),
         alarms: AlarmsRepository.prepare(db),
         licenses: LicensesRepository.prepare(db, clock),
-        tokens: TokensRepository.prepare(db, clock),
+        tokens: TokensRepository.prepare(db, clock, partners),
         thresholds: ThresholdsRepository.prepare(db, clock),
+        partners,
+        audit: AuditRepository.prepare(db),
+        registrations: RegistrationsRepository.prepare(db, clock),
       });
     } catch (error) {
       db.close();
@@ -60,6 +73,9 @@ export class Store {
     this.licenses = parts.licenses;
     this.tokens = parts.tokens;
     this.thresholds = parts.thresholds;
+    this.partners = parts.partners;
+    this.audit = parts.audit;
+    this.registrations = parts.registrations;
     this.removal = this.db.transaction((id: number, ending: AlarmEnding) => {
       if (!this.devices.get(id)) return undefined;
       const cleared = this.alarms.clearAll(id, ending);

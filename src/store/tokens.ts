@@ -1,5 +1,12 @@
 import type Database from 'better-sqlite3';
 import type { Role } from '../access/tokens.js';
+import type { PartnerRecord, PartnersRepository } from './partners.js';
+
+/** The partner a token belongs to: its stored id and its Partner ID now. */
+export interface TokenPartner {
+  id: number;
+  partnerId: string;
+}
 
 /** An API token as stored and listed: never the token, never its hash. */
 export interface TokenRecord {
@@ -12,6 +19,8 @@ export interface TokenRecord {
   lastUsedAt: number | null;
   /** When it stops working (ms since the epoch); null: never. */
   expiresAt: number | null;
+  /** The partner a partner-role token belongs to; null for other roles. */
+  partner: TokenPartner | null;
 }
 
 export interface NewToken {
@@ -22,6 +31,8 @@ export interface NewToken {
   hash: Buffer;
   /** Absent or null: never expires. */
   expiresAt?: number | null;
+  /** The partner's stored id, for the partner role only; absent: the implicit partner. */
+  partner?: number;
 }
 
 /** Another token already has this name. */
@@ -42,6 +53,8 @@ interface TokenRow {
   created_at: number;
   last_used_at: number | null;
   expires_at: number | null;
+  partner: number | null;
+  partner_code: string | null;
 }
 
 interface TokenStatements {
@@ -49,41 +62,55 @@ interface TokenStatements {
   get: Database.Statement<[number], TokenRow>;
   getByName: Database.Statement<[string], TokenRow>;
   getByHash: Database.Statement<[Buffer], TokenRow>;
-  insert: Database.Statement<[{ name: string; role: string; prefix: string; hash: Buffer; at: number; expiresAt: number | null }]>;
+  insert: Database.Statement<[{ name: string; role: string; prefix: string; hash: Buffer; at: number; expiresAt: number | null; partner: number | null }]>;
   delete: Database.Statement<[number]>;
   touch: Database.Statement<[{ id: number; at: number; before: number }]>;
 }
 
 /** API tokens, stored as hashes. Hashing and checking tokens is access/tokens.ts's job. */
 export class TokensRepository {
-  static prepare(db: Database.Database, clock: { now(): number }): TokensRepository {
+  static prepare(db: Database.Database, clock: { now(): number }, partners: PartnersRepository): TokensRepository {
+    const select = 'SELECT t.*, p.partner_id AS partner_code FROM api_tokens t LEFT JOIN partners p ON p.id = t.partner';
     const statements: TokenStatements = {
-      list: db.prepare('SELECT * FROM api_tokens ORDER BY id'),
-      get: db.prepare('SELECT * FROM api_tokens WHERE id = ?'),
-      getByName: db.prepare('SELECT * FROM api_tokens WHERE name = ?'),
-      getByHash: db.prepare('SELECT * FROM api_tokens WHERE token_sha256 = ?'),
+      list: db.prepare(`${select} ORDER BY t.id`),
+      get: db.prepare(`${select} WHERE t.id = ?`),
+      getByName: db.prepare(`${select} WHERE t.name = ?`),
+      getByHash: db.prepare(`${select} WHERE t.token_sha256 = ?`),
       insert: db.prepare(
-        `INSERT INTO api_tokens (name, role, prefix, token_sha256, created_at, expires_at)
-         VALUES (@name, @role, @prefix, @hash, @at, @expiresAt)`,
+        `INSERT INTO api_tokens (name, role, prefix, token_sha256, created_at, expires_at, partner)
+         VALUES (@name, @role, @prefix, @hash, @at, @expiresAt, @partner)`,
       ),
       delete: db.prepare('DELETE FROM api_tokens WHERE id = ?'),
       touch: db.prepare(
         'UPDATE api_tokens SET last_used_at = @at WHERE id = @id AND (last_used_at IS NULL OR last_used_at < @before)',
       ),
     };
-    return new TokensRepository(statements, clock);
+    const insertTx = db.transaction((token: NewToken, at: number) => {
+      // A partner-role token that names no partner belongs to the implicit partner, as every
+      // such token made before partners existed does (see the migration).
+      const partner = token.role !== 'partner' ? null : (token.partner ?? partners.implicitPartner().id);
+      return statements.insert.run({ name: token.name, role: token.role, prefix: token.prefix, hash: token.hash, expiresAt: token.expiresAt ?? null, at, partner });
+    });
+    return new TokensRepository(statements, insertTx, clock, partners);
   }
 
   private constructor(
     private readonly statements: TokenStatements,
+    private readonly insertTx: Database.Transaction<(token: NewToken, at: number) => Database.RunResult>,
     private readonly clock: { now(): number },
+    private readonly partners: PartnersRepository,
   ) {}
+
+  /** A token's partner as it is now (its grants and scope), looked up at every authentication. */
+  partnerOf(token: TokenRecord): PartnerRecord | undefined {
+    return token.partner ? this.partners.get(token.partner.id) : undefined;
+  }
 
   /** Stores a token's hash; throws TokenNameTakenError for a name in use. */
   insert(token: NewToken): TokenRecord {
     let result: Database.RunResult;
     try {
-      result = this.statements.insert.run({ ...token, expiresAt: token.expiresAt ?? null, at: this.clock.now() });
+      result = this.insertTx.immediate(token, this.clock.now());
     } catch (error) {
       const code = (error as { code?: unknown }).code;
       if (code === 'SQLITE_CONSTRAINT_UNIQUE' && String((error as Error).message).includes('api_tokens.name')) {
@@ -135,5 +162,6 @@ function toRecord(row: TokenRow): TokenRecord {
     createdAt: row.created_at,
     lastUsedAt: row.last_used_at,
     expiresAt: row.expires_at,
+    partner: row.partner === null || row.partner_code === null ? null : { id: row.partner, partnerId: row.partner_code },
   };
 }

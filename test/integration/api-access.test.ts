@@ -1,12 +1,16 @@
 // Every route of the API, as /docs/json lists them, table-driven: who may call it (no token, a
 // revoked or malformed one, each role), what bad input gets, and that every error code answered is
 // one the OpenAPI document lists for that route. Partners see masked addresses everywhere, and no
-// response body of this file holds a credential.
+// response body of this file holds a credential. The partner here is a partner-role token naming no
+// partner: the implicit partner (read-only, all devices, API device data), as the role always was;
+// test/integration/api-partners.test.ts walks every route with partners of each access and scope.
 import { get } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { thresholdOverrideSchema } from '../../src/config/schema.js';
 import { API_ERROR_STATUS } from '../../src/http/errors.js';
-import type { Access } from '../../src/http/route.js';
+import type { Access, PartnerUse } from '../../src/http/route.js';
+import { issueRegistrationCode } from '../../src/licensing/registration-code.js';
+import { readRegistrationRequest } from '../../src/licensing/registration-request.js';
 import { IssuerSecret } from '../../src/licensing/issuer-secret.js';
 import { issueKey } from '../../src/licensing/key.js';
 import { Fleet } from '../../simulators/fleet.js';
@@ -22,7 +26,7 @@ const NOTIFY = 'nt-secret-7733';
 /** The text test daemons' issuer secret is made from (test/helpers/daemon.ts); checked below. */
 const ISSUER_TEXT = 'test issuer secret, not for production use';
 
-type Method = 'GET' | 'POST' | 'PATCH' | 'DELETE';
+type Method = 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE';
 const CALLERS = ['none', 'malformed', 'revoked', 'expired', 'viewer', 'partner', 'admin'] as const;
 type Caller = (typeof CALLERS)[number];
 type BadCase = [url: string, payload: unknown, status: number, code: string];
@@ -32,6 +36,8 @@ interface RouteCase {
   /** As registered, with :params. */
   path: string;
   access: Access;
+  /** What partner tokens may do with it (the route table's own word is checked against this). */
+  partners?: PartnerUse;
   ok: number;
   /** URL and body of one call; an admin's call gets fresh things to change, so each succeeds. */
   request?: (caller: Caller) => Promise<{ url?: string; payload?: unknown }> | { url?: string; payload?: unknown };
@@ -55,6 +61,8 @@ let spareThresholds = 0;
 let patchedThreshold = '';
 /** A netbotz threshold on a row of its own, so each admin POST adds a new one. */
 const rowThreshold = (row: string, extra: Record<string, unknown> = {}) => ({ profile: 'netbotz', reading: 'temperature', level: 'warning', instance: row, above: 30, ...extra });
+let spareCodes = 0;
+const appliedCodes: string[] = [];
 
 const deviceBody = (name: string, address: string, extra: Record<string, unknown> = {}) => ({
   name,
@@ -67,6 +75,13 @@ const deviceBody = (name: string, address: string, extra: Record<string, unknown
 });
 /** A device nothing answers for, without priority scanning: adding and removing it costs no SNMP. */
 const spareDevice = () => deviceBody(`spare-${++spare}`, `${NET}${100 + spare}`, { priorityScanning: false });
+/** A code for this installation, from its own request, as the license authority would make it. */
+const freshCode = async () => {
+  const request = readRegistrationRequest((await call('GET', '/api/v1/registration', 'admin')).body.request as string);
+  const code = issueRegistrationCode({ secret: TEST_ISSUER_SECRET, request, number: ++spareCodes, integrator: 'Acme Integration', owner: 'Example Hospital', issuedOn: new Date() }).display;
+  appliedCodes.push(code);
+  return code;
+};
 const freshKey = () => {
   const key = testLicenseKey(1);
   installedKeys.push(key);
@@ -115,13 +130,13 @@ const ROUTES: RouteCase[] = [
   { method: 'GET', path: '/metrics', access: 'public', ok: 200, bad: 'no input' },
   { method: 'GET', path: '/docs', access: 'public', ok: 200, bad: 'no input' },
   { method: 'GET', path: '/docs/json', access: 'public', ok: 200, bad: 'no input' },
-  { method: 'GET', path: '/api/v1/about', access: 'read', ok: 200, bad: 'no input' },
+  { method: 'GET', path: '/api/v1/about', access: 'read', partners: 'installation', ok: 200, bad: 'no input' },
   {
-    method: 'GET', path: '/api/v1/devices', access: 'read', ok: 200,
+    method: 'GET', path: '/api/v1/devices', access: 'read', partners: 'device-data', ok: 200,
     bad: () => [['/api/v1/devices?status=sideways', undefined, 400, 'VALIDATION_FAILED'], ['/api/v1/devices?colour=red', undefined, 400, 'VALIDATION_FAILED']],
   },
   {
-    method: 'POST', path: '/api/v1/devices', access: 'admin', ok: 201,
+    method: 'POST', path: '/api/v1/devices', access: 'admin', partners: 'device-admin', ok: 201,
     request: (caller) => ({ payload: caller === 'admin' ? spareDevice() : deviceBody('never', `${NET}99`) }),
     bad: () => [
       ['/api/v1/devices', {}, 400, 'VALIDATION_FAILED'],
@@ -130,12 +145,12 @@ const ROUTES: RouteCase[] = [
     ],
   },
   {
-    method: 'GET', path: '/api/v1/devices/:id', access: 'read', ok: 200,
+    method: 'GET', path: '/api/v1/devices/:id', access: 'read', partners: 'device-data', ok: 200,
     request: () => ({ url: `/api/v1/devices/${simId}` }),
     bad: () => [['/api/v1/devices/abc', undefined, 400, 'VALIDATION_FAILED'], ['/api/v1/devices/999999', undefined, 404, 'DEVICE_NOT_FOUND']],
   },
   {
-    method: 'PATCH', path: '/api/v1/devices/:id', access: 'admin', ok: 200,
+    method: 'PATCH', path: '/api/v1/devices/:id', access: 'admin', partners: 'device-admin', ok: 200,
     request: () => ({ url: `/api/v1/devices/${simId}`, payload: { intervalSeconds: 600 } }),
     bad: () => [
       [`/api/v1/devices/${simId}`, {}, 400, 'VALIDATION_FAILED'],
@@ -146,7 +161,7 @@ const ROUTES: RouteCase[] = [
     ],
   },
   {
-    method: 'DELETE', path: '/api/v1/devices/:id', access: 'admin', ok: 200,
+    method: 'DELETE', path: '/api/v1/devices/:id', access: 'admin', partners: 'device-admin', ok: 200,
     request: async (caller) => {
       if (caller !== 'admin') return { url: `/api/v1/devices/${simId}` };
       return { url: `/api/v1/devices/${(await call('POST', '/api/v1/devices', 'admin', spareDevice())).body.id}` };
@@ -154,17 +169,17 @@ const ROUTES: RouteCase[] = [
     bad: () => [['/api/v1/devices/abc', undefined, 400, 'VALIDATION_FAILED'], ['/api/v1/devices/999999', undefined, 404, 'DEVICE_NOT_FOUND']],
   },
   {
-    method: 'POST', path: '/api/v1/devices/:id/scan', access: 'admin', ok: 202,
+    method: 'POST', path: '/api/v1/devices/:id/scan', access: 'admin', partners: 'device-admin', ok: 202,
     request: () => ({ url: `/api/v1/devices/${simId}/scan` }),
     bad: () => [['/api/v1/devices/0/scan', undefined, 400, 'VALIDATION_FAILED'], ['/api/v1/devices/999999/scan', undefined, 404, 'DEVICE_NOT_FOUND']],
   },
   {
-    method: 'POST', path: '/api/v1/devices/:id/register', access: 'admin', ok: 202,
+    method: 'POST', path: '/api/v1/devices/:id/register', access: 'admin', partners: 'device-admin', ok: 202,
     request: () => ({ url: `/api/v1/devices/${simId}/register` }),
     bad: () => [['/api/v1/devices/-1/register', undefined, 400, 'VALIDATION_FAILED'], ['/api/v1/devices/999999/register', undefined, 404, 'DEVICE_NOT_FOUND']],
   },
   {
-    method: 'GET', path: '/api/v1/alarms', access: 'read', ok: 200,
+    method: 'GET', path: '/api/v1/alarms', access: 'read', partners: 'device-data', ok: 200,
     bad: () => [
       ['/api/v1/alarms?severity=loud', undefined, 400, 'VALIDATION_FAILED'],
       ['/api/v1/alarms?since=yesterday', undefined, 400, 'VALIDATION_FAILED'],
@@ -172,7 +187,7 @@ const ROUTES: RouteCase[] = [
     ],
   },
   ...(['/api/v1/alarms/history', '/api/v1/events'] as const).map((path): RouteCase => ({
-    method: 'GET', path, access: 'read', ok: 200,
+    method: 'GET', path, access: 'read', partners: 'device-data', ok: 200,
     bad: () => [
       [`${path}?limit=0`, undefined, 400, 'VALIDATION_FAILED'],
       [`${path}?limit=1001`, undefined, 400, 'VALIDATION_FAILED'],
@@ -181,18 +196,18 @@ const ROUTES: RouteCase[] = [
     ],
   })),
   {
-    method: 'GET', path: '/api/v1/alarms/stream', access: 'read', ok: 200, stream: true,
+    method: 'GET', path: '/api/v1/alarms/stream', access: 'read', partners: 'device-data', ok: 200, stream: true,
     bad: () => [['/api/v1/alarms/stream?after=soon', undefined, 400, 'VALIDATION_FAILED']],
   },
-  { method: 'GET', path: '/api/v1/profiles', access: 'read', ok: 200, bad: 'no input' },
+  { method: 'GET', path: '/api/v1/profiles', access: 'read', partners: 'installation', ok: 200, bad: 'no input' },
   {
-    method: 'GET', path: '/api/v1/profiles/:name', access: 'read', ok: 200,
+    method: 'GET', path: '/api/v1/profiles/:name', access: 'read', partners: 'installation', ok: 200,
     request: () => ({ url: '/api/v1/profiles/netbotz' }),
     bad: () => [['/api/v1/profiles/Not_A_Name', undefined, 400, 'VALIDATION_FAILED'], ['/api/v1/profiles/no-such-profile', undefined, 404, 'PROFILE_NOT_FOUND']],
   },
   { method: 'POST', path: '/api/v1/profiles/reload', access: 'admin', ok: 200, bad: 'no input' },
-  { method: 'GET', path: '/api/v1/licenses', access: 'read', ok: 200, bad: 'no input' },
-  { method: 'GET', path: '/api/v1/licenses/usage', access: 'read', ok: 200, bad: 'no input' },
+  { method: 'GET', path: '/api/v1/licenses', access: 'read', partners: 'installation', ok: 200, bad: 'no input' },
+  { method: 'GET', path: '/api/v1/licenses/usage', access: 'read', partners: 'installation', ok: 200, bad: 'no input' },
   {
     method: 'POST', path: '/api/v1/licenses', access: 'admin', ok: 201,
     request: (caller) => ({ payload: { key: caller === 'admin' ? freshKey() : testLicenseKey(1) } }),
@@ -218,6 +233,8 @@ const ROUTES: RouteCase[] = [
       ['/api/v1/tokens', { name: 'late', role: 'viewer', expiresAt: '2001-01-01T00:00:00Z' }, 400, 'VALIDATION_FAILED'],
       ['/api/v1/tokens', { name: 'soon', role: 'viewer', expiresAt: 'tomorrow' }, 400, 'VALIDATION_FAILED'],
       ['/api/v1/tokens', { name: 'viewer', role: 'admin' }, 409, 'TOKEN_NAME_TAKEN'],
+      ['/api/v1/tokens', { name: 'acme-ro', role: 'partner', partner: 'NOBODY' }, 404, 'PARTNER_NOT_FOUND'],
+      ['/api/v1/tokens', { name: 'acme-ro', role: 'viewer', partner: 'FIXTURE' }, 400, 'VALIDATION_FAILED'],
     ],
   },
   {
@@ -263,9 +280,67 @@ const ROUTES: RouteCase[] = [
     ],
   },
   {
-    method: 'GET', path: '/api/v1/devices/:id/thresholds', access: 'read', ok: 200,
+    method: 'GET', path: '/api/v1/devices/:id/thresholds', access: 'read', partners: 'device-data', ok: 200,
     request: () => ({ url: `/api/v1/devices/${simId}/thresholds` }),
     bad: () => [['/api/v1/devices/abc/thresholds', undefined, 400, 'VALIDATION_FAILED'], ['/api/v1/devices/999999/thresholds', undefined, 404, 'DEVICE_NOT_FOUND']],
+  },
+  { method: 'GET', path: '/api/v1/partners', access: 'admin', ok: 200, bad: 'no input' },
+  {
+    method: 'POST', path: '/api/v1/partners', access: 'admin', ok: 201,
+    request: (caller) => ({ payload: { name: caller === 'admin' ? `Partner ${++spare}, Inc.` : 'Never, Inc.' } }),
+    bad: () => [
+      ['/api/v1/partners', {}, 400, 'VALIDATION_FAILED'],
+      ['/api/v1/partners', { name: 'Acme', partnerId: 'acme inc' }, 400, 'PARTNER_ID_INVALID'],
+      ['/api/v1/partners', { name: '--- ---' }, 400, 'PARTNER_ID_INVALID'],
+      ['/api/v1/partners', { name: 'Acme', scope: 'rack' }, 400, 'VALIDATION_FAILED'],
+      ['/api/v1/partners', { name: 'Acme', scope: { sites: [] } }, 400, 'VALIDATION_FAILED'],
+      ['/api/v1/partners', { name: 'Acme', scope: { sites: ['nowhere'] } }, 400, 'PARTNER_SCOPE_UNKNOWN'],
+      ['/api/v1/partners', { name: 'Acme', administrator: 'yes' }, 400, 'VALIDATION_FAILED'],
+      ['/api/v1/partners', { name: 'Fixture!' }, 409, 'PARTNER_ID_TAKEN'],
+    ],
+  },
+  {
+    method: 'GET', path: '/api/v1/partners/:partnerId', access: 'admin', ok: 200,
+    request: () => ({ url: '/api/v1/partners/FIXTURE' }),
+    bad: () => [['/api/v1/partners/fixture', undefined, 400, 'VALIDATION_FAILED'], ['/api/v1/partners/NOBODY', undefined, 404, 'PARTNER_NOT_FOUND']],
+  },
+  {
+    method: 'PATCH', path: '/api/v1/partners/:partnerId', access: 'admin', ok: 200,
+    request: () => ({ url: '/api/v1/partners/FIXTURE', payload: { name: `Fixture ${++spare}` } }),
+    bad: () => [
+      ['/api/v1/partners/FIXTURE', {}, 400, 'VALIDATION_FAILED'],
+      ['/api/v1/partners/FIXTURE', { partnerId: 'FIX TURE' }, 400, 'PARTNER_ID_INVALID'],
+      ['/api/v1/partners/FIXTURE', { partnerId: 'LEGACY_PARTNER' }, 409, 'PARTNER_ID_TAKEN'],
+      ['/api/v1/partners/FIXTURE', { scope: { sites: ['DC9'] } }, 400, 'PARTNER_SCOPE_UNKNOWN'],
+      ['/api/v1/partners/NOBODY', { name: 'x' }, 404, 'PARTNER_NOT_FOUND'],
+    ],
+  },
+  ...(['PUT', 'DELETE'] as const).map((method): RouteCase => ({
+    method, path: '/api/v1/partners/:partnerId/grants/:grant', access: 'admin', ok: 200,
+    request: () => ({ url: '/api/v1/partners/FIXTURE/grants/administrator' }),
+    bad: () => [['/api/v1/partners/FIXTURE/grants/root', undefined, 400, 'VALIDATION_FAILED'], ['/api/v1/partners/NOBODY/grants/device-data', undefined, 404, 'PARTNER_NOT_FOUND']],
+  })),
+  {
+    method: 'DELETE', path: '/api/v1/partners/:partnerId', access: 'admin', ok: 200,
+    request: (caller) => ({
+      url: `/api/v1/partners/${caller === 'admin' ? t.running.partners.create({ name: `Gone ${++spare}` }, 'host').partnerId : 'FIXTURE'}`,
+    }),
+    bad: () => [['/api/v1/partners/a-b', undefined, 400, 'VALIDATION_FAILED'], ['/api/v1/partners/NOBODY', undefined, 404, 'PARTNER_NOT_FOUND']],
+  },
+  {
+    method: 'GET', path: '/api/v1/audit', access: 'admin', ok: 200,
+    bad: () => [['/api/v1/audit?limit=0', undefined, 400, 'VALIDATION_FAILED'], ['/api/v1/audit?partner=NOBODY', undefined, 404, 'PARTNER_NOT_FOUND']],
+  },
+  { method: 'GET', path: '/api/v1/registration', access: 'admin', ok: 200, bad: 'no input' },
+  {
+    method: 'POST', path: '/api/v1/registration', access: 'admin', ok: 201,
+    request: async (caller) => ({ payload: { code: caller === 'admin' ? await freshCode() : 'never' } }),
+    bad: () => [
+      ['/api/v1/registration', {}, 400, 'VALIDATION_FAILED'],
+      ['/api/v1/registration', { code: 'not a code' }, 400, 'REGISTRATION_CODE_INVALID'],
+      ['/api/v1/registration', { code: appliedCodes[0], kind: 'reassociation' }, 400, 'REGISTRATION_CODE_INVALID'],
+      ['/api/v1/registration', { code: appliedCodes[0]!.toLowerCase() }, 409, 'REGISTRATION_ALREADY_APPLIED'],
+    ],
   },
 ];
 
@@ -322,6 +397,8 @@ const changeable = () =>
     t.running.licenses.list(),
     t.running.tokens.list().map(({ lastUsedAt: _lastUsed, ...rest }) => rest),
     t.running.thresholds.overrides(),
+    t.running.partners.list(),
+    t.running.registration.history(),
   ]);
 
 beforeAll(async () => {
@@ -336,6 +413,7 @@ beforeAll(async () => {
   patchedThreshold = t.running.thresholds.add(thresholdOverrideSchema.parse(rowThreshold('patched'))).id;
   tokens.viewer = t.running.tokens.create({ role: 'viewer', name: 'viewer' }).token;
   tokens.partner = t.running.tokens.create({ role: 'partner', name: 'partner' }).token;
+  t.running.partners.create({ name: 'Fixture' }, 'host');
   tokens.revoked = t.running.tokens.create({ role: 'admin', name: 'gone' }).token;
   t.running.tokens.revoke('gone');
   // An admin token that expires at once: refused like a revoked one.
@@ -376,7 +454,8 @@ describe('the route table', () => {
   it.each(ROUTES.map((r) => [`${r.method} ${r.path}`, r] as const))('%s is documented with its access and inputs', (_name, route) => {
     const op = operation(route)!;
     expect(op.security === undefined, 'needs a token').toBe(route.access !== 'public');
-    expect('403' in op.responses, 'admin only').toBe(route.access === 'admin');
+    expect((op as { 'x-partners'?: string })['x-partners'], 'what partners may do').toBe(route.access === 'public' ? undefined : (route.partners ?? 'none'));
+    expect('403' in op.responses, 'admin only, or not for every partner').toBe(route.access === 'admin' || (route.access !== 'public' && route.partners !== 'installation'));
     if (route.bad === 'no input') expect([op.parameters, op.requestBody]).toEqual([[], undefined]);
   });
 
@@ -392,6 +471,8 @@ describe('access', () => {
   const expected = (route: RouteCase, caller: Caller) => {
     if (route.access === 'public') return route.ok;
     if (caller === 'none' || caller === 'malformed' || caller === 'revoked' || caller === 'expired') return 401;
+    // The implicit partner: read-only, with API device data.
+    if (caller === 'partner') return route.partners === 'installation' || route.partners === 'device-data' ? route.ok : 403;
     return route.access === 'admin' && caller !== 'admin' ? 403 : route.ok;
   };
 

@@ -52,6 +52,16 @@ const ROUTES: RouteCase[] = [
   { method: 'PATCH', path: '/api/v1/thresholds/:id' },
   { method: 'DELETE', path: '/api/v1/thresholds/:id' },
   { method: 'GET', path: '/api/v1/devices/:id/thresholds' },
+  { method: 'GET', path: '/api/v1/partners' },
+  { method: 'POST', path: '/api/v1/partners' },
+  { method: 'GET', path: '/api/v1/partners/:partnerId' },
+  { method: 'PATCH', path: '/api/v1/partners/:partnerId' },
+  { method: 'DELETE', path: '/api/v1/partners/:partnerId' },
+  { method: 'PUT', path: '/api/v1/partners/:partnerId/grants/:grant' },
+  { method: 'DELETE', path: '/api/v1/partners/:partnerId/grants/:grant' },
+  { method: 'GET', path: '/api/v1/audit' },
+  { method: 'GET', path: '/api/v1/registration' },
+  { method: 'POST', path: '/api/v1/registration' },
 ];
 
 /** Path parameter values that name nothing, or nothing sane. */
@@ -303,5 +313,7 @@ describe('the API under hostile input', () => {
     expect(devices.json()).toEqual({ devices: [] });
     expect(d.running.store.devices.count()).toBe(0);
     expect(d.running.tokens.list().map((token) => token.name)).toEqual(['test-admin']);
+    expect(d.running.partners.list()).toEqual([]);
+    expect(d.running.registration.history()).toEqual([]);
   });
 });

@@ -165,7 +165,7 @@ describe('tokens over the API', () => {
     const hashes = (t.running.store.db.prepare('SELECT token_sha256 FROM api_tokens').pluck().all() as Buffer[]).flatMap((h) => [h.toString('hex'), h.toString('base64'), h.toString('base64url')]);
     for (const hash of hashes) expect(list.body).not.toContain(hash);
     const listed = (JSON.parse(list.body) as { tokens: Array<Record<string, unknown>> }).tokens.find((l) => l.name === 'automation')!;
-    expect(Object.keys(listed).sort()).toEqual(['createdAt', 'expired', 'expiresAt', 'id', 'lastUsedAt', 'name', 'prefix', 'role']);
+    expect(Object.keys(listed).sort()).toEqual(['createdAt', 'expired', 'expiresAt', 'id', 'lastUsedAt', 'name', 'partner', 'prefix', 'role']);
     expect(listed.lastUsedAt).toEqual(expect.any(String));
   });
 

@@ -72,7 +72,7 @@ describe('API tokens', () => {
       expect(dump).not.toContain(token);
       expect(dump).not.toContain(token.slice(12));
     }
-    for (const entry of listed) expect(Object.keys(entry).sort()).toEqual(['createdAt', 'expiresAt', 'id', 'lastUsedAt', 'name', 'prefix', 'role']);
+    for (const entry of listed) expect(Object.keys(entry).sort()).toEqual(['createdAt', 'expiresAt', 'id', 'lastUsedAt', 'name', 'partner', 'prefix', 'role']);
   });
 
   it.each([

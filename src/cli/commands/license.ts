@@ -2,7 +2,7 @@ import { parseArgs } from 'node:util';
 import { systemClock } from '../../clock.js';
 import { loadConfig } from '../../config/load.js';
 import { serverIdentity } from '../../licensing/identity.js';
-import { loadIssuerSecret } from '../../licensing/issuer-secret.js';
+import { loadIssuerSecret, type IssuerSecret } from '../../licensing/issuer-secret.js';
 import { groupForDisplay } from '../../licensing/crockford.js';
 import { EDITIONS, type Edition } from '../../licensing/key.js';
 import { issueFromLedger, RedemptionLedger } from '../../licensing/ledger.js';
@@ -104,12 +104,7 @@ function issue(args: string[], out: NodeJS.WritableStream): number {
   if (!/^\d{1,5}$/.test(values.nodes!)) throw new CliError(`--nodes must be a whole number from 1 to 65535, got "${values.nodes}"`, EXIT.usage);
   const edition = (values.edition ?? 'standard') as Edition;
   if (!Object.hasOwn(EDITIONS, edition)) throw new CliError(`--edition must be one of ${Object.keys(EDITIONS).join(', ')}`, EXIT.usage);
-  let secret;
-  try {
-    secret = loadIssuerSecret(values['secret-file'] ? { file: values['secret-file'] } : { env: values['secret-env'] ?? 'PRISCAN_ISSUER_SECRET' });
-  } catch (error) {
-    throw new CliError(`${(error as Error).message} (give --secret-file FILE or set PRISCAN_ISSUER_SECRET)`, EXIT.usage);
-  }
+  const secret = issuerSecretFromFlags(values);
   let ledger: RedemptionLedger;
   try {
     ledger = RedemptionLedger.open(values.ledger!, systemClock);
@@ -124,5 +119,14 @@ function issue(args: string[], out: NodeJS.WritableStream): number {
     throw new CliError((error as Error).message, EXIT.failed);
   } finally {
     ledger.close();
+  }
+}
+
+/** The issuer secret for the authority's commands: --secret-file, or an environment variable; never an argument. */
+export function issuerSecretFromFlags(values: { 'secret-file'?: string | undefined; 'secret-env'?: string | undefined }): IssuerSecret {
+  try {
+    return loadIssuerSecret(values['secret-file'] ? { file: values['secret-file'] } : { env: values['secret-env'] ?? 'PRISCAN_ISSUER_SECRET' });
+  } catch (error) {
+    throw new CliError(`${(error as Error).message} (give --secret-file FILE or set PRISCAN_ISSUER_SECRET)`, EXIT.usage);
   }
 }

@@ -1,6 +1,7 @@
 import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { AuditLog } from '../../access/audit.js';
 import { ApiTokens, ROLES, type Role } from '../../access/tokens.js';
 import { systemClock } from '../../clock.js';
 import { loadConfig } from '../../config/load.js';
@@ -10,7 +11,8 @@ import { CliError, EXIT, printed, table } from '../api-client.js';
 
 export const TOKEN_HELP = `Usage: priscan token <create|list|revoke> [--config FILE] [options]
 
-  create --role ${ROLES.join('|')} --name NAME   prints the new token once; only its hash is kept
+  create --role ${ROLES.join('|')} --name NAME [--partner ID]
+                                                prints the new token once; only its hash is kept
   list   [--json]                               tokens without their secrets
   revoke ID|NAME                                the token stops working at once
 
@@ -18,7 +20,9 @@ Works on priscan's database directly (dataDir from --config, default /var/lib/pr
 so the first admin token can be made before the API can be used. The data directory must
 exist (priscan serve creates it). list works while the daemon runs; create and revoke write
 the database, which one process at a time does: they are refused while priscan serve holds it.
-Roles: admin changes anything; viewer reads; partner reads with device addresses masked.
+Roles: admin changes anything; viewer reads; partner: a token of the partner --partner names
+(priscan partner list), with that partner's access level and scope. A partner token naming no
+partner belongs to LEGACY_PARTNER: read-only, all devices, device data through the API.
 `;
 
 /**
@@ -26,7 +30,7 @@ Roles: admin changes anything; viewer reads; partner reads with device addresses
  * directory; `list` only reads, `create` and `revoke` first take the data directory from any
  * other writer.
  */
-function openTokens(configPath: string | undefined, sub: string): { tokens: ApiTokens; close: () => void } {
+function openTokens(configPath: string | undefined, sub: string): { tokens: ApiTokens; store: Store; close: () => void } {
   const config = loadConfig(configPath);
   const { dataDir } = config;
   if (!existsSync(dataDir) || !statSync(dataDir).isDirectory()) {
@@ -52,6 +56,7 @@ function openTokens(configPath: string | undefined, sub: string): { tokens: ApiT
   }
   return {
     tokens: new ApiTokens({ repository: store.tokens }),
+    store,
     close: () => {
       store.close();
       lock?.release();
@@ -67,34 +72,41 @@ export function tokenCommand(args: string[], out: NodeJS.WritableStream): number
   }
   const { values, positionals } = parseArgs({
     args: rest,
-    options: { config: { type: 'string', short: 'c' }, role: { type: 'string' }, name: { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
+    options: { config: { type: 'string', short: 'c' }, role: { type: 'string' }, name: { type: 'string' }, partner: { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
     strict: true,
     allowPositionals: sub === 'revoke',
   });
   if (values.help) return printed(out, TOKEN_HELP);
   if (sub === 'create' && (!values.role || !values.name)) throw new CliError('token create needs --role and --name', EXIT.usage);
   if (sub === 'create' && !(ROLES as readonly string[]).includes(values.role!)) throw new CliError(`--role must be one of ${ROLES.join(', ')}`, EXIT.usage);
+  if (values.partner !== undefined && values.role !== 'partner') throw new CliError('--partner is for --role partner only', EXIT.usage);
   if (sub === 'revoke' && positionals.length !== 1) throw new CliError('give one token id or name (see priscan token list)', EXIT.usage);
   if (!['create', 'list', 'revoke'].includes(sub)) throw new CliError(`unknown token command "${sub}"`, EXIT.usage);
 
-  const { tokens, close } = openTokens(values.config, sub);
+  const { tokens, store, close } = openTokens(values.config, sub);
+  const audit = new AuditLog({ repository: store.audit, clock: systemClock });
   try {
     switch (sub) {
       case 'create': {
-        const { token, info } = tokens.create({ role: values.role as Role, name: values.name! });
-        if (values.json) return printed(out, `${JSON.stringify({ token, id: info.id, name: info.name, role: info.role })}\n`);
-        return printed(out, `${token}\n  token ${info.id} "${info.name}" (${info.role}): shown once, store it now\n`);
+        const partner = values.partner === undefined ? undefined : store.partners.getByPartnerId(values.partner);
+        if (values.partner !== undefined && !partner) throw new CliError(`no partner with Partner ID ${values.partner} (see priscan partner list)`, EXIT.failed);
+        const { token, info } = tokens.create({ role: values.role as Role, name: values.name!, ...(partner ? { partner: partner.id } : {}) });
+        if (info.partner) audit.partnerChange('host', info.partner, 'partner.token.create', info.name);
+        const of = info.partner ? ` of partner ${info.partner.partnerId}` : '';
+        if (values.json) return printed(out, `${JSON.stringify({ token, id: info.id, name: info.name, role: info.role, partner: info.partner?.partnerId ?? null })}\n`);
+        return printed(out, `${token}\n  token ${info.id} "${info.name}" (${info.role}${of}): shown once, store it now\n`);
       }
       case 'list': {
         const list = tokens.list();
         if (values.json) return printed(out, `${JSON.stringify(list, null, 2)}\n`);
         const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
-        return printed(out, table(['ID', 'NAME', 'ROLE', 'PREFIX', 'CREATED', 'LAST USED'], list.map((t) => [t.id, t.name, t.role, t.prefix, iso(t.createdAt), iso(t.lastUsedAt)])));
+        return printed(out, table(['ID', 'NAME', 'ROLE', 'PARTNER', 'PREFIX', 'CREATED', 'LAST USED'], list.map((t) => [t.id, t.name, t.role, t.partner?.partnerId, t.prefix, iso(t.createdAt), iso(t.lastUsedAt)])));
       }
       default: {
         const ref = positionals[0]!;
         const revoked = tokens.revoke(/^\d+$/.test(ref) ? Number(ref) : ref);
         if (!revoked) throw new CliError(`no token ${ref}`, EXIT.failed);
+        if (revoked.partner) audit.partnerChange('host', revoked.partner, 'partner.token.revoke', revoked.name);
         return printed(out, `revoked token ${revoked.id} "${revoked.name}"\n`);
       }
     }

@@ -8,6 +8,8 @@ import type { RouteTable } from '../route.js';
 import type { EventStreams } from '../streams.js';
 import { alarmsQuery, alarmView as alarmViewSchema, eventView as eventViewSchema, historyQuery, streamQuery } from '../schemas.js';
 import { alarmView, eventView } from '../views.js';
+import { DeviceVisibility } from '../visibility.js';
+import { maskAddressesIn } from '../../access/mask.js';
 
 /** Comment lines keep proxies from closing an idle stream. */
 const HEARTBEAT_MS = 15_000;
@@ -17,12 +19,8 @@ const MAX_BUFFERED_BYTES = 1024 * 1024;
 /** `streams` holds every open stream, so shutdown and token revocation can end them. */
 export function alarmRoutes(routes: RouteTable, deps: HttpDeps, streams: EventStreams): void {
   const { store } = deps;
-  const deviceIdByName = (name: string | undefined): number | undefined => {
-    if (name === undefined) return undefined;
-    const device = store.devices.getByName(name);
-    if (!device) throw new ApiError('DEVICE_NOT_FOUND', `no device named ${name}`);
-    return device.id;
-  };
+  const deviceIdByName = (visibility: DeviceVisibility, name: string | undefined): number | undefined =>
+    name === undefined ? undefined : visibility.deviceNamed(name).id;
 
   routes.add({
     method: 'GET',
@@ -30,17 +28,20 @@ export function alarmRoutes(routes: RouteTable, deps: HttpDeps, streams: EventSt
     summary: 'Active alarms, oldest first, optionally filtered by severity, device or raise time',
     tag: 'alarms',
     access: 'read',
+    partners: 'device-data',
     query: alarmsQuery,
     response: z.object({ alarms: z.array(alarmViewSchema) }),
     errors: ['DEVICE_NOT_FOUND'],
-    handler: ({ query }) => {
-      const names = new Map(store.devices.list().map((d) => [d.id, d.name]));
+    handler: ({ query, caller }) => {
+      const visibility = DeviceVisibility.of(caller, deps);
+      const names = new Map(visibility.filter(store.devices.list()).map((d) => [d.id, d.name]));
       const alarms = store.alarms.active({
-        deviceId: deviceIdByName(query.device),
+        deviceId: deviceIdByName(visibility, query.device),
         severity: query.severity,
         since: query.since ? Date.parse(query.since) : undefined,
       });
-      return { alarms: alarms.map((a) => alarmView(a, names.get(a.deviceId))) };
+      // names holds the visible devices only: an alarm of any other is not shown.
+      return { alarms: alarms.filter((a) => visibility.everything || names.has(a.deviceId)).map((a) => alarmView(a, names.get(a.deviceId))) };
     },
   });
 
@@ -48,11 +49,15 @@ export function alarmRoutes(routes: RouteTable, deps: HttpDeps, streams: EventSt
     summary: 'The event log of raises and clears, oldest first; page with after=<lastId>',
     tag: 'alarms',
     access: 'read' as const,
+    partners: 'device-data' as const,
     query: historyQuery,
     response: z.object({ events: z.array(eventViewSchema), lastId: z.number().int().describe('Pass as after= for the next page') }),
     errors: ['DEVICE_NOT_FOUND'],
-    handler: ({ query }: { query: z.infer<typeof historyQuery> }) => {
-      const events = store.alarms.events(query.after, query.limit, deviceIdByName(query.device));
+    handler: ({ query, caller }: { query: z.infer<typeof historyQuery>; caller: Caller | undefined }) => {
+      const visibility = DeviceVisibility.of(caller, deps);
+      const deviceId = deviceIdByName(visibility, query.device);
+      const visibleIds = deviceId === undefined ? visibility.visibleIds() : undefined;
+      const events = visibleIds ? store.alarms.eventsOf(query.after, query.limit, visibleIds) : store.alarms.events(query.after, query.limit, deviceId);
       return { events: events.map(eventView), lastId: events.at(-1)?.id ?? query.after };
     },
   };
@@ -66,12 +71,19 @@ export function alarmRoutes(routes: RouteTable, deps: HttpDeps, streams: EventSt
     summary: 'Live raise and clear events as Server-Sent Events (event: raise|clear, id: event id); resumes after Last-Event-ID',
     tag: 'alarms',
     access: 'read',
+    partners: 'device-data',
     query: streamQuery,
     produces: 'text/event-stream',
     handler: ({ query, request, reply, caller }) => {
       const header = request.headers['last-event-id'];
       const resumeFrom = query.after ?? (typeof header === 'string' && /^\d{1,15}$/.test(header) ? Number(header) : undefined);
       reply.hijack();
+      // Written when the stream opens, not when it ends (which may be days later).
+      const seen = deps.callers.get(request);
+      if (seen?.caller.partner) {
+        deps.audit.partnerRequest(seen.caller, { at: seen.at, method: 'GET', route: '/api/v1/alarms/stream', path: request.url, status: 200 });
+        deps.callers.markAudited(request);
+      }
       const res = reply.raw;
       res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-store', connection: 'keep-alive', 'x-accel-buffering': 'no' });
       streamEvents(res, { deps, streams, caller: caller! }, resumeFrom);
@@ -91,17 +103,21 @@ function streamEvents(res: ServerResponse, { deps, streams, caller }: StreamCont
   const latest = deps.store.alarms.lastEventId();
   let lastSent = resumeFrom === undefined ? latest : Math.min(resumeFrom, latest);
   let closed = false;
+  // The caller's view when the stream opened: any change to it (a partner's grant or scope) ends the stream.
+  const visibility = DeviceVisibility.of(caller, deps);
   const send = (event: AlarmEvent) => {
-    if (closed || event.id <= lastSent) return;
+    if (closed || event.id <= lastSent || !visibility.seesId(event.deviceId)) return;
     if (res.writableLength > MAX_BUFFERED_BYTES) return close();
     lastSent = event.id;
-    res.write(`id: ${event.id}\nevent: ${event.kind}\ndata: ${JSON.stringify(eventView(event))}\n\n`);
+    const data = JSON.stringify(eventView(event));
+    const shown = visibility.masked ? maskAddressesIn(data, deps.store.devices.list().map((d) => d.address)) : data;
+    res.write(`id: ${event.id}\nevent: ${event.kind}\ndata: ${shown}\n\n`);
   };
   // Subscribe before replaying so nothing stored in between is missed; ids drop duplicates.
   const unsubscribe = deps.bus.subscribe((events) => events.forEach(send));
   const heartbeat = setInterval(() => res.write(': keep-alive\n\n'), HEARTBEAT_MS);
   const stream = {
-    allowed: () => deps.tokens.isActive(caller.id),
+    refusal: () => streamRefusal(deps, caller),
     close: (reason?: string) => {
       if (closed) return;
       closed = true;
@@ -124,4 +140,12 @@ function streamEvents(res: ServerResponse, { deps, streams, caller }: StreamCont
       page.forEach(send);
     }
   }
+}
+
+/** Why a stream may no longer run (its token revoked or expired, its partner's access changed), or null. */
+function streamRefusal(deps: HttpDeps, opened: Caller): string | null {
+  const now = deps.tokens.current(opened.id);
+  if (!now) return 'the API token was revoked or has expired';
+  if (JSON.stringify(now.partner) !== JSON.stringify(opened.partner)) return `partner ${opened.partner!.partnerId}'s access changed: reconnect (with Last-Event-ID) to read with the new access`;
+  return null;
 }

@@ -5,10 +5,12 @@ import { deviceInputSchema } from '../../config/schema.js';
 import { StoreConflictError, type DeviceRecord } from '../../store/devices.js';
 import { UnknownProfileError } from '../../profiles/registry.js';
 import type { HttpDeps } from '../app.js';
+import type { Caller } from '../auth.js';
 import { ApiError } from '../errors.js';
 import type { RouteTable } from '../route.js';
 import { deviceCreateQuery, deviceIdParams, deviceListQuery, deviceProbeView, deviceUpdateBody, deviceView as deviceViewSchema } from '../schemas.js';
 import { deviceView } from '../views.js';
+import { DeviceVisibility } from '../visibility.js';
 
 function toApiError(error: unknown): unknown {
   if (error instanceof StoreConflictError) return new ApiError('DEVICE_EXISTS', error.message);
@@ -19,12 +21,15 @@ function toApiError(error: unknown): unknown {
 
 export function deviceRoutes(routes: RouteTable, deps: HttpDeps): void {
   const { store, devices, scheduler } = deps;
-  const find = (id: string): DeviceRecord => {
-    const device = store.devices.get(Number(id));
-    if (!device) throw new ApiError('DEVICE_NOT_FOUND', `no device with id ${id}: list them with GET /api/v1/devices`);
-    return device;
+  const visible = (caller: Caller | undefined) => DeviceVisibility.of(caller, deps);
+  const find = (id: string, caller: Caller | undefined): DeviceRecord => visible(caller).device(id);
+  const view = (d: DeviceRecord, caller: Caller | undefined) => deviceView(d, { masked: visible(caller).masked, isMonitored: (id) => devices.isMonitored(id) });
+  /** An administrator partner places devices only at the sites of its scope. */
+  const refuseOutOfScope = (caller: Caller | undefined, wanted: object) => {
+    if (!visible(caller).mayPlaceAt(deps.deviceSite(wanted))) {
+      throw new ApiError('FORBIDDEN', `partner ${caller!.partner!.partnerId} may place devices only at the sites of its scope`);
+    }
   };
-  const view = (d: DeviceRecord, role: Parameters<typeof deviceView>[1]['role']) => deviceView(d, { role, isMonitored: (id) => devices.isMonitored(id) });
 
   routes.add({
     method: 'GET',
@@ -32,11 +37,12 @@ export function deviceRoutes(routes: RouteTable, deps: HttpDeps): void {
     summary: 'List devices, optionally filtered by status, profile, site or active alarm severity',
     tag: 'devices',
     access: 'read',
+    partners: 'device-data',
     query: deviceListQuery,
     response: z.object({ devices: z.array(deviceViewSchema) }),
     handler: ({ query, caller }) => {
       const withSeverity = query.severity ? new Set(store.alarms.active({ severity: query.severity }).map((a) => a.deviceId)) : undefined;
-      const list = store.devices.list().filter((d) => {
+      const list = visible(caller).filter(store.devices.list()).filter((d) => {
         if (withSeverity && !withSeverity.has(d.id)) return false;
         if (query.profile && (d.resolvedProfile ?? d.profile) !== query.profile) return false;
         if (query.site && d.site !== query.site) return false;
@@ -46,7 +52,7 @@ export function deviceRoutes(routes: RouteTable, deps: HttpDeps): void {
         }
         return true;
       });
-      return { devices: list.map((d) => view(d, caller?.role)) };
+      return { devices: list.map((d) => view(d, caller)) };
     },
   });
 
@@ -56,10 +62,11 @@ export function deviceRoutes(routes: RouteTable, deps: HttpDeps): void {
     summary: 'One device with its scan and registration state',
     tag: 'devices',
     access: 'read',
+    partners: 'device-data',
     params: deviceIdParams,
     response: deviceViewSchema,
     errors: ['DEVICE_NOT_FOUND'],
-    handler: ({ params, caller }) => view(find(params.id), caller?.role),
+    handler: ({ params, caller }) => view(find(params.id, caller), caller),
   });
 
   routes.add({
@@ -68,19 +75,21 @@ export function deviceRoutes(routes: RouteTable, deps: HttpDeps): void {
     summary: 'Add a device (registers priscan on it and scans it); ?dryRun=true only tests SNMP reachability',
     tag: 'devices',
     access: 'admin',
+    partners: 'device-admin',
     query: deviceCreateQuery,
     body: deviceInputSchema,
     status: 201,
     response: z.union([deviceViewSchema, deviceProbeView]),
     errors: ['DEVICE_EXISTS', 'LICENSE_NODE_LIMIT'],
     handler: async ({ query, body, caller, reply }) => {
+      refuseOutOfScope(caller, body);
       const wanted = toNewDevice(body, 'api');
       if (query.dryRun === 'true') {
         reply.code(200);
         return { dryRun: true as const, ...(await devices.probe(wanted)) };
       }
       try {
-        return view(devices.add(wanted), caller?.role);
+        return view(devices.add(wanted), caller);
       } catch (error) {
         throw toApiError(error);
       }
@@ -93,19 +102,22 @@ export function deviceRoutes(routes: RouteTable, deps: HttpDeps): void {
     summary: 'Change a device; a new address or new credentials re-register priscan on it',
     tag: 'devices',
     access: 'admin',
+    partners: 'device-admin',
     params: deviceIdParams,
     body: deviceUpdateBody,
     response: deviceViewSchema,
     errors: ['DEVICE_NOT_FOUND', 'DEVICE_FROM_CONFIG', 'DEVICE_EXISTS'],
     handler: async ({ params, body, caller }) => {
-      const device = find(params.id);
+      const device = find(params.id, caller);
+      // A new site (once devices have one) must be within an administrator partner's scope too.
+      if ('site' in body) refuseOutOfScope(caller, body);
       if (device.origin === 'config') throw new ApiError('DEVICE_FROM_CONFIG', `device ${device.name} is declared in the config file; change it there`);
       const { snmp, ...rest } = body;
       const merged = snmp ? mergeSnmp(device.snmp, snmp) : undefined;
       if (merged && !merged.success) throw new ApiError('VALIDATION_FAILED', describeIssue(merged.error.issues[0] as z.core.$ZodIssue, 'body.snmp'));
       try {
         const updated = await devices.update(device.id, { ...rest, ...(merged ? { snmp: toDeviceSnmp(merged.data) } : {}) });
-        return view(updated, caller?.role);
+        return view(updated, caller);
       } catch (error) {
         throw toApiError(error);
       }
@@ -118,19 +130,20 @@ export function deviceRoutes(routes: RouteTable, deps: HttpDeps): void {
     summary: 'Remove a device: de-registers priscan from it first, then deletes it (its event history is kept)',
     tag: 'devices',
     access: 'admin',
+    partners: 'device-admin',
     params: deviceIdParams,
     response: z.object({ deleted: z.number().int(), deregistrationError: z.string().nullable() }),
     errors: ['DEVICE_NOT_FOUND', 'DEVICE_FROM_CONFIG'],
-    handler: async ({ params }) => {
-      const device = find(params.id);
+    handler: async ({ params, caller }) => {
+      const device = find(params.id, caller);
       if (device.origin === 'config') throw new ApiError('DEVICE_FROM_CONFIG', `device ${device.name} is declared in the config file; remove it there`);
       const result = await devices.remove(device.id);
       return { deleted: device.id, deregistrationError: result?.deregistrationError ?? null };
     },
   });
 
-  const requestNow = (what: 'scan' | 'register') => (params: { id: string }) => {
-    const device = find(params.id);
+  const requestNow = (what: 'scan' | 'register') => (params: { id: string }, caller: Caller | undefined) => {
+    const device = find(params.id, caller);
     if (!devices.isMonitored(device.id)) throw new ApiError('LICENSE_NODE_LIMIT', `device ${device.name} is unlicensed: add a license key to monitor it`);
     if (what === 'scan') return { device: device.id, scan: scheduler.requestScan(device.id, 'manual') };
     scheduler.requestRegistration(device.id);
@@ -143,11 +156,12 @@ export function deviceRoutes(routes: RouteTable, deps: HttpDeps): void {
     summary: 'Scan the device now, at priority (coalesced with any scan already queued)',
     tag: 'devices',
     access: 'admin',
+    partners: 'device-admin',
     params: deviceIdParams,
     status: 202,
     response: z.object({ device: z.number().int(), scan: z.string().describe('queued, coalesced or follow-up') }),
     errors: ['DEVICE_NOT_FOUND', 'LICENSE_NODE_LIMIT'],
-    handler: ({ params }) => requestNow('scan')(params),
+    handler: ({ params, caller }) => requestNow('scan')(params, caller),
   });
 
   routes.add({
@@ -156,10 +170,11 @@ export function deviceRoutes(routes: RouteTable, deps: HttpDeps): void {
     summary: 'Verify and repair priscan\'s registration on the device now (then scan it)',
     tag: 'devices',
     access: 'admin',
+    partners: 'device-admin',
     params: deviceIdParams,
     status: 202,
     response: z.object({ device: z.number().int(), registration: z.literal('queued') }),
     errors: ['DEVICE_NOT_FOUND', 'LICENSE_NODE_LIMIT'],
-    handler: ({ params }) => requestNow('register')(params),
+    handler: ({ params, caller }) => requestNow('register')(params, caller),
   });
 }

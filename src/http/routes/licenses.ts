@@ -29,6 +29,8 @@ export function licenseRoutes(routes: RouteTable, deps: HttpDeps): void {
     summary: 'Installed license keys (fingerprints only) and node usage',
     tag: 'licenses',
     access: 'read',
+    // Counts and fingerprints only: no device in them.
+    partners: 'installation',
     response: z.object({ licenses: z.array(licenseView), usage: usageView }),
     handler: () => ({ licenses: licenses.list(), usage: licenses.usage() }),
   });
@@ -39,6 +41,8 @@ export function licenseRoutes(routes: RouteTable, deps: HttpDeps): void {
     summary: 'Licensed nodes, nodes in use and devices left unlicensed',
     tag: 'licenses',
     access: 'read',
+    // Counts and fingerprints only: no device in them.
+    partners: 'installation',
     response: usageView,
     handler: () => licenses.usage(),
   });

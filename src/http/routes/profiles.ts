@@ -39,6 +39,8 @@ export function profileRoutes(routes: RouteTable, deps: HttpDeps): void {
     summary: 'The device profiles loaded: built-in files and the configured directory',
     tag: 'profiles',
     access: 'read',
+    // What the installation knows about kinds of devices: no device data.
+    partners: 'installation',
     response: z.object({ profiles: z.array(profileSummary) }),
     handler: () => ({ profiles: profiles.names().map(summary) }),
   });
@@ -49,6 +51,7 @@ export function profileRoutes(routes: RouteTable, deps: HttpDeps): void {
     summary: 'One profile as loaded (the validated file, defaults filled in)',
     tag: 'profiles',
     access: 'read',
+    partners: 'installation',
     params: profileNameParams,
     response: z.object({ profile: profileSummary, definition: z.record(z.string(), z.unknown()) }),
     errors: ['PROFILE_NOT_FOUND'],

@@ -45,17 +45,20 @@ export function systemRoutes(routes: RouteTable, deps: HttpDeps): void {
   routes.add({
     method: 'GET',
     url: '/api/v1/about',
-    summary: 'Version, server identity (the MAC address license keys are bound to) and the SNMPv3 engine ID informs are addressed to',
+    summary: 'Version, server identity (the MAC address license keys are bound to), System ID and registration, and the SNMPv3 engine ID informs are addressed to',
     tag: 'system',
     access: 'read',
+    partners: 'installation',
     response: z.object({
       name: z.literal('priscan'),
       version: z.string(),
       serverId: z.string().nullable(),
       serverIdError: z.string().nullable(),
+      systemId: z.string().describe('The installation\'s System ID, generated once; registration codes are bound to it'),
+      registered: z.boolean().describe('Whether a registration code for this System ID is applied (details: GET /api/v1/registration)'),
       snmpEngineId: z.string().describe('Hex; devices that send v3 informs without discovery are configured with it'),
     }),
-    handler: () => ({ name: 'priscan' as const, ...deps.about() }),
+    handler: () => ({ name: 'priscan' as const, ...deps.about(), systemId: deps.registration.systemId, registered: deps.registration.current() !== undefined }),
   });
 
   routes.add({

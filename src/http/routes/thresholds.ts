@@ -6,6 +6,7 @@ import { THRESHOLD_SCOPES, type EffectiveThreshold } from '../../thresholds/eval
 import type { ThresholdOverride } from '../../thresholds/overrides.js';
 import type { HttpDeps } from '../app.js';
 import { ApiError } from '../errors.js';
+import { DeviceVisibility } from '../visibility.js';
 import type { RouteTable } from '../route.js';
 import { deviceIdParams } from '../schemas.js';
 
@@ -162,12 +163,13 @@ export function thresholdRoutes(routes: RouteTable, deps: HttpDeps): void {
     summary: 'The thresholds that apply to a device, each with where it comes from, and the interval it is scanned at',
     tag: 'thresholds',
     access: 'read',
+    partners: 'device-data',
     params: deviceIdParams,
     response: effectiveView,
     errors: ['DEVICE_NOT_FOUND'],
-    handler: ({ params }) => {
-      const device = store.devices.get(Number(params.id));
-      if (!device) throw new ApiError('DEVICE_NOT_FOUND', `no device with id ${params.id}: list them with GET /api/v1/devices`);
+    handler: ({ params, caller }) => {
+      // A partner's device outside its scope is answered as one that does not exist.
+      const device = DeviceVisibility.of(caller, deps).device(params.id);
       const { profile, thresholds: effective } = thresholds.effective(device);
       return {
         device: { id: device.id, name: device.name, site: device.site },

@@ -20,10 +20,11 @@ const tokenView = z.object({
   lastUsedAt: z.string().nullable().describe('Recorded at most once a minute'),
   expiresAt: z.string().nullable().describe('null: never expires'),
   expired: z.boolean(),
+  partner: z.string().nullable().describe('The Partner ID of the partner a partner token belongs to; null for other roles'),
 });
 
 export function tokenRoutes(routes: RouteTable, deps: HttpDeps, streams: EventStreams): void {
-  const { tokens, clock } = deps;
+  const { tokens, clock, partners, audit } = deps;
   const view = (t: TokenInfo): z.infer<typeof tokenView> => ({
     id: t.id,
     name: t.name,
@@ -33,6 +34,7 @@ export function tokenRoutes(routes: RouteTable, deps: HttpDeps, streams: EventSt
     lastUsedAt: iso(t.lastUsedAt),
     expiresAt: iso(t.expiresAt),
     expired: t.expiresAt !== null && t.expiresAt <= clock.now(),
+    partner: t.partner?.partnerId ?? null,
   });
 
   routes.add({
@@ -55,15 +57,19 @@ export function tokenRoutes(routes: RouteTable, deps: HttpDeps, streams: EventSt
       .object({
         name: tokenName,
         role: z.enum(ROLES),
+        partner: z.string().min(1).max(80).optional().describe('Partner ID (role partner only): the token gets that partner\'s access; absent: the implicit partner LEGACY_PARTNER'),
         expiresAt: z.iso.datetime({ offset: true }).optional().describe('When it stops working (ISO 8601, in the future); absent: never'),
       })
       .strict(),
     status: 201,
     response: z.object({ token: z.string().describe('Send as "Authorization: Bearer <token>"; shown once'), info: tokenView }),
-    errors: ['TOKEN_NAME_TAKEN'],
-    handler: ({ body }) => {
+    errors: ['TOKEN_NAME_TAKEN', 'PARTNER_NOT_FOUND'],
+    handler: ({ body, caller }) => {
+      const partner = body.partner === undefined ? undefined : partners.find(body.partner);
+      if (body.partner !== undefined && !partner) throw new ApiError('PARTNER_NOT_FOUND', `no partner with Partner ID ${body.partner}: list them with GET /api/v1/partners`);
       try {
-        const created = tokens.create({ name: body.name, role: body.role, expiresAt: body.expiresAt === undefined ? null : Date.parse(body.expiresAt) });
+        const created = tokens.create({ name: body.name, role: body.role, expiresAt: body.expiresAt === undefined ? null : Date.parse(body.expiresAt), ...(partner ? { partner: partner.id } : {}) });
+        if (created.info.partner) audit.partnerChange(caller!, created.info.partner, 'partner.token.create', created.info.name);
         return { token: created.token, info: view(created.info) };
       } catch (error) {
         if (error instanceof TokenNameTakenError) throw new ApiError('TOKEN_NAME_TAKEN', error.message);
@@ -82,11 +88,12 @@ export function tokenRoutes(routes: RouteTable, deps: HttpDeps, streams: EventSt
     params: z.object({ name: tokenName.describe('Token name, exactly as listed') }).strict(),
     response: z.object({ revoked: tokenView }),
     errors: ['TOKEN_NOT_FOUND'],
-    handler: ({ params }) => {
+    handler: ({ params, caller }) => {
       // By exact name only: the CLI's "a number is an id" would let "1 " revoke token 1.
       const named = tokens.list().find((token) => token.name === params.name);
       const revoked = named && tokens.revoke(named.id);
       if (!revoked) throw new ApiError('TOKEN_NOT_FOUND', `no token named ${JSON.stringify(params.name)}: list them with GET /api/v1/tokens`);
+      if (revoked.partner) audit.partnerChange(caller!, revoked.partner, 'partner.token.revoke', revoked.name);
       streams.recheck();
       return { revoked: view(revoked) };
     },

@@ -1,0 +1,105 @@
+import type Database from 'better-sqlite3';
+
+/** Who did it: a partner's token, a customer's token (admin, viewer), or the host's command line. */
+export type AuditActorKind = 'partner' | 'admin' | 'viewer' | 'host';
+
+/** One line of the audit log: who, what, when. */
+export interface AuditEntry {
+  id: number;
+  at: number;
+  actorKind: AuditActorKind;
+  /** The token's name; null for the host's command line. */
+  actorToken: string | null;
+  /** The partner the entry is about (the actor, or the partner an admin changed): its stored id. */
+  partner: number | null;
+  /** That partner's Partner ID when the entry was written. */
+  partnerId: string | null;
+  /** e.g. "GET /api/v1/devices/:id" for a request, "partner.grant" for a change. */
+  action: string;
+  /** e.g. the path requested, or the grant changed. */
+  target: string | null;
+  /** The HTTP status answered; null for changes made on the host. */
+  status: number | null;
+  detail: string | null;
+}
+
+export type NewAuditEntry = Omit<AuditEntry, 'id'>;
+
+export interface AuditQuery {
+  after: number;
+  limit: number;
+  /** Only entries about this partner (its stored id, so a renamed partner keeps its history). */
+  partner?: number;
+}
+
+/** The most entries one list() returns. */
+export const AUDIT_PAGE_MAX = 1000;
+
+interface AuditRow {
+  id: number;
+  at: number;
+  actor_kind: AuditActorKind;
+  actor_token: string | null;
+  partner: number | null;
+  partner_id: string | null;
+  action: string;
+  target: string | null;
+  status: number | null;
+  detail: string | null;
+}
+
+interface AuditStatements {
+  append: Database.Statement<[Omit<AuditRow, 'id'>]>;
+  list: Database.Statement<[{ after: number; limit: number; partner: number | null }], AuditRow>;
+}
+
+/** The append-only audit log. */
+export class AuditRepository {
+  static prepare(db: Database.Database): AuditRepository {
+    return new AuditRepository({
+      append: db.prepare(
+        `INSERT INTO audit_log (at, actor_kind, actor_token, partner, partner_id, action, target, status, detail)
+         VALUES (@at, @actor_kind, @actor_token, @partner, @partner_id, @action, @target, @status, @detail)`,
+      ),
+      list: db.prepare('SELECT * FROM audit_log WHERE id > @after AND (@partner IS NULL OR partner = @partner) ORDER BY id LIMIT @limit'),
+    });
+  }
+
+  private constructor(private readonly statements: AuditStatements) {}
+
+  append(entry: NewAuditEntry): AuditEntry {
+    const row: Omit<AuditRow, 'id'> = {
+      at: entry.at,
+      actor_kind: entry.actorKind,
+      actor_token: entry.actorToken,
+      partner: entry.partner,
+      partner_id: entry.partnerId,
+      action: entry.action,
+      target: entry.target,
+      status: entry.status,
+      detail: entry.detail,
+    };
+    return { id: Number(this.statements.append.run(row).lastInsertRowid), ...entry };
+  }
+
+  /** Entries after `after`, oldest first, at most `limit` (capped at AUDIT_PAGE_MAX). */
+  list(query: AuditQuery): AuditEntry[] {
+    const limit = Math.max(1, Math.min(query.limit, AUDIT_PAGE_MAX));
+    return this.statements.list.all({ after: query.after, limit, partner: query.partner ?? null }).map(toEntry);
+  }
+}
+
+function toEntry(row: AuditRow): AuditEntry {
+  return {
+    id: row.id,
+    at: row.at,
+    actorKind: row.actor_kind,
+    actorToken: row.actor_token,
+    partner: row.partner,
+    partnerId: row.partner_id,
+    action: row.action,
+    target: row.target,
+    status: row.status,
+    detail: row.detail,
+  };
+}
