@@ -250,4 +250,35 @@ export const MIGRATIONS: readonly Migration[] = [
   -- console and partners filter by it. Null: not set.
   ALTER TABLE devices ADD COLUMN site TEXT;
   `,
+
+  // ---- issue 13, sensor readings (append-only; renumber freely at merge) ----
+  `
+  -- One series per device, reading and table row ('' for a scalar): its last value, and its newest
+  -- history point (whether the next scan writes one: src/store/readings.ts pointDue). A device's
+  -- series go with it, and a series' points with it.
+  CREATE TABLE reading_series (
+    id          INTEGER PRIMARY KEY,
+    device_id   INTEGER NOT NULL REFERENCES devices (id) ON DELETE CASCADE,
+    reading     TEXT NOT NULL,
+    instance    TEXT NOT NULL,
+    label       TEXT NOT NULL,
+    unit        TEXT NOT NULL,
+    value       REAL NOT NULL,
+    state       TEXT,
+    at          INTEGER NOT NULL,
+    point_at    INTEGER NOT NULL,
+    point_value REAL NOT NULL,
+    point_state TEXT,
+    UNIQUE (device_id, reading, instance)
+  ) STRICT;
+
+  -- The history: a few bytes a point, keyed by series and time (no rowid, no second index).
+  CREATE TABLE reading_points (
+    series_id INTEGER NOT NULL REFERENCES reading_series (id) ON DELETE CASCADE,
+    at        INTEGER NOT NULL,
+    value     REAL NOT NULL,
+    state     TEXT,
+    PRIMARY KEY (series_id, at)
+  ) STRICT, WITHOUT ROWID;
+  `,
 ];

@@ -4,6 +4,7 @@ import { AlarmsRepository } from './alarms.js';
 import { openDatabase, type OpenDatabaseOptions } from './database.js';
 import { DevicesRepository } from './devices.js';
 import { LicensesRepository } from './licenses.js';
+import { DEFAULT_HISTORY_POLICY, ReadingsRepository, type HistoryPolicy } from './readings.js';
 import { SettingsRepository } from './settings.js';
 import { TokensRepository } from './tokens.js';
 
@@ -14,6 +15,12 @@ export interface StoreParts {
   alarms: AlarmsRepository;
   licenses: LicensesRepository;
   tokens: TokensRepository;
+  readings: ReadingsRepository;
+}
+
+export interface StoreOptions extends Pick<OpenDatabaseOptions, 'onMigrationNote'> {
+  /** When a scan's reading values become history points; the defaults unless the config says otherwise. */
+  readingHistory?: HistoryPolicy;
 }
 
 /** The daemon's durable state: one SQLite connection and its repositories. */
@@ -24,13 +31,14 @@ export class Store {
   readonly alarms: AlarmsRepository;
   readonly licenses: LicensesRepository;
   readonly tokens: TokensRepository;
+  readonly readings: ReadingsRepository;
   private readonly removal: Database.Transaction<(id: number, ending: AlarmEnding) => AlarmEvent[] | undefined>;
 
   /**
    * Opens (creating and migrating if needed) the database at `path`; ':memory:' for a throwaway one.
    * `onMigrationNote` hears what a data migration did, a line each (e.g. two devices merged).
    */
-  static open(path: string, clock: { now(): number }, options: Pick<OpenDatabaseOptions, 'onMigrationNote'> = {}): Store {
+  static open(path: string, clock: { now(): number }, options: StoreOptions = {}): Store {
     const db = openDatabase(path, options);
     try {
       return new Store({
@@ -40,6 +48,7 @@ export class Store {
         alarms: AlarmsRepository.prepare(db),
         licenses: LicensesRepository.prepare(db, clock),
         tokens: TokensRepository.prepare(db, clock),
+        readings: ReadingsRepository.prepare(db, options.readingHistory ?? DEFAULT_HISTORY_POLICY),
       });
     } catch (error) {
       db.close();
@@ -54,9 +63,11 @@ export class Store {
     this.alarms = parts.alarms;
     this.licenses = parts.licenses;
     this.tokens = parts.tokens;
+    this.readings = parts.readings;
     this.removal = this.db.transaction((id: number, ending: AlarmEnding) => {
       if (!this.devices.get(id)) return undefined;
       const cleared = this.alarms.clearAll(id, ending);
+      // Its reading series and their history cascade away with the row; its events stay.
       this.devices.delete(id);
       return cleared;
     });
@@ -64,7 +75,8 @@ export class Store {
 
   /**
    * Deletes a device, first ending each of its active alarms with a clear event carrying the
-   * reason, in one transaction: the event log replayed still gives the active set. Returns the
+   * reason, in one transaction: the event log replayed still gives the active set. Its readings
+   * (last values and history) go with it; its events are kept. Returns the
    * clear events to publish, or undefined if there was no such device.
    */
   removeDevice(id: number, ending: AlarmEnding): AlarmEvent[] | undefined {
