@@ -4,6 +4,7 @@ import type { ApiTokens } from '../access/tokens.js';
 import type { AlarmEventBus } from '../alarms/events.js';
 import type { DeviceService } from '../app/device-service.js';
 import type { LicenseService } from '../app/license-service.js';
+import type { ReadingsService } from '../app/readings-service.js';
 import type { DiscoveryService } from '../discovery/service.js';
 import type { ScanScheduler } from '../scanning/scheduler.js';
 import type { Clock } from '../clock.js';
@@ -14,6 +15,7 @@ import { apiErrorHandler, BODY_LIMIT_BYTES, clientErrorHandler, routerErrorHandl
 import { alarmRoutes } from './routes/alarms.js';
 import { deviceRoutes } from './routes/devices.js';
 import { profileRoutes } from './routes/profiles.js';
+import { readingRoutes } from './routes/readings.js';
 import type { ProfileRegistry } from '../profiles/registry.js';
 import { discoveryRoutes } from './routes/discovery.js';
 import { licenseRoutes } from './routes/licenses.js';
@@ -29,6 +31,7 @@ export interface HttpDeps {
   scheduler: ScanScheduler;
   licenses: LicenseService;
   profiles: ProfileRegistry;
+  readings: ReadingsService;
   bus: AlarmEventBus;
   registry: Registry;
   tokens: ApiTokens;
@@ -78,6 +81,7 @@ export function buildHttpApp(deps: HttpDeps): FastifyInstance {
   const routes = new RouteTable();
   systemRoutes(routes, deps);
   deviceRoutes(routes, deps);
+  readingRoutes(routes, deps);
   alarmRoutes(routes, deps, streams);
   licenseRoutes(routes, deps);
   profileRoutes(routes, deps);

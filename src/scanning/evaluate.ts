@@ -319,7 +319,8 @@ function tableRows(data: ScanData, entry: string, columns: readonly number[]): R
   return [...rows].sort(([a], [b]) => compareIndex(a, b)).map(([index, cells]) => ({ index, cells }));
 }
 
-function compareIndex(a: string, b: string): number {
+/** Row indexes in OID order: 2 before 10. */
+export function compareIndex(a: string, b: string): number {
   const x = a.split('.').map(Number);
   const y = b.split('.').map(Number);
   for (let i = 0; i < Math.min(x.length, y.length); i++) {

@@ -17,13 +17,16 @@ function toApiError(error: unknown): unknown {
   return error;
 }
 
+/** The device a route's :id names; DEVICE_NOT_FOUND if there is none. */
+export function deviceById(store: HttpDeps['store'], id: string): DeviceRecord {
+  const device = store.devices.get(Number(id));
+  if (!device) throw new ApiError('DEVICE_NOT_FOUND', `no device with id ${id}: list them with GET /api/v1/devices`);
+  return device;
+}
+
 export function deviceRoutes(routes: RouteTable, deps: HttpDeps): void {
   const { store, devices, scheduler } = deps;
-  const find = (id: string): DeviceRecord => {
-    const device = store.devices.get(Number(id));
-    if (!device) throw new ApiError('DEVICE_NOT_FOUND', `no device with id ${id}: list them with GET /api/v1/devices`);
-    return device;
-  };
+  const find = (id: string): DeviceRecord => deviceById(store, id);
   const view = (d: DeviceRecord, role: Parameters<typeof deviceView>[1]['role']) => deviceView(d, { role, isMonitored: (id) => devices.isMonitored(id) });
 
   routes.add({

@@ -1,0 +1,235 @@
+// The readings pipeline without sockets: what a scan's values become (bounded, stored, pruned on a
+// clock) and what /metrics makes of them (a closed label set, bounded series).
+import pino from 'pino';
+import { Registry } from 'prom-client';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { ReadingsPruner } from '../../src/app/readings-pruner.js';
+import { MAX_INSTANCE_LENGTH, MAX_LABEL_LENGTH, ReadingInstanceRequiredError, ReadingNotFoundError, ReadingsService, storedSamples } from '../../src/app/readings-service.js';
+import { MAX_ROW_LABEL_LENGTH, readingSeries, registerReadingGauges, rowLabel, type SnapshotReading } from '../../src/metrics/readings.js';
+import type { ReadingValue } from '../../src/scanning/evaluate.js';
+import type { DeviceRecord } from '../../src/store/devices.js';
+import type { PruneRequest, PruneStep } from '../../src/store/readings.js';
+import { Store } from '../../src/store/store.js';
+import { newDevice } from '../helpers/devices.js';
+import { FakeClock } from '../helpers/fake-clock.js';
+import { builtinProfile, builtinProfiles } from '../helpers/profiles.js';
+
+const log = pino({ level: 'silent' });
+const MINUTE = 60_000;
+const netbotz = builtinProfile('netbotz');
+
+let clock: FakeClock;
+let store: Store;
+let service: ReadingsService;
+let device: DeviceRecord;
+let monitored = true;
+
+const reading = (id: string, instance: string, label: string, value: number, state?: string | null): ReadingValue => ({ reading: id, instance, label, value, ...(state === undefined ? {} : { state }) });
+const scan = (readings: ReadingValue[]) => {
+  const at = clock.now();
+  service.record({ device, profile: netbotz, readings, at });
+  store.devices.recordScan(device.id, { at, durationMs: 3, ok: true, error: null });
+  device = store.devices.get(device.id)!;
+};
+
+beforeEach(() => {
+  clock = new FakeClock();
+  store = Store.open(':memory:', clock);
+  device = store.devices.insert(newDevice({ name: 'nb-1', profile: 'netbotz', site: 'dc-east' }));
+  monitored = true;
+  service = new ReadingsService({ store, profiles: builtinProfiles(), clock, log, isMonitored: () => monitored });
+});
+
+afterEach(() => store.close());
+
+describe('what a scan\'s readings are stored as', () => {
+  it('bounds device text: long row indexes become a stable digest, labels one line of bounded length, non-numbers and unknown readings are left out', () => {
+    const longIndex = Array.from({ length: 100 }, (_, i) => String(i)).join('.');
+    const units = new Map([['temperature', 'celsius']]);
+    const samples = storedSamples(
+      [
+        reading('temperature', longIndex, `Rack\n${'x'.repeat(500)}`, 21),
+        reading('temperature', `${longIndex}.1`, 'Other', 22),
+        reading('temperature', '7', 'Twice', 23),
+        reading('temperature', '7', 'Twice again', 24),
+        reading('temperature', '8', 'Broken', Number.NaN),
+        reading('unknownReading', '', '', 1),
+      ],
+      units,
+    );
+    expect(samples.map((s) => s.value)).toEqual([21, 22, 23]);
+    const [first, second] = samples;
+    expect(first!.instance.length).toBe(MAX_INSTANCE_LENGTH);
+    expect(second!.instance.length).toBe(MAX_INSTANCE_LENGTH);
+    expect(first!.instance).not.toBe(second!.instance);
+    expect(storedSamples([reading('temperature', longIndex, 'x', 1)], units)[0]!.instance).toBe(first!.instance);
+    expect(first!.label).toMatch(/^Rack\?x+…$/);
+    expect(first!.label.length).toBe(MAX_LABEL_LENGTH);
+  });
+
+  it('never fails a scan: a device removed under it loses its readings quietly', () => {
+    store.devices.delete(device.id);
+    expect(() => service.record({ device, profile: netbotz, readings: [reading('temperature', '1', 'T', 20)], at: clock.now() })).not.toThrow();
+  });
+
+  it('lists last values in the profile\'s order with its descriptions, and says which the latest scan did not read', () => {
+    scan([reading('door', '1', 'Front door', 1, 'closed'), reading('temperature', '10', 'Rack B', 24), reading('temperature', '2', 'Rack A', 22.5), reading('humidity', '1', 'Rack', 45)]);
+    clock.advance(MINUTE);
+    scan([reading('door', '1', 'Front door', 0, 'open'), reading('temperature', '2', 'Rack A', 23), reading('humidity', '1', 'Rack', 46)]);
+    const last = service.lastValues(device);
+    expect(last.map((r) => [r.reading, r.instance, r.value, r.state, r.description, r.stale])).toEqual([
+      ['temperature', '2', 23, null, 'Temperature', false],
+      ['temperature', '10', 24, null, 'Temperature', true],
+      ['humidity', '1', 46, null, 'Relative humidity', false],
+      ['door', '1', 0, 'open', 'Door', false],
+    ]);
+  });
+});
+
+describe('a reading\'s history', () => {
+  beforeEach(() => {
+    for (let i = 0; i < 5; i++) {
+      scan([reading('temperature', '2', 'Rack A', 20 + i), reading('temperature', '3', 'Rack B', 30 + i), reading('humidity', '1', 'Rack', 40 + i)]);
+      clock.advance(MINUTE);
+    }
+  });
+  const request = (r: string, instance?: string) => ({ reading: r, instance, since: 0, until: clock.now(), limit: 3 });
+
+  it('finds the row by index or label, or the only row there is, and pages', () => {
+    const byLabel = service.history(device, request('temperature', 'Rack B'));
+    expect(byLabel.series.instance).toBe('3');
+    expect(byLabel.points.map((p) => p.value)).toEqual([30, 31, 32]);
+    expect(byLabel.more).toBe(true);
+    expect(service.history(device, request('temperature', '2')).points.map((p) => p.value)).toEqual([20, 21, 22]);
+    const only = service.history(device, { ...request('humidity'), limit: 10 });
+    expect([only.points.length, only.more]).toEqual([5, false]);
+  });
+
+  it('refuses a reading the device does not have, a row it does not have, and no row where there are several', () => {
+    expect(() => service.history(device, request('voltage'))).toThrow(ReadingNotFoundError);
+    expect(() => service.history(device, request('voltage'))).toThrow('device nb-1 has no reading voltage; it has temperature, humidity');
+    expect(() => service.history(device, request('temperature', 'Rack Z'))).toThrow('has no row "Rack Z"; its rows: 2 (Rack A), 3 (Rack B)');
+    expect(() => service.history(device, request('temperature'))).toThrow(ReadingInstanceRequiredError);
+  });
+});
+
+describe('the readings /metrics shows', () => {
+  it('are each monitored device\'s from its latest successful and recent scan, with the profile\'s states', () => {
+    scan([reading('temperature', '2', 'Rack A', 22.5), reading('door', '1', 'Front door', 1, 'closed')]);
+    expect(service.metricSnapshot()).toEqual([
+      { device: 'nb-1', site: 'dc-east', reading: 'temperature', unit: 'celsius', label: 'Rack A', value: 22.5, state: null, states: [] },
+      { device: 'nb-1', site: 'dc-east', reading: 'door', unit: 'state', label: 'Front door', value: 1, state: 'closed', states: ['open', 'closed'] },
+    ]);
+    monitored = false;
+    expect(service.metricSnapshot()).toEqual([]);
+    monitored = true;
+    // Two safety-net intervals without a scan (a daemon just restarted): no longer current.
+    clock.advance(2 * device.intervalSeconds * 1000 + 1);
+    expect(service.metricSnapshot()).toEqual([]);
+  });
+});
+
+describe('pruning on a clock', () => {
+  class RecordingRepository {
+    readonly calls: PruneRequest[] = [];
+    constructor(private readonly steps: PruneStep[]) {}
+    prune(request: PruneRequest): PruneStep {
+      this.calls.push(request);
+      return this.steps.shift() ?? { deletedPoints: 0, deletedSeries: 0, next: null };
+    }
+  }
+  const settle = () => new Promise((resolve) => setImmediate(resolve));
+
+  it('runs a pass a minute after start and then every interval, batch after batch until the pass is done', async () => {
+    const repository = new RecordingRepository([
+      { deletedPoints: 500, deletedSeries: 0, next: 40 },
+      { deletedPoints: 120, deletedSeries: 2, next: 90 },
+      { deletedPoints: 0, deletedSeries: 0, next: null },
+    ]);
+    const pruner = new ReadingsPruner({ clock, readings: repository, log, retentionMs: 48 * 60 * MINUTE, intervalMs: 10 * MINUTE, batchRows: 500 });
+    pruner.start();
+    clock.advance(MINUTE - 1);
+    expect(repository.calls).toEqual([]);
+    clock.advance(1);
+    await settle();
+    await settle();
+    const before = clock.now() - 48 * 60 * MINUTE;
+    expect(repository.calls).toEqual([
+      { before, after: 0, maxRows: 500 },
+      { before, after: 40, maxRows: 500 },
+      { before, after: 90, maxRows: 500 },
+    ]);
+    clock.advance(10 * MINUTE);
+    await settle();
+    expect(repository.calls).toHaveLength(4);
+    expect(repository.calls[3]).toMatchObject({ before: clock.now() - 48 * 60 * MINUTE, after: 0 });
+    await pruner.stop();
+    expect(clock.pendingTimers).toBe(0);
+  });
+
+  it('stops a pass under way after its current batch, and schedules nothing more', async () => {
+    const repository = new RecordingRepository(Array.from({ length: 10 }, (_, i) => ({ deletedPoints: 500, deletedSeries: 0, next: i + 1 })));
+    let release: () => void = () => undefined;
+    const pruner = new ReadingsPruner({ clock, readings: repository, log, retentionMs: MINUTE, pause: () => new Promise<void>((r) => (release = r)) });
+    pruner.start();
+    clock.advance(MINUTE);
+    await settle();
+    expect(repository.calls).toHaveLength(1);
+    const stopped = pruner.stop();
+    release();
+    await stopped;
+    expect(repository.calls).toHaveLength(2);
+    expect(clock.pendingTimers).toBe(0);
+  });
+
+  it('keeps the store\'s history within its retention', async () => {
+    for (let i = 0; i < 50; i++) {
+      scan([reading('temperature', '2', 'Rack A', 20 + (i % 3))]);
+      clock.advance(30 * MINUTE);
+    }
+    const pruner = new ReadingsPruner({ clock, readings: store.readings, log, retentionMs: 12 * 60 * MINUTE, batchRows: 5 });
+    const totals = await pruner.prune();
+    const kept = store.readings.history({ deviceId: device.id, reading: 'temperature', instance: '2', since: 0, until: clock.now(), limit: 1000 })!;
+    expect(kept.length).toBe(24);
+    expect(kept[0]!.at).toBeGreaterThanOrEqual(clock.now() - 12 * 60 * MINUTE);
+    expect(totals).toMatchObject({ points: 26, series: 0 });
+    expect(totals.batches).toBeGreaterThanOrEqual(6);
+  });
+});
+
+describe('reading series in /metrics', () => {
+  const snapshot = (device: string, label: string, extra: Partial<SnapshotReading> = {}): SnapshotReading => ({ device, site: '', reading: 'temperature', unit: 'celsius', label, value: 20, state: null, states: [], ...extra });
+
+  it('makes row labels one line of known characters, at most 64 long', () => {
+    expect(rowLabel('Rack inlet temperature')).toBe('Rack inlet temperature');
+    expect(rowLabel('Température baie 3 (avant)')).toBe('Température baie 3 (avant)');
+    expect(rowLabel('a"b\\c\n{d}=e\u0000')).toBe('a_b_c__d__e_');
+    expect([...rowLabel('x'.repeat(1000))].length).toBe(MAX_ROW_LABEL_LENGTH);
+  });
+
+  it('caps the readings of one device, counts what it left out, and tells rows with one name apart', () => {
+    const many = Array.from({ length: 10 }, (_, i) => snapshot('liar', `Sensor ${'x'.repeat(80)}`, { value: i }));
+    const { series, capped } = readingSeries([...many, snapshot('nb-1', 'Rack A')], 6);
+    expect(series.filter((s) => s.device === 'liar')).toHaveLength(6);
+    expect(capped).toEqual(new Map([['liar', 4]]));
+    const rows = series.filter((s) => s.device === 'liar').map((s) => s.row);
+    expect(new Set(rows).size).toBe(6);
+    for (const row of rows) expect([...row].length).toBeLessThanOrEqual(MAX_ROW_LABEL_LENGTH);
+    expect(rows[1]).toMatch(/~2$/);
+    expect(series.find((s) => s.device === 'nb-1')?.row).toBe('Rack A');
+  });
+
+  it('exports values, a state set and the capped count', async () => {
+    const registry = new Registry();
+    registerReadingGauges(registry, () => [
+      snapshot('nb-1', 'Rack A', { site: 'dc-east', value: 22.5 }),
+      snapshot('nb-1', 'Front door', { reading: 'door', unit: 'state', value: 0, state: 'open', states: ['open', 'closed'] }),
+    ]);
+    const text = await registry.metrics();
+    expect(text).toContain('priscan_reading{device="nb-1",site="dc-east",reading="temperature",unit="celsius",row="Rack A"} 22.5');
+    expect(text).toContain('priscan_reading{device="nb-1",site="",reading="door",unit="state",row="Front door"} 0');
+    expect(text).toContain('priscan_reading_state{device="nb-1",site="",reading="door",row="Front door",state="open"} 1');
+    expect(text).toContain('priscan_reading_state{device="nb-1",site="",reading="door",row="Front door",state="closed"} 0');
+    expect(text).not.toMatch(/^priscan_readings_capped\{/m);
+  });
+});
