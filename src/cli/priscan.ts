@@ -7,6 +7,7 @@ import { alarmsCommand, ALARMS_HELP } from './commands/alarms.js';
 import { devicesCommand, DEVICES_HELP } from './commands/devices.js';
 import { discoverCommand, DISCOVER_HELP } from './commands/discover.js';
 import { licenseCommand, LICENSE_HELP } from './commands/license.js';
+import { readingsCommand, READINGS_HELP } from './commands/readings.js';
 import { tokenCommand, TOKEN_HELP } from './commands/token.js';
 import { runDemo } from './demo.js';
 import { packageVersion } from './version.js';
@@ -20,6 +21,7 @@ Usage:
   priscan devices list|add|remove|scan  manage monitored devices          (priscan devices --help)
   priscan discover TARGETS [--add]      find SNMP devices on addresses    (priscan discover --help)
   priscan alarms [--follow]             active alarms, then live raises and clears
+  priscan readings DEVICE [--history R] sensor readings and their history (priscan readings --help)
   priscan license id|add|list|remove|issue   licensed node counts        (priscan license --help)
   priscan token create|list|revoke      API tokens                        (priscan token --help)
   priscan --version | --help
@@ -28,14 +30,14 @@ serve listens for device notifications (default UDP 0.0.0.0:162) and serves the
 HTTP API (default 127.0.0.1:8470). Without --config it uses built-in defaults,
 with its database in /var/lib/priscan. See config/priscan.example.yaml.
 
-devices, discover, alarms and license add/list/remove talk to a running daemon:
+devices, discover, alarms, readings and license add/list/remove talk to a running daemon:
   --url URL      (or PRISCAN_URL; default http://127.0.0.1:8470)
   --token TOKEN  (or PRISCAN_TOKEN; make one with priscan token create)
 Every listing takes --json. Exit codes: 0 ok, 1 refused or failed, 2 usage or
 config error, 3 daemon unreachable, 4 token refused.
 `;
 
-const COMMAND_HELP: Record<string, string> = { devices: DEVICES_HELP, discover: DISCOVER_HELP, alarms: ALARMS_HELP, license: LICENSE_HELP, token: TOKEN_HELP };
+const COMMAND_HELP: Record<string, string> = { devices: DEVICES_HELP, discover: DISCOVER_HELP, alarms: ALARMS_HELP, readings: READINGS_HELP, license: LICENSE_HELP, token: TOKEN_HELP };
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
@@ -78,6 +80,8 @@ async function main(argv: string[]): Promise<number> {
       process.once('SIGTERM', () => abort.abort());
       return alarmsCommand(rest, process.stdout, abort.signal);
     }
+    case 'readings':
+      return readingsCommand(rest, process.stdout);
     case 'license':
       return licenseCommand(rest, process.stdout);
     case 'token':

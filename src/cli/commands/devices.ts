@@ -33,7 +33,8 @@ interface DeviceView {
 
 const common = { url: { type: 'string' }, token: { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } } as const;
 
-async function deviceId(target: ApiTarget, ref: string | undefined): Promise<number> {
+/** A device named by id or name, as its id (a name is looked up). */
+export async function deviceId(target: ApiTarget, ref: string | undefined): Promise<number> {
   if (!ref) throw new CliError('name the device: its id or name', EXIT.usage);
   if (/^[1-9]\d*$/.test(ref)) return Number(ref);
   const { devices } = await callApi<{ devices: DeviceView[] }>(target, 'GET', '/api/v1/devices');
