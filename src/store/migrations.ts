@@ -255,7 +255,7 @@ export const MIGRATIONS: readonly Migration[] = [
   `
   -- One series per device, reading and table row ('' for a scalar): its last value, and its newest
   -- history point (whether the next scan writes one: src/store/readings.ts pointDue). A device's
-  -- series go with it, and a series' points with it.
+  -- series and points go with it.
   CREATE TABLE reading_series (
     id          INTEGER PRIMARY KEY,
     device_id   INTEGER NOT NULL REFERENCES devices (id) ON DELETE CASCADE,
@@ -272,13 +272,16 @@ export const MIGRATIONS: readonly Migration[] = [
     UNIQUE (device_id, reading, instance)
   ) STRICT;
 
-  -- The history: a few bytes a point, keyed by series and time (no rowid, no second index).
+  -- The history, keyed by device and time: one scan's points sit side by side, so its commit
+  -- writes a page or two rather than one per series. No rowid and no second index; a series'
+  -- points are found within its device's. src/store/readings.ts deletes them with their series.
   CREATE TABLE reading_points (
-    series_id INTEGER NOT NULL REFERENCES reading_series (id) ON DELETE CASCADE,
+    device_id INTEGER NOT NULL REFERENCES devices (id) ON DELETE CASCADE,
     at        INTEGER NOT NULL,
+    series_id INTEGER NOT NULL,
     value     REAL NOT NULL,
     state     TEXT,
-    PRIMARY KEY (series_id, at)
+    PRIMARY KEY (device_id, at, series_id)
   ) STRICT, WITHOUT ROWID;
   `,
 ];

@@ -99,8 +99,8 @@ export function pointDue(newest: NewestPoint, sample: Pick<ReadingSample, 'value
 
 /** The most history points one query returns. */
 export const HISTORY_PAGE_MAX = 10_000;
-/** Series examined per prune step, whatever the rows deleted. */
-const PRUNE_SERIES_PER_STEP = 500;
+/** Devices examined per prune step, whatever the rows deleted. */
+const PRUNE_DEVICES_PER_STEP = 100;
 
 interface SeriesRow {
   id: number;
@@ -119,17 +119,27 @@ interface SeriesRow {
 
 type SeriesParams = Omit<SeriesRow, 'id'>;
 
+/** What a scan's record needs of each series: which it is, when it was read, and its newest point. */
+type SeriesState = Pick<SeriesRow, 'id' | 'reading' | 'instance' | 'at' | 'point_at' | 'point_value' | 'point_state'>;
+
+// The hot path's statements are bound by position: named binding costs about as much again per value.
+type UpdateParams = [label: string, unit: string, value: number, state: string | null, at: number, pointAt: number, pointValue: number, pointState: string | null, id: number];
+type PointParams = [deviceId: number, at: number, seriesId: number, value: number, state: string | null];
+
 interface ReadingStatements {
   seriesOfDevice: Database.Statement<[number], SeriesRow>;
+  seriesStates: Database.Statement<[number], SeriesState>;
   insertSeries: Database.Statement<[SeriesParams]>;
-  updateSeries: Database.Statement<[Omit<SeriesRow, 'device_id' | 'reading' | 'instance'>]>;
+  updateSeries: Database.Statement<UpdateParams>;
   deleteSeries: Database.Statement<[number]>;
-  insertPoint: Database.Statement<[{ series_id: number; at: number; value: number; state: string | null }]>;
+  deleteSeriesPoints: Database.Statement<[deviceId: number, seriesId: number]>;
+  insertPoint: Database.Statement<PointParams>;
   seriesId: Database.Statement<[number, string, string], number>;
-  points: Database.Statement<[{ series_id: number; since: number; until: number; limit: number }], ReadingPoint>;
+  points: Database.Statement<[{ device_id: number; series_id: number; since: number; until: number; limit: number }], ReadingPoint>;
   current: Database.Statement<[], SeriesRow>;
-  pruneSeries: Database.Statement<[{ after: number; limit: number }], { id: number; at: number }>;
-  deleteOldPoints: Database.Statement<[{ series_id: number; before: number; limit: number }]>;
+  pruneDevices: Database.Statement<[{ after: number; limit: number }], number>;
+  deleteOldPoints: Database.Statement<[{ device_id: number; before: number; limit: number }]>;
+  staleSeries: Database.Statement<[{ device_id: number; before: number }], number>;
 }
 
 type RecordTx = Database.Transaction<(deviceId: number, samples: readonly ReadingSample[], at: number) => RecordedReadings>;
@@ -137,27 +147,32 @@ type PruneTx = Database.Transaction<(request: PruneRequest) => PruneStep>;
 
 const seriesKey = (reading: string, instance: string) => `${reading}\u0000${instance}`;
 
-/** Last values and history of sensor readings; a device's go with it (the tables cascade). */
+/**
+ * Last values and history of sensor readings. Points are keyed by device and time, so one scan's
+ * points sit side by side and its commit writes a page or two, not one per series; a device's
+ * series and points go with it (the tables cascade).
+ */
 export class ReadingsRepository {
   static prepare(db: Database.Database, policy: HistoryPolicy): ReadingsRepository {
     const s: ReadingStatements = {
       seriesOfDevice: db.prepare('SELECT * FROM reading_series WHERE device_id = ?'),
+      seriesStates: db.prepare('SELECT id, reading, instance, at, point_at, point_value, point_state FROM reading_series WHERE device_id = ?'),
       insertSeries: db.prepare(
         `INSERT INTO reading_series (device_id, reading, instance, label, unit, value, state, at, point_at, point_value, point_state)
          VALUES (@device_id, @reading, @instance, @label, @unit, @value, @state, @at, @point_at, @point_value, @point_state)`,
       ),
       updateSeries: db.prepare(
-        `UPDATE reading_series SET label = @label, unit = @unit, value = @value, state = @state, at = @at,
-           point_at = @point_at, point_value = @point_value, point_state = @point_state
-         WHERE id = @id`,
+        `UPDATE reading_series SET label = ?, unit = ?, value = ?, state = ?, at = ?, point_at = ?, point_value = ?, point_state = ?
+         WHERE id = ?`,
       ),
       deleteSeries: db.prepare('DELETE FROM reading_series WHERE id = ?'),
+      deleteSeriesPoints: db.prepare('DELETE FROM reading_points WHERE device_id = ? AND series_id = ?'),
       // OR REPLACE: after the clock stepped back, a point may fall on a time already written.
-      insertPoint: db.prepare('INSERT OR REPLACE INTO reading_points (series_id, at, value, state) VALUES (@series_id, @at, @value, @state)'),
+      insertPoint: db.prepare('INSERT OR REPLACE INTO reading_points (device_id, at, series_id, value, state) VALUES (?, ?, ?, ?, ?)'),
       seriesId: db.prepare<[number, string, string], number>('SELECT id FROM reading_series WHERE device_id = ? AND reading = ? AND instance = ?').pluck(),
       points: db.prepare(
         `SELECT at, value, state FROM reading_points
-         WHERE series_id = @series_id AND at >= @since AND at < @until ORDER BY at LIMIT @limit`,
+         WHERE device_id = @device_id AND at >= @since AND at < @until AND series_id = @series_id ORDER BY at LIMIT @limit`,
       ),
       // The readings of each device's latest scan, if that scan succeeded: a failed scan moves
       // last_scan_at past them, and a row the device stopped reporting was read before it.
@@ -165,11 +180,14 @@ export class ReadingsRepository {
         `SELECT s.* FROM reading_series s JOIN devices d ON d.id = s.device_id
          WHERE s.at = d.last_scan_at ORDER BY s.device_id, s.id`,
       ),
-      pruneSeries: db.prepare('SELECT id, at FROM reading_series WHERE id > @after ORDER BY id LIMIT @limit'),
+      pruneDevices: db
+        .prepare<[{ after: number; limit: number }], number>('SELECT DISTINCT device_id FROM reading_series WHERE device_id > @after ORDER BY device_id LIMIT @limit')
+        .pluck(),
       deleteOldPoints: db.prepare(
-        `DELETE FROM reading_points WHERE series_id = @series_id AND at IN
-           (SELECT at FROM reading_points WHERE series_id = @series_id AND at < @before ORDER BY at LIMIT @limit)`,
+        `DELETE FROM reading_points WHERE (device_id, at, series_id) IN
+           (SELECT device_id, at, series_id FROM reading_points WHERE device_id = @device_id AND at < @before ORDER BY at LIMIT @limit)`,
       ),
+      staleSeries: db.prepare<[{ device_id: number; before: number }], number>('SELECT id FROM reading_series WHERE device_id = @device_id AND at < @before').pluck(),
     };
     return new ReadingsRepository(s, recordTransaction(db, s, policy), pruneTransaction(db, s));
   }
@@ -208,12 +226,13 @@ export class ReadingsRepository {
     const id = this.s.seriesId.get(query.deviceId, query.reading, query.instance);
     if (id === undefined) return undefined;
     const limit = Math.max(1, Math.min(query.limit, HISTORY_PAGE_MAX + 1));
-    return this.s.points.all({ series_id: id, since: query.since, until: query.until, limit });
+    return this.s.points.all({ device_id: query.deviceId, series_id: id, since: query.since, until: query.until, limit });
   }
 
   /**
    * One bounded step of a prune pass: deletes points older than `before`, and series not read
-   * since then, at most `maxRows` rows, in one transaction. Call again with `next` until it is null.
+   * since then, at most about `maxRows` rows, in one transaction. Call again with `next` until it
+   * is null.
    */
   prune(request: PruneRequest): PruneStep {
     return this.pruneTx.immediate(request);
@@ -221,29 +240,23 @@ export class ReadingsRepository {
 }
 
 function recordTransaction(db: Database.Database, s: ReadingStatements, policy: HistoryPolicy): RecordTx {
+  const forget = (deviceId: number, seriesId: number) => {
+    s.deleteSeriesPoints.run(deviceId, seriesId);
+    s.deleteSeries.run(seriesId);
+  };
   return db.transaction((deviceId: number, samples: readonly ReadingSample[], at: number): RecordedReadings => {
-    const existing = new Map(s.seriesOfDevice.all(deviceId).map((row) => [seriesKey(row.reading, row.instance), row]));
+    const existing = new Map(s.seriesStates.all(deviceId).map((row) => [seriesKey(row.reading, row.instance), row]));
     let points = 0;
     let dropped = 0;
-    let evictable: SeriesRow[] | undefined;
+    let evictable: SeriesState[] | undefined;
     for (const sample of samples) {
       const { reading, instance, label, unit, value, state } = sample;
       const row = existing.get(seriesKey(reading, instance));
       if (row) {
         const due = pointDue({ pointAt: row.point_at, pointValue: row.point_value, pointState: row.point_state }, sample, at, policy);
-        s.updateSeries.run({
-          id: row.id,
-          label,
-          unit,
-          value,
-          state,
-          at,
-          point_at: due ? at : row.point_at,
-          point_value: due ? value : row.point_value,
-          point_state: due ? state : row.point_state,
-        });
+        s.updateSeries.run(label, unit, value, state, at, due ? at : row.point_at, due ? value : row.point_value, due ? state : row.point_state, row.id);
         if (due) {
-          s.insertPoint.run({ series_id: row.id, at, value, state });
+          s.insertPoint.run(deviceId, at, row.id, value, state);
           points++;
         }
         continue;
@@ -256,13 +269,13 @@ function recordTransaction(db: Database.Database, s: ReadingStatements, policy: 
           dropped++;
           continue;
         }
-        s.deleteSeries.run(gone.id);
+        forget(deviceId, gone.id);
         existing.delete(seriesKey(gone.reading, gone.instance));
       }
       const params: SeriesParams = { device_id: deviceId, reading, instance, label, unit, value, state, at, point_at: at, point_value: value, point_state: state };
       const id = Number(s.insertSeries.run(params).lastInsertRowid);
-      s.insertPoint.run({ series_id: id, at, value, state });
-      existing.set(seriesKey(reading, instance), { id, ...params });
+      s.insertPoint.run(deviceId, at, id, value, state);
+      existing.set(seriesKey(reading, instance), { id, reading, instance, at, point_at: at, point_value: value, point_state: state });
       points++;
     }
     return { points, dropped };
@@ -275,22 +288,24 @@ function pruneTransaction(db: Database.Database, s: ReadingStatements): PruneTx 
     let deletedPoints = 0;
     let deletedSeries = 0;
     let done = after;
-    const series = s.pruneSeries.all({ after, limit: PRUNE_SERIES_PER_STEP });
-    for (const { id, at } of series) {
-      const deleted = s.deleteOldPoints.run({ series_id: id, before, limit: budget }).changes;
+    const devices = s.pruneDevices.all({ after, limit: PRUNE_DEVICES_PER_STEP });
+    for (const deviceId of devices) {
+      const deleted = s.deleteOldPoints.run({ device_id: deviceId, before, limit: budget }).changes;
       deletedPoints += deleted;
       budget -= deleted;
-      // Out of budget: this series may have more; the next step starts with it again.
+      // Out of budget: this device may have more; the next step starts with it again.
       if (budget <= 0) return { deletedPoints, deletedSeries, next: done };
-      // Not read since `before`: every point of it was older, and is gone now.
-      if (at < before) {
-        s.deleteSeries.run(id);
+      // Series not read since `before`: their points were older, and are gone now (but for any a
+      // clock that stepped back left later than that).
+      for (const seriesId of s.staleSeries.all({ device_id: deviceId, before })) {
+        deletedPoints += s.deleteSeriesPoints.run(deviceId, seriesId).changes;
+        s.deleteSeries.run(seriesId);
         deletedSeries++;
         budget--;
       }
-      done = id;
+      done = deviceId;
     }
-    return { deletedPoints, deletedSeries, next: series.length < PRUNE_SERIES_PER_STEP ? null : done };
+    return { deletedPoints, deletedSeries, next: devices.length < PRUNE_DEVICES_PER_STEP ? null : done };
   });
 }
 
