@@ -29,7 +29,7 @@ export interface ReadingsServiceDeps {
 export interface DeviceReading extends StoredReading {
   /** From the device's profile; null when the profile no longer names the reading. */
   description: string | null;
-  /** Not read by the device's latest successful scan (the row went away, or the last scan failed). */
+  /** Not read by the device's latest successful scan (the row went away, or the last scan failed), or the device is unmonitored. */
   stale: boolean;
 }
 
@@ -96,7 +96,8 @@ export class ReadingsService {
     return this.deps.store.readings
       .last(device.id)
       .sort((a, b) => (order.get(a.reading) ?? order.size) - (order.get(b.reading) ?? order.size) || a.reading.localeCompare(b.reading) || compareIndex(a.instance, b.instance))
-      .map((r) => ({ ...r, description: definitions.get(r.reading)?.description ?? null, stale: r.at !== device.state.lastScanAt }));
+      // An unlicensed device is not scanned: what it last read is no longer watched.
+      .map((r) => ({ ...r, description: definitions.get(r.reading)?.description ?? null, stale: r.at !== device.state.lastScanAt || !this.deps.isMonitored(device.id) }));
   }
 
   /** One series' history; throws ReadingNotFoundError or ReadingInstanceRequiredError. */

@@ -184,7 +184,7 @@ export const readingsView = z.object({
       value: z.number().describe('In the unit; for a state reading, the raw value'),
       state: z.string().nullable().describe('For a state reading: the state\'s name (null when the profile does not know the value); null otherwise'),
       at: isoTime.describe('When it was read'),
-      stale: z.boolean().describe('Not read by the device\'s latest successful scan: the row went away, or the last scan failed'),
+      stale: z.boolean().describe('Not read by the device\'s latest successful scan (the row went away, or the last scan failed), or the device is unmonitored (unlicensed)'),
     }),
   ),
 });

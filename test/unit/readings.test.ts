@@ -83,6 +83,8 @@ describe('what a scan\'s readings are stored as', () => {
       ['humidity', '1', 46, null, 'Relative humidity', false],
       ['door', '1', 0, 'open', 'Door', false],
     ]);
+    monitored = false;
+    expect(service.lastValues(device).every((r) => r.stale)).toBe(true);
   });
 });
 
