@@ -214,6 +214,13 @@ describe('priscan readings', () => {
     }
   }
 
+  it('explains itself with --help', async () => {
+    const help = await readings(['--help']);
+    expect(help.code).toBe(0);
+    expect(help.stdout).toMatch(/^Usage: priscan readings DEVICE/);
+    expect(help.stdout).toMatch(/--history READING/);
+  });
+
   it('lists a device\'s readings as a table (the shipped command), or as JSON', async () => {
     const run = await priscan(['readings', 'nb-1']);
     expect(run.code).toBe(0);
