@@ -1,18 +1,21 @@
 // What storing readings costs: the extra work on the scan hot path, a prune batch, a device's
 // removal, and the history's disk use, beside the alarm diff every scan already does, in one run.
 //
-//   npm run bench:readings                 (about a minute)
-//   npm run bench:readings -- --quick      (fewer rounds, a smaller history)
+//   npm run bench:readings                 (about three minutes)
+//   npm run bench:readings -- --quick      (fewer rounds, a smaller history and fleet)
+//   (node --expose-gc dist/bench/readings-store.js measures the heap after a collection)
 //
 // Everything runs in this process on a fresh SQLite file in WAL mode, as the daemon opens it.
 // Per scan: the unchanged alarm diff (the baseline: a read, no write lock) and the scan record
 // (a write every scan), against recording 3 (NetBotz), 10 (a UPS) and 50 values, with no point
 // due and with a point due for every value. Disk: a fleet's history written at the default
-// policy, its size measured before and after deleting every point (VACUUMed each time).
+// policy, its size measured as it grows and before and after deleting every point (VACUUMed).
+// /metrics: 10,000 devices' readings shown, then scraped (CPU time and heap).
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import os, { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { createMetrics } from '../src/metrics/metrics.js';
 import { DEFAULT_HISTORY_POLICY, type ReadingSample } from '../src/store/readings.js';
 import { Store } from '../src/store/store.js';
 import type { Alarm } from '../src/alarms/model.js';
@@ -167,7 +170,57 @@ function maintenance() {
   };
 }
 
+/**
+ * /metrics at scale: `devices` devices of 10 readings each shown, then scraped. CPU time (not wall
+ * time: it holds on a busy machine), and the heap the shown series take, against the same fleet
+ * without readings in the same run.
+ */
+async function metricsAtScale(devices: number) {
+  const cpuMs = () => {
+    const u = process.cpuUsage();
+    return (u.user + u.system) / 1000;
+  };
+  const heapMb = () => {
+    (globalThis as { gc?: () => void }).gc?.();
+    return process.memoryUsage().heapUsed / 1e6;
+  };
+  const heapBefore = heapMb();
+  const metrics = createMetrics(() => clockNow);
+  const shows: number[] = [];
+  for (let n = 0; n < devices; n++) {
+    const readings = samples(SERIES_PER_DEVICE, (i) => 200 + i).map((r) => ({ ...r, label: r.instance, states: [] }));
+    const started = cpuMs();
+    metrics.readings.show(n + 1, { device: `dev-${n}`, site: 'dc1', at: clockNow, readings });
+    shows.push(cpuMs() - started);
+  }
+  const scrapes: number[] = [];
+  let bytes = 0;
+  for (let r = 0; r < 5; r++) {
+    const started = cpuMs();
+    bytes = (await metrics.registry.metrics()).length;
+    scrapes.push(cpuMs() - started);
+    await new Promise((done) => setImmediate(done));
+  }
+  const heapWith = heapMb();
+  const bare = createMetrics(() => clockNow);
+  const scrapesBare: number[] = [];
+  for (let r = 0; r < 5; r++) {
+    const started = cpuMs();
+    await bare.registry.metrics();
+    scrapesBare.push(cpuMs() - started);
+  }
+  return {
+    metricsDevices: devices,
+    showUs: round2((shows.reduce((a, b) => a + b, 0) * 1000) / shows.length),
+    scrapeCpuMs: round2(median(scrapes)),
+    scrapeCpuMsWithoutReadings: round2(median(scrapesBare)),
+    scrapeMb: round2(bytes / 1e6),
+    heapMbForShownReadings: round2(heapWith - heapBefore),
+  };
+}
+
 try {
+  const shownAtScale = await metricsAtScale(args.quick ? 2000 : 10_000);
   const hot = hotPath();
   const space = disk();
   const upkeep = maintenance();
@@ -179,10 +232,13 @@ try {
     ['a series per day: 300 s scans, changing / 30 s / unchanged', `${space.kbPerSeriesDay300sChanging} kB / ${space.kbPerSeriesDay30sChanging} kB / ${space.kbPerSeriesDayUnchanged} kB`],
     ['prune batch (500 rows): median / p99 / max', `${upkeep.pruneBatchMsMedian} ms / ${upkeep.pruneBatchMsP99} ms / ${upkeep.pruneBatchMsMax} ms (${upkeep.pruneBatches} batches, ${upkeep.prunedPoints} points)`],
     ['removing a device with 48 h of 30 s history', `${upkeep.deviceRemovalMs} ms (${upkeep.removedDevicePoints} points)`],
+    [`/metrics, ${shownAtScale.metricsDevices} devices × 10 readings: a scan's show`, `${shownAtScale.showUs} µs CPU`],
+    ['  a scrape, CPU (without readings)', `${shownAtScale.scrapeCpuMs} ms (${shownAtScale.scrapeCpuMsWithoutReadings} ms), ${shownAtScale.scrapeMb} MB of text`],
+    ['  heap the shown series take', `${shownAtScale.heapMbForShownReadings} MB`],
   ];
   const width = Math.max(...rows.map(([k]) => k.length));
   for (const [k, v] of rows) console.log(`${k.padEnd(width)}  ${v}`);
-  console.log(`RESULT ${JSON.stringify({ scenario: 'readings-store', quick: args.quick, loadAverage: os.loadavg().map((l) => round2(l)), ...hot, ...space, ...upkeep })}`);
+  console.log(`RESULT ${JSON.stringify({ scenario: 'readings-store', quick: args.quick, loadAverage: os.loadavg().map((l) => round2(l)), ...hot, ...space, ...upkeep, ...shownAtScale })}`);
 } finally {
   rmSync(dir, { recursive: true, force: true });
 }

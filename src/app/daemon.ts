@@ -182,7 +182,7 @@ export class Daemon {
     });
     let devices: DeviceService | undefined;
     const thresholds = new ThresholdService({ store });
-    const readings = new ReadingsService({ store, profiles, clock, log, isMonitored: (id) => devices?.isMonitored(id) ?? true });
+    const readings = new ReadingsService({ store, profiles, clock, log, isMonitored: (id) => devices?.isMonitored(id) ?? true, gauges: metrics.readings });
     const pruner = new ReadingsPruner({ clock, readings: store.readings, log, retentionMs: config.readings.retentionHours * 3_600_000 });
     const scanner = new Scanner({
       clock,
@@ -232,7 +232,7 @@ export class Daemon {
     });
     const theDevices = devices;
     metrics.watchFleet(() => fleetSnapshot(store, theDevices, licenses, profiles));
-    metrics.watchReadings(() => readings.metricSnapshot());
+    metrics.watchReadings((shown) => readings.stillCurrent(shown));
     const { credentials: _secrets, ...discoverySettings } = config.discovery;
     const discovery = new DiscoveryService({
       clock,

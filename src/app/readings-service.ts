@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Clock } from '../clock.js';
-import type { SnapshotReading } from '../metrics/readings.js';
+import type { ReadingGaugesPort } from '../metrics/readings.js';
 import type { ProfileRegistry } from '../profiles/registry.js';
 import { profileNameOf } from '../profiles/resolve.js';
 import type { Reading } from '../profiles/schema.js';
@@ -23,6 +23,8 @@ export interface ReadingsServiceDeps {
   log: Logger;
   /** Unlicensed devices are kept, not monitored: their last readings are not current. */
   isMonitored: (deviceId: number) => boolean;
+  /** Where /metrics shows the readings of each scan. */
+  gauges?: ReadingGaugesPort;
 }
 
 /** A series' last value with what its profile says of it. */
@@ -66,7 +68,7 @@ const CURRENT_INTERVALS = 2;
 const LISTED_ROWS = 8;
 
 /**
- * What becomes of a scan's readings: stored (last values and history), and shown by the API and
+ * What becomes of a scan's readings: stored (last values and history) for the API, and shown in
  * /metrics. A failure to store them is logged and never fails the scan: readings are not alarms.
  */
 export class ReadingsService {
@@ -78,6 +80,13 @@ export class ReadingsService {
   record({ device, profile, readings, at }: ScannedReadings): void {
     const units = new Map(profile.readings.map((r) => [r.id, r.unit]));
     const samples = storedSamples(readings, units);
+    const states = new Map(profile.readings.filter((r) => r.states).map((r) => [r.id, [...new Set(Object.values(r.states!))]]));
+    this.deps.gauges?.show(device.id, {
+      device: device.name,
+      site: device.site ?? '',
+      at,
+      readings: samples.map((r) => ({ ...r, states: states.get(r.reading) ?? (r.state === null ? [] : [r.state]) })),
+    });
     try {
       const { dropped } = this.deps.store.readings.record(device.id, samples, at);
       if (dropped > 0 && !this.warnedFull.has(device.id)) {
@@ -115,38 +124,19 @@ export class ReadingsService {
     return { series, points: points.slice(0, limit), more: points.length > limit };
   }
 
-  /** The readings /metrics shows: each monitored device's from its latest scan, if it succeeded and is recent. */
-  metricSnapshot(): SnapshotReading[] {
+  /**
+   * Of the devices /metrics shows readings of (each with its scan's time), those still current:
+   * monitored, not scanned since without success, and scanned within two safety-net intervals.
+   */
+  stillCurrent(shown: ReadonlyMap<number, number>): Set<number> {
     const now = this.deps.clock.now();
-    const devices = new Map(this.deps.store.devices.list().map((d) => [d.id, d]));
-    const byDevice = new Map<number, StoredReading[]>();
-    for (const r of this.deps.store.readings.current()) {
-      const device = devices.get(r.deviceId);
-      if (!device || !this.deps.isMonitored(device.id)) continue;
-      if (r.at < now - CURRENT_INTERVALS * device.intervalSeconds * 1000) continue;
-      byDevice.set(device.id, [...(byDevice.get(device.id) ?? []), r]);
+    const scans = this.deps.store.devices.scanTimes();
+    const current = new Set<number>();
+    for (const [id, at] of shown) {
+      const scan = scans.get(id);
+      if (scan && scan.lastScanAt === at && at >= now - CURRENT_INTERVALS * scan.intervalSeconds * 1000 && this.deps.isMonitored(id)) current.add(id);
     }
-    const snapshot: SnapshotReading[] = [];
-    for (const [id, stored] of byDevice) {
-      const device = devices.get(id)!;
-      const definitions = this.definitionsOf(device);
-      const order = [...definitions.keys()];
-      stored.sort((a, b) => order.indexOf(a.reading) - order.indexOf(b.reading) || compareIndex(a.instance, b.instance));
-      for (const r of stored) {
-        const states = definitions.get(r.reading)?.states;
-        snapshot.push({
-          device: device.name,
-          site: device.site ?? '',
-          reading: r.reading,
-          unit: r.unit,
-          label: r.label,
-          value: r.value,
-          state: r.state,
-          states: states ? [...new Set(Object.values(states))] : r.state === null ? [] : [r.state],
-        });
-      }
-    }
-    return snapshot;
+    return current;
   }
 
   private definitionsOf(device: DeviceRecord): Map<string, Reading> {

@@ -136,7 +136,6 @@ interface ReadingStatements {
   insertPoint: Database.Statement<PointParams>;
   seriesId: Database.Statement<[number, string, string], number>;
   points: Database.Statement<[{ device_id: number; series_id: number; since: number; until: number; limit: number }], ReadingPoint>;
-  current: Database.Statement<[], SeriesRow>;
   pruneDevices: Database.Statement<[{ after: number; limit: number }], number>;
   deleteOldPoints: Database.Statement<[{ device_id: number; before: number; limit: number }]>;
   staleSeries: Database.Statement<[{ device_id: number; before: number }], number>;
@@ -174,12 +173,6 @@ export class ReadingsRepository {
         `SELECT at, value, state FROM reading_points
          WHERE device_id = @device_id AND at >= @since AND at < @until AND series_id = @series_id ORDER BY at LIMIT @limit`,
       ),
-      // The readings of each device's latest scan, if that scan succeeded: a failed scan moves
-      // last_scan_at past them, and a row the device stopped reporting was read before it.
-      current: db.prepare(
-        `SELECT s.* FROM reading_series s JOIN devices d ON d.id = s.device_id
-         WHERE s.at = d.last_scan_at ORDER BY s.device_id, s.id`,
-      ),
       pruneDevices: db
         .prepare<[{ after: number; limit: number }], number>('SELECT DISTINCT device_id FROM reading_series WHERE device_id > @after ORDER BY device_id LIMIT @limit')
         .pluck(),
@@ -210,11 +203,6 @@ export class ReadingsRepository {
   /** Every series of the device with its last value, whether or not its latest scan saw it. */
   last(deviceId: number): StoredReading[] {
     return this.s.seriesOfDevice.all(deviceId).map(toStored);
-  }
-
-  /** Each device's readings from its latest scan, if that scan succeeded (what is current now). */
-  current(): StoredReading[] {
-    return this.s.current.all().map(toStored);
   }
 
   /**

@@ -5,7 +5,7 @@ import { Registry } from 'prom-client';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ReadingsPruner } from '../../src/app/readings-pruner.js';
 import { MAX_INSTANCE_LENGTH, MAX_LABEL_LENGTH, ReadingInstanceRequiredError, ReadingNotFoundError, ReadingsService, storedSamples } from '../../src/app/readings-service.js';
-import { MAX_ROW_LABEL_LENGTH, readingSeries, registerReadingGauges, rowLabel, type SnapshotReading } from '../../src/metrics/readings.js';
+import { MAX_ROW_LABEL_LENGTH, readingSeries, registerReadingGauges, rowLabel, type ReadingGaugesPort, type ShownReading } from '../../src/metrics/readings.js';
 import type { ReadingValue } from '../../src/scanning/evaluate.js';
 import type { DeviceRecord } from '../../src/store/devices.js';
 import type { PruneRequest, PruneStep } from '../../src/store/readings.js';
@@ -116,18 +116,48 @@ describe('a reading\'s history', () => {
 });
 
 describe('the readings /metrics shows', () => {
-  it('are each monitored device\'s from its latest successful and recent scan, with the profile\'s states', () => {
+  let registry: Registry;
+  beforeEach(() => {
+    registry = new Registry();
+    const gauges = registerReadingGauges(registry, () => (shown) => service.stillCurrent(shown));
+    service = new ReadingsService({ store, profiles: builtinProfiles(), clock, log, isMonitored: () => monitored, gauges });
+  });
+  const readingLines = async () => (await registry.metrics()).split('\n').filter((l) => /^priscan_reading(_state)?\{/.test(l));
+
+  it('are each scan\'s, with the profile\'s states, until a later scan fails', async () => {
     scan([reading('temperature', '2', 'Rack A', 22.5), reading('door', '1', 'Front door', 1, 'closed')]);
-    expect(service.metricSnapshot()).toEqual([
-      { device: 'nb-1', site: 'dc-east', reading: 'temperature', unit: 'celsius', label: 'Rack A', value: 22.5, state: null, states: [] },
-      { device: 'nb-1', site: 'dc-east', reading: 'door', unit: 'state', label: 'Front door', value: 1, state: 'closed', states: ['open', 'closed'] },
+    expect(await readingLines()).toEqual([
+      'priscan_reading{device="nb-1",site="dc-east",reading="temperature",unit="celsius",row="Rack A"} 22.5',
+      'priscan_reading{device="nb-1",site="dc-east",reading="door",unit="state",row="Front door"} 1',
+      'priscan_reading_state{device="nb-1",site="dc-east",reading="door",row="Front door",state="open"} 0',
+      'priscan_reading_state{device="nb-1",site="dc-east",reading="door",row="Front door",state="closed"} 1',
     ]);
+    // The next scan reads the door open and no longer has the temperature row.
+    clock.advance(MINUTE);
+    scan([reading('door', '1', 'Front door', 0, 'open')]);
+    expect(await readingLines()).toEqual([
+      'priscan_reading{device="nb-1",site="dc-east",reading="door",unit="state",row="Front door"} 0',
+      'priscan_reading_state{device="nb-1",site="dc-east",reading="door",row="Front door",state="open"} 1',
+      'priscan_reading_state{device="nb-1",site="dc-east",reading="door",row="Front door",state="closed"} 0',
+    ]);
+    clock.advance(MINUTE);
+    store.devices.recordScan(device.id, { at: clock.now(), durationMs: 3000, ok: false, error: 'timeout' });
+    expect(await readingLines()).toEqual([]);
+  });
+
+  it('are hidden while the device is unmonitored, once removed, and when nothing scanned it for two intervals', async () => {
+    scan([reading('temperature', '2', 'Rack A', 22.5)]);
     monitored = false;
-    expect(service.metricSnapshot()).toEqual([]);
+    expect(await readingLines()).toEqual([]);
     monitored = true;
-    // Two safety-net intervals without a scan (a daemon just restarted): no longer current.
+    scan([reading('temperature', '2', 'Rack A', 22.5)]);
+    expect(await readingLines()).toHaveLength(1);
+    // A daemon that stopped scanning it (as after a restart, until its first scan): no longer current.
     clock.advance(2 * device.intervalSeconds * 1000 + 1);
-    expect(service.metricSnapshot()).toEqual([]);
+    expect(await readingLines()).toEqual([]);
+    scan([reading('temperature', '2', 'Rack A', 22.5)]);
+    store.devices.delete(device.id);
+    expect(await readingLines()).toEqual([]);
   });
 });
 
@@ -200,7 +230,7 @@ describe('pruning on a clock', () => {
 });
 
 describe('reading series in /metrics', () => {
-  const snapshot = (device: string, label: string, extra: Partial<SnapshotReading> = {}): SnapshotReading => ({ device, site: '', reading: 'temperature', unit: 'celsius', label, value: 20, state: null, states: [], ...extra });
+  const shown = (label: string, extra: Partial<ShownReading> = {}): ShownReading => ({ reading: 'temperature', unit: 'celsius', label, value: 20, state: null, states: [], ...extra });
 
   it('makes row labels one line of known characters, at most 64 long', () => {
     expect(rowLabel('Rack inlet temperature')).toBe('Rack inlet temperature');
@@ -210,28 +240,27 @@ describe('reading series in /metrics', () => {
   });
 
   it('caps the readings of one device, counts what it left out, and tells rows with one name apart', () => {
-    const many = Array.from({ length: 10 }, (_, i) => snapshot('liar', `Sensor ${'x'.repeat(80)}`, { value: i }));
-    const { series, capped } = readingSeries([...many, snapshot('nb-1', 'Rack A')], 6);
-    expect(series.filter((s) => s.device === 'liar')).toHaveLength(6);
-    expect(capped).toEqual(new Map([['liar', 4]]));
-    const rows = series.filter((s) => s.device === 'liar').map((s) => s.row);
+    const many = Array.from({ length: 10 }, (_, i) => shown(`Sensor ${'x'.repeat(80)}`, { value: i }));
+    const { series, capped } = readingSeries(many, 6);
+    expect(series).toHaveLength(6);
+    expect(capped).toBe(4);
+    const rows = series.map((s) => s.row);
     expect(new Set(rows).size).toBe(6);
     for (const row of rows) expect([...row].length).toBeLessThanOrEqual(MAX_ROW_LABEL_LENGTH);
     expect(rows[1]).toMatch(/~2$/);
-    expect(series.find((s) => s.device === 'nb-1')?.row).toBe('Rack A');
+    expect(readingSeries([shown('Rack A')]).series[0]!.row).toBe('Rack A');
   });
 
-  it('exports values, a state set and the capped count', async () => {
+  it('replaces a device\'s series at each scan, under a new name too, counts what a device over the cap left out, and hides on request', async () => {
     const registry = new Registry();
-    registerReadingGauges(registry, () => [
-      snapshot('nb-1', 'Rack A', { site: 'dc-east', value: 22.5 }),
-      snapshot('nb-1', 'Front door', { reading: 'door', unit: 'state', value: 0, state: 'open', states: ['open', 'closed'] }),
-    ]);
-    const text = await registry.metrics();
-    expect(text).toContain('priscan_reading{device="nb-1",site="dc-east",reading="temperature",unit="celsius",row="Rack A"} 22.5');
-    expect(text).toContain('priscan_reading{device="nb-1",site="",reading="door",unit="state",row="Front door"} 0');
-    expect(text).toContain('priscan_reading_state{device="nb-1",site="",reading="door",row="Front door",state="open"} 1');
-    expect(text).toContain('priscan_reading_state{device="nb-1",site="",reading="door",row="Front door",state="closed"} 0');
-    expect(text).not.toMatch(/^priscan_readings_capped\{/m);
+    const gauges: ReadingGaugesPort = registerReadingGauges(registry, () => (current) => new Set(current.keys()));
+    const lines = async () => (await registry.metrics()).split('\n').filter((l) => /^priscan_reading/.test(l));
+    gauges.show(1, { device: 'nb-1', site: '', at: 1, readings: [shown('Rack A'), shown('Rack B')] });
+    gauges.show(2, { device: 'liar', site: 'lab', at: 1, readings: Array.from({ length: 130 }, (_, i) => shown(`S${i}`)) });
+    expect((await lines()).filter((l) => l.includes('device="liar"') && l.startsWith('priscan_reading{'))).toHaveLength(128);
+    expect(await lines()).toContain('priscan_readings_capped{device="liar"} 2');
+    gauges.show(1, { device: 'nb-renamed', site: '', at: 2, readings: [shown('Rack B', { value: 25 })] });
+    gauges.hide(2);
+    expect(await lines()).toEqual(['priscan_reading{device="nb-renamed",site="",reading="temperature",unit="celsius",row="Rack B"} 25']);
   });
 });

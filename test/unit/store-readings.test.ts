@@ -53,19 +53,6 @@ describe('last values', () => {
     expect(() => store.readings.record(deviceId + 1, [temp(20)], T0)).toThrow(/FOREIGN KEY/);
     expect(count('reading_series')).toBe(0);
   });
-
-  it('shows as current only the readings of each device\'s latest scan, if that scan succeeded', () => {
-    store.readings.record(deviceId, [temp(21), temp(19, '2')], T0);
-    store.devices.recordScan(deviceId, { at: T0, durationMs: 5, ok: true, error: null });
-    expect(store.readings.current().map((r) => r.instance)).toEqual(['1', '2']);
-    // Row 2 went away: the next scan read row 1 only.
-    store.readings.record(deviceId, [temp(21.5)], T0 + 60 * SECOND);
-    store.devices.recordScan(deviceId, { at: T0 + 60 * SECOND, durationMs: 5, ok: true, error: null });
-    expect(store.readings.current().map((r) => [r.instance, r.value])).toEqual([['1', 21.5]]);
-    // The device stopped answering: nothing is current.
-    store.devices.recordScan(deviceId, { at: T0 + 120 * SECOND, durationMs: 3000, ok: false, error: 'timeout' });
-    expect(store.readings.current()).toEqual([]);
-  });
 });
 
 describe('history', () => {
