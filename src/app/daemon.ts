@@ -21,6 +21,7 @@ import { ScanScheduler } from '../scanning/scheduler.js';
 import type { SnmpClientFactory } from '../snmp/client.js';
 import { DeviceClients } from '../snmp/device-clients.js';
 import { NetSnmpClientFactory } from '../snmp/net-snmp-client.js';
+import { DEFAULT_HISTORY_POLICY } from '../store/readings.js';
 import { Store } from '../store/store.js';
 import { NotificationIntake } from '../traps/intake.js';
 import { installationEngine } from '../traps/engine.js';
@@ -35,6 +36,8 @@ import type { InterfaceTable } from '../licensing/identity.js';
 import { loadIssuerSecret, type IssuerSecret } from '../licensing/issuer-secret.js';
 import { DeviceService, refuseShadowedDevices } from './device-service.js';
 import { ThresholdService } from './threshold-service.js';
+import { ReadingsPruner } from './readings-pruner.js';
+import { ReadingsService } from './readings-service.js';
 import { discoveryAdmission, discoveryCredentials } from './discovery-admission.js';
 import { LicenseService } from './license-service.js';
 import { RegistrationService } from './registration-service.js';
@@ -180,7 +183,14 @@ export class Daemon {
     // Config mistakes found here stop start-up before anything is opened.
     const issuerSecret = this.options.issuerSecret ?? issuerSecretFrom(config);
     const profiles = loadProfiles(config);
-    const store = Store.open(join(config.dataDir, 'priscan.db'), clock, { onMigrationNote: (note) => log.warn(note) });
+    const store = Store.open(join(config.dataDir, 'priscan.db'), clock, {
+      onMigrationNote: (note) => log.warn(note),
+      readingHistory: {
+        minIntervalMs: config.readings.minPointIntervalSeconds * 1000,
+        unchangedIntervalMs: config.readings.unchangedPointIntervalSeconds * 1000,
+        maxSeriesPerDevice: DEFAULT_HISTORY_POLICY.maxSeriesPerDevice,
+      },
+    });
     const community = config.notifications.community ?? store.settings.getOrCreate(COMMUNITY_SETTING, generateNotifyCommunity);
     const metrics = createMetrics(() => clock.now());
     const clients = new DeviceClients(this.options.snmp?.(metrics) ?? new NetSnmpClientFactory(metrics.snmp), { clock });
@@ -206,6 +216,8 @@ export class Daemon {
       onDevicesChanged: (ids) => devices?.applyCadence(ids, true),
       onProfileResolved: (id) => devices?.profileResolved(id),
     });
+    const readings = new ReadingsService({ store, profiles, clock, log, isMonitored: (id) => devices?.isMonitored(id) ?? true, gauges: metrics.readings });
+    const pruner = new ReadingsPruner({ clock, readings: store.readings, log, retentionMs: config.readings.retentionHours * 3_600_000 });
     const scanner = new Scanner({
       clock,
       store,
@@ -216,8 +228,7 @@ export class Daemon {
       // A device unlicensed while its scan runs must not get alarms back after they were ended.
       isLicensed: (id) => devices?.isMonitored(id) ?? true,
       extraSources: { 'net-snmp': config.profiles.netSnmp.tables.map(statusTableSource) },
-      // Readings are kept by the readings store (another change); here they only meet the thresholds.
-      readings: { violations: (scan) => thresholds.violations(scan), record: () => undefined },
+      readings: { violations: (scan) => thresholds.violations(scan), record: (scan) => readings.record(scan) },
       observer: metrics.scans,
     });
     const scheduler = new ScanScheduler({
@@ -256,6 +267,7 @@ export class Daemon {
     });
     const theDevices = devices;
     metrics.watchFleet(() => fleetSnapshot(store, theDevices, licenses, profiles));
+    metrics.watchReadings((shown) => readings.stillCurrent(shown));
     const { credentials: _secrets, ...discoverySettings } = config.discovery;
     const discovery = new DiscoveryService({
       clock,
@@ -310,6 +322,7 @@ export class Daemon {
       scheduler,
       licenses,
       profiles,
+      readings,
       bus,
       registry: metrics.registry,
       tokens,
@@ -331,6 +344,8 @@ export class Daemon {
     // notifications first, then running scans drain, then sessions and the database close.
     this.lifecycle = new Lifecycle([
       { name: 'store', start: () => undefined, stop: () => store.close() },
+      // Stops before the store closes: a pass under way ends after its current batch.
+      { name: 'readings-pruner', start: () => pruner.start(), stop: () => pruner.stop() },
       { name: 'licenses', start: () => licenses.start(), stop: () => undefined },
       { name: 'registration', start: () => registration.start(), stop: () => undefined },
       { name: 'snmp-clients', start: () => undefined, stop: () => clients.closeAll() },

@@ -10,6 +10,7 @@ import { licenseCommand, LICENSE_HELP } from './commands/license.js';
 import { thresholdsCommand, THRESHOLDS_HELP } from './commands/thresholds.js';
 import { auditCommand, AUDIT_HELP, partnerCommand, PARTNER_HELP } from './commands/partner.js';
 import { aboutCommand, ABOUT_HELP, registrationCommand, REGISTRATION_HELP } from './commands/registration.js';
+import { readingsCommand, READINGS_HELP } from './commands/readings.js';
 import { tokenCommand, TOKEN_HELP } from './commands/token.js';
 import { packageVersion } from './version.js';
 
@@ -24,6 +25,7 @@ Usage:
   priscan discover TARGETS [--add]      find SNMP devices on addresses    (priscan discover --help)
   priscan alarms [--follow]             active alarms, then live raises and clears
   priscan thresholds list|add|remove|effective   operator thresholds (priscan thresholds --help)
+  priscan readings DEVICE [--history R] sensor readings and their history (priscan readings --help)
   priscan license id|add|list|remove|issue   licensed node counts        (priscan license --help)
   priscan token create|list|revoke      API tokens                        (priscan token --help)
   priscan partner list|add|set|grant|revoke|remove   partner organisations  (priscan partner --help)
@@ -36,7 +38,7 @@ serve listens for device notifications (default UDP 0.0.0.0:162) and serves the
 HTTP API (default 127.0.0.1:8470). Without --config it uses built-in defaults,
 with its database in /var/lib/priscan. See config/priscan.example.yaml.
 
-devices, discover, alarms, thresholds and license add/list/remove talk to a running daemon:
+devices, discover, alarms, readings, thresholds and license add/list/remove talk to a running daemon:
   --url URL      (or PRISCAN_URL; default http://127.0.0.1:8470)
   --token TOKEN  (or PRISCAN_TOKEN; make one with priscan token create)
 Every listing takes --json. Exit codes: 0 ok, 1 refused or failed, 2 usage or
@@ -48,6 +50,7 @@ const COMMAND_HELP: Record<string, string> = {
   discover: DISCOVER_HELP,
   alarms: ALARMS_HELP,
   thresholds: THRESHOLDS_HELP,
+  readings: READINGS_HELP,
   license: LICENSE_HELP,
   token: TOKEN_HELP,
   partner: PARTNER_HELP,
@@ -98,6 +101,8 @@ async function main(argv: string[]): Promise<number> {
     }
     case 'thresholds':
       return thresholdsCommand(rest, process.stdout);
+    case 'readings':
+      return readingsCommand(rest, process.stdout);
     case 'license':
       return licenseCommand(rest, process.stdout);
     case 'token':

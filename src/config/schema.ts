@@ -214,6 +214,25 @@ export const thresholdOverrideSchema = z
   });
 export type ThresholdOverrideInput = z.infer<typeof thresholdOverrideSchema>;
 
+const READINGS_DEFAULTS = { retentionHours: 48, minPointIntervalSeconds: 10, unchangedPointIntervalSeconds: 900 };
+
+/** Sensor readings: how long their history is kept, and how densely it is written. */
+export const readingsSchema = z
+  .object({
+    /** History kept for the API and charts; older points are pruned automatically. */
+    retentionHours: z.number().int().min(24).max(720).default(READINGS_DEFAULTS.retentionHours),
+    /** At most one history point per reading and row this often, however often scans run. */
+    minPointIntervalSeconds: z.number().int().min(1).max(3600).default(READINGS_DEFAULTS.minPointIntervalSeconds),
+    /** An unchanged value is written again this often, so a chart shows the reading is alive. */
+    unchangedPointIntervalSeconds: z.number().int().min(60).max(86_400).default(READINGS_DEFAULTS.unchangedPointIntervalSeconds),
+  })
+  .strict()
+  .refine((r) => r.unchangedPointIntervalSeconds >= r.minPointIntervalSeconds, {
+    path: ['unchangedPointIntervalSeconds'],
+    message: 'must be at least minPointIntervalSeconds',
+  })
+  .default(READINGS_DEFAULTS);
+
 /** The one source of priscan's configuration types. */
 export const configSchema = z
   .object({
@@ -285,6 +304,7 @@ export const configSchema = z
       .strict()
       .default({ netSnmp: { tables: [] } }),
     discovery: discoverySchema,
+    readings: readingsSchema,
     shutdown: z.object({ deadlineMs: z.number().int().min(100).max(120_000).default(10_000) }).strict().default({ deadlineMs: 10_000 }),
     devices: z.array(deviceInputSchema).default([]),
     thresholds: z.array(thresholdOverrideSchema).max(1024).default([]),

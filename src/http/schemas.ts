@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import { CLEAR_REASONS, SEVERITIES } from '../alarms/model.js';
 import { REGISTRATION_STATES } from '../store/devices.js';
+import { HISTORY_PAGE_MAX } from '../store/readings.js';
+import { READING_UNITS } from '../profiles/schema.js';
 import { communitySnmpSchema, deviceInputSchema, usmSnmpSchema } from '../config/schema.js';
 import { AUTH_PROTOCOLS, PRIV_PROTOCOLS, SECURITY_LEVELS } from '../snmp/usm.js';
 
@@ -148,6 +150,54 @@ export const eventView = z.object({
     .describe('Only on a clear priscan made itself, without the device clearing the alarm (device removed or no longer monitored); null otherwise'),
 });
 
+export const readingHistoryQuery = z
+  .object({
+    reading: z.string().regex(/^[A-Za-z][A-Za-z0-9]{0,47}$/, 'must be a reading id, e.g. temperature').describe('The reading, by its id in the profile'),
+    instance: z.string().min(1).max(256).optional().describe('The row, by index or label (GET /api/v1/devices/:id/readings lists them); needed when the reading has several rows'),
+    since: z.iso.datetime({ offset: true }).optional().describe('Points at or after this time; default: 24 hours before until'),
+    until: z.iso.datetime({ offset: true }).optional().describe('Points before this time; default: now'),
+    limit: z.coerce.number().int().min(1).max(HISTORY_PAGE_MAX).default(1000).describe('Points per page, oldest first'),
+  })
+  .strict()
+  .refine((q) => !q.since || !q.until || Date.parse(q.since) < Date.parse(q.until), { message: 'since must be before until', path: ['since'] });
+
+const readingFields = {
+  reading: z.string().describe('The reading\'s id in the profile'),
+  instance: z.string().describe('The table row\'s index; empty for a scalar'),
+  label: z.string().describe('What the row is called (the device\'s label column, else its index); empty for a scalar'),
+  unit: z.enum(READING_UNITS),
+  description: z.string().nullable().describe('From the profile; null when the profile no longer names the reading'),
+};
+
+const readingDevice = z.object({
+  id: z.number().int(),
+  name: z.string(),
+  address: z.string().describe('Masked to its last two segments for the partner role'),
+  site: z.string().nullable(),
+});
+
+export const readingsView = z.object({
+  device: readingDevice,
+  readings: z.array(
+    z.object({
+      ...readingFields,
+      value: z.number().describe('In the unit; for a state reading, the raw value'),
+      state: z.string().nullable().describe('For a state reading: the state\'s name (null when the profile does not know the value); null otherwise'),
+      at: isoTime.describe('When it was read'),
+      stale: z.boolean().describe('Not read by the device\'s latest successful scan (the row went away, or the last scan failed), or the device is unmonitored (unlicensed)'),
+    }),
+  ),
+});
+
+export const readingHistoryView = z.object({
+  device: readingDevice,
+  ...readingFields,
+  since: isoTime,
+  until: isoTime,
+  points: z.array(z.object({ at: isoTime, value: z.number(), state: z.string().nullable() })).describe('Oldest first'),
+  next: isoTime.nullable().describe('More points follow: pass this as since= (with the same until=) for the next page'),
+});
+
 export const discoveryBody = z
   .object({
     targets: z
@@ -215,3 +265,5 @@ export type DeviceView = z.infer<typeof deviceView>;
 export type DiscoveryJobView = z.infer<typeof discoveryJobView>;
 export type AlarmView = z.infer<typeof alarmView>;
 export type EventView = z.infer<typeof eventView>;
+export type ReadingsView = z.infer<typeof readingsView>;
+export type ReadingHistoryView = z.infer<typeof readingHistoryView>;

@@ -153,6 +153,7 @@ interface DeviceStatements {
   getByName: Database.Statement<[string], DeviceRow>;
   getByAddress: Database.Statement<[string], DeviceRow>;
   count: Database.Statement<[], { n: number }>;
+  scanTimes: Database.Statement<[], { id: number; last_scan_at: number | null; interval_s: number }>;
   insert: Database.Statement<[ConfigParams & { origin: string; created_at: number }]>;
   update: Database.Statement<[ConfigParams & { id: number; forget_identity: number; forget_profile: number }]>;
   forgetEndpointState: Database.Statement<[number]>;
@@ -182,6 +183,7 @@ export class DevicesRepository {
       getByName: db.prepare('SELECT * FROM devices WHERE name = ?'),
       getByAddress: db.prepare('SELECT * FROM devices WHERE address = ?'),
       count: db.prepare('SELECT count(*) AS n FROM devices'),
+      scanTimes: db.prepare('SELECT id, last_scan_at, interval_s FROM devices'),
       insert: db.prepare(
         `INSERT INTO devices (${CONFIG_COLUMNS}, origin, created_at)
          VALUES (${CONFIG_VALUES}, @origin, @created_at)`,
@@ -260,6 +262,11 @@ export class DevicesRepository {
 
   count(): number {
     return this.deps.statements.count.get()?.n ?? 0;
+  }
+
+  /** When each device was last scanned and its safety-net interval: three columns, for a check at every scrape. */
+  scanTimes(): Map<number, { lastScanAt: number | null; intervalSeconds: number }> {
+    return new Map(this.deps.statements.scanTimes.all().map((r) => [r.id, { lastScanAt: r.last_scan_at, intervalSeconds: r.interval_s }]));
   }
 
   /** Adds a device; throws StoreConflictError if its name or address is taken. */

@@ -421,4 +421,38 @@ export const MIGRATIONS: readonly Migration[] = [
   ALTER TABLE devices_next RENAME TO devices;
   `,
   },
+
+  // ---- issue 13, sensor readings (append-only; renumber freely at merge) ----
+  `
+  -- One series per device, reading and table row ('' for a scalar): its last value, and its newest
+  -- history point (whether the next scan writes one: src/store/readings.ts pointDue). A device's
+  -- series and points go with it.
+  CREATE TABLE reading_series (
+    id          INTEGER PRIMARY KEY,
+    device_id   INTEGER NOT NULL REFERENCES devices (id) ON DELETE CASCADE,
+    reading     TEXT NOT NULL,
+    instance    TEXT NOT NULL,
+    label       TEXT NOT NULL,
+    unit        TEXT NOT NULL,
+    value       REAL NOT NULL,
+    state       TEXT,
+    at          INTEGER NOT NULL,
+    point_at    INTEGER NOT NULL,
+    point_value REAL NOT NULL,
+    point_state TEXT,
+    UNIQUE (device_id, reading, instance)
+  ) STRICT;
+
+  -- The history, keyed by device and time: one scan's points sit side by side, so its commit
+  -- writes a page or two rather than one per series. No rowid and no second index; a series'
+  -- points are found within its device's. src/store/readings.ts deletes them with their series.
+  CREATE TABLE reading_points (
+    device_id INTEGER NOT NULL REFERENCES devices (id) ON DELETE CASCADE,
+    at        INTEGER NOT NULL,
+    series_id INTEGER NOT NULL,
+    value     REAL NOT NULL,
+    state     TEXT,
+    PRIMARY KEY (device_id, at, series_id)
+  ) STRICT, WITHOUT ROWID;
+  `,
 ];

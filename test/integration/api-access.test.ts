@@ -179,6 +179,26 @@ const ROUTES: RouteCase[] = [
     bad: () => [['/api/v1/devices/-1/register', undefined, 400, 'VALIDATION_FAILED'], ['/api/v1/devices/999999/register', undefined, 404, 'DEVICE_NOT_FOUND']],
   },
   {
+    method: 'GET', path: '/api/v1/devices/:id/readings', access: 'read', partners: 'device-data', ok: 200,
+    request: () => ({ url: `/api/v1/devices/${simId}/readings` }),
+    bad: () => [['/api/v1/devices/abc/readings', undefined, 400, 'VALIDATION_FAILED'], ['/api/v1/devices/999999/readings', undefined, 404, 'DEVICE_NOT_FOUND']],
+  },
+  {
+    method: 'GET', path: '/api/v1/devices/:id/readings/history', access: 'read', partners: 'device-data', ok: 200,
+    request: () => ({ url: `/api/v1/devices/${simId}/readings/history?reading=inletTemperature&instance=1` }),
+    bad: () => {
+      const history = `/api/v1/devices/${simId}/readings/history`;
+      return [
+        [history, undefined, 400, 'VALIDATION_FAILED'],
+        [`${history}?reading=inletTemperature&limit=10001`, undefined, 400, 'VALIDATION_FAILED'],
+        [`${history}?reading=inletTemperature&since=2026-01-02T00:00:00Z&until=2026-01-01T00:00:00Z`, undefined, 400, 'VALIDATION_FAILED'],
+        [`${history}?reading=inletTemperature`, undefined, 400, 'READING_INSTANCE_REQUIRED'],
+        [`${history}?reading=nope`, undefined, 404, 'READING_NOT_FOUND'],
+        ['/api/v1/devices/999999/readings/history?reading=nope', undefined, 404, 'DEVICE_NOT_FOUND'],
+      ];
+    },
+  },
+  {
     method: 'GET', path: '/api/v1/alarms', access: 'read', partners: 'device-data', ok: 200,
     bad: () => [
       ['/api/v1/alarms?severity=loud', undefined, 400, 'VALIDATION_FAILED'],
@@ -424,6 +444,12 @@ beforeAll(async () => {
   simId = (await call('POST', '/api/v1/devices', 'admin', deviceBody('sim-1', `${NET}1`))).body.id as number;
   deadId = (await call('POST', '/api/v1/devices', 'admin', deviceBody('dead-1', `${NET}250`))).body.id as number;
   await until('sim-1 registered', () => t.running.store.devices.get(simId)?.state.registration === 'registered');
+  // Readings a profile with sensors would store (the sim profile has none); one row's label names
+  // the device's address, as device text may: partners must see it masked there too.
+  t.running.store.readings.record(simId, [
+    { reading: 'inletTemperature', instance: '1', label: `Inlet of ${NET}1`, unit: 'celsius', value: 22.5, state: null },
+    { reading: 'inletTemperature', instance: '2', label: 'Outlet', unit: 'celsius', value: 31, state: null },
+  ], Date.now());
   doc = (await call('GET', '/docs/json', 'none')).body as typeof doc;
 });
 

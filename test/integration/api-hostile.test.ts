@@ -31,6 +31,8 @@ const ROUTES: RouteCase[] = [
   { method: 'DELETE', path: '/api/v1/devices/:id' },
   { method: 'POST', path: '/api/v1/devices/:id/scan' },
   { method: 'POST', path: '/api/v1/devices/:id/register' },
+  { method: 'GET', path: '/api/v1/devices/:id/readings' },
+  { method: 'GET', path: '/api/v1/devices/:id/readings/history' },
   { method: 'GET', path: '/api/v1/alarms' },
   { method: 'GET', path: '/api/v1/alarms/history' },
   { method: 'GET', path: '/api/v1/events' },

@@ -160,6 +160,12 @@ const ROUTES: RouteCase[] = [
   { method: 'PATCH', path: '/api/v1/thresholds/:id', access: 'admin', ok: 200, request: () => ({ url: '/api/v1/thresholds/1', payload: { above: 98 } }) },
   { method: 'DELETE', path: '/api/v1/thresholds/:id', access: 'admin', ok: 200, request: () => ({ url: '/api/v1/thresholds/1' }) },
   { method: 'GET', path: '/api/v1/devices/:id/thresholds', access: 'read', partners: 'device-data', ok: 200, device: true, request: (site) => ({ url: `/api/v1/devices/${ids[site]}/thresholds` }) },
+  { method: 'GET', path: '/api/v1/devices/:id/readings', access: 'read', partners: 'device-data', ok: 200, device: true, request: (site) => ({ url: `/api/v1/devices/${ids[site]}/readings` }) },
+  {
+    method: 'GET', path: '/api/v1/devices/:id/readings/history', access: 'read', partners: 'device-data', ok: 404, device: true,
+    // The simulated devices have no reading of this name: in scope that is READING_NOT_FOUND, out of scope the device is not found.
+    request: (site) => ({ url: `/api/v1/devices/${ids[site]}/readings/history?reading=nope` }),
+  },
   { method: 'GET', path: '/api/v1/licenses', access: 'read', partners: 'installation', ok: 200 },
   { method: 'GET', path: '/api/v1/licenses/usage', access: 'read', partners: 'installation', ok: 200 },
   { method: 'POST', path: '/api/v1/licenses', access: 'admin', ok: 201, request: () => ({ payload: { key: 'x' } }) },
