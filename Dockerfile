@@ -43,6 +43,7 @@ COPY --from=build /build/node_modules ./node_modules
 COPY --from=build /build/dist/src ./dist/src
 COPY --from=build /build/dist/simulators ./dist/simulators
 COPY mibs ./mibs
+COPY profiles ./profiles
 COPY config ./config
 # The built-in defaults listen on 127.0.0.1 for HTTP; this config listens on 0.0.0.0.
 COPY config/priscan.docker.yaml /etc/priscan/priscan.yaml

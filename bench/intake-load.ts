@@ -50,7 +50,7 @@ const t = await startTestDaemon(
 );
 for (const [i, address] of sources.entries()) {
   // A timeout longer than any stream: a held scan is not a slow device.
-  t.running.devices.add({ name: `dev-${i + 1}`, address, port: 16299, snmp: { version: '2c', readCommunity: 'public', writeCommunity: 'private', notifyCommunity: null }, profile: 'priscan-sim', priorityScanning: false, intervalSeconds: 3600, timeoutMs: 60_000, retries: 0, origin: 'config' });
+  t.running.devices.add({ name: `dev-${i + 1}`, address, port: 16299, snmp: { version: '2c', readCommunity: 'public', writeCommunity: 'private', notifyCommunity: null }, profile: 'priscan-sim', priorityScanning: false, intervalSeconds: 3600, timeoutMs: 60_000, retries: 0, site: null, origin: 'config' });
 }
 const port = t.running.intake.port;
 for (const rate of RATES) {

@@ -89,7 +89,7 @@ const rows: Row[] = [];
 const held = new HeldScans();
 const t = await startTestDaemon({ notifications: { listen: { address: '127.0.0.1', port: 0 } }, scanning: { concurrency: 64 } }, { licensedNodes: DEVICES, snmp: () => held });
 for (const [i, address] of sources.entries()) {
-  t.running.devices.add({ name: `v3-${i + 1}`, address, port: 16299, snmp: { version: '3', usm: users[i]!, contextName: null }, profile: 'priscan-sim', priorityScanning: false, intervalSeconds: 3600, timeoutMs: 60_000, retries: 0, origin: 'config' });
+  t.running.devices.add({ name: `v3-${i + 1}`, address, port: 16299, snmp: { version: '3', usm: users[i]!, contextName: null }, profile: 'priscan-sim', priorityScanning: false, intervalSeconds: 3600, timeoutMs: 60_000, retries: 0, site: null, origin: 'config' });
 }
 const port = t.running.intake.port;
 const v3Total = () => t.metric('priscan_notifications_received_total', { version: 'v3' });

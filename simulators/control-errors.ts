@@ -5,6 +5,8 @@ import type { z } from 'zod';
 export const ControlErrorCode = {
   deviceNotFound: 'DEVICE_NOT_FOUND',
   unknownAlarm: 'UNKNOWN_ALARM',
+  unknownReading: 'UNKNOWN_READING',
+  invalidReading: 'INVALID_READING',
   invalidBody: 'INVALID_BODY',
   invalidChange: 'INVALID_CHANGE',
   notARecording: 'NOT_A_RECORDING',

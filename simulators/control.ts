@@ -4,6 +4,7 @@ import { FAULT_MODES, MAX_FAULT_DELAY_MS } from './agent/faults.js';
 import { UnknownAlarmError, type SimDevice } from './devices/device.js';
 import { ControlErrorCode, sendError } from './control-errors.js';
 import type { Fleet } from './fleet.js';
+import { addReadingRoutes } from './reading-routes.js';
 import { addRecordingRoutes } from './recording-routes.js';
 
 export { ControlErrorCode } from './control-errors.js';
@@ -13,8 +14,8 @@ const faultBody = z.object({ mode: z.enum(FAULT_MODES), delayMs: z.number().int(
 
 /**
  * The simulators' HTTP control API: list devices, raise and clear alarms,
- * reboot, take offline, set notification loss, and make a device answer like a
- * broken agent. A device's id is its address.
+ * reboot, take offline, set notification loss, make a device answer like a
+ * broken agent, and set its sensor readings. A device's id is its address.
  */
 export function buildControlApp(fleet: Fleet): FastifyInstance {
   const app = Fastify({ logger: false, bodyLimit: 16 * 1024 });
@@ -92,6 +93,7 @@ export function buildControlApp(fleet: Fleet): FastifyInstance {
   });
 
   addRecordingRoutes(app, fleet);
+  addReadingRoutes(app, fleet);
   return app;
 }
 

@@ -10,8 +10,8 @@ import { parseConfig } from '../../src/config/load.js';
 import type { InterfaceTable } from '../../src/licensing/identity.js';
 import { IssuerSecret } from '../../src/licensing/issuer-secret.js';
 import { issueKey } from '../../src/licensing/key.js';
-import { priscanSimProfile } from '../../src/profiles/priscan-sim.js';
-import { readPlan } from '../../src/scanning/evaluate.js';
+import { ProfileRegistry } from '../../src/profiles/registry.js';
+import { readPlan, specOf } from '../../src/scanning/evaluate.js';
 import { walkColumns, type SnmpClient, type SnmpClientFactory, type SnmpTarget } from '../../src/snmp/client.js';
 import { NetSnmpClientFactory } from '../../src/snmp/net-snmp-client.js';
 import type { NewDevice } from '../../src/store/devices.js';
@@ -33,6 +33,13 @@ export interface Monitor {
   stop(): Promise<void>;
 }
 
+/** The first column a `sim` device's scan walks, from the shipped profile. */
+function priscanSimFirstColumn(): string | undefined {
+  const profiles = new ProfileRegistry();
+  profiles.load();
+  return readPlan(specOf(profiles.require('priscan-sim'))).columns[0];
+}
+
 /**
  * Counts scans per device: a `sim` device's scan walks the first column of its alarm
  * table exactly once (alone or with the table's other columns), and nothing else walks it. The daemon's metrics count scans by
@@ -40,7 +47,7 @@ export interface Monitor {
  */
 export class ScanCountingFactory implements SnmpClientFactory {
   readonly scansByAddress = new Map<string, number>();
-  private readonly firstColumn = readPlan(priscanSimProfile).columns[0];
+  private readonly firstColumn = priscanSimFirstColumn();
 
   constructor(private readonly inner: SnmpClientFactory) {}
 
@@ -120,6 +127,7 @@ export async function startMonitor(options: MonitorOptions): Promise<Monitor> {
         // The reference product's defaults.
         timeoutMs: 3000,
         retries: 1,
+        site: null,
         origin: 'api',
       };
       const record = running.devices.add(device);

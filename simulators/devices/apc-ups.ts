@@ -53,6 +53,26 @@ export class ApcUpsDevice extends SimDevice {
     );
     m.addScalar(APC.upsBasicStateAlarmStatus, VarType.Integer, () => this.alarmStatus());
     m.addScalar(APC.upsAdvStateAbnormalConditions, VarType.OctetString, () => this.abnormalConditions());
+    this.addReadings();
+  }
+
+  /**
+   * A Smart-UPS at 230 V, about 40 % loaded. On battery the input is gone and the capacity and
+   * runtime fall; a low battery leaves two minutes; a load alarm means the load is above the
+   * card's alarm threshold.
+   */
+  private addReadings(): void {
+    const on = (name: string) => this.isActive(name);
+    const GAUGE = [0, 4294967295] as const;
+    const minutes = (n: number) => n * 60 * 100;
+    const readings: Array<[string, string, VarType, readonly [number, number], () => number]> = [
+      ['upsAdvBatteryCapacity', APC.upsAdvBatteryCapacity, VarType.Gauge32, GAUGE, () => (on('lowBattery') ? 10 : on('onBattery') ? 92 : 100)],
+      ['upsAdvBatteryTemperature', APC.upsAdvBatteryTemperature, VarType.Gauge32, GAUGE, () => 27],
+      ['upsAdvBatteryRunTimeRemaining', APC.upsAdvBatteryRunTimeRemaining, VarType.TimeTicks, GAUGE, () => minutes(on('lowBattery') ? 2 : on('onBattery') ? 25 : 50)],
+      ['upsAdvInputLineVoltage', APC.upsAdvInputLineVoltage, VarType.Gauge32, GAUGE, () => (on('onBattery') ? 0 : 230)],
+      ['upsAdvOutputLoad', APC.upsAdvOutputLoad, VarType.Gauge32, GAUGE, () => (on('loadAlarmViolation') ? 88 : 42)],
+    ];
+    for (const [name, oid, type, range, simulated] of readings) this.serveReading({ name, oid, range, simulated }, type);
   }
 
   protected applyRaise(name: string): void {

@@ -6,6 +6,7 @@ export { FAULT_MODES, type FaultMode } from '../agent/faults.js';
 import { DeviceMib } from '../agent/mib.js';
 import type { CommunityTarget, Notification, NotificationTarget, V3Target } from '../agent/notification.js';
 import { VarType } from '../../src/snmp/message.js';
+import { SimReadings, type ReadingSpec, type ReadingStatus } from './readings.js';
 import type { AuthProtocol, KeyCache, PrivProtocol, SecurityLevel, UsmUser } from '../../src/snmp/usm.js';
 
 export const DEVICE_KINDS = ['sim', 'ups', 'apc-ups', 'netbotz', 'pdu', 'snmprec'] as const;
@@ -61,6 +62,8 @@ export interface DeviceIdentity {
   registration: RegistrationModel;
   /** False for recordings: they answer exactly what was recorded, nothing generated. */
   systemGroup?: boolean;
+  /** For a device with no named readings: what changes its values instead (errors say it). */
+  readingsInstead?: string;
 }
 
 /** A registered manager as the control API shows it: never a password. */
@@ -92,6 +95,8 @@ export interface DeviceStatus {
   registrationMethod: RegistrationModel['method'];
   alarms: string[];
   supportedAlarms: readonly string[];
+  /** Sensor values the device serves, by MIB object name, in raw units; `held` while set by hand. */
+  readings: ReadingStatus[];
   managers: ManagerStatus[];
   /** null: the device speaks v1 and v2c only. */
   v3: V3Status | null;
@@ -108,6 +113,8 @@ export abstract class SimDevice {
   readonly agent: DeviceAgent;
   /** The device's SNMPv3 engine, when it has a v3 user. */
   readonly engine: DeviceEngine | undefined;
+  /** The sensor values it serves; tests set them by hand with setReading. */
+  readonly readings: SimReadings;
   abstract readonly supportedAlarms: readonly string[];
   private readonly active = new Set<string>();
   private bootedAt: number;
@@ -120,6 +127,7 @@ export abstract class SimDevice {
   ) {
     this.bootedAt = settings.clock.now();
     this.random = seededRandom(hashAddress(settings.address));
+    this.readings = new SimReadings(`${identity.kind} device ${settings.address}`, identity.readingsInstead);
     const v3 = settings.v3;
     this.engine = v3 && new DeviceEngine(deviceEngineId(settings.address), settings.clock, v3.firstBoots ?? defaultFirstBoots(settings.clock));
     this.agent = new DeviceAgent({
@@ -201,6 +209,23 @@ export abstract class SimDevice {
     return this.active.has(name);
   }
 
+  /**
+   * Serves `value` for a reading until cleared (raw units of its MIB object): a sensor past a
+   * threshold only priscan knows. Changes no alarm. Throws UnknownReadingError or
+   * ReadingValueError, changing nothing.
+   */
+  setReading(name: string, value: number): void {
+    this.readings.set(name, value);
+    this.readingChanged(name);
+  }
+
+  /** Returns a reading to what the device simulates; false when it was not set by hand. */
+  clearReading(name: string): boolean {
+    const released = this.readings.release(name);
+    if (released) this.readingChanged(name);
+    return released;
+  }
+
   /** Restarts the card: registrations are lost, uptime and engineTime restart, engineBoots goes up, coldStart goes out. */
   reboot(): void {
     const previous = this.targets();
@@ -238,6 +263,7 @@ export abstract class SimDevice {
       registrationMethod: this.identity.registration.method,
       alarms: this.activeAlarms(),
       supportedAlarms: this.supportedAlarms,
+      readings: this.readings.list(),
       managers: this.targets().map(managerStatus),
       v3: this.v3Status(),
       counters: { ...this.agent.counters, usm: { ...this.agent.counters.usm } },
@@ -285,6 +311,15 @@ export abstract class SimDevice {
     }
     this.agent.send(target, notification);
   }
+
+  /** A reading served as a scalar at its instance OID, always its current value. */
+  protected serveReading(spec: ReadingSpec, type: VarType): void {
+    this.readings.define(spec);
+    this.mib.addScalar(spec.oid, type, () => this.readings.value(spec.name));
+  }
+
+  /** Devices that keep a reading in a table cell write it again here. */
+  protected readingChanged(_name: string): void {}
 
   protected abstract applyRaise(name: string): void;
   protected abstract applyClear(name: string): void;

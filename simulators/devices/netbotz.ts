@@ -28,8 +28,15 @@ export const NETBOTZ_ALARMS: Record<string, NetBotzAlarm> = {
   doorOpen: { sensor: 'door', value: NETBOTZ.doorValue.open, errorStatus: ES.warning, typeId: 'nbErrorType_ValueError', trap: NETBOTZ.trap.tooHigh },
 };
 
-const NORMAL = { temp: 215, door: NETBOTZ.doorValue.closed } as const;
-const SENSOR_ID = { temp: 'nbHawkEnc_0_TEMP1', door: 'nbHawkEnc_0_DOOR1' } as const;
+const NORMAL = { temp: 215, humi: 450, door: NETBOTZ.doorValue.closed } as const;
+const SENSOR_ID = { temp: 'nbHawkEnc_0_TEMP1', humi: 'nbHawkEnc_0_HUMI1', door: 'nbHawkEnc_0_DOOR1' } as const;
+type SensorTable = keyof typeof SENSOR_ID;
+/** Each sensor's value as a reading: its MIB object and the range its SYNTAX allows (0.1 °C, 0.1 %, door -1..1). */
+const READING: Record<SensorTable, { name: string; range: readonly [number, number] }> = {
+  temp: { name: 'tempSensorValue', range: [-500, 1000] },
+  humi: { name: 'humiSensorValue', range: [0, 1000] },
+  door: { name: 'doorSwitchSensorValue', range: [-1, 1] },
+};
 const TRAP_PREFIX = { temp: NETBOTZ.tempTrapPrefix, door: NETBOTZ.doorTrapPrefix } as const;
 
 /** DisplayString index: length then one arc per byte (not IMPLIED). */
@@ -63,6 +70,8 @@ export class NetBotzDevice extends SimDevice {
     { col: E.portId, name: 'errorCondPortId', type: VarType.OctetString, access: 'read-only' },
     { col: E.sensorId, name: 'errorCondSensorId', type: VarType.OctetString, access: 'read-only' },
   ]);
+  /** What each sensor measures by itself: its normal value, or what an active alarm made it. */
+  private readonly simulated: Record<SensorTable, number> = { ...NORMAL };
   private readonly conditionOfAlarm = new Map<string, number[]>();
   private readonly resolvedOrder: number[][] = [];
   private lastConditionId = 0;
@@ -76,8 +85,12 @@ export class NetBotzDevice extends SimDevice {
     });
     for (const table of Object.values(this.sensorTables)) this.mib.addTable(table);
     this.mib.addTable(this.errorCondTable);
+    for (const sensor of Object.keys(READING) as SensorTable[]) {
+      const { name, range } = READING[sensor];
+      this.readings.define({ name, oid: `${this.sensorTables[sensor].entryOid}.${S.value}.${stringIndex(SENSOR_ID[sensor]).join('.')}`, range, simulated: () => this.simulated[sensor] });
+    }
     this.setSensor('temp', NORMAL.temp, ES.normal, 'Rack inlet temperature');
-    this.setSensor('humi', 450, ES.normal, 'Rack inlet humidity');
+    this.setSensor('humi', NORMAL.humi, ES.normal, 'Rack inlet humidity');
     this.setSensor('door', NORMAL.door, ES.normal, 'Rack front door');
   }
 
@@ -148,10 +161,17 @@ export class NetBotzDevice extends SimDevice {
     while (this.resolvedOrder.length > RESOLVED_KEPT) this.errorCondTable.deleteRow(this.resolvedOrder.shift()!);
   }
 
-  private setSensor(sensor: keyof NetBotzDevice['sensorTables'], value: number, errorStatus: number, label?: string): void {
-    const id = sensor === 'humi' ? 'nbHawkEnc_0_HUMI1' : SENSOR_ID[sensor];
-    const row = this.sensorTables[sensor].setRow(stringIndex(id), { [S.id]: Buffer.from(id), [S.value]: value, [S.errorStatus]: errorStatus });
+  private setSensor(sensor: SensorTable, value: number, errorStatus: number, label?: string): void {
+    this.simulated[sensor] = value;
+    const id = SENSOR_ID[sensor];
+    const row = this.sensorTables[sensor].setRow(stringIndex(id), { [S.id]: Buffer.from(id), [S.value]: this.readings.value(READING[sensor].name), [S.errorStatus]: errorStatus });
     if (label !== undefined) row.values.set(S.label, Buffer.from(label));
+  }
+
+  /** A value set by hand (or released) goes into the sensor's row; its error status stays as the alarms make it. */
+  protected override readingChanged(name: string): void {
+    const sensor = (Object.keys(READING) as SensorTable[]).find((s) => READING[s].name === name)!;
+    this.sensorTables[sensor].setCell(stringIndex(SENSOR_ID[sensor]), S.value, this.readings.value(name));
   }
 }
 

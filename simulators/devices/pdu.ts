@@ -22,6 +22,9 @@ export const PDU_ALARMS: Record<string, { phase: number; state: LoadAlarm }> = {
 
 const SEVERITY_ORDER: readonly LoadAlarm[] = ['overload', 'nearOverload', 'lowLoad'];
 
+/** The reading name of one phase's current: rPDU2PhaseStatusCurrent.N, as its row. */
+const currentReading = (phase: number) => `rPDU2PhaseStatusCurrent.${phase}`;
+
 /** An APC switched rack PDU (rPDU2): three phases with load state and current. */
 export class RackPduDevice extends SimDevice {
   readonly supportedAlarms = Object.keys(PDU_ALARMS);
@@ -41,7 +44,12 @@ export class RackPduDevice extends SimDevice {
       registration: new ApcTrapReceivers(settings.apcTrapPort),
     });
     this.mib.addTable(this.phaseTable);
-    for (let phase = 1; phase <= PHASES; phase++) this.updatePhase(phase);
+    for (let phase = 1; phase <= PHASES; phase++) {
+      // rPDU2PhaseStatusCurrent (0.1 A) per phase: what its load state makes it, or a value set by hand.
+      const name = currentReading(phase);
+      this.readings.define({ name, oid: `${APC.rPDU2PhaseStatusEntry}.${C.current}.${phase}`, range: [0, 2147483647], simulated: () => CURRENT[this.loadState(phase)] });
+      this.updatePhase(phase);
+    }
   }
 
   protected applyRaise(name: string): void {
@@ -56,15 +64,23 @@ export class RackPduDevice extends SimDevice {
     this.sendRpduTrap(state, false);
   }
 
-  private updatePhase(phase: number): void {
+  /** A phase's current set by hand (or released) goes into its row; its load state stays as the alarms make it. */
+  protected override readingChanged(name: string): void {
+    this.updatePhase(Number(name.slice(name.lastIndexOf('.') + 1)));
+  }
+
+  private loadState(phase: number): keyof typeof CURRENT {
     const active = this.activeAlarms().map((n) => PDU_ALARMS[n]!).filter((a) => a.phase === phase);
-    const state = SEVERITY_ORDER.find((s) => active.some((a) => a.state === s)) ?? 'normal';
+    return SEVERITY_ORDER.find((s) => active.some((a) => a.state === s)) ?? 'normal';
+  }
+
+  private updatePhase(phase: number): void {
     this.phaseTable.setRow([phase], {
       [C.index]: phase,
       [C.module]: 1,
       [C.number]: phase,
-      [C.loadState]: APC.loadState[state],
-      [C.current]: CURRENT[state],
+      [C.loadState]: APC.loadState[this.loadState(phase)],
+      [C.current]: this.readings.value(currentReading(phase)),
     });
   }
 

@@ -85,6 +85,7 @@ export class SnmprecDevice extends SimDevice {
       sysObjectId: typeof sysObjectId === 'string' ? sysObjectId : PRISCAN_SIM.productSnmprec,
       registration: registrationModel(method, settings),
       systemGroup: false,
+      readingsInstead: 'none, as a recording: set its values instead (PUT /devices/:id/values/:oid, setValue)',
     });
     // A recorded row inside the emulated table would be served twice and could not be SET.
     const clashes = recording.filter((vb) => this.mib.tableAt(parseOid(vb.oid)));

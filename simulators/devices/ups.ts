@@ -6,6 +6,11 @@ import { SimDevice, type DeviceSettings } from './device.js';
 
 const C = UPS_MIB.upsAlarmCol;
 const BY_NAME = new Map<string, (typeof UPS_WELL_KNOWN_ALARMS)[number]>(UPS_WELL_KNOWN_ALARMS.map((a) => [a.name, a]));
+/** NonNegativeInteger, the SYNTAX of most UPS-MIB readings. */
+const NON_NEGATIVE = [0, 2147483647] as const;
+const INTEGER32 = [-2147483648, 2147483647] as const;
+/** Alarms after which the UPS feeds its load nothing. */
+const OUTPUT_OFF = ['upsOutputOff', 'upsSystemOff', 'outputOffAsRequested', 'upsOffAsRequested'];
 
 export interface UpsOptions {
   /** First upsAlarmId to hand out, so tests can watch ids wrap. */
@@ -47,14 +52,45 @@ export class Rfc1628UpsDevice extends SimDevice {
     m.addScalar(UPS_MIB.upsIdentModel, VarType.OctetString, Buffer.from('SIM-UPS-3000'));
     m.addScalar(UPS_MIB.upsBatteryStatus, VarType.Integer, () => this.batteryStatus());
     m.addScalar(UPS_MIB.upsSecondsOnBattery, VarType.Integer, () => this.secondsOnBattery());
-    m.addScalar(UPS_MIB.upsEstimatedMinutesRemaining, VarType.Integer, () => (this.isActive('lowBattery') ? 2 : 45));
-    m.addScalar(UPS_MIB.upsEstimatedChargeRemaining, VarType.Integer, () => (this.isActive('lowBattery') ? 8 : 100));
+    this.addReadings();
     m.addScalar(UPS_MIB.upsOutputSource, VarType.Integer, () =>
       this.isActive('onBattery') ? UPS_MIB.outputSource.battery : UPS_MIB.outputSource.normal,
     );
     m.addScalar(UPS_MIB.upsAlarmsPresent, VarType.Gauge32, () => this.alarmTable.size);
     m.addScalar(UPS_MIB.upsConfigLowBattTime, VarType.Integer, 2);
     m.addTable(this.alarmTable);
+  }
+
+  /**
+   * A 3 kVA single-phase UPS: one input and one output line (upsInputTable and upsOutputTable rows
+   * 1), about 60 % loaded. Values follow the alarms: on battery the input is gone and the charge
+   * and runtime fall; an overload raises the output; a UPS that is off feeds nothing.
+   */
+  private addReadings(): void {
+    const on = (name: string) => this.isActive(name);
+    const onBattery = () => on('onBattery');
+    const outputOff = () => OUTPUT_OFF.some(on);
+    const input = (col: number) => `${UPS_MIB.upsInputEntry}.${col}.1`;
+    const output = (col: number) => `${UPS_MIB.upsOutputEntry}.${col}.1`;
+    const I = UPS_MIB.upsInputCol;
+    const O = UPS_MIB.upsOutputCol;
+    const readings: Array<[string, string, readonly [number, number], () => number]> = [
+      ['upsEstimatedMinutesRemaining', UPS_MIB.upsEstimatedMinutesRemaining, [1, 2147483647], () => (on('lowBattery') ? 2 : onBattery() ? 30 : 45)],
+      ['upsEstimatedChargeRemaining', UPS_MIB.upsEstimatedChargeRemaining, [0, 100], () => (on('lowBattery') ? 8 : onBattery() ? 90 : 100)],
+      ['upsBatteryTemperature', UPS_MIB.upsBatteryTemperature, INTEGER32, () => (on('tempBad') ? 45 : 25)],
+      ['upsInputFrequency', input(I.frequency), NON_NEGATIVE, () => (onBattery() ? 0 : 500)],
+      ['upsInputVoltage', input(I.voltage), NON_NEGATIVE, () => (onBattery() ? 0 : on('inputBad') ? 184 : 230)],
+      ['upsInputCurrent', input(I.current), NON_NEGATIVE, () => (onBattery() ? 0 : 90)],
+      ['upsInputTruePower', input(I.truePower), NON_NEGATIVE, () => (onBattery() ? 0 : 1950)],
+      ['upsOutputVoltage', output(O.voltage), NON_NEGATIVE, () => (outputOff() ? 0 : 230)],
+      ['upsOutputCurrent', output(O.current), NON_NEGATIVE, () => (outputOff() ? 0 : on('outputOverload') ? 150 : 82)],
+      ['upsOutputPower', output(O.power), NON_NEGATIVE, () => (outputOff() ? 0 : on('outputOverload') ? 3300 : 1800)],
+      ['upsOutputPercentLoad', output(O.percentLoad), [0, 200], () => (outputOff() ? 0 : on('outputOverload') ? 110 : 60)],
+    ];
+    for (const [name, oid, range, simulated] of readings) this.serveReading({ name, oid, range, simulated }, VarType.Integer);
+    this.mib.addScalar(UPS_MIB.upsInputNumLines, VarType.Integer, 1);
+    this.mib.addScalar(UPS_MIB.upsOutputFrequency, VarType.Integer, () => (outputOff() ? 0 : 500));
+    this.mib.addScalar(UPS_MIB.upsOutputNumLines, VarType.Integer, 1);
   }
 
   protected applyRaise(name: string): void {
@@ -99,7 +135,7 @@ export class Rfc1628UpsDevice extends SimDevice {
     this.notify({
       trapOid: UPS_MIB.upsTrapOnBattery,
       varbinds: [
-        { oid: UPS_MIB.upsEstimatedMinutesRemaining, type: VarType.Integer, value: this.isActive('lowBattery') ? 2 : 45 },
+        { oid: UPS_MIB.upsEstimatedMinutesRemaining, type: VarType.Integer, value: this.readings.value('upsEstimatedMinutesRemaining') },
         { oid: UPS_MIB.upsSecondsOnBattery, type: VarType.Integer, value: this.secondsOnBattery() },
         { oid: UPS_MIB.upsConfigLowBattTime, type: VarType.Integer, value: 2 },
       ],

@@ -2,7 +2,6 @@ import type { AlarmEventBus } from '../alarms/events.js';
 import { covers, deviceSite, effectiveEnd, holdOf, type Hold, type MaintenanceWindow } from '../alarms/maintenance.js';
 import type { ActiveAlarm, AlarmEvent } from '../alarms/model.js';
 import type { Clock } from '../clock.js';
-import type { ProfileName } from '../profiles/types.js';
 import { alarmIdentity } from './alerts.js';
 import type { AlertingLog } from './delivery-engine.js';
 import type { AlarmNotification, AlarmSink } from './sink.js';
@@ -16,8 +15,8 @@ export interface MaintenanceObserver {
 /** What a window's scope is matched against (the site is read through deviceSite). */
 export interface ScopedDevice {
   id: number;
-  profile: ProfileName | 'auto';
-  resolvedProfile: ProfileName | null;
+  profile: string;
+  resolvedProfile: string | null;
 }
 
 export interface AlarmNotifierDeps {

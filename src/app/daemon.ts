@@ -5,18 +5,23 @@ import pino, { type Logger } from 'pino';
 import { AlarmEventBus } from '../alarms/events.js';
 import { systemClock, type Clock } from '../clock.js';
 import { ConfigError, redactConfig } from '../config/load.js';
+import { DiscoveryService } from '../discovery/service.js';
 import type { Config } from '../config/schema.js';
 import { buildHttpApp } from '../http/app.js';
 import { createMetrics, type Metrics } from '../metrics/metrics.js';
 import type { FleetSnapshot } from '../metrics/state.js';
 import { statusTableSource } from '../profiles/configured.js';
-import { getProfile } from '../profiles/index.js';
+import { ProfileRegistry } from '../profiles/registry.js';
+import { ProfileFileError } from '../profiles/load.js';
+import { profileNameOf } from '../profiles/resolve.js';
+import { overrideProblem } from '../thresholds/overrides.js';
 import { Registrar } from '../registration/registrar.js';
 import { Scanner } from '../scanning/scanner.js';
 import { ScanScheduler } from '../scanning/scheduler.js';
 import type { SnmpClientFactory } from '../snmp/client.js';
 import { DeviceClients } from '../snmp/device-clients.js';
 import { NetSnmpClientFactory } from '../snmp/net-snmp-client.js';
+import { DEFAULT_HISTORY_POLICY } from '../store/readings.js';
 import { Store } from '../store/store.js';
 import { NotificationIntake } from '../traps/intake.js';
 import { installationEngine } from '../traps/engine.js';
@@ -34,6 +39,10 @@ import { packageVersion } from '../cli/version.js';
 import type { InterfaceTable } from '../licensing/identity.js';
 import { loadIssuerSecret, type IssuerSecret } from '../licensing/issuer-secret.js';
 import { DeviceService, refuseShadowedDevices } from './device-service.js';
+import { ThresholdService } from './threshold-service.js';
+import { ReadingsPruner } from './readings-pruner.js';
+import { ReadingsService } from './readings-service.js';
+import { discoveryAdmission, discoveryCredentials } from './discovery-admission.js';
 import { LicenseService } from './license-service.js';
 import { RegistrationService } from './registration-service.js';
 import { Lifecycle } from './lifecycle.js';
@@ -69,6 +78,8 @@ export interface RunningDaemon {
   bus: AlarmEventBus;
   scheduler: ScanScheduler;
   devices: DeviceService;
+  thresholds: ThresholdService;
+  discovery: DiscoveryService;
   metrics: Metrics;
   intake: NotificationIntake;
   http: FastifyInstance;
@@ -103,17 +114,52 @@ function webhooksFrom(config: Readonly<Config>): Webhook[] {
   });
 }
 
+/**
+ * The built-in profiles and the operator's directory, loaded and checked before anything starts;
+ * a bad file, or a config device naming a profile that does not exist, is a config error.
+ */
+export function loadProfiles(config: Readonly<Config>): ProfileRegistry {
+  const profiles = new ProfileRegistry({ directory: config.profiles.directory });
+  try {
+    profiles.load();
+  } catch (error) {
+    if (error instanceof ProfileFileError) throw new ConfigError(error.message);
+    throw error;
+  }
+  config.devices.forEach((device, i) => {
+    if (device.profile !== 'auto' && !profiles.has(device.profile)) {
+      throw new ConfigError(`devices.${i}.profile: unknown profile "${device.profile}"; known: ${profiles.names().join(', ')}`);
+    }
+  });
+  checkConfiguredThresholds(config, profiles);
+  return profiles;
+}
+
+/**
+ * Each config threshold names a profile that is loaded and a numeric reading it has (a device's, for
+ * a config device with a named profile; some profile's, for a site or a device not known yet).
+ */
+function checkConfiguredThresholds(config: Readonly<Config>, profiles: ProfileRegistry): void {
+  const declared = new Map(config.devices.map((d) => [d.name, d.profile === 'auto' ? null : d.profile]));
+  config.thresholds.forEach((t, i) => {
+    const scope = t.profile !== undefined ? 'profile' : t.site !== undefined ? 'site' : 'device';
+    const target = (t.profile ?? t.site ?? t.device)!;
+    const problem = overrideProblem({ scope, target, reading: t.reading, instance: t.instance }, profiles, scope === 'device' ? declared.get(target) : undefined);
+    if (problem) throw new ConfigError(`thresholds.${i}.${problem.field}: ${problem.message}`);
+  });
+}
+
 /** Device and alarm state for the metrics, read from the store at scrape time. */
-function fleetSnapshot(store: Store, service: DeviceService, licenses: LicenseService): FleetSnapshot {
+function fleetSnapshot(store: Store, service: DeviceService, licenses: LicenseService, profiles: ProfileRegistry): FleetSnapshot {
   const devices = store.devices.list();
   const names = new Map(devices.map((d) => [d.id, d.name]));
   return {
     devices: devices.map((d) => {
-      const profile = d.resolvedProfile ?? (d.profile === 'auto' ? undefined : d.profile);
+      const profile = profileNameOf(d);
       return {
         name: d.name,
         profile: profile ?? 'auto',
-        method: profile ? getProfile(profile).registration : '',
+        method: (profile && profiles.get(profile)?.registration) || '',
         up: d.state.reachable,
         registered: d.state.registration === 'registered',
         monitored: service.isMonitored(d.id),
@@ -152,7 +198,15 @@ export class Daemon {
     // Config mistakes found here stop start-up before anything is opened.
     const issuerSecret = this.options.issuerSecret ?? issuerSecretFrom(config);
     const webhooks = webhooksFrom(config);
-    const store = Store.open(join(config.dataDir, 'priscan.db'), clock, { onMigrationNote: (note) => log.warn(note) });
+    const profiles = loadProfiles(config);
+    const store = Store.open(join(config.dataDir, 'priscan.db'), clock, {
+      onMigrationNote: (note) => log.warn(note),
+      readingHistory: {
+        minIntervalMs: config.readings.minPointIntervalSeconds * 1000,
+        unchangedIntervalMs: config.readings.unchangedPointIntervalSeconds * 1000,
+        maxSeriesPerDevice: DEFAULT_HISTORY_POLICY.maxSeriesPerDevice,
+      },
+    });
     const community = config.notifications.community ?? store.settings.getOrCreate(COMMUNITY_SETTING, generateNotifyCommunity);
     const metrics = createMetrics(() => clock.now());
     const clients = new DeviceClients(this.options.snmp?.(metrics) ?? new NetSnmpClientFactory(metrics.snmp), { clock });
@@ -164,21 +218,33 @@ export class Daemon {
       store,
       clients,
       log,
+      profiles,
       managerAddress: config.manager.address,
       managerPort: () => config.manager.port ?? intake?.port ?? config.notifications.listen.port,
       installationCommunity: community,
       observer: metrics.registration,
     });
     let devices: DeviceService | undefined;
+    const thresholds = new ThresholdService({
+      store,
+      profiles,
+      configured: config.thresholds,
+      onDevicesChanged: (ids) => devices?.applyCadence(ids, true),
+      onProfileResolved: (id) => devices?.profileResolved(id),
+    });
+    const readings = new ReadingsService({ store, profiles, clock, log, isMonitored: (id) => devices?.isMonitored(id) ?? true, gauges: metrics.readings });
+    const pruner = new ReadingsPruner({ clock, readings: store.readings, log, retentionMs: config.readings.retentionHours * 3_600_000 });
     const scanner = new Scanner({
       clock,
       store,
       clients,
       bus,
       log,
+      profiles,
       // A device unlicensed while its scan runs must not get alarms back after they were ended.
       isLicensed: (id) => devices?.isMonitored(id) ?? true,
       extraSources: { 'net-snmp': config.profiles.netSnmp.tables.map(statusTableSource) },
+      readings: { violations: (scan) => thresholds.violations(scan), record: (scan) => readings.record(scan) },
       observer: metrics.scans,
     });
     const scheduler = new ScanScheduler({
@@ -211,10 +277,23 @@ export class Daemon {
       bus,
       clock,
       log,
+      profiles,
+      thresholds,
       licensedNodes: () => licenses.licensedNodes(),
     });
     const theDevices = devices;
-    metrics.watchFleet(() => fleetSnapshot(store, theDevices, licenses));
+    metrics.watchFleet(() => fleetSnapshot(store, theDevices, licenses, profiles));
+    metrics.watchReadings((shown) => readings.stillCurrent(shown));
+    const { credentials: _secrets, ...discoverySettings } = config.discovery;
+    const discovery = new DiscoveryService({
+      clock,
+      clients: { open: (target) => clients.openOneOff(target) },
+      log,
+      credentials: discoveryCredentials(config.discovery),
+      settings: discoverySettings,
+      profileFor: (sysObjectId) => profiles.select(sysObjectId)?.name,
+      admission: discoveryAdmission({ config: config.discovery, devices: theDevices, store }),
+    });
     const tokens = new ApiTokens({ repository: store.tokens, clock });
     const deviceSite = this.options.deviceSite ?? siteOf;
     const audit = new AuditLog({ repository: store.audit, clock });
@@ -262,8 +341,12 @@ export class Daemon {
     const http = buildHttpApp({
       store,
       devices,
+      thresholds,
+      discovery,
       scheduler,
       licenses,
+      profiles,
+      readings,
       bus,
       registry: metrics.registry,
       tokens,
@@ -286,6 +369,8 @@ export class Daemon {
     // notifications first, then running scans drain, then sessions and the database close.
     this.lifecycle = new Lifecycle([
       { name: 'store', start: () => undefined, stop: () => store.close() },
+      // Stops before the store closes: a pass under way ends after its current batch.
+      { name: 'readings-pruner', start: () => pruner.start(), stop: () => pruner.stop() },
       { name: 'licenses', start: () => licenses.start(), stop: () => undefined },
       { name: 'registration', start: () => registration.start(), stop: () => undefined },
       // Stopped after the scheduler drains, so what the last scans store still reaches the sinks.
@@ -307,9 +392,12 @@ export class Daemon {
           refuseShadowedDevices(store.devices, config.devices);
           theDevices.loadStored();
           await theDevices.syncDeclared(config.devices);
+          for (const note of thresholds.unmatchedConfigured()) log.warn(note);
         },
         stop: () => undefined,
       },
+      // After devices (it adds them), so it stops first: no probe is sent once shutdown begins.
+      { name: 'discovery', start: () => discovery.start(), stop: () => discovery.stop() },
       {
         name: 'http',
         start: async () => {
@@ -320,7 +408,7 @@ export class Daemon {
     ]);
     await this.lifecycle.start();
     ready = true;
-    this.parts = { store, licenses, tokens, partners, registration, bus, scheduler, devices: theDevices, metrics, intake: theIntake, http, httpUrl };
+    this.parts = { store, licenses, tokens, partners, registration, bus, scheduler, devices: theDevices, thresholds, discovery, metrics, intake: theIntake, http, httpUrl };
     // Linux reports twice the size it grants; less than asked means net.core.rmem_max capped it.
     const granted = Math.floor(theIntake.receiveBufferSize / 2);
     if (granted < config.notifications.receiveBufferBytes) {

@@ -1,7 +1,8 @@
 import type { Logger } from 'pino';
+import type { ProfileChanges, ProfileRegistry } from '../profiles/registry.js';
+import { profileNameOf } from '../profiles/resolve.js';
 import type { AlarmEventBus } from '../alarms/events.js';
 import { DEVICE_REMOVED, DEVICE_UNMONITORED, type AlarmEvent, type ClearReason } from '../alarms/model.js';
-import { profileFor } from '../profiles/index.js';
 import { identify } from '../profiles/resolve.js';
 import { ConfigError } from '../config/load.js';
 import { deviceSnmpSchema, type DeviceInput, type DeviceSnmpInput } from '../config/schema.js';
@@ -25,6 +26,9 @@ export interface DeviceServiceDeps {
   bus: Pick<AlarmEventBus, 'publish'>;
   clock: { now(): number };
   log: Logger;
+  profiles: ProfileRegistry;
+  /** Operator thresholds: how often a device's readings must be read, and what to forget of a removed device. */
+  thresholds?: { intervalSecondsFor(device: DeviceRecord): number | undefined; forget(deviceId: number): void };
 }
 
 export function toNewDevice(input: DeviceInput, origin: NewDevice['origin']): NewDevice {
@@ -38,6 +42,7 @@ export function toNewDevice(input: DeviceInput, origin: NewDevice['origin']): Ne
     intervalSeconds: input.intervalSeconds,
     timeoutMs: input.timeoutMs,
     retries: input.retries,
+    site: input.site ?? null,
     origin,
   };
 }
@@ -152,6 +157,50 @@ export class DeviceService {
     });
   }
 
+  /**
+   * Re-reads the profile files (SIGHUP, POST /api/v1/profiles/reload). A bad file throws and
+   * changes nothing. Devices whose profile changed, or whose `auto` choice changes, are rescanned;
+   * those whose registration method changed lose the old registration and get the new one.
+   */
+  async reloadProfiles(): Promise<ProfileChanges & { rescanned: string[] }> {
+    const { profiles, store, scheduler, registrar, log } = this.deps;
+    const methodBefore = new Map(profiles.list().map((p) => [p.name, p.registration]));
+    const changes = profiles.load();
+    const touched = new Set([...changes.added, ...changes.changed, ...changes.removed]);
+    const rescanned: string[] = [];
+    for (const device of store.devices.list()) {
+      if (!this.isMonitored(device.id)) continue;
+      const before = profileNameOf(device);
+      let now = before;
+      if (device.profile === 'auto' && device.state.sysObjectId) {
+        const best = profiles.select(device.state.sysObjectId);
+        if (best && best.name !== before) {
+          store.devices.setResolvedProfile(device.id, best.name, device.state.sysObjectId, device.state.sysDescr);
+          now = best.name;
+        }
+      }
+      if (now === before && !(before !== null && touched.has(before))) continue;
+      const oldMethod = before === null ? undefined : methodBefore.get(before);
+      const newMethod = now === null ? undefined : profiles.get(now)?.registration;
+      if (oldMethod && oldMethod !== 'none' && oldMethod !== newMethod && device.priorityScanning) {
+        const error = await registrar.deregister(device, oldMethod);
+        if (error) log.warn({ device: device.name, err: error }, 'old registration not removed after a profile change');
+      }
+      const current = store.devices.get(device.id);
+      if (!current) continue;
+      this.track(current, true);
+      scheduler.requestScan(device.id, 'manual');
+      rescanned.push(device.name);
+    }
+    log.info({ ...changes, rescanned: rescanned.length }, 'profiles reloaded');
+    return { ...changes, rescanned };
+  }
+
+  /** Refuses a profile that is not loaded (`auto` is always fine). */
+  private checkProfile(name: string): void {
+    if (name !== 'auto') this.deps.profiles.require(name);
+  }
+
   /** Refuses a new device when every licensed node is in use. */
   admit(): void {
     const licensed = this.deps.licensedNodes();
@@ -170,7 +219,7 @@ export class DeviceService {
     });
     try {
       const { sysObjectId, sysDescr } = await identify(client);
-      return { reachable: true, sysObjectId, sysDescr, autoProfile: (sysObjectId && profileFor(sysObjectId)?.name) || null, error: null };
+      return { reachable: true, sysObjectId, sysDescr, autoProfile: (sysObjectId && this.deps.profiles.select(sysObjectId)?.name) || null, error: null };
     } catch (error) {
       return { reachable: false, sysObjectId: null, sysDescr: null, autoProfile: null, error: (error as Error).message };
     } finally {
@@ -204,6 +253,7 @@ export class DeviceService {
 
   /** API additions are admitted against the license; config devices beyond it are kept unlicensed. */
   add(device: NewDevice): DeviceRecord {
+    this.checkProfile(device.profile);
     if (device.origin === 'api') this.admit();
     const record = this.deps.store.devices.insert(device);
     this.deps.log.info({ device: record.name, address: record.address, profile: record.profile }, 'device added');
@@ -219,6 +269,7 @@ export class DeviceService {
   async update(id: number, changes: DeviceChanges): Promise<DeviceRecord> {
     const before = this.deps.store.devices.get(id);
     if (!before) throw new Error(`no device ${id}`);
+    if (changes.profile !== undefined) this.checkProfile(changes.profile);
     const moved = (changes.address !== undefined && changes.address !== before.address) || (changes.port !== undefined && changes.port !== before.port);
     // The store first: a change it refuses (name or address taken) must leave the registration in place.
     const record = this.deps.store.devices.update(id, changes);
@@ -246,10 +297,26 @@ export class DeviceService {
     // One transaction: the alarms' clears are logged with the delete, never a dangling raise.
     this.publish(this.deps.store.removeDevice(id, { reason: DEVICE_REMOVED, at }) ?? [], 'removal', at);
     this.unlicensed.delete(id);
+    this.deps.thresholds?.forget(id);
     this.deps.log.info({ device: device.name, deregistrationError }, 'device removed');
     // A freed node lets the oldest unlicensed device back in.
     if (this.unlicensed.size > 0) this.applyLicensing();
     return { deregistrationError };
+  }
+
+  /** Their thresholds changed, or a scan found their profile: the interval may change; `scan` shows the change now. */
+  applyCadence(ids: readonly number[], scan = false): void {
+    for (const id of ids) {
+      const device = this.deps.store.devices.get(id);
+      if (!device || !this.deps.scheduler.has(id)) continue;
+      this.deps.scheduler.setInterval(id, this.scanIntervalSeconds(device) * 1000);
+      if (scan) this.deps.scheduler.requestScan(id, 'manual');
+    }
+  }
+
+  /** Its safety-net interval: its own, or faster where its readings ask (profile or thresholds). */
+  scanIntervalSeconds(device: DeviceRecord): number {
+    return Math.min(device.intervalSeconds, this.deps.thresholds?.intervalSecondsFor(device) ?? Infinity);
   }
 
   /** Ends the device's active alarms without a scan, saying why, and tells the subscribers. */
@@ -284,12 +351,34 @@ export class DeviceService {
     this.deps.sources.delete(device.address);
   }
 
-  private track(device: DeviceRecord, changed = false): void {
-    const snmp = device.snmp;
+  /** Where the device's notifications are accepted from, and which of them scan. */
+  private listen(device: DeviceRecord, community: string): void {
+    const { snmp } = device;
+    // Until an `auto` device's profile is known, every notification from it scans.
+    const scanOn = this.deps.profiles.get(profileNameOf(device) ?? '')?.notifications.scanOn;
+    this.deps.sources.set(device.address, {
+      deviceId: device.id,
+      community,
+      ...(snmp.version === '3' ? { usm: snmp.usm } : {}),
+      ...(scanOn && scanOn !== 'any' ? { scanOn } : {}),
+    });
+  }
+
+  /** A scan found an `auto` device's profile: its cadence, and the notifications that scan it, follow. */
+  profileResolved(id: number): void {
+    this.applyCadence([id]);
+    const device = this.deps.store.devices.get(id);
+    if (device && this.deps.scheduler.has(id)) this.listen(device, this.notifyCommunity(device));
+  }
+
+  private notifyCommunity(device: DeviceRecord): string {
     // A v3 device may still send v1/v2c (a hidden-table or APC registration carries a community).
-    const community = (snmp.version === '3' ? null : snmp.notifyCommunity) ?? this.deps.installationCommunity;
-    this.deps.sources.set(device.address, { deviceId: device.id, community, ...(snmp.version === '3' ? { usm: snmp.usm } : {}) });
-    const scheduling = { intervalMs: device.intervalSeconds * 1000, registered: device.priorityScanning, timeoutMs: device.timeoutMs };
+    return (device.snmp.version === '3' ? null : device.snmp.notifyCommunity) ?? this.deps.installationCommunity;
+  }
+
+  private track(device: DeviceRecord, changed = false): void {
+    this.listen(device, this.notifyCommunity(device));
+    const scheduling = { intervalMs: this.scanIntervalSeconds(device) * 1000, registered: device.priorityScanning, timeoutMs: device.timeoutMs };
     if (changed) this.deps.scheduler.updateDevice(device.id, scheduling);
     else this.deps.scheduler.addDevice(device.id, scheduling);
     if (changed && device.priorityScanning) this.deps.scheduler.requestRegistration(device.id);
@@ -329,6 +418,7 @@ function changed(existing: DeviceRecord, wanted: NewDevice): boolean {
     intervalSeconds: existing.intervalSeconds,
     timeoutMs: existing.timeoutMs,
     retries: existing.retries,
+    site: existing.site,
     origin: existing.origin,
   };
   return stableJson(current) !== stableJson(wanted);

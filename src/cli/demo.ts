@@ -163,6 +163,7 @@ async function playScenario({ options, running, dataDir }: { options: DemoOption
         intervalSeconds: 300,
         timeoutMs: 1000,
         retries: 1,
+        site: null,
         origin: 'api',
       });
     }

@@ -5,10 +5,13 @@ import { ConfigError } from '../config/load.js';
 import { CliError, EXIT } from './api-client.js';
 import { alarmsCommand, ALARMS_HELP } from './commands/alarms.js';
 import { devicesCommand, DEVICES_HELP } from './commands/devices.js';
+import { discoverCommand, DISCOVER_HELP } from './commands/discover.js';
 import { licenseCommand, LICENSE_HELP } from './commands/license.js';
+import { thresholdsCommand, THRESHOLDS_HELP } from './commands/thresholds.js';
 import { auditCommand, AUDIT_HELP, partnerCommand, PARTNER_HELP } from './commands/partner.js';
 import { aboutCommand, ABOUT_HELP, registrationCommand, REGISTRATION_HELP } from './commands/registration.js';
 import { maintenanceCommand, MAINTENANCE_HELP } from './commands/maintenance.js';
+import { readingsCommand, READINGS_HELP } from './commands/readings.js';
 import { tokenCommand, TOKEN_HELP } from './commands/token.js';
 import { packageVersion } from './version.js';
 
@@ -20,9 +23,12 @@ Usage:
   priscan demo                          daemon + simulated fleet + scenario, on loopback, in a temp dir
                                         (--port N, --http-port N: beside another priscan; demo --help)
   priscan devices list|add|remove|scan  manage monitored devices          (priscan devices --help)
+  priscan discover TARGETS [--add]      find SNMP devices on addresses    (priscan discover --help)
   priscan alarms [--follow]             active alarms, then live raises and clears
   priscan alarms ack|unack DEVICE ALARM acknowledge an active alarm          (priscan alarms --help)
   priscan maintenance add|list|end      maintenance windows               (priscan maintenance --help)
+  priscan thresholds list|add|remove|effective   operator thresholds (priscan thresholds --help)
+  priscan readings DEVICE [--history R] sensor readings and their history (priscan readings --help)
   priscan license id|add|list|remove|issue   licensed node counts        (priscan license --help)
   priscan token create|list|revoke      API tokens                        (priscan token --help)
   priscan partner list|add|set|grant|revoke|remove   partner organisations  (priscan partner --help)
@@ -35,7 +41,7 @@ serve listens for device notifications (default UDP 0.0.0.0:162) and serves the
 HTTP API (default 127.0.0.1:8470). Without --config it uses built-in defaults,
 with its database in /var/lib/priscan. See config/priscan.example.yaml.
 
-devices, alarms, maintenance and license add/list/remove talk to a running daemon:
+devices, discover, alarms, readings, thresholds, maintenance and license add/list/remove talk to a running daemon:
   --url URL      (or PRISCAN_URL; default http://127.0.0.1:8470)
   --token TOKEN  (or PRISCAN_TOKEN; make one with priscan token create)
 Every listing takes --json. Exit codes: 0 ok, 1 refused or failed, 2 usage or
@@ -44,8 +50,11 @@ config error, 3 daemon unreachable, 4 token refused.
 
 const COMMAND_HELP: Record<string, string> = {
   devices: DEVICES_HELP,
+  discover: DISCOVER_HELP,
   alarms: ALARMS_HELP,
   maintenance: MAINTENANCE_HELP,
+  thresholds: THRESHOLDS_HELP,
+  readings: READINGS_HELP,
   license: LICENSE_HELP,
   token: TOKEN_HELP,
   partner: PARTNER_HELP,
@@ -85,6 +94,9 @@ async function main(argv: string[]): Promise<number> {
     }
     case 'devices':
       return devicesCommand(rest, process.stdout);
+    case 'discover':
+      // Progress goes to a terminal only; pipes get the result alone.
+      return discoverCommand(rest, process.stdout, process.stderr.isTTY ? process.stderr : undefined);
     case 'alarms': {
       const abort = new AbortController();
       process.once('SIGINT', () => abort.abort());
@@ -93,6 +105,10 @@ async function main(argv: string[]): Promise<number> {
     }
     case 'maintenance':
       return maintenanceCommand(rest, process.stdout);
+    case 'thresholds':
+      return thresholdsCommand(rest, process.stdout);
+    case 'readings':
+      return readingsCommand(rest, process.stdout);
     case 'license':
       return licenseCommand(rest, process.stdout);
     case 'token':

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { alertmanagerConfigSchema } from '../alerting/config.js';
-import { PROFILE_NAMES } from '../profiles/types.js';
+import { identifier, oidSchema, profileNameSchema, THRESHOLD_LEVELS } from '../profiles/schema.js';
 import { SEVERITIES } from '../alarms/model.js';
 import { webhooksConfigSchema } from '../webhooks/config.js';
 import { canonicalAddress, NOT_AN_ADDRESS } from '../snmp/address.js';
@@ -31,6 +31,9 @@ const listen = (defaults: { address: string; port: number }) =>
     .object({ address: ipAddress.default(defaults.address), port: z.number().int().min(0).max(65535).default(defaults.port) })
     .strict()
     .default(defaults);
+
+/** A site's name: short, no free text (it is a metric label). */
+export const siteSchema = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, 'letters, digits, dot, dash and underscore, at most 64');
 
 /** v1 and v2c: communities. */
 export const communitySnmpSchema = z
@@ -77,28 +80,33 @@ export const deviceSnmpSchema = z.preprocess(
 );
 export type DeviceSnmpInput = z.infer<typeof deviceSnmpSchema>;
 
+export const deviceNameSchema = z
+  .string()
+  .min(1)
+  .max(64)
+  .regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'letters, digits, dot, dash and underscore, starting with a letter or digit');
+
 /** A device as an operator declares it, in the config file or the API. */
 export const deviceInputSchema = z
   .object({
-    name: z
-      .string()
-      .min(1)
-      .max(64)
-      .regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'letters, digits, dot, dash and underscore, starting with a letter or digit'),
+    name: deviceNameSchema,
     address: ipAddress,
     port: port.default(161),
-    profile: z.enum(['auto', ...PROFILE_NAMES]).default('auto'),
+    /** A loaded profile's name (checked against the profiles at start-up), or auto. */
+    profile: z.union([z.literal('auto'), profileNameSchema]).default('auto'),
     snmp: deviceSnmpSchema,
     priorityScanning: z.boolean().default(true),
     intervalSeconds: z.number().int().min(60).max(3600).default(300),
     timeoutMs: z.number().int().min(100).max(60_000).default(3000),
     retries: z.number().int().min(0).max(5).default(1),
+    /** Where the device stands (a data center, a room): thresholds can be set per site. */
+    site: siteSchema.optional(),
   })
   .strict();
 
 export type DeviceInput = z.infer<typeof deviceInputSchema>;
 
-const oid = z.string().regex(/^[0-2](\.\d{1,10}){2,127}$/, 'must be a numeric OID, e.g. 1.3.6.1.4.1.2021.8.1');
+const oid = oidSchema;
 const statusValues = z.array(z.number().int()).min(1).max(64);
 
 /** A table net-snmp devices are scanned for on every notification, beside the profile's own. */
@@ -117,6 +125,114 @@ export const statusTableSchema = z
   })
   .strict()
   .refine((t) => (t.alarmValues === undefined) !== (t.normalValues === undefined), { message: 'give alarmValues or normalValues, not both' });
+
+/** A credential discovery tries: probes read with it, and devices it adds keep it (so it needs write access to register). */
+export const discoveryCredentialSchema = z
+  .object({
+    /** What the API, the CLI and results call it; the secrets never leave the config. */
+    name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, 'letters, digits, dot, dash and underscore, starting with a letter or digit, at most 64'),
+    snmp: deviceSnmpSchema,
+  })
+  .strict();
+
+const DISCOVERY_DEFAULTS = { credentials: [], concurrency: 16, ratePerSecond: 50, timeoutMs: 1000, retries: 1 };
+
+/** Finding devices on a range of addresses: which credentials to try, and how hard to knock. */
+export const discoverySchema = z
+  .object({
+    credentials: z.array(discoveryCredentialSchema).max(32).default([]),
+    /** Addresses probed at once. */
+    concurrency: z.number().int().min(1).max(256).default(DISCOVERY_DEFAULTS.concurrency),
+    /** Requests sent per second, retries included: a sweep never floods a network. */
+    ratePerSecond: z.number().int().min(1).max(10_000).default(DISCOVERY_DEFAULTS.ratePerSecond),
+    /** One request's wait for an answer; most addresses of a sweep never answer, so shorter than a device's. */
+    timeoutMs: z.number().int().min(100).max(60_000).default(DISCOVERY_DEFAULTS.timeoutMs),
+    retries: z.number().int().min(0).max(5).default(DISCOVERY_DEFAULTS.retries),
+  })
+  .strict()
+  .superRefine((discovery, ctx) => {
+    const seen = new Map<string, number>();
+    discovery.credentials.forEach((credential, i) => {
+      const first = seen.get(credential.name);
+      if (first !== undefined) ctx.addIssue({ code: 'custom', path: ['credentials', i, 'name'], message: `duplicates discovery.credentials.${first}.name (${credential.name})` });
+      else seen.set(credential.name, i);
+    });
+  })
+  .default(DISCOVERY_DEFAULTS);
+export type DiscoveryConfig = z.infer<typeof discoverySchema>;
+
+const limit = z.number().finite();
+
+/** What an operator threshold sets, whatever it is set on (config entry, API body). */
+export const thresholdSettingsShape = {
+  /** A reading's id in the profile (e.g. temperature); checked against the loaded profiles. */
+  reading: identifier,
+  level: z.enum(THRESHOLD_LEVELS),
+  /** One row of a table reading, by its label or its index; absent: every row. */
+  instance: z.string().min(1).max(128).optional(),
+  above: limit.optional(),
+  below: limit.optional(),
+  /** In violation below the first or above the second. */
+  outside: z.tuple([limit, limit]).optional(),
+  /** Removes the inherited threshold of this reading and level (for the one row, with instance). */
+  disabled: z.literal(true).optional(),
+  /** Absent: kept from the threshold replaced. */
+  hysteresis: limit.min(0, { message: "must be 0 or more (in the reading's unit)" }).optional(),
+  forSeconds: z.number().int().min(0).max(86_400).optional(),
+  /** Scan the devices it applies to at least this often: a faster cadence than their safety net. */
+  intervalSeconds: z.number().int().min(10).max(3600).optional(),
+};
+
+type ThresholdSettingsInput = { [K in keyof typeof thresholdSettingsShape]?: z.infer<(typeof thresholdSettingsShape)[K]> };
+
+/** The rules a threshold's fields must keep together: one limit, a band the right way up. */
+export function checkThresholdSettings(t: ThresholdSettingsInput, ctx: z.RefinementCtx): void {
+  const limits = [t.above, t.below, t.outside, t.disabled].filter((x) => x !== undefined).length;
+  if (limits !== 1) ctx.addIssue({ code: 'custom', message: 'give exactly one of above, below, outside, or disabled: true' });
+  if (t.outside && !(t.outside[0] < t.outside[1])) ctx.addIssue({ code: 'custom', path: ['outside'], message: 'outside needs [low, high] with low < high' });
+  if (t.disabled && (t.hysteresis !== undefined || t.forSeconds !== undefined || t.intervalSeconds !== undefined)) {
+    ctx.addIssue({ code: 'custom', path: ['disabled'], message: 'disabled: true removes the threshold, so it takes no hysteresis, forSeconds or intervalSeconds' });
+  }
+}
+
+/**
+ * A threshold an operator sets on top of the profiles' defaults: on every device of a profile, of
+ * a site, or on one device (the most specific wins). Checked against the loaded profiles at start.
+ */
+export const thresholdOverrideSchema = z
+  .object({
+    profile: profileNameSchema.optional(),
+    site: siteSchema.optional(),
+    /** A device's name. */
+    device: deviceNameSchema.optional(),
+    ...thresholdSettingsShape,
+  })
+  .strict()
+  .superRefine((t, ctx) => {
+    const targets = [t.profile, t.site, t.device].filter((x) => x !== undefined).length;
+    if (targets !== 1) ctx.addIssue({ code: 'custom', message: 'give exactly one of profile, site, device: what the threshold is set on' });
+    checkThresholdSettings(t, ctx);
+  });
+export type ThresholdOverrideInput = z.infer<typeof thresholdOverrideSchema>;
+
+const READINGS_DEFAULTS = { retentionHours: 48, minPointIntervalSeconds: 10, unchangedPointIntervalSeconds: 900 };
+
+/** Sensor readings: how long their history is kept, and how densely it is written. */
+export const readingsSchema = z
+  .object({
+    /** History kept for the API and charts; older points are pruned automatically. */
+    retentionHours: z.number().int().min(24).max(720).default(READINGS_DEFAULTS.retentionHours),
+    /** At most one history point per reading and row this often, however often scans run. */
+    minPointIntervalSeconds: z.number().int().min(1).max(3600).default(READINGS_DEFAULTS.minPointIntervalSeconds),
+    /** An unchanged value is written again this often, so a chart shows the reading is alive. */
+    unchangedPointIntervalSeconds: z.number().int().min(60).max(86_400).default(READINGS_DEFAULTS.unchangedPointIntervalSeconds),
+  })
+  .strict()
+  .refine((r) => r.unchangedPointIntervalSeconds >= r.minPointIntervalSeconds, {
+    path: ['unchangedPointIntervalSeconds'],
+    message: 'must be at least minPointIntervalSeconds',
+  })
+  .default(READINGS_DEFAULTS);
 
 /** The one source of priscan's configuration types. */
 export const configSchema = z
@@ -181,6 +297,8 @@ export const configSchema = z
     webhooks: webhooksConfigSchema,
     profiles: z
       .object({
+        /** A directory of profile files (*.yaml) beside the built-in ones; a file named like a built-in replaces it. */
+        directory: z.string().min(1).optional(),
         netSnmp: z
           .object({ tables: z.array(statusTableSchema).max(64).default([]) })
           .strict()
@@ -188,8 +306,11 @@ export const configSchema = z
       })
       .strict()
       .default({ netSnmp: { tables: [] } }),
+    discovery: discoverySchema,
+    readings: readingsSchema,
     shutdown: z.object({ deadlineMs: z.number().int().min(100).max(120_000).default(10_000) }).strict().default({ deadlineMs: 10_000 }),
     devices: z.array(deviceInputSchema).default([]),
+    thresholds: z.array(thresholdOverrideSchema).max(1024).default([]),
   })
   .strict()
   .superRefine((config, ctx) => {
@@ -205,6 +326,13 @@ export const configSchema = z
         if (seen.has(key)) ctx.addIssue({ code: 'custom', path: ['devices', i, field], message: `duplicates devices.${seen.get(key)}.${field} (${value})` });
         else seen.set(key, i);
       }
+    });
+    const thresholdKeys = new Map<string, number>();
+    config.thresholds.forEach((t, i) => {
+      const key = JSON.stringify([t.profile, t.site, t.device, t.reading, t.level, t.instance]);
+      const first = thresholdKeys.get(key);
+      if (first !== undefined) ctx.addIssue({ code: 'custom', path: ['thresholds', i], message: `sets the same reading, level and instance on the same target as thresholds.${first}` });
+      else thresholdKeys.set(key, i);
     });
   });
 

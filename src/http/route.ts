@@ -49,7 +49,11 @@ export interface RouteSpec<P = unknown, Q = unknown, B = unknown> {
 }
 
 function parsePart<T>(schema: z.ZodType<T> | undefined, value: unknown, where: string): T {
-  if (!schema) return undefined as T;
+  if (!schema) {
+    // A body a route does not take is refused, not ignored: the caller meant something by it.
+    if (where === 'body' && value !== undefined) throw new ApiError('VALIDATION_FAILED', 'body: this request takes no body');
+    return undefined as T;
+  }
   const parsed = schema.safeParse(value ?? (where === 'body' ? undefined : {}));
   if (!parsed.success) throw new ApiError('VALIDATION_FAILED', describeIssue(parsed.error.issues[0] as z.core.$ZodIssue, where));
   return parsed.data;

@@ -1,7 +1,9 @@
 import type { ActiveAlarm, AlarmEvent } from '../alarms/model.js';
 import { maskAddress } from '../access/mask.js';
 import type { DeviceRecord, DeviceSnmp } from '../store/devices.js';
-import type { AlarmView, DeviceView, EventView } from './schemas.js';
+import type { DeviceReading, ReadingHistory } from '../app/readings-service.js';
+import type { ReadingUnit } from '../profiles/schema.js';
+import type { AlarmView, DeviceView, EventView, ReadingHistoryView, ReadingsView } from './schemas.js';
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
@@ -24,13 +26,14 @@ function snmpView(snmp: DeviceSnmp): NonNullable<DeviceView['snmp']> {
  */
 export function deviceView(d: DeviceRecord, ctx: ViewContext): DeviceView {
   const partner = ctx.masked;
-  // Error texts name the device ("no answer from 10.1.2.3:161 ..."): partners see it masked there too.
   const masked = maskAddress(d.address);
-  const errorText = (text: string | null) => (partner && text !== null ? text.split(`${d.address}:${d.port}`).join(masked).split(d.address).join(masked) : text);
+  // Error texts name the device ("no answer from 10.1.2.3:161 ..."): partners see it masked there too.
+  const errorText = (text: string | null) => (partner && text !== null ? maskedIn(d, text) : text);
   return {
     id: d.id,
     name: d.name,
     address: partner ? masked : d.address,
+    site: d.site,
     ...(partner ? {} : { port: d.port, snmp: snmpView(d.snmp), timeoutMs: d.timeoutMs, retries: d.retries }),
     profile: d.profile,
     resolvedProfile: d.resolvedProfile,
@@ -51,6 +54,58 @@ export function deviceView(d: DeviceRecord, ctx: ViewContext): DeviceView {
       registrationError: errorText(d.state.registrationError),
       registeredAt: iso(d.state.registeredAt),
     },
+  };
+}
+
+/** Text that may name the device's address (an error, a label a device reports), with the address masked. */
+function maskedIn(d: DeviceRecord, text: string): string {
+  const masked = maskAddress(d.address);
+  return text.split(`${d.address}:${d.port}`).join(masked).split(d.address).join(masked);
+}
+
+/** The device a readings answer is about: partners see its address masked, and in labels too. */
+function readingDevice(d: DeviceRecord, masked: boolean) {
+  const partner = masked;
+  return {
+    device: { id: d.id, name: d.name, address: partner ? maskAddress(d.address) : d.address, site: d.site },
+    label: (text: string) => (partner ? maskedIn(d, text) : text),
+  };
+}
+
+export function readingsView(d: DeviceRecord, readings: readonly DeviceReading[], masked: boolean): ReadingsView {
+  const { device, label } = readingDevice(d, masked);
+  return {
+    device,
+    readings: readings.map((r) => ({
+      reading: r.reading,
+      instance: r.instance,
+      label: label(r.label),
+      unit: r.unit as ReadingUnit,
+      description: r.description,
+      value: r.value,
+      state: r.state,
+      at: new Date(r.at).toISOString(),
+      stale: r.stale,
+    })),
+  };
+}
+
+export function readingHistoryView(d: DeviceRecord, history: ReadingHistory, range: { since: number; until: number }, masked: boolean): ReadingHistoryView {
+  const { device, label } = readingDevice(d, masked);
+  const { series, points, more } = history;
+  const last = points.at(-1);
+  return {
+    device,
+    reading: series.reading,
+    instance: series.instance,
+    label: label(series.label),
+    unit: series.unit as ReadingUnit,
+    description: series.description,
+    since: new Date(range.since).toISOString(),
+    until: new Date(range.until).toISOString(),
+    points: points.map((p) => ({ at: new Date(p.at).toISOString(), value: p.value, state: p.state })),
+    // Times are whole milliseconds: the next page starts just after the last point shown.
+    next: more && last ? new Date(last.at + 1).toISOString() : null,
   };
 }
 

@@ -1,6 +1,7 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { SEVERITIES } from '../alarms/model.js';
 import { registerStateGauges, type FleetSnapshot } from './state.js';
+import { registerReadingGauges, type ReadingGaugesPort, type StillCurrent } from './readings.js';
 import type { SnmpRequestObserver } from '../snmp/client.js';
 import type { IntakeObserver } from '../traps/intake.js';
 import type { RequestResult, ScanTrigger, SchedulerObserver } from '../scanning/scheduler.js';
@@ -29,6 +30,10 @@ export interface Metrics {
   watchFleet(snapshot: () => FleetSnapshot): void;
   /** Alarms maintenance holds back from notification now. */
   watchHeld(count: () => number): void;
+  /** Sensor readings, as scans store them. */
+  readings: ReadingGaugesPort;
+  /** Which devices' shown readings are still current, asked at scrape time. */
+  watchReadings(stillCurrent: StillCurrent): void;
 }
 
 /** prom-client defaults that promtool's lint rejects: gauges named like counters. */
@@ -167,6 +172,8 @@ export function createMetrics(now: () => number): Metrics {
   registerStateGauges(registry, SEVERITIES, () => fleet(), (count) => labelsCapped.inc({ reason: 'series' }, count));
   // Registered after the state gauges: a scrape collects in order, so the series cap's count is current.
   registry.registerMetric(labelsCapped);
+  let stillCurrent: StillCurrent = (shown) => new Set(shown.keys());
+  const readings = registerReadingGauges(registry, () => stillCurrent);
   const idle: LaneCounts = { queued: 0, running: 0 };
   let queueDepth: () => Record<Lane, LaneCounts> = () => ({ normal: idle, slow: idle });
   new Gauge({
@@ -236,6 +243,10 @@ export function createMetrics(now: () => number): Metrics {
     },
     watchHeld(count) {
       heldNow = count;
+    },
+    readings,
+    watchReadings(watcher) {
+      stillCurrent = watcher;
     },
   };
 }

@@ -64,6 +64,22 @@ export interface FleetSnapshot {
 }
 
 /**
+ * `read`, called once per scrape however many gauges use it: prom-client collects every metric of
+ * a scrape in one synchronous pass, so one snapshot serves the whole scrape and is dropped before
+ * the next event-loop turn.
+ */
+export function perScrape<T>(read: () => T): () => T {
+  let cached: { value: T } | undefined;
+  return () => {
+    if (!cached) {
+      cached = { value: read() };
+      setImmediate(() => (cached = undefined));
+    }
+    return cached.value;
+  };
+}
+
+/**
  * Gauges of alarm, device and license state, computed from one snapshot per scrape.
  * Labels hold only the device name and values from closed sets (severity, code, profile, method).
  */
@@ -74,16 +90,7 @@ export function registerStateGauges(
   /** Told how many alarms a scrape shows under `other` that the previous one did not. */
   onNewlyFolded: (count: number) => void = () => undefined,
 ): void {
-  // prom-client collects every metric of a scrape in one synchronous pass, so one snapshot
-  // serves the whole scrape and is dropped before the next event-loop turn.
-  let cached: FleetSnapshot | undefined;
-  const fresh = (): FleetSnapshot => {
-    if (!cached) {
-      cached = snapshot();
-      setImmediate(() => (cached = undefined));
-    }
-    return cached;
-  };
+  const fresh = perScrape(snapshot);
   let current: FleetSnapshot = { devices: [], alarms: [] };
   const gauge = <L extends string>(name: string, help: string, labelNames: readonly L[], fill: (g: Gauge<L>) => void) =>
     new Gauge<L>({

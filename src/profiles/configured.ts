@@ -1,6 +1,5 @@
-import { cellNumber, cellText } from './cells.js';
-import type { AlarmTableSource, TableRow } from './types.js';
 import type { Severity } from '../alarms/model.js';
+import type { AlarmTableSource } from './schema.js';
 
 /** A table an operator asks net-snmp devices to be scanned for (config profiles.netSnmp.tables). */
 export interface StatusTableConfig {
@@ -20,17 +19,19 @@ export interface StatusTableConfig {
 
 /** The alarm source a configured status table becomes: one alarm per row whose status says so. */
 export function statusTableSource(table: StatusTableConfig): AlarmTableSource {
-  const inAlarm = (status: number | undefined): boolean => {
-    if (status === undefined) return false;
-    return table.alarmValues ? table.alarmValues.includes(status) : !(table.normalValues ?? []).includes(status);
-  };
-  const label = (row: TableRow) => (table.labelColumn === undefined ? '' : cellText(row, table.labelColumn)) || row.index;
+  // The schema gives exactly one of the two lists.
+  const status = table.alarmValues ? { column: 'status', in: [...table.alarmValues] } : { column: 'status', notIn: [...(table.normalValues ?? [])] };
+  const { description } = table;
   return {
     kind: 'alarm-table',
     id: table.id,
-    entry: table.entry,
-    columns: table.labelColumn === undefined ? [table.statusColumn] : [table.statusColumn, table.labelColumn],
-    active: (row) => inAlarm(cellNumber(row, table.statusColumn)),
-    meaning: (row) => ({ severity: table.severity, code: table.code, description: table.description.replace(/\{label\}/g, label(row)) }),
+    table: table.entry,
+    columns: {
+      status: { column: table.statusColumn, type: 'integer' },
+      ...(table.labelColumn === undefined ? {} : { label: { column: table.labelColumn, type: 'any' as const } }),
+    },
+    when: [status],
+    // `{label}` falls back to the row index, as it always has.
+    meaning: { severity: table.severity, code: table.code, description: [description, description.replace(/\{label\}/g, '{index}')] },
   };
 }

@@ -11,6 +11,8 @@ export const SNMPV2 = {
   sysLocation: '1.3.6.1.2.1.1.6.0',
   snmpTrapOID: '1.3.6.1.6.3.1.1.4.1.0',
   snmpTrapEnterprise: '1.3.6.1.6.3.1.1.4.3.0',
+  /** snmpTraps: the generic traps, coldStart .1 to egpNeighborLoss .6 (v1 generic-trap + 1). */
+  snmpTraps: '1.3.6.1.6.3.1.1.5',
   coldStart: '1.3.6.1.6.3.1.1.5.1',
   warmStart: '1.3.6.1.6.3.1.1.5.2',
 } as const;
@@ -60,7 +62,21 @@ export const UPS_MIB = {
   upsSecondsOnBattery: '1.3.6.1.2.1.33.1.2.2.0',
   upsEstimatedMinutesRemaining: '1.3.6.1.2.1.33.1.2.3.0',
   upsEstimatedChargeRemaining: '1.3.6.1.2.1.33.1.2.4.0',
+  /** Integer32, degrees Celsius. */
+  upsBatteryTemperature: '1.3.6.1.2.1.33.1.2.7.0',
+  upsInputNumLines: '1.3.6.1.2.1.33.1.3.2.0',
+  /** upsInputTable: one row per input line, indexed by upsInputLineIndex (not-accessible). */
+  upsInputEntry: '1.3.6.1.2.1.33.1.3.3.1',
+  /** frequency 0.1 Hz, voltage RMS V, current 0.1 A RMS, true power W. */
+  upsInputCol: { lineIndex: 1, frequency: 2, voltage: 3, current: 4, truePower: 5 },
   upsOutputSource: '1.3.6.1.2.1.33.1.4.1.0',
+  /** 0.1 Hz. */
+  upsOutputFrequency: '1.3.6.1.2.1.33.1.4.2.0',
+  upsOutputNumLines: '1.3.6.1.2.1.33.1.4.3.0',
+  /** upsOutputTable: one row per output line, indexed by upsOutputLineIndex (not-accessible). */
+  upsOutputEntry: '1.3.6.1.2.1.33.1.4.4.1',
+  /** voltage RMS V, current 0.1 A RMS, power W, percent load (0..200). */
+  upsOutputCol: { lineIndex: 1, voltage: 2, current: 3, power: 4, percentLoad: 5 },
   upsAlarmsPresent: '1.3.6.1.2.1.33.1.6.1.0',
   upsAlarmEntry: '1.3.6.1.2.1.33.1.6.2.1',
   upsAlarmCol: { id: 1, descr: 2, time: 3 },
@@ -115,6 +131,16 @@ export const APC = {
   trapReceiverCol: { index: 1, receiverAddr: 2, communityString: 3, acceptThisReceiver: 5 },
   acceptThisReceiver: { yes: 1, no: 2 },
   upsBasicBatteryStatus: '1.3.6.1.4.1.318.1.1.1.2.1.1.0',
+  /** Gauge32, percent. */
+  upsAdvBatteryCapacity: '1.3.6.1.4.1.318.1.1.1.2.2.1.0',
+  /** Gauge32, degrees Celsius. */
+  upsAdvBatteryTemperature: '1.3.6.1.4.1.318.1.1.1.2.2.2.0',
+  /** TimeTicks (0.01 s). */
+  upsAdvBatteryRunTimeRemaining: '1.3.6.1.4.1.318.1.1.1.2.2.3.0',
+  /** Gauge32, volts. */
+  upsAdvInputLineVoltage: '1.3.6.1.4.1.318.1.1.1.3.2.1.0',
+  /** Gauge32, percent of capacity. */
+  upsAdvOutputLoad: '1.3.6.1.4.1.318.1.1.1.4.2.3.0',
   upsBasicOutputStatus: '1.3.6.1.4.1.318.1.1.1.4.1.1.0',
   upsBasicStateAlarmStatus: '1.3.6.1.4.1.318.1.1.1.11.1.2.0',
   upsAdvStateAbnormalConditions: '1.3.6.1.4.1.318.1.1.1.11.2.1.0',

@@ -1,6 +1,6 @@
 import { SNMPV2 } from './oids.js';
-import { getProfile, profileFor } from './index.js';
-import type { Profile } from './types.js';
+import type { ProfileRegistry } from './registry.js';
+import type { Profile } from './schema.js';
 import type { SnmpClient } from '../snmp/client.js';
 import type { DeviceRecord, DevicesRepository } from '../store/devices.js';
 
@@ -17,19 +17,32 @@ export async function identify(client: SnmpClient): Promise<{ sysObjectId: strin
   };
 }
 
+export interface ProfileResolution {
+  registry: ProfileRegistry;
+  devices: Pick<DevicesRepository, 'setResolvedProfile'>;
+}
+
+/** The profile name a device uses now: the one it was given, or what `auto` resolved to (null: not yet). */
+export function profileNameOf(device: Pick<DeviceRecord, 'profile' | 'resolvedProfile'>): string | null {
+  return device.profile === 'auto' ? device.resolvedProfile : device.profile;
+}
+
 /**
  * The device's profile: the one it was given, or for `auto` the one its
  * sysObjectID selects at first contact (remembered afterwards).
  */
-export async function resolveProfile(device: DeviceRecord, client: SnmpClient, devices: DevicesRepository): Promise<Profile> {
-  if (device.profile !== 'auto') return getProfile(device.profile);
-  if (device.resolvedProfile) return getProfile(device.resolvedProfile);
+export async function resolveProfile(device: DeviceRecord, client: SnmpClient, { registry, devices }: ProfileResolution): Promise<Profile> {
+  const known = profileNameOf(device);
+  if (known) {
+    const profile = registry.get(known);
+    if (profile) return profile;
+    // A resolved profile whose file was removed: choose again. A named one is an operator's choice.
+    if (device.profile !== 'auto') throw new ProfileUnknownError(`profile ${known} is not loaded (was its file removed?); give the device another profile`);
+  }
   const { sysObjectId, sysDescr } = await identify(client);
-  const profile = sysObjectId ? profileFor(sysObjectId) : undefined;
+  const profile = sysObjectId ? registry.select(sysObjectId) : undefined;
   if (!profile) {
-    throw new ProfileUnknownError(
-      `no profile matches sysObjectID ${sysObjectId ?? '(none)'}; give the device an explicit profile`,
-    );
+    throw new ProfileUnknownError(`no profile matches sysObjectID ${sysObjectId ?? '(none)'}; give the device an explicit profile`);
   }
   devices.setResolvedProfile(device.id, profile.name, sysObjectId, sysDescr);
   return profile;

@@ -1,5 +1,5 @@
 import type { SnmpClient } from '../snmp/client.js';
-import type { RegistrationMethodName } from '../profiles/types.js';
+import type { RegistrationMethodName } from '../profiles/schema.js';
 import type { SecurityLevel } from '../snmp/usm.js';
 
 /** Where devices must send their notifications, and what authenticates them. */

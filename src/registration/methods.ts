@@ -1,4 +1,4 @@
-import type { RegistrationMethodName } from '../profiles/types.js';
+import type { RegistrationMethodName } from '../profiles/schema.js';
 import { apcReceiverTable } from './apc-receiver-table.js';
 import { hiddenTable } from './hidden-table.js';
 import type { RegistrationMethod } from './method.js';

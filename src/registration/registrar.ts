@@ -1,8 +1,8 @@
 import type { Logger } from 'pino';
 import type { Clock } from '../clock.js';
-import { getProfile } from '../profiles/index.js';
 import type { DeviceClients } from '../snmp/device-clients.js';
-import { resolveProfile } from '../profiles/resolve.js';
+import { profileNameOf, resolveProfile } from '../profiles/resolve.js';
+import type { ProfileRegistry } from '../profiles/registry.js';
 import type { DeviceRecord } from '../store/devices.js';
 import type { Store } from '../store/store.js';
 import { localAddressFor } from './local-address.js';
@@ -14,6 +14,7 @@ export interface RegistrarDeps {
   store: Store;
   clients: DeviceClients;
   log: Logger;
+  profiles: ProfileRegistry;
   /** Configured address devices must send to; undefined means the local address that reaches each device. */
   managerAddress: string | undefined;
   /** Port devices must send to (the notification listener's port, unless configured). */
@@ -49,8 +50,13 @@ export class Registrar {
     if (!device || !device.priorityScanning) return;
     let method = 'unknown';
     try {
-      const profile = await resolveProfile(device, clients.clientFor(device, 'read'), store.devices);
+      const profile = await resolveProfile(device, clients.clientFor(device, 'read'), { registry: this.deps.profiles, devices: store.devices });
       method = profile.registration;
+      if (profile.registration === 'none') {
+        // Nothing priscan can write or verify: the card's trap receiver is set by hand.
+        if (store.devices.get(deviceId)) store.devices.recordRegistration(deviceId, { at: clock.now(), state: 'manual', error: null });
+        return;
+      }
       const outcome = await registrationMethod(profile.registration).ensure(clients.clientFor(device, 'write'), await this.managerFor(device));
       if (store.devices.get(deviceId)) store.devices.recordRegistration(deviceId, { at: clock.now(), state: 'registered', error: null });
       if (outcome === 'repaired') log.info({ device: device.name, method }, 'registration repaired');
@@ -63,12 +69,14 @@ export class Registrar {
     }
   }
 
-  /** Removes the registration before a device is deleted; a device that cannot be reached is removed anyway. */
-  async deregister(device: DeviceRecord): Promise<string | null> {
-    const profileName = device.profile === 'auto' ? device.resolvedProfile : device.profile;
-    if (!profileName || !device.priorityScanning) return null;
+  /**
+   * Removes the registration before a device is deleted (or with the method it had before its
+   * profile changed); a device that cannot be reached is removed anyway.
+   */
+  async deregister(device: DeviceRecord, registration = this.deps.profiles.get(profileNameOf(device) ?? '')?.registration): Promise<string | null> {
+    if (!registration || registration === 'none' || !device.priorityScanning) return null;
     try {
-      const method = registrationMethod(getProfile(profileName).registration);
+      const method = registrationMethod(registration);
       await method.remove(this.deps.clients.clientFor(device, 'write'), await this.managerFor(device));
       return null;
     } catch (error) {

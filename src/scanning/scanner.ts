@@ -1,15 +1,17 @@
 import type { Logger } from 'pino';
 import type { Clock } from '../clock.js';
 import type { AlarmEventBus } from '../alarms/events.js';
-import { COMMUNICATION_LOST, SCAN_FAILED, type AlarmEvent } from '../alarms/model.js';
+import { COMMUNICATION_LOST, SCAN_FAILED, type Alarm, type AlarmEvent } from '../alarms/model.js';
 import { SnmpError } from '../snmp/client.js';
 import type { Store } from '../store/store.js';
+import type { DeviceRecord } from '../store/devices.js';
 import { credentialsFor, type DeviceClients } from '../snmp/device-clients.js';
 import { SNMPV2 } from '../profiles/oids.js';
 import { boundAlarms } from './alarm-bounds.js';
-import { scanAlarms } from './evaluate.js';
+import { scanDevice, specOf, type ReadingValue } from './evaluate.js';
 import { resolveProfile } from '../profiles/resolve.js';
-import type { AlarmSource, ProfileName } from '../profiles/types.js';
+import type { ProfileRegistry } from '../profiles/registry.js';
+import type { AlarmSource, Profile } from '../profiles/schema.js';
 import type { ScanOutcome, ScanRequest } from './scheduler.js';
 
 export type ScanResult = 'ok' | 'unreachable' | 'failed' | 'skipped';
@@ -20,14 +22,32 @@ export interface ScanObserver {
   foldedRaised?(count: number): void;
 }
 
+/** A scan's readings, with the device and profile they were read by. */
+export interface ScannedReadings {
+  device: DeviceRecord;
+  profile: Profile;
+  readings: readonly ReadingValue[];
+  at: number;
+}
+
+export interface ReadingsPort {
+  /** The threshold violations among the readings: alarms, keyed like any other. */
+  violations(scan: ScannedReadings): Alarm[];
+  /** Keeps the readings: last values, history, metrics. */
+  record(scan: ScannedReadings): void;
+}
+
 export interface ScannerDeps {
   clock: Clock;
   store: Store;
   clients: DeviceClients;
   bus: AlarmEventBus;
   log: Logger;
-  /** Sources scanned beside a profile's own, by profile (the operator's configured tables). */
-  extraSources?: Partial<Record<ProfileName, readonly AlarmSource[]>>;
+  profiles: ProfileRegistry;
+  /** Sources scanned beside a profile's own, by profile name (the operator's configured tables). */
+  extraSources?: Readonly<Record<string, readonly AlarmSource[]>>;
+  /** What a scan's sensor readings become: threshold violations, and the readings kept. */
+  readings?: ReadingsPort;
   /** Whether the device is within the licensed node count (unlicensed devices are kept, not scanned). */
   isLicensed?: (deviceId: number) => boolean;
   observer?: ScanObserver;
@@ -51,13 +71,15 @@ export class Scanner {
     let events: AlarmEvent[] = [];
     let result: ScanResult;
     try {
-      const profile = await resolveProfile(device, client, store.devices);
-      const extra = this.deps.extraSources?.[profile.name];
-      const read = await scanAlarms(extra?.length ? { ...profile, sources: [...profile.sources, ...extra] } : profile, client);
+      const profile = await resolveProfile(device, client, { registry: this.deps.profiles, devices: store.devices });
+      const findings = await scanDevice(specOf(profile, this.deps.extraSources?.[profile.name]), client);
       if (!this.licensed(deviceId)) return this.skipped(request);
-      const { alarms, folded } = boundAlarms(profile.name, read);
       const at = clock.now();
+      // Threshold violations are alarms like the device's own: one diff, one transaction.
+      const violations = this.deps.readings?.violations({ device, profile, readings: findings.readings, at }) ?? [];
+      const { alarms, folded } = boundAlarms(profile.name, violations.length > 0 ? [...findings.alarms, ...violations] : findings.alarms);
       const applied = store.alarms.applyScan(deviceId, alarms, at);
+      this.deps.readings?.record({ device, profile, readings: findings.readings, at });
       events = [...applied.raised, ...applied.cleared];
       const foldedRaised = folded.size === 0 ? 0 : applied.raised.filter((event) => folded.has(event.key)).length;
       if (foldedRaised > 0) this.deps.observer?.foldedRaised?.(foldedRaised);

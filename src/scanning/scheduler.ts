@@ -150,6 +150,19 @@ export class ScanScheduler {
     if (!scheduling.registered) this.verification.unschedule(id);
   }
 
+  /**
+   * A new safety-net interval alone (a faster cadence for the device's readings, or back to its
+   * own): nothing else of the device changes. A scan queued or running restarts the interval when
+   * it ends; otherwise a shorter interval starts now, spread like a new device's first scan.
+   */
+  setInterval(id: number, intervalMs: number): void {
+    const slot = this.slots.get(id);
+    if (!slot || slot.scheduling.intervalMs === intervalMs) return;
+    const shorter = intervalMs < slot.scheduling.intervalMs;
+    slot.scheduling = { ...slot.scheduling, intervalMs };
+    if (shorter && !slot.queued && !slot.running) this.periodic.schedule(id, this.deps.clock.now() + this.deps.random() * intervalMs);
+  }
+
   /** Forgets a device; a scan already running finishes, nothing else of it runs. */
   removeDevice(id: number): void {
     this.slots.delete(id);

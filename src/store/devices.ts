@@ -1,5 +1,4 @@
 import type Database from 'better-sqlite3';
-import type { ProfileName } from '../profiles/types.js';
 import { addressKey, canonicalAddress, NOT_AN_ADDRESS } from '../snmp/address.js';
 import type { AuthProtocol, PrivProtocol, SecurityLevel, UsmUser } from '../snmp/usm.js';
 
@@ -21,7 +20,7 @@ export interface UsmSnmp {
 export type DeviceSnmp = CommunitySnmp | UsmSnmp;
 
 /** removed: priscan took its registration off a device it no longer monitors. */
-export const REGISTRATION_STATES = ['pending', 'registered', 'failed', 'removed'] as const;
+export const REGISTRATION_STATES = ['pending', 'registered', 'failed', 'removed', 'manual'] as const;
 
 export interface DeviceState {
   reachable: boolean | null;
@@ -41,12 +40,15 @@ export interface DeviceRecord {
   address: string;
   port: number;
   snmp: DeviceSnmp;
-  profile: ProfileName | 'auto';
-  resolvedProfile: ProfileName | null;
+  /** A profile's name, or 'auto': chosen by sysObjectID at first contact. */
+  profile: string;
+  resolvedProfile: string | null;
   priorityScanning: boolean;
   intervalSeconds: number;
   timeoutMs: number;
   retries: number;
+  /** Where the device stands (a data center, a room): scopes thresholds and filters; null when not set. */
+  site: string | null;
   origin: 'api' | 'config';
   createdAt: number;
   state: DeviceState;
@@ -100,11 +102,12 @@ interface DeviceRow {
   usm_priv_password: string | null;
   usm_context: string | null;
   profile: DeviceRecord['profile'];
-  resolved_profile: ProfileName | null;
+  resolved_profile: string | null;
   priority_scanning: number;
   interval_s: number;
   timeout_ms: number;
   retries: number;
+  site: string | null;
   origin: DeviceRecord['origin'];
   created_at: number;
   reachable: number | null;
@@ -140,6 +143,7 @@ type ConfigParams = Pick<
   | 'interval_s'
   | 'timeout_ms'
   | 'retries'
+  | 'site'
 >;
 
 interface DeviceStatements {
@@ -149,6 +153,7 @@ interface DeviceStatements {
   getByName: Database.Statement<[string], DeviceRow>;
   getByAddress: Database.Statement<[string], DeviceRow>;
   count: Database.Statement<[], { n: number }>;
+  scanTimes: Database.Statement<[], { id: number; last_scan_at: number | null; interval_s: number }>;
   insert: Database.Statement<[ConfigParams & { origin: string; created_at: number }]>;
   update: Database.Statement<[ConfigParams & { id: number; forget_identity: number; forget_profile: number }]>;
   forgetEndpointState: Database.Statement<[number]>;
@@ -163,7 +168,7 @@ type UpdateTx = Database.Transaction<(id: number, changes: DeviceChanges) => Dev
 const CONFIG_COLUMNS =
   'name, address, port, snmp_version, read_community, write_community, notify_community, ' +
   'usm_user, usm_level, usm_auth_protocol, usm_auth_password, usm_priv_protocol, usm_priv_password, usm_context, ' +
-  'profile, priority_scanning, interval_s, timeout_ms, retries';
+  'profile, priority_scanning, interval_s, timeout_ms, retries, site';
 const CONFIG_VALUES = CONFIG_COLUMNS.split(', ')
   .map((column) => `@${column}`)
   .join(', ');
@@ -178,6 +183,7 @@ export class DevicesRepository {
       getByName: db.prepare('SELECT * FROM devices WHERE name = ?'),
       getByAddress: db.prepare('SELECT * FROM devices WHERE address = ?'),
       count: db.prepare('SELECT count(*) AS n FROM devices'),
+      scanTimes: db.prepare('SELECT id, last_scan_at, interval_s FROM devices'),
       insert: db.prepare(
         `INSERT INTO devices (${CONFIG_COLUMNS}, origin, created_at)
          VALUES (${CONFIG_VALUES}, @origin, @created_at)`,
@@ -258,6 +264,11 @@ export class DevicesRepository {
     return this.deps.statements.count.get()?.n ?? 0;
   }
 
+  /** When each device was last scanned and its safety-net interval: three columns, for a check at every scrape. */
+  scanTimes(): Map<number, { lastScanAt: number | null; intervalSeconds: number }> {
+    return new Map(this.deps.statements.scanTimes.all().map((r) => [r.id, { lastScanAt: r.last_scan_at, intervalSeconds: r.interval_s }]));
+  }
+
   /** Adds a device; throws StoreConflictError if its name or address is taken. */
   insert(device: NewDevice): DeviceRecord {
     const { statements, clock } = this.deps;
@@ -276,7 +287,7 @@ export class DevicesRepository {
     return this.deps.statements.delete.run(id).changes > 0;
   }
 
-  setResolvedProfile(id: number, profile: ProfileName, sysObjectId: string | null, sysDescr: string | null): void {
+  setResolvedProfile(id: number, profile: string, sysObjectId: string | null, sysDescr: string | null): void {
     const result = this.deps.statements.setResolvedProfile.run({ id, profile, sys_object_id: sysObjectId, sys_descr: sysDescr });
     if (result.changes === 0) throw unknownDevice(id);
   }
@@ -323,7 +334,7 @@ function writing<T>(device: Pick<ConfigParams, 'name' | 'address'>, write: () =>
   }
 }
 
-function snmpParams(snmp: DeviceSnmp): Omit<ConfigParams, 'name' | 'address' | 'port' | 'profile' | 'priority_scanning' | 'interval_s' | 'timeout_ms' | 'retries'> {
+function snmpParams(snmp: DeviceSnmp): Omit<ConfigParams, 'name' | 'address' | 'port' | 'profile' | 'priority_scanning' | 'interval_s' | 'timeout_ms' | 'retries' | 'site'> {
   const none = { read_community: null, write_community: null, notify_community: null, usm_user: null, usm_level: null };
   const noUsm = { usm_auth_protocol: null, usm_auth_password: null, usm_priv_protocol: null, usm_priv_password: null, usm_context: null };
   if (snmp.version !== '3') {
@@ -373,6 +384,7 @@ function configParams(device: Omit<NewDevice, 'origin'>): ConfigParams {
     interval_s: device.intervalSeconds,
     timeout_ms: device.timeoutMs,
     retries: device.retries,
+    site: device.site,
   };
 }
 
@@ -399,6 +411,7 @@ function toRecord(row: DeviceRow): DeviceRecord {
     intervalSeconds: row.interval_s,
     timeoutMs: row.timeout_ms,
     retries: row.retries,
+    site: row.site,
     origin: row.origin,
     createdAt: row.created_at,
     state: {

@@ -407,4 +407,142 @@ export const MIGRATIONS: readonly Migration[] = [
 
   CREATE INDEX webhook_deliveries_queue ON webhook_deliveries (webhook, id);
   `,
+
+  `
+  -- Where a device stands (a data center, a room): thresholds can be set per site, and the
+  -- console and partners filter by it. Null: not set.
+  ALTER TABLE devices ADD COLUMN site TEXT;
+  `,
+
+  // ---- issue 13, operator thresholds (append-only; renumber freely at merge) ----
+  `
+  -- Thresholds set through the API on top of the profiles' defaults (the config file's own are
+  -- not stored: the file is their truth). Exactly one target: a profile, a site, or a device
+  -- (followed by id, and gone with it). Exactly one limit: above, below, outside or disabled.
+  CREATE TABLE threshold_overrides (
+    id               INTEGER PRIMARY KEY,
+    scope            TEXT NOT NULL CHECK (scope IN ('profile', 'site', 'device')),
+    profile          TEXT,
+    site             TEXT,
+    device_id        INTEGER REFERENCES devices(id) ON DELETE CASCADE,
+    reading          TEXT NOT NULL,
+    level            TEXT NOT NULL CHECK (level IN ('warning', 'critical')),
+    -- one row's label or index; null: every row
+    instance         TEXT,
+    above            REAL,
+    below            REAL,
+    outside_low      REAL,
+    outside_high     REAL,
+    disabled         INTEGER NOT NULL DEFAULT 0 CHECK (disabled IN (0, 1)),
+    -- null: kept from the threshold replaced
+    hysteresis       REAL CHECK (hysteresis >= 0),
+    for_s            INTEGER,
+    interval_s       INTEGER,
+    created_at       INTEGER NOT NULL,
+    updated_at       INTEGER NOT NULL,
+    CHECK ((scope = 'profile') = (profile IS NOT NULL)),
+    CHECK ((scope = 'site') = (site IS NOT NULL)),
+    CHECK ((scope = 'device') = (device_id IS NOT NULL)),
+    CHECK ((outside_low IS NULL) = (outside_high IS NULL)),
+    CHECK ((above IS NOT NULL) + (below IS NOT NULL) + (outside_low IS NOT NULL) + disabled = 1)
+  ) STRICT;
+
+  -- One override per target and (reading, level, instance).
+  CREATE UNIQUE INDEX threshold_overrides_key ON threshold_overrides
+    (scope, coalesce(profile, site, CAST(device_id AS TEXT)), reading, level, coalesce(instance, ''));
+  CREATE INDEX threshold_overrides_device ON threshold_overrides (device_id);
+  `,
+  {
+    // registration_state 'manual': the device's profile has no registration priscan can write
+    // (Eaton, Raritan cards): its trap receiver is set by hand on the card. The CHECK cannot change
+    // in place: rebuild the devices table as migrations 3 and 5 did, keeping every column.
+    rebuildsTables: true,
+    sql: `
+  CREATE TABLE devices_next (
+    id                 INTEGER PRIMARY KEY,
+    name               TEXT NOT NULL UNIQUE,
+    address            TEXT NOT NULL UNIQUE,
+    port               INTEGER NOT NULL,
+    snmp_version       TEXT NOT NULL CHECK (snmp_version IN ('1', '2c', '3')),
+    read_community     TEXT,
+    write_community    TEXT,
+    notify_community   TEXT,
+    usm_user           TEXT,
+    usm_level          TEXT CHECK (usm_level IN ('noAuthNoPriv', 'authNoPriv', 'authPriv')),
+    usm_auth_protocol  TEXT,
+    usm_auth_password  TEXT,
+    usm_priv_protocol  TEXT,
+    usm_priv_password  TEXT,
+    usm_context        TEXT,
+    profile            TEXT NOT NULL,
+    resolved_profile   TEXT,
+    priority_scanning  INTEGER NOT NULL CHECK (priority_scanning IN (0, 1)),
+    interval_s         INTEGER NOT NULL,
+    timeout_ms         INTEGER NOT NULL,
+    retries            INTEGER NOT NULL,
+    origin             TEXT NOT NULL CHECK (origin IN ('api', 'config')),
+    created_at         INTEGER NOT NULL,
+    reachable          INTEGER CHECK (reachable IN (0, 1)),
+    last_scan_at       INTEGER,
+    last_scan_ms       INTEGER,
+    last_error         TEXT,
+    sys_object_id      TEXT,
+    sys_descr          TEXT,
+    registration_state TEXT NOT NULL DEFAULT 'pending'
+                       CHECK (registration_state IN ('pending', 'registered', 'failed', 'removed', 'manual')),
+    registration_error TEXT,
+    registered_at      INTEGER,
+    site               TEXT,
+    CHECK (snmp_version = '3' OR (read_community IS NOT NULL AND write_community IS NOT NULL)),
+    CHECK ((snmp_version = '3') = (usm_user IS NOT NULL AND usm_level IS NOT NULL))
+  ) STRICT;
+
+  INSERT INTO devices_next (id, name, address, port, snmp_version, read_community, write_community, notify_community,
+    usm_user, usm_level, usm_auth_protocol, usm_auth_password, usm_priv_protocol, usm_priv_password, usm_context,
+    profile, resolved_profile, priority_scanning, interval_s, timeout_ms, retries, origin, created_at, reachable,
+    last_scan_at, last_scan_ms, last_error, sys_object_id, sys_descr, registration_state, registration_error, registered_at, site)
+  SELECT id, name, address, port, snmp_version, read_community, write_community, notify_community,
+    usm_user, usm_level, usm_auth_protocol, usm_auth_password, usm_priv_protocol, usm_priv_password, usm_context,
+    profile, resolved_profile, priority_scanning, interval_s, timeout_ms, retries, origin, created_at, reachable,
+    last_scan_at, last_scan_ms, last_error, sys_object_id, sys_descr, registration_state, registration_error, registered_at, site
+  FROM devices;
+
+  DROP TABLE devices;
+  ALTER TABLE devices_next RENAME TO devices;
+  `,
+  },
+
+  // ---- issue 13, sensor readings (append-only; renumber freely at merge) ----
+  `
+  -- One series per device, reading and table row ('' for a scalar): its last value, and its newest
+  -- history point (whether the next scan writes one: src/store/readings.ts pointDue). A device's
+  -- series and points go with it.
+  CREATE TABLE reading_series (
+    id          INTEGER PRIMARY KEY,
+    device_id   INTEGER NOT NULL REFERENCES devices (id) ON DELETE CASCADE,
+    reading     TEXT NOT NULL,
+    instance    TEXT NOT NULL,
+    label       TEXT NOT NULL,
+    unit        TEXT NOT NULL,
+    value       REAL NOT NULL,
+    state       TEXT,
+    at          INTEGER NOT NULL,
+    point_at    INTEGER NOT NULL,
+    point_value REAL NOT NULL,
+    point_state TEXT,
+    UNIQUE (device_id, reading, instance)
+  ) STRICT;
+
+  -- The history, keyed by device and time: one scan's points sit side by side, so its commit
+  -- writes a page or two rather than one per series. No rowid and no second index; a series'
+  -- points are found within its device's. src/store/readings.ts deletes them with their series.
+  CREATE TABLE reading_points (
+    device_id INTEGER NOT NULL REFERENCES devices (id) ON DELETE CASCADE,
+    at        INTEGER NOT NULL,
+    series_id INTEGER NOT NULL,
+    value     REAL NOT NULL,
+    state     TEXT,
+    PRIMARY KEY (device_id, at, series_id)
+  ) STRICT, WITHOUT ROWID;
+  `,
 ];

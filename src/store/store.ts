@@ -8,7 +8,9 @@ import { LicensesRepository } from './licenses.js';
 import { PartnersRepository } from './partners.js';
 import { RegistrationsRepository } from './registrations.js';
 import { MaintenanceRepository } from './maintenance.js';
+import { DEFAULT_HISTORY_POLICY, ReadingsRepository, type HistoryPolicy } from './readings.js';
 import { SettingsRepository } from './settings.js';
+import { ThresholdsRepository } from './thresholds.js';
 import { TokensRepository } from './tokens.js';
 import { WebhookQueueRepository } from './webhook-queue.js';
 
@@ -19,11 +21,18 @@ export interface StoreParts {
   alarms: AlarmsRepository;
   licenses: LicensesRepository;
   tokens: TokensRepository;
+  thresholds: ThresholdsRepository;
   partners: PartnersRepository;
   audit: AuditRepository;
   registrations: RegistrationsRepository;
   maintenance: MaintenanceRepository;
   webhookQueue: WebhookQueueRepository;
+  readings: ReadingsRepository;
+}
+
+export interface StoreOptions extends Pick<OpenDatabaseOptions, 'onMigrationNote' | 'readOnly'> {
+  /** When a scan's reading values become history points; the defaults unless the config says otherwise. */
+  readingHistory?: HistoryPolicy;
 }
 
 /** The daemon's durable state: one SQLite connection and its repositories. */
@@ -34,11 +43,13 @@ export class Store {
   readonly alarms: AlarmsRepository;
   readonly licenses: LicensesRepository;
   readonly tokens: TokensRepository;
+  readonly thresholds: ThresholdsRepository;
   readonly partners: PartnersRepository;
   readonly audit: AuditRepository;
   readonly registrations: RegistrationsRepository;
   readonly maintenance: MaintenanceRepository;
   readonly webhookQueue: WebhookQueueRepository;
+  readonly readings: ReadingsRepository;
   private readonly removal: Database.Transaction<(id: number, ending: AlarmEnding) => AlarmEvent[] | undefined>;
 
   /**
@@ -46,7 +57,7 @@ export class Store {
    * `onMigrationNote` hears what a data migration did, a line each (e.g. two devices merged);
    * `readOnly` opens an existing database for commands that only look.
    */
-  static open(path: string, clock: { now(): number }, options: Pick<OpenDatabaseOptions, 'onMigrationNote' | 'readOnly'> = {}): Store {
+  static open(path: string, clock: { now(): number }, options: StoreOptions = {}): Store {
     const db = openDatabase(path, options);
     try {
       const partners = PartnersRepository.prepare(db, clock);
@@ -57,11 +68,13 @@ export class Store {
         alarms: AlarmsRepository.prepare(db),
         licenses: LicensesRepository.prepare(db, clock),
         tokens: TokensRepository.prepare(db, clock, partners),
+        thresholds: ThresholdsRepository.prepare(db, clock),
         partners,
         audit: AuditRepository.prepare(db),
         registrations: RegistrationsRepository.prepare(db, clock),
         maintenance: MaintenanceRepository.prepare(db),
         webhookQueue: WebhookQueueRepository.prepare(db),
+        readings: ReadingsRepository.prepare(db, options.readingHistory ?? DEFAULT_HISTORY_POLICY),
       });
     } catch (error) {
       db.close();
@@ -76,14 +89,17 @@ export class Store {
     this.alarms = parts.alarms;
     this.licenses = parts.licenses;
     this.tokens = parts.tokens;
+    this.thresholds = parts.thresholds;
     this.partners = parts.partners;
     this.audit = parts.audit;
     this.registrations = parts.registrations;
     this.maintenance = parts.maintenance;
     this.webhookQueue = parts.webhookQueue;
+    this.readings = parts.readings;
     this.removal = this.db.transaction((id: number, ending: AlarmEnding) => {
       if (!this.devices.get(id)) return undefined;
       const cleared = this.alarms.clearAll(id, ending);
+      // Its reading series and their history cascade away with the row; its events stay.
       this.devices.delete(id);
       return cleared;
     });
@@ -91,7 +107,8 @@ export class Store {
 
   /**
    * Deletes a device, first ending each of its active alarms with a clear event carrying the
-   * reason, in one transaction: the event log replayed still gives the active set. Returns the
+   * reason, in one transaction: the event log replayed still gives the active set. Its readings
+   * (last values and history) go with it; its events are kept. Returns the
    * clear events to publish, or undefined if there was no such device.
    */
   removeDevice(id: number, ending: AlarmEnding): AlarmEvent[] | undefined {

@@ -14,6 +14,8 @@ export const NOTIFICATION_RESULTS = [
   'bad_community',
   'malformed',
   'unexpected_pdu',
+  // Authentic, but not one of the notifications the device's profile scans on.
+  'ignored',
   // SNMPv3 only:
   'discovery',
   'unknown_user',
@@ -49,6 +51,8 @@ export interface NotificationSource {
   community: Buffer;
   /** The user the device's v3 notifications must come from; none: v3 from it is refused. */
   usm?: UsmUser;
+  /** Notification OIDs (or prefixes) that mean "scan now"; absent: every notification does. */
+  scanOn?: readonly string[];
 }
 
 /** The v3 keys the intake checks messages with: UsmKeyStore's shape. */
@@ -85,10 +89,22 @@ function sameCommunity(received: Buffer, expected: Buffer): boolean {
   return received.length === expected.length && timingSafeEqual(received, expected);
 }
 
-function isRestart(pdu: Pdu): boolean {
-  if (pdu.type === PduType.TrapV1) return pdu.genericTrap === 0 || pdu.genericTrap === 1;
+/** The notification's OID: snmpTrapOID.0, or for a v1 trap its RFC 3584 translation. */
+function notificationOid(pdu: Pdu): string | undefined {
+  if (pdu.type === PduType.TrapV1) {
+    if (pdu.genericTrap === 6) return `${pdu.enterprise}.0.${pdu.specificTrap}`;
+    return `${SNMPV2.snmpTraps}.${pdu.genericTrap + 1}`;
+  }
   const trapOid = pdu.varbinds.find((vb) => vb.oid === SNMPV2.snmpTrapOID)?.value;
-  return typeof trapOid === 'string' && RESTART_TRAPS.has(trapOid);
+  return typeof trapOid === 'string' ? trapOid : undefined;
+}
+
+/** The request a notification makes: re-register after a restart; scan when its profile says so. */
+function meaningOf(pdu: Pdu, source: NotificationSource): { restart: boolean; scan: boolean } {
+  const oid = notificationOid(pdu);
+  const restart = oid !== undefined && RESTART_TRAPS.has(oid);
+  if (restart || !source.scanOn) return { restart, scan: true };
+  return { restart, scan: oid !== undefined && source.scanOn.some((prefix) => oid === prefix || oid.startsWith(`${prefix}.`)) };
 }
 
 /** IPv4 senders on a dual-stack socket arrive as ::ffff:a.b.c.d. */
@@ -189,8 +205,7 @@ export class NotificationIntake {
       const ack = encodeMessage({ ...message, pdu: { ...pdu, type: PduType.Response, errorStatus: 0, errorIndex: 0 } });
       this.socket?.send(ack, rinfo.port, rinfo.address);
     }
-    this.deps.onNotification({ deviceId: source.deviceId, restart: isRestart(pdu), receivedAt: this.deps.now() });
-    return this.count(version, kind, 'accepted');
+    return this.deliver(source, pdu, version, kind);
   }
 
   /**
@@ -224,8 +239,14 @@ export class NotificationIntake {
       const ack = encodeResponse(message, this.deps.engine, keys.localize(usm, this.deps.engine.engineId)!, { ...pdu, type: PduType.Response, errorStatus: 0, errorIndex: 0 });
       this.socket?.send(ack, rinfo.port, rinfo.address);
     }
-    this.deps.onNotification({ deviceId: source.deviceId, restart: isRestart(pdu), receivedAt: this.deps.now() });
-    return this.count('v3', kind, 'accepted');
+    return this.deliver(source, pdu, 'v3', kind);
+  }
+
+  private deliver(source: NotificationSource, pdu: Pdu, version: NotificationVersion, kind: NotificationKind): NotificationResult {
+    const { restart, scan } = meaningOf(pdu, source);
+    if (!scan) return this.count(version, kind, 'ignored');
+    this.deps.onNotification({ deviceId: source.deviceId, restart, receivedAt: this.deps.now() });
+    return this.count(version, kind, 'accepted');
   }
 
   /**

@@ -15,9 +15,9 @@ export class NotificationSources {
   constructor(private readonly deps: { onUsmUser?: (user: UsmUser) => void } = {}) {}
 
   /** `usm`: the v3 user the device's v3 notifications must come from. */
-  set(address: string, source: { deviceId: number; community: string; usm?: UsmUser }): void {
-    const { deviceId, community, usm } = source;
-    this.byAddress.set(addressKey(address), { deviceId, community: Buffer.from(community, 'utf8'), ...(usm ? { usm } : {}) });
+  set(address: string, source: { deviceId: number; community: string; usm?: UsmUser; scanOn?: readonly string[] }): void {
+    const { deviceId, community, usm, scanOn } = source;
+    this.byAddress.set(addressKey(address), { deviceId, community: Buffer.from(community, 'utf8'), ...(usm ? { usm } : {}), ...(scanOn ? { scanOn } : {}) });
     if (usm) this.deps.onUsmUser?.(usm);
   }
 

@@ -12,6 +12,7 @@ export function newDevice(overrides: Partial<NewDevice> = {}): NewDevice {
     intervalSeconds: 300,
     timeoutMs: 3000,
     retries: 1,
+    site: null,
     origin: 'api',
     ...overrides,
   };

@@ -6,6 +6,7 @@
 // test/integration/api-partners.test.ts walks every route with partners of each access and scope.
 import { get } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { thresholdOverrideSchema } from '../../src/config/schema.js';
 import { API_ERROR_STATUS } from '../../src/http/errors.js';
 import type { Access, PartnerUse } from '../../src/http/route.js';
 import { issueRegistrationCode } from '../../src/licensing/registration-code.js';
@@ -55,6 +56,11 @@ const installedKeys: string[] = [];
 const seen: Array<{ method: Method; path: string; caller: Caller; status: number; body: string }> = [];
 let spare = 0;
 let spareTokens = 0;
+let spareThresholds = 0;
+/** An API threshold for PATCH to change, made before any route is called. */
+let patchedThreshold = '';
+/** A netbotz threshold on a row of its own, so each admin POST adds a new one. */
+const rowThreshold = (row: string, extra: Record<string, unknown> = {}) => ({ profile: 'netbotz', reading: 'temperature', level: 'warning', instance: row, above: 30, ...extra });
 let spareCodes = 0;
 const appliedCodes: string[] = [];
 
@@ -186,6 +192,26 @@ const ROUTES: RouteCase[] = [
     bad: () => [['/api/v1/devices/-1/register', undefined, 400, 'VALIDATION_FAILED'], ['/api/v1/devices/999999/register', undefined, 404, 'DEVICE_NOT_FOUND']],
   },
   {
+    method: 'GET', path: '/api/v1/devices/:id/readings', access: 'read', partners: 'device-data', ok: 200,
+    request: () => ({ url: `/api/v1/devices/${simId}/readings` }),
+    bad: () => [['/api/v1/devices/abc/readings', undefined, 400, 'VALIDATION_FAILED'], ['/api/v1/devices/999999/readings', undefined, 404, 'DEVICE_NOT_FOUND']],
+  },
+  {
+    method: 'GET', path: '/api/v1/devices/:id/readings/history', access: 'read', partners: 'device-data', ok: 200,
+    request: () => ({ url: `/api/v1/devices/${simId}/readings/history?reading=inletTemperature&instance=1` }),
+    bad: () => {
+      const history = `/api/v1/devices/${simId}/readings/history`;
+      return [
+        [history, undefined, 400, 'VALIDATION_FAILED'],
+        [`${history}?reading=inletTemperature&limit=10001`, undefined, 400, 'VALIDATION_FAILED'],
+        [`${history}?reading=inletTemperature&since=2026-01-02T00:00:00Z&until=2026-01-01T00:00:00Z`, undefined, 400, 'VALIDATION_FAILED'],
+        [`${history}?reading=inletTemperature`, undefined, 400, 'READING_INSTANCE_REQUIRED'],
+        [`${history}?reading=nope`, undefined, 404, 'READING_NOT_FOUND'],
+        ['/api/v1/devices/999999/readings/history?reading=nope', undefined, 404, 'DEVICE_NOT_FOUND'],
+      ];
+    },
+  },
+  {
     method: 'GET', path: '/api/v1/alarms', access: 'read', partners: 'device-data', ok: 200,
     bad: () => [
       ['/api/v1/alarms?severity=loud', undefined, 400, 'VALIDATION_FAILED'],
@@ -206,6 +232,13 @@ const ROUTES: RouteCase[] = [
     method: 'GET', path: '/api/v1/alarms/stream', access: 'read', partners: 'device-data', ok: 200, stream: true,
     bad: () => [['/api/v1/alarms/stream?after=soon', undefined, 400, 'VALIDATION_FAILED']],
   },
+  { method: 'GET', path: '/api/v1/profiles', access: 'read', partners: 'installation', ok: 200, bad: 'no input' },
+  {
+    method: 'GET', path: '/api/v1/profiles/:name', access: 'read', partners: 'installation', ok: 200,
+    request: () => ({ url: '/api/v1/profiles/netbotz' }),
+    bad: () => [['/api/v1/profiles/Not_A_Name', undefined, 400, 'VALIDATION_FAILED'], ['/api/v1/profiles/no-such-profile', undefined, 404, 'PROFILE_NOT_FOUND']],
+  },
+  { method: 'POST', path: '/api/v1/profiles/reload', access: 'admin', ok: 200, bad: 'no input' },
   { method: 'GET', path: '/api/v1/licenses', access: 'read', partners: 'installation', ok: 200, bad: 'no input' },
   { method: 'GET', path: '/api/v1/licenses/usage', access: 'read', partners: 'installation', ok: 200, bad: 'no input' },
 
@@ -314,6 +347,41 @@ const ROUTES: RouteCase[] = [
     }),
     bad: () => [['/api/v1/licenses/ffffffff', undefined, 404, 'LICENSE_NOT_FOUND'], ['/api/v1/licenses/not%21ok', undefined, 400, 'VALIDATION_FAILED']],
   },
+  { method: 'GET', path: '/api/v1/thresholds', access: 'read', ok: 200, bad: 'no input' },
+  {
+    method: 'POST', path: '/api/v1/thresholds', access: 'admin', ok: 201,
+    request: (caller) => ({ payload: rowThreshold(caller === 'admin' ? `row-${++spareThresholds}` : 'never') }),
+    bad: () => [
+      ['/api/v1/thresholds', {}, 400, 'VALIDATION_FAILED'],
+      ['/api/v1/thresholds', rowThreshold('x', { below: 10 }), 400, 'VALIDATION_FAILED'],
+      ['/api/v1/thresholds', rowThreshold('x', { reading: 'batteryCharge' }), 400, 'THRESHOLD_INVALID'],
+      ['/api/v1/thresholds', { profile: 'netbotz', reading: 'humidity', level: 'critical', below: 5 }, 409, 'THRESHOLD_EXISTS'],
+    ],
+  },
+  {
+    method: 'PATCH', path: '/api/v1/thresholds/:id', access: 'admin', ok: 200,
+    request: () => ({ url: `/api/v1/thresholds/${patchedThreshold}`, payload: { above: 40 + ++spareThresholds } }),
+    bad: () => [
+      ['/api/v1/thresholds/config-0', { outside: [5, 95] }, 409, 'THRESHOLD_FROM_CONFIG'],
+      ['/api/v1/thresholds/999999', { above: 41 }, 404, 'THRESHOLD_NOT_FOUND'],
+      ['/api/v1/thresholds/abc', { above: 41 }, 400, 'VALIDATION_FAILED'],
+      [`/api/v1/thresholds/${patchedThreshold}`, { above: 41, below: 5 }, 400, 'THRESHOLD_INVALID'],
+    ],
+  },
+  {
+    method: 'DELETE', path: '/api/v1/thresholds/:id', access: 'admin', ok: 200,
+    request: (caller) => ({ url: `/api/v1/thresholds/${caller === 'admin' ? t.running.thresholds.add(thresholdOverrideSchema.parse(rowThreshold(`gone-${++spareThresholds}`))).id : patchedThreshold}` }),
+    bad: () => [
+      ['/api/v1/thresholds/config-0', undefined, 409, 'THRESHOLD_FROM_CONFIG'],
+      ['/api/v1/thresholds/999999', undefined, 404, 'THRESHOLD_NOT_FOUND'],
+      ['/api/v1/thresholds/config-x', undefined, 400, 'VALIDATION_FAILED'],
+    ],
+  },
+  {
+    method: 'GET', path: '/api/v1/devices/:id/thresholds', access: 'read', partners: 'device-data', ok: 200,
+    request: () => ({ url: `/api/v1/devices/${simId}/thresholds` }),
+    bad: () => [['/api/v1/devices/abc/thresholds', undefined, 400, 'VALIDATION_FAILED'], ['/api/v1/devices/999999/thresholds', undefined, 404, 'DEVICE_NOT_FOUND']],
+  },
   { method: 'GET', path: '/api/v1/partners', access: 'admin', ok: 200, bad: 'no input' },
   {
     method: 'POST', path: '/api/v1/partners', access: 'admin', ok: 201,
@@ -374,6 +442,48 @@ const ROUTES: RouteCase[] = [
   },
 ];
 
+/** A discovery that ran (for GET /api/v1/discovery/:id), started once by an admin. */
+let discoveryId: string | undefined;
+const discoveryIdle = () => until('no discovery running', () => !t.running.discovery.busy);
+const discoveryBody = (targets: string, extra: Record<string, unknown> = {}) => ({ targets, port: PORT, ...extra });
+async function aDiscovery(): Promise<string> {
+  if (!discoveryId) {
+    await discoveryIdle();
+    discoveryId = (await call('POST', '/api/v1/discovery', 'admin', discoveryBody(`${NET}1`))).body.id as string;
+    await discoveryIdle();
+  }
+  return discoveryId;
+}
+
+ROUTES.push(
+  {
+    method: 'POST', path: '/api/v1/discovery', access: 'admin', ok: 202,
+    request: async (caller) => {
+      if (caller === 'admin') await discoveryIdle();
+      return { payload: discoveryBody(`${NET}1-${NET}2`) };
+    },
+    bad: () => {
+      // Silent addresses at 50 a second: this one runs for a while, so the next POST finds it running.
+      t.running.discovery.begin({ targets: `${NET}200-${NET}230`, port: PORT, add: false });
+      return [
+        ['/api/v1/discovery', discoveryBody(`${NET}1`), 409, 'DISCOVERY_RUNNING'],
+        ['/api/v1/discovery', {}, 400, 'VALIDATION_FAILED'],
+        ['/api/v1/discovery', discoveryBody(`${NET}1`, { community: READ }), 400, 'VALIDATION_FAILED'],
+        ['/api/v1/discovery', discoveryBody('10.0.0.0/8'), 400, 'DISCOVERY_TARGETS_INVALID'],
+        ['/api/v1/discovery', discoveryBody(`${NET}1`, { credentials: ['nope'] }), 400, 'DISCOVERY_CREDENTIAL_UNKNOWN'],
+      ];
+    },
+  },
+  {
+    method: 'GET', path: '/api/v1/discovery/:id', access: 'admin', ok: 200,
+    request: async () => ({ url: `/api/v1/discovery/${await aDiscovery()}` }),
+    bad: () => [
+      ['/api/v1/discovery/abc', undefined, 400, 'VALIDATION_FAILED'],
+      ['/api/v1/discovery/00000000-0000-4000-8000-000000000000', undefined, 404, 'DISCOVERY_NOT_FOUND'],
+    ],
+  },
+);
+
 const docPath = (path: string) => path.replace(/:([A-Za-z]+)/g, '{$1}');
 let doc: { paths: Record<string, Record<string, { security?: unknown[]; parameters: unknown[]; requestBody?: unknown; responses: Record<string, { description: string }> }>> };
 const operation = (route: { method: string; path: string }) => doc.paths[docPath(route.path)]?.[route.method.toLowerCase()];
@@ -384,6 +494,7 @@ const changeable = () =>
     t.running.store.devices.list().map(({ state: _state, ...rest }) => rest),
     t.running.licenses.list(),
     t.running.tokens.list().map(({ lastUsedAt: _lastUsed, ...rest }) => rest),
+    t.running.thresholds.overrides(),
     t.running.partners.list(),
     t.running.registration.history(),
 
@@ -393,8 +504,15 @@ const changeable = () =>
   ]);
 
 beforeAll(async () => {
-  t = await startTestDaemon({}, { licensedNodes: 20 });
+  t = await startTestDaemon(
+    {
+      discovery: { credentials: [{ name: 'sims', snmp: { readCommunity: READ, writeCommunity: WRITE, notifyCommunity: NOTIFY } }], timeoutMs: 200, retries: 0 },
+      thresholds: [{ profile: 'netbotz', reading: 'humidity', level: 'critical', outside: [10, 90] }],
+    },
+    { licensedNodes: 20 },
+  );
   tokens.admin = t.adminToken;
+  patchedThreshold = t.running.thresholds.add(thresholdOverrideSchema.parse(rowThreshold('patched'))).id;
   tokens.viewer = t.running.tokens.create({ role: 'viewer', name: 'viewer' }).token;
   tokens.partner = t.running.tokens.create({ role: 'partner', name: 'partner' }).token;
   t.running.partners.create({ name: 'Fixture' }, 'host');
@@ -409,6 +527,12 @@ beforeAll(async () => {
   deadId = (await call('POST', '/api/v1/devices', 'admin', deviceBody('dead-1', `${NET}250`))).body.id as number;
   await until('sim-1 registered', () => t.running.store.devices.get(simId)?.state.registration === 'registered');
   windowId = freshWindow();
+  // Readings a profile with sensors would store (the sim profile has none); one row's label names
+  // the device's address, as device text may: partners must see it masked there too.
+  t.running.store.readings.record(simId, [
+    { reading: 'inletTemperature', instance: '1', label: `Inlet of ${NET}1`, unit: 'celsius', value: 22.5, state: null },
+    { reading: 'inletTemperature', instance: '2', label: 'Outlet', unit: 'celsius', value: 31, state: null },
+  ], Date.now());
   doc = (await call('GET', '/docs/json', 'none')).body as typeof doc;
 });
 

@@ -52,6 +52,8 @@ interface RouteCase {
   device?: true;
   request?: (site: Site, succeeds: boolean) => Promise<{ url?: string; payload?: unknown }> | { url?: string; payload?: unknown };
   stream?: true;
+  /** The code of a 404 the route answers in scope (a reading a device does not have). */
+  notFound?: string;
 }
 
 let t: TestDaemon;
@@ -157,6 +159,22 @@ const ROUTES: RouteCase[] = [
   { method: 'POST', path: '/api/v1/maintenance', access: 'admin', ok: 201, request: () => ({ payload: { durationMinutes: 60, scope: { site: 'DC1' }, reason: 'x' } }) },
   { method: 'GET', path: '/api/v1/maintenance/:id', access: 'read', ok: 200, request: () => ({ url: '/api/v1/maintenance/1' }) },
   { method: 'POST', path: '/api/v1/maintenance/:id/end', access: 'admin', ok: 200, request: () => ({ url: '/api/v1/maintenance/1/end' }) },
+  { method: 'GET', path: '/api/v1/profiles', access: 'read', partners: 'installation', ok: 200 },
+  { method: 'GET', path: '/api/v1/profiles/:name', access: 'read', partners: 'installation', ok: 200, request: () => ({ url: '/api/v1/profiles/netbotz' }) },
+  { method: 'POST', path: '/api/v1/profiles/reload', access: 'admin', ok: 200 },
+  { method: 'POST', path: '/api/v1/discovery', access: 'admin', ok: 202, request: () => ({ payload: { targets: '127.0.230.250' } }) },
+  { method: 'GET', path: '/api/v1/discovery/:id', access: 'admin', ok: 200, request: () => ({ url: '/api/v1/discovery/1' }) },
+  { method: 'GET', path: '/api/v1/thresholds', access: 'read', ok: 200 },
+  { method: 'POST', path: '/api/v1/thresholds', access: 'admin', ok: 201, request: () => ({ payload: { profile: 'netbotz', reading: 'temperature', level: 'warning', above: 99 } }) },
+  { method: 'PATCH', path: '/api/v1/thresholds/:id', access: 'admin', ok: 200, request: () => ({ url: '/api/v1/thresholds/1', payload: { above: 98 } }) },
+  { method: 'DELETE', path: '/api/v1/thresholds/:id', access: 'admin', ok: 200, request: () => ({ url: '/api/v1/thresholds/1' }) },
+  { method: 'GET', path: '/api/v1/devices/:id/thresholds', access: 'read', partners: 'device-data', ok: 200, device: true, request: (site) => ({ url: `/api/v1/devices/${ids[site]}/thresholds` }) },
+  { method: 'GET', path: '/api/v1/devices/:id/readings', access: 'read', partners: 'device-data', ok: 200, device: true, request: (site) => ({ url: `/api/v1/devices/${ids[site]}/readings` }) },
+  {
+    method: 'GET', path: '/api/v1/devices/:id/readings/history', access: 'read', partners: 'device-data', ok: 404, notFound: 'READING_NOT_FOUND', device: true,
+    // The simulated devices have no reading of this name: in scope that is READING_NOT_FOUND, out of scope the device is not found.
+    request: (site) => ({ url: `/api/v1/devices/${ids[site]}/readings/history?reading=nope` }),
+  },
   { method: 'GET', path: '/api/v1/licenses', access: 'read', partners: 'installation', ok: 200 },
   { method: 'GET', path: '/api/v1/licenses/usage', access: 'read', partners: 'installation', ok: 200 },
   { method: 'POST', path: '/api/v1/licenses', access: 'admin', ok: 201, request: () => ({ payload: { key: 'x' } }) },
@@ -248,7 +266,10 @@ describe('every route, for every partner', () => {
         const res = await call(kind, route.method, url, payload, route.path);
         expect(res.status, `${kind} at ${site}: ${seen.at(-1)!.body}`).toBe(want);
         if (want === 403) expect((res.body.error as { message: string }).message, kind).toMatch(/^partner [A-Z0-9_]+('s tokens cannot use this route| has no API device-data access| has read-only access| may place devices only at the sites of its scope)/);
-        if (want === 404) expect(res.body.error, kind).toMatchObject({ code: 'DEVICE_NOT_FOUND', message: expect.stringMatching(/^no device (with id \d+|named dc2-sim)/) });
+        // Out of scope, a device is not found; a route whose own answer is a 404 gives its own code in scope.
+        const outOfScope = want === 404 && (route.ok !== 404 || (KINDS[kind].sites !== undefined && site === 'dc2'));
+        if (outOfScope) expect(res.body.error, kind).toMatchObject({ code: 'DEVICE_NOT_FOUND', message: expect.stringMatching(/^no device (with id \d+|named dc2-sim)/) });
+        else if (want === 404) expect(res.body.error, kind).toMatchObject({ code: route.notFound });
         if (want >= 400) expect(changeable(), `${kind} changed something`).toBe(before);
       }
     }

@@ -68,6 +68,9 @@ describe('/metrics', () => {
   it.skipIf(!promtool)('passes promtool check metrics on a live scrape with active alarms', async () => {
     const text = await scrape();
     expect(text).toContain('priscan_alarm_active{');
+    // The PDU's phase currents and load states: reading gauges and a state set are linted too.
+    expect(text).toMatch(/^priscan_reading\{device="pdu-1",site="",reading="phaseCurrent",unit="amperes",row="1"\} \d/m);
+    expect(text).toMatch(/^priscan_reading_state\{device="pdu-1",site="",reading="phaseLoadState",row="1",state="normal"\} 1$/m);
     const lint = await runTool(promtool!, ['check', 'metrics'], { input: text });
     expect(lint.stdout + lint.stderr).toBe('');
     expect(lint.code).toBe(0);
@@ -103,5 +106,13 @@ describe('/metrics', () => {
     );
     expect(result.metric).toMatchObject({ job: 'priscan', device: 'pdu-1', severity: 'critical' });
     expect(result.value[1]).toBe('1');
+    // A reading keeps its row label as exported: `row`, not `instance`, which Prometheus would
+    // take for its own target label and rename to exported_instance.
+    const reading = (await (await fetch(`http://127.0.0.1:${PROMETHEUS_PORT}/api/v1/query?query=${encodeURIComponent('priscan_reading{reading="phaseCurrent"}')}`)).json()) as {
+      data: { result: Array<{ metric: Record<string, string> }> };
+    };
+    expect(reading.data.result.map((r) => r.metric.row).sort()).toEqual(['1', '2', '3']);
+    expect(reading.data.result[0]!.metric).toMatchObject({ device: 'pdu-1', unit: 'amperes', instance: target });
+    expect(reading.data.result[0]!.metric).not.toHaveProperty('exported_instance');
   }, 40_000);
 });

@@ -1,8 +1,9 @@
 // SIGTERM while scans are running: intake stops, running scans finish within the deadline, the
-// database closes cleanly, the ports are released, and priscan exits 0.
+// database closes cleanly, the ports are released, and priscan exits 0. Before that, SIGHUP
+// re-reads the profile directory: a new file is applied, a bad one is refused and changes nothing.
 import { spawn, spawnSync } from 'node:child_process';
 import dgram from 'node:dgram';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -35,10 +36,12 @@ afterAll(async () => {
 describe('SIGTERM', () => {
   it('lets running scans finish, closes the database, releases its ports and exits 0', async () => {
     const config = join(dataDir, 'priscan.yaml');
+    const profileDir = join(dataDir, 'profiles');
+    mkdirSync(profileDir);
     const devices = fleet.devices.map((d, i) => `  - {name: sim-${i + 1}, address: ${d.address}, port: ${PORT}, timeoutMs: 3000, retries: 0, snmp: {version: 2c, readCommunity: public, writeCommunity: private}}\n`);
     writeFileSync(
       config,
-      `dataDir: ${dataDir}\nmanager: {address: 127.0.0.1}\nnotifications: {listen: {address: 127.0.0.1, port: ${NOTIFY_PORT}}}\n` +
+      `dataDir: ${dataDir}\nmanager: {address: 127.0.0.1}\nprofiles: {directory: ${profileDir}}\nnotifications: {listen: {address: 127.0.0.1, port: ${NOTIFY_PORT}}}\n` +
         `http: {listen: {address: 127.0.0.1, port: ${HTTP_PORT}}}\nshutdown: {deadlineMs: 5000}\ndevices:\n${devices.join('')}`,
     );
     const token = (JSON.parse(spawnSync(process.execPath, [CLI, 'token', 'create', '--role', 'admin', '--name', 't', '--json', '--config', config], { encoding: 'utf8' }).stdout) as { token: string }).token;
@@ -54,6 +57,17 @@ describe('SIGTERM', () => {
         const body = res?.ok ? ((await res.json()) as { devices: Array<{ state: { registration: string; lastScanAt: string | null } }> }) : undefined;
         return body?.devices.length === 3 && body.devices.every((d) => d.state.registration === 'registered' && d.state.lastScanAt !== null);
       }, 15_000);
+      const profileNames = async () =>
+        ((await (await fetch(`http://127.0.0.1:${HTTP_PORT}/api/v1/profiles`, { headers })).json()) as { profiles: Array<{ name: string }> }).profiles.map((p) => p.name);
+      const acme = 'name: acme-ups\ndescription: Acme UPS\nmatch: {sysObjectId: [1.3.6.1.4.1.99999]}\nregistration: none\n';
+      writeFileSync(join(profileDir, 'acme.yaml'), acme);
+      child.kill('SIGHUP');
+      await until('the new profile loaded', async () => (await profileNames()).includes('acme-ups'));
+      await until('the reload logged', () => /"added":\["acme-ups"\].*"msg":"profiles reloaded"/.test(out));
+      writeFileSync(join(profileDir, 'acme.yaml'), `${acme}vendor: acme\n`);
+      child.kill('SIGHUP');
+      await until('the bad file refused', () => /acme\.yaml: \(top level\): Unrecognized key: \\"vendor\\".*"msg":"profiles not reloaded"/.test(out));
+      expect(await profileNames()).toContain('acme-ups');
       // Every device answers slowly now: the scans requested next are still running at SIGTERM.
       for (const device of fleet.devices) device.setFault('slow', { delayMs: SLOW_MS });
       for (const id of [1, 2, 3]) await fetch(`http://127.0.0.1:${HTTP_PORT}/api/v1/devices/${id}/scan`, { method: 'POST', headers });

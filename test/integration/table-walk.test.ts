@@ -6,8 +6,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Fleet } from '../../simulators/fleet.js';
-import { getProfile } from '../../src/profiles/index.js';
-import { scanAlarms } from '../../src/scanning/evaluate.js';
+import { scanAlarms, specOf } from '../../src/scanning/evaluate.js';
+import { builtinProfile as getProfile } from '../helpers/profiles.js';
 import type { SnmpRequestObserver } from '../../src/snmp/client.js';
 import { NetSnmpClient } from '../../src/snmp/net-snmp-client.js';
 
@@ -93,7 +93,7 @@ describe('walking a table by its columns', () => {
     const { counts, observer } = counting();
     const session = client(sim.address, '2c', observer);
     try {
-      const alarms = await scanAlarms(getProfile('priscan-sim'), session);
+      const alarms = await scanAlarms(specOf(getProfile('priscan-sim')), session);
       expect(alarms.map((a) => a.code).sort()).toEqual(['sim.16', 'sim.2', 'sim.3']);
     } finally {
       session.close();

@@ -4,8 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { statusTableSchema } from '../../src/config/schema.js';
 import { parseConfig } from '../../src/config/load.js';
 import { statusTableSource } from '../../src/profiles/configured.js';
-import { netSnmpProfile } from '../../src/profiles/net-snmp.js';
-import { alarmsFromReadings, columnOid } from '../../src/scanning/evaluate.js';
+import { alarmsFromData, columnOid } from '../../src/scanning/evaluate.js';
 import type { SnmpVarbind } from '../../src/snmp/client.js';
 
 const EXT = '1.3.6.1.4.1.2021.8.1';
@@ -20,7 +19,7 @@ function scan(config: Record<string, unknown>, rows: Array<[index: number, statu
     [columnOid(EXT, 100), rows.filter(([, s]) => s !== undefined).map(([i, s]) => int(`${EXT}.100.${i}`, s!))],
     [columnOid(EXT, 2), rows.map(([i, , l]) => text(`${EXT}.2.${i}`, l))],
   ]);
-  return alarmsFromReadings({ ...netSnmpProfile, sources: [source] }, { scalars: new Map(), columns });
+  return alarmsFromData({ alarms: [source] }, { scalars: new Map(), columns });
 }
 
 describe('configured status tables', () => {

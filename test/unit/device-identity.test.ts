@@ -15,6 +15,7 @@ import { canonicaliseDeviceAddresses } from '../../src/store/address-migration.j
 import { openDatabase } from '../../src/store/database.js';
 import { StoreConflictError } from '../../src/store/devices.js';
 import { MIGRATIONS } from '../../src/store/migrations.js';
+import { builtinProfiles } from '../helpers/profiles.js';
 import { Store } from '../../src/store/store.js';
 import { NotificationSources } from '../../src/traps/sources.js';
 import { newDevice } from '../helpers/devices.js';
@@ -197,6 +198,7 @@ describe('config devices at start-up', () => {
       installationCommunity: 'n0tify',
       bus: { publish: () => undefined },
       clock: { now: () => 1_700_000_000_000 },
+      profiles: builtinProfiles(),
       log: pino({ level: 'silent' }),
     });
   }

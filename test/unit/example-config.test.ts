@@ -36,7 +36,7 @@ function uncommented(): string {
   return text
     .split('\n')
     // An empty list shown as the default gives way to its commented example.
-    .filter((line) => !/^\s*(devices|tables|webhooks): \[\]$/.test(line))
+    .filter((line) => !/^\s*(devices|tables|webhooks|thresholds): \[\]$/.test(line))
     .map((line) => line.replace(/^(manager|licensing): \{\}$/, '$1:'))
     .map((line) => line.replace(/^(\s*)# ((?:\s*)(?:[a-z][A-Za-z0-9]*:(?: |$)|- ))/, '$1$2'))
     .join('\n');
@@ -72,5 +72,6 @@ describe('config/priscan.example.yaml', () => {
     expect(config.notifications.community).toBe('change-me-15chr');
     expect(config.profiles.netSnmp.tables.map((t) => t.id)).toEqual(['extTable', 'hrDevice']);
     expect(config.webhooks).toEqual([expect.objectContaining({ name: 'noc', secretEnv: 'PRISCAN_WEBHOOK_NOC', severities: ['warning', 'critical'], sites: ['dc1'] })]);
+    expect(config.thresholds.map((t) => t.profile ?? t.site ?? t.device)).toEqual(['apc-ups', 'dc-east', 'dc-east', 'ups-a1']);
   });
 });

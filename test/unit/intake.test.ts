@@ -167,6 +167,33 @@ describe('NotificationIntake: accepted notifications', () => {
     expect(accepted).toEqual([{ deviceId: 7, restart, receivedAt: 5000 }]);
   });
 
+  // A profile may name the notifications that mean "scan now" (its scanOn list): v2 OIDs by
+  // prefix, v1 traps by their RFC 3584 translation (enterprise.0.specific, snmpTraps.generic+1).
+  it.each<[string, () => Buffer, string, number]>([
+    ['a listed v2c trap', () => v2(PduType.TrapV2, `${ALERT}`), 'v2c/trap/accepted', 1],
+    ['a v2c trap under a listed prefix', () => v2(PduType.TrapV2, '1.3.6.1.4.1.318.0.5'), 'v2c/trap/accepted', 1],
+    ['a v1 enterprise trap under a listed prefix', () => v1(6), 'v1/trap/accepted', 1],
+    ['an unlisted v2c trap', () => v2(PduType.TrapV2, '1.3.6.1.6.3.1.1.5.3'), 'v2c/trap/ignored', 0],
+    ['an unlisted v1 linkDown', () => v1(2), 'v1/trap/ignored', 0],
+    ['a coldStart, always (the device may have lost its registration)', () => v2(PduType.TrapV2, SNMPV2.coldStart), 'v2c/trap/accepted', 1],
+    ['an inform whose OID only shares digits with a listed one', () => v2(PduType.InformRequest, `${ALERT}1`), 'v2c/inform/ignored', 0],
+  ])('with a scanOn list, handles %s', async (_name, datagram, count, scans) => {
+    sources.set(DEVICE, { deviceId: 7, community: COMMUNITY, scanOn: [ALERT, '1.3.6.1.4.1.318.0'] });
+    await send(DEVICE, datagram());
+    await settled(1);
+    expect(counted).toEqual([count]);
+    expect(accepted).toHaveLength(scans);
+  });
+
+  it('acknowledges an inform it does not scan for, so the device does not resend it', async () => {
+    sources.set(DEVICE, { deviceId: 7, community: COMMUNITY, scanOn: [ALERT] });
+    const socket = await socketOn(DEVICE);
+    const reply = replyOn(socket, 1000);
+    socket.send(v2(PduType.InformRequest, '1.3.6.1.6.3.1.1.5.3'), intake.port, '127.0.0.1');
+    expect((await reply)?.message.pdu.type).toBe(PduType.Response);
+    expect(accepted).toEqual([]);
+  });
+
   it('knows a device by the address it sends from, not the agent-addr a v1 trap claims', async () => {
     await send(STRANGER, v1(6, COMMUNITY, DEVICE));
     await send(DEVICE, v1(6, COMMUNITY, STRANGER));

@@ -6,10 +6,12 @@ import { RackPduDevice } from '../../simulators/devices/pdu.js';
 import { PriscanSimDevice } from '../../simulators/devices/sim.js';
 import { Rfc1628UpsDevice } from '../../simulators/devices/ups.js';
 import type { Severity } from '../../src/alarms/model.js';
-import { profileFor } from '../../src/profiles/index.js';
-import type { ProfileName } from '../../src/profiles/types.js';
-import { scanAlarms } from '../../src/scanning/evaluate.js';
+import { scanAlarms, specOf } from '../../src/scanning/evaluate.js';
+import { builtinProfiles } from '../helpers/profiles.js';
 import { FakeSnmpClient } from '../helpers/fake-snmp.js';
+
+type ProfileName = string;
+const profileFor = (sysObjectId: string) => builtinProfiles().select(sysObjectId);
 
 const settings: DeviceSettings = {
   address: '127.0.99.1',
@@ -41,7 +43,10 @@ interface Kind {
   kind: string;
   make: () => SimDevice;
   profile: ProfileName;
-  /** Fewest requests a scan needs: one GET for all scalars, one walk per table column. */
+  /**
+   * Fewest requests a scan needs, alarm sources and readings together: one GET for all scalars,
+   * one walk per table column (this fake client walks columns one by one; net-snmp puts them all in each GETBULK).
+   */
   requests: Array<'get' | 'subtree'>;
   expected: Expected;
 }
@@ -66,7 +71,7 @@ const KINDS: Kind[] = [
     kind: 'ups',
     make: () => new Rfc1628UpsDevice(settings),
     profile: 'rfc1628-ups',
-    requests: ['subtree'],
+    requests: ['get', 'subtree', 'subtree', 'subtree', 'subtree', 'subtree', 'subtree'],
     expected: UPS_EXPECTED,
   },
   {
@@ -88,7 +93,7 @@ const KINDS: Kind[] = [
     kind: 'pdu',
     make: () => new RackPduDevice(settings),
     profile: 'apc-rpdu',
-    requests: ['subtree', 'subtree'],
+    requests: ['subtree', 'subtree', 'subtree'],
     expected: {
       overload: { code: 'pdu.phaseOverload', severity: 'critical' },
       nearOverload: { code: 'pdu.phaseNearOverload', severity: 'warning' },
@@ -101,7 +106,7 @@ const KINDS: Kind[] = [
     kind: 'netbotz',
     make: () => new NetBotzDevice(settings),
     profile: 'netbotz',
-    requests: ['subtree', 'subtree', 'subtree', 'subtree'],
+    requests: Array<'subtree'>(10).fill('subtree'),
     expected: {
       tempHigh: { code: 'netbotz.valueTooHigh', severity: 'critical' },
       tempLow: { code: 'netbotz.valueTooLow', severity: 'warning' },
@@ -121,7 +126,7 @@ describe.each(KINDS)('simulated $kind device', ({ make, profile: profileName, re
 
   it('has no alarms at rest, read with the fewest requests', async () => {
     const client = new FakeSnmpClient(make().mib);
-    expect(await scanAlarms(profile!, client)).toEqual([]);
+    expect(await scanAlarms(specOf(profile!), client)).toEqual([]);
     expect(client.requests.map((r) => r.op)).toEqual(requests);
   });
 
@@ -130,7 +135,7 @@ describe.each(KINDS)('simulated $kind device', ({ make, profile: profileName, re
     fresh.raise(name);
     try {
       const client = new FakeSnmpClient(fresh.mib);
-      const alarms = await scanAlarms(profile!, client);
+      const alarms = await scanAlarms(specOf(profile!), client);
       expect(alarms).toHaveLength(1);
       expect(alarms[0]).toMatchObject({ code, severity });
       expect(alarms[0]?.key).toMatch(new RegExp(`:${code.replace(/\./g, '\\.')}$`));
@@ -140,7 +145,7 @@ describe.each(KINDS)('simulated $kind device', ({ make, profile: profileName, re
       fresh.clear(name);
     }
     // A NetBotz keeps the resolved condition as a row: Resolved=1 is not an alarm.
-    expect(await scanAlarms(profile!, new FakeSnmpClient(fresh.mib))).toEqual([]);
+    expect(await scanAlarms(specOf(profile!), new FakeSnmpClient(fresh.mib))).toEqual([]);
   });
 });
 
@@ -150,13 +155,13 @@ describe('simulated devices with several alarms at once', () => {
     const profile = profileFor(ups.identity.sysObjectId)!;
     ups.raise('onBattery');
     try {
-      const [first] = await scanAlarms(profile, new FakeSnmpClient(ups.mib));
+      const [first] = await scanAlarms(specOf(profile), new FakeSnmpClient(ups.mib));
       ups.raise('lowBattery');
-      const both = await scanAlarms(profile, new FakeSnmpClient(ups.mib));
+      const both = await scanAlarms(specOf(profile), new FakeSnmpClient(ups.mib));
       expect(both.map((a) => a.code)).toEqual(['ups.onBattery', 'ups.lowBattery']);
       expect(both[0]?.key).toBe(first?.key);
       ups.clear('lowBattery');
-      expect(await scanAlarms(profile, new FakeSnmpClient(ups.mib))).toEqual([first]);
+      expect(await scanAlarms(specOf(profile), new FakeSnmpClient(ups.mib))).toEqual([first]);
     } finally {
       ups.clear('onBattery');
     }
@@ -166,7 +171,7 @@ describe('simulated devices with several alarms at once', () => {
     const pdu = new RackPduDevice(settings);
     const profile = profileFor(pdu.identity.sysObjectId)!;
     for (const name of ['overload', 'phase2Overload', 'phase3Overload']) pdu.raise(name);
-    const alarms = await scanAlarms(profile, new FakeSnmpClient(pdu.mib));
+    const alarms = await scanAlarms(specOf(profile), new FakeSnmpClient(pdu.mib));
     expect(alarms.map((a) => [a.key, a.description])).toEqual([
       ['rPDU2PhaseStatusLoadState:1:pdu.phaseOverload', 'Phase 1 overloaded'],
       ['rPDU2PhaseStatusLoadState:2:pdu.phaseOverload', 'Phase 2 overloaded'],
@@ -178,10 +183,10 @@ describe('simulated devices with several alarms at once', () => {
     const netbotz = new NetBotzDevice(settings);
     const profile = profileFor(netbotz.identity.sysObjectId)!;
     netbotz.raise('tempHigh');
-    const [first] = await scanAlarms(profile, new FakeSnmpClient(netbotz.mib));
+    const [first] = await scanAlarms(specOf(profile), new FakeSnmpClient(netbotz.mib));
     netbotz.clear('tempHigh');
     netbotz.raise('tempHigh');
-    const [second] = await scanAlarms(profile, new FakeSnmpClient(netbotz.mib));
+    const [second] = await scanAlarms(specOf(profile), new FakeSnmpClient(netbotz.mib));
     expect(second?.code).toBe(first?.code);
     expect(second?.key).not.toBe(first?.key);
     expect(second?.description).toBe('Value too high on sensor nbHawkEnc_0_TEMP1');

@@ -6,10 +6,11 @@ import { RackPduDevice } from '../../simulators/devices/pdu.js';
 import { PriscanSimDevice } from '../../simulators/devices/sim.js';
 import { Rfc1628UpsDevice } from '../../simulators/devices/ups.js';
 import type { Alarm } from '../../src/alarms/model.js';
-import { getProfile, PROFILES, profileFor, selectProfile } from '../../src/profiles/index.js';
 import { APC, IF_MIB, NETBOTZ, NET_SNMP, PRISCAN_SIM, UPS_MIB } from '../../src/profiles/oids.js';
-import { PROFILE_NAMES, type Profile, type ProfileName } from '../../src/profiles/types.js';
-import { alarmsFromReadings, readPlan, scanAlarms, type Readings } from '../../src/scanning/evaluate.js';
+import { selectProfile } from '../../src/profiles/registry.js';
+import type { Profile } from '../../src/profiles/schema.js';
+import { alarmsFromData, readPlan, scanAlarms, specOf, type ScanData } from '../../src/scanning/evaluate.js';
+import { builtinProfile as getProfile, builtinProfiles } from '../helpers/profiles.js';
 import { SnmpError, type SnmpClient, type SnmpVarbind } from '../../src/snmp/client.js';
 
 // --- varbinds as a device answers them --------------------------------------
@@ -48,9 +49,13 @@ class RecordedAgent implements SnmpClient {
   close(): void {}
 }
 
+type ProfileName = string;
+const PROFILE_NAMES = builtinProfiles().names();
+const profileFor = (sysObjectId: string) => builtinProfiles().select(sysObjectId);
+
 /** What a scan of `profile` reads from a capture, without any client. */
-function readingsFrom(profile: Profile, capture: readonly SnmpVarbind[]): Readings {
-  const plan = readPlan(profile);
+function readingsFrom(profile: Profile, capture: readonly SnmpVarbind[]): ScanData {
+  const plan = readPlan(specOf(profile));
   const scalars = new Map<string, SnmpVarbind>();
   for (const oid of plan.scalars) scalars.set(oid, capture.find((vb) => vb.oid === oid) ?? { oid, type: 'NoSuchObject', value: null });
   const columns = new Map(plan.columns.map((oid) => [oid, capture.filter((vb) => vb.oid.startsWith(`${oid}.`))]));
@@ -107,8 +112,8 @@ describe('profileFor', () => {
   });
 
   it('prefers the longest matching prefix', () => {
-    const vendor = { ...PROFILES['apc-ups'], sysObjectIdPrefixes: ['1.3.6.1.4.1.318'] };
-    const model = { ...PROFILES['apc-rpdu'], sysObjectIdPrefixes: ['1.3.6.1.4.1.318.1.3.4'] };
+    const vendor = { ...getProfile('apc-ups'), match: { sysObjectId: ['1.3.6.1.4.1.318'] } };
+    const model = { ...getProfile('apc-rpdu'), match: { sysObjectId: ['1.3.6.1.4.1.318.1.3.4'] } };
     for (const order of [[vendor, model], [model, vendor]]) {
       expect(selectProfile(order, '1.3.6.1.4.1.318.1.3.4.6')?.name).toBe('apc-rpdu');
       expect(selectProfile(order, '1.3.6.1.4.1.318.1.3.2.1')?.name).toBe('apc-ups');
@@ -117,11 +122,11 @@ describe('profileFor', () => {
   });
 });
 
-describe('PROFILES', () => {
+describe('the built-in profile files', () => {
   it.each(PROFILE_NAMES)('%s is registered under its own name, with unique source ids', (name) => {
     const profile = getProfile(name);
     expect(profile.name).toBe(name);
-    const ids = profile.sources.map((s) => s.id);
+    const ids = profile.alarms.map((s) => s.id);
     expect(new Set(ids).size).toBe(ids.length);
   });
 
@@ -324,7 +329,7 @@ const decodeCases: DecodeCase[] = [
 describe('alarmsFromReadings', () => {
   it.each(decodeCases)('$name', ({ profile, capture, expected }) => {
     const p = getProfile(profile);
-    expect(alarmsFromReadings(p, readingsFrom(p, capture))).toEqual(expected);
+    expect(alarmsFromData(specOf(p), readingsFrom(p, capture))).toEqual(expected);
   });
 });
 
@@ -332,7 +337,7 @@ describe('a cell of the wrong type', () => {
   it('fails the scan instead of reading the row as no alarm (which would clear active alarms)', () => {
     const p = getProfile('rfc1628-ups');
     const capture = [int(UPS_MIB.upsAlarmsPresent, 1), int(cell(UPS, UPS_MIB.upsAlarmCol.descr, 10), 2)];
-    expect(() => alarmsFromReadings(p, readingsFrom(p, capture))).toThrow(/wrong type: column 2 of row 10 holds a number where an OBJECT IDENTIFIER was expected/);
+    expect(() => alarmsFromData(specOf(p), readingsFrom(p, capture))).toThrow(/wrong type: column 2 of row 10 holds a number where an OBJECT IDENTIFIER was expected/);
   });
 });
 
@@ -340,23 +345,24 @@ describe('scanAlarms', () => {
   it.each(decodeCases)('reads with the fewest requests and decodes the same: $name', async ({ profile, capture, expected }) => {
     const p = getProfile(profile);
     const agent = new RecordedAgent(capture);
-    expect(await scanAlarms(p, agent)).toEqual(expected);
-    const plan = readPlan(p);
+    expect(await scanAlarms(specOf(p), agent)).toEqual(expected);
+    const plan = readPlan(specOf(p));
     expect(agent.requests).toEqual([
       ...(plan.scalars.length > 0 ? [{ op: 'get', oids: plan.scalars }] : []),
       ...plan.columns.map((oid) => ({ op: 'subtree', oids: [oid] })),
     ]);
   });
 
+  // Alarm sources and readings together: scalars share one GET, every column one walk.
   it.each<[ProfileName, number, number]>([
     ['priscan-sim', 0, 3],
-    ['rfc1628-ups', 0, 1],
-    ['apc-ups', 3, 0],
-    ['apc-rpdu', 0, 2],
-    ['netbotz', 0, 4],
+    ['rfc1628-ups', 3, 6],
+    ['apc-ups', 8, 0],
+    ['apc-rpdu', 0, 3],
+    ['netbotz', 0, 10],
     ['net-snmp', 0, 9],
-  ])('%s: %i scalars in one GET, %i column walks', (name, scalars, columns) => {
-    const plan = readPlan(getProfile(name));
+  ])('%s: %i scalars in one GET, %i columns walked side by side', (name, scalars, columns) => {
+    const plan = readPlan(specOf(getProfile(name)));
     expect(plan.scalars).toHaveLength(scalars);
     expect(plan.columns).toHaveLength(columns);
   });
@@ -367,8 +373,9 @@ describe('scanAlarms', () => {
       int(APC.upsBasicBatteryStatus, APC.batteryStatus.low),
     ]);
     agent.v1 = true;
-    expect((await scanAlarms(getProfile('apc-ups'), agent)).map((a) => a.code)).toEqual(['apc.onBattery', 'apc.lowBattery']);
-    expect(agent.requests.map((r) => r.oids.length)).toEqual([3, 1, 1, 1]);
+    expect((await scanAlarms(specOf(getProfile('apc-ups')), agent)).map((a) => a.code)).toEqual(['apc.onBattery', 'apc.lowBattery']);
+    // Three alarm scalars and five readings in one GET; then each alone.
+    expect(agent.requests.map((r) => r.oids.length)).toEqual([8, 1, 1, 1, 1, 1, 1, 1, 1]);
   });
 
   it('lets a timeout through to the scanner', async () => {
@@ -376,6 +383,6 @@ describe('scanAlarms', () => {
     agent.get = async () => {
       throw new SnmpError('timeout', 'request timed out');
     };
-    await expect(scanAlarms(getProfile('apc-ups'), agent)).rejects.toMatchObject({ kind: 'timeout' });
+    await expect(scanAlarms(specOf(getProfile('apc-ups')), agent)).rejects.toMatchObject({ kind: 'timeout' });
   });
 });

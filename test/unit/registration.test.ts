@@ -7,7 +7,7 @@ import { PriscanSimDevice } from '../../simulators/devices/sim.js';
 import { Rfc1628UpsDevice } from '../../simulators/devices/ups.js';
 import { VarType, type VarBind } from '../../src/snmp/message.js';
 import { APC, PRISCAN_SIM, RFC3413, ROW_STATUS } from '../../src/profiles/oids.js';
-import { REGISTRATION_METHODS, type RegistrationMethodName } from '../../src/profiles/types.js';
+import { REGISTRATION_METHODS, type RegistrationMethodName } from '../../src/profiles/schema.js';
 import { RegistrationError, type ManagerRegistration } from '../../src/registration/method.js';
 import { registrationMethod } from '../../src/registration/methods.js';
 import { SnmpError, type SnmpClient, type SnmpVarbind } from '../../src/snmp/client.js';

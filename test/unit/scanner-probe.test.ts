@@ -1,4 +1,5 @@
 // The probe of a lost device: one GET of sysUpTime.0, no retries, on a session of its own.
+import { builtinProfiles } from '../helpers/profiles.js';
 import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { AlarmEventBus } from '../../src/alarms/events.js';
@@ -32,7 +33,7 @@ beforeEach(() => {
       return client;
     },
   };
-  scanner = new Scanner({ clock, store, clients: new DeviceClients(factory, { clock }), bus: new AlarmEventBus(), log: pino({ level: 'silent' }) });
+  scanner = new Scanner({ clock, store, clients: new DeviceClients(factory, { clock }), bus: new AlarmEventBus(), log: pino({ level: 'silent' }), profiles: builtinProfiles() });
 });
 
 afterEach(() => {

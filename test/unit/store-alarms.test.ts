@@ -19,6 +19,7 @@ function device(name: string, address: string): NewDevice {
     intervalSeconds: 300,
     timeoutMs: 3000,
     retries: 1,
+    site: null,
     origin: 'config',
   };
 }

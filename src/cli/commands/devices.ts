@@ -6,7 +6,7 @@ export const DEVICES_HELP = `Usage: priscan devices <list|add|remove|scan> [opti
 
   list   [--status up|down|unknown|unlicensed] [--profile P] [--severity S] [--json]
   add    --name N --address A [--port 161] [--profile auto] [--snmp-version 1|2c|3]
-         [--interval SECONDS] [--timeout MS] [--retries N] [--dry-run] [--json]
+         [--interval SECONDS] [--timeout MS] [--retries N] [--site SITE] [--dry-run] [--json]
          v1/v2c: communities from PRISCAN_READ_COMMUNITY / PRISCAN_WRITE_COMMUNITY
          (or --read-community / --write-community, visible to other local users in ps)
          v3: --v3-user NAME --v3-level noAuthNoPriv|authNoPriv|authPriv
@@ -33,7 +33,8 @@ interface DeviceView {
 
 const common = { url: { type: 'string' }, token: { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } } as const;
 
-async function deviceId(target: ApiTarget, ref: string | undefined): Promise<number> {
+/** A device's id from its id or name, as commands take it. */
+export async function deviceId(target: ApiTarget, ref: string | undefined): Promise<number> {
   if (!ref) throw new CliError('name the device: its id or name', EXIT.usage);
   if (/^[1-9]\d*$/.test(ref)) return Number(ref);
   const { devices } = await callApi<{ devices: DeviceView[] }>(target, 'GET', '/api/v1/devices');
@@ -86,6 +87,7 @@ export async function devicesCommand(args: string[], out: NodeJS.WritableStream)
           interval: { type: 'string' },
           timeout: { type: 'string' },
           retries: { type: 'string' },
+          site: { type: 'string' },
           'dry-run': { type: 'boolean' },
         },
         strict: true,
@@ -108,6 +110,7 @@ export async function devicesCommand(args: string[], out: NodeJS.WritableStream)
         intervalSeconds: int('interval', values.interval),
         timeoutMs: int('timeout', values.timeout),
         retries: int('retries', values.retries),
+        site: values.site,
         snmp: snmpSettings(values),
       };
       const target = apiTarget(values);

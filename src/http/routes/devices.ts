@@ -3,6 +3,7 @@ import { LicenseLimitError, mergeSnmp, toDeviceSnmp, toNewDevice } from '../../a
 import { describeIssue } from '../../config/load.js';
 import { deviceInputSchema } from '../../config/schema.js';
 import { StoreConflictError, type DeviceRecord } from '../../store/devices.js';
+import { UnknownProfileError } from '../../profiles/registry.js';
 import type { HttpDeps } from '../app.js';
 import type { Caller } from '../auth.js';
 import { ApiError } from '../errors.js';
@@ -14,6 +15,7 @@ import { DeviceVisibility } from '../visibility.js';
 function toApiError(error: unknown): unknown {
   if (error instanceof StoreConflictError) return new ApiError('DEVICE_EXISTS', error.message);
   if (error instanceof LicenseLimitError) return new ApiError('LICENSE_NODE_LIMIT', error.message);
+  if (error instanceof UnknownProfileError) return new ApiError('PROFILE_UNKNOWN', error.message);
   return error;
 }
 
@@ -32,7 +34,7 @@ export function deviceRoutes(routes: RouteTable, deps: HttpDeps): void {
   routes.add({
     method: 'GET',
     url: '/api/v1/devices',
-    summary: 'List devices, optionally filtered by status, profile or active alarm severity',
+    summary: 'List devices, optionally filtered by status, profile, site or active alarm severity',
     tag: 'devices',
     access: 'read',
     partners: 'device-data',
@@ -43,6 +45,7 @@ export function deviceRoutes(routes: RouteTable, deps: HttpDeps): void {
       const list = visible(caller).filter(store.devices.list()).filter((d) => {
         if (withSeverity && !withSeverity.has(d.id)) return false;
         if (query.profile && (d.resolvedProfile ?? d.profile) !== query.profile) return false;
+        if (query.site && d.site !== query.site) return false;
         if (query.status) {
           const status = !devices.isMonitored(d.id) ? 'unlicensed' : d.state.reachable === null ? 'unknown' : d.state.reachable ? 'up' : 'down';
           if (status !== query.status) return false;

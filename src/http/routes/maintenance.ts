@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { windowState, type MaintenanceScope, type MaintenanceWindow } from '../../alarms/maintenance.js';
-import { PROFILE_NAMES } from '../../profiles/types.js';
+import { profileNameSchema } from '../../profiles/schema.js';
 import type { HttpDeps } from '../app.js';
 import { ApiError } from '../errors.js';
 import type { RouteTable } from '../route.js';
@@ -45,7 +45,7 @@ const createBody = z
       .optional()
       .describe('Scope: these devices, by id or name'),
     site: z.string().min(1).max(128).optional().describe('Scope: every device at this site'),
-    profile: z.enum(PROFILE_NAMES).optional().describe('Scope: every device of this profile (auto devices by the profile they resolved to)'),
+    profile: profileNameSchema.optional().describe('Scope: every device of this profile (auto devices by the profile they resolved to)'),
   })
   .strict()
   .refine((b) => (b.endsAt === undefined) !== (b.durationMinutes === undefined), { message: 'give endsAt or durationMinutes (one of them)' })
@@ -117,7 +117,7 @@ export function maintenanceRoutes(routes: RouteTable, deps: HttpDeps): void {
     body: createBody,
     status: 201,
     response: z.object({ window: windowView }),
-    errors: ['DEVICE_NOT_FOUND'],
+    errors: ['DEVICE_NOT_FOUND', 'PROFILE_UNKNOWN'],
     handler: ({ body, caller }) => {
       const now = clock.now();
       const asked = body.startsAt === undefined ? now : Date.parse(body.startsAt);
@@ -153,7 +153,10 @@ export function maintenanceRoutes(routes: RouteTable, deps: HttpDeps): void {
 /** The scope asked for, with device names resolved to ids (each must exist). */
 function scopeOf(body: z.infer<typeof createBody>, deps: HttpDeps): MaintenanceScope {
   if (body.site !== undefined) return { kind: 'site', site: body.site };
-  if (body.profile !== undefined) return { kind: 'profile', profile: body.profile };
+  if (body.profile !== undefined) {
+    if (!deps.profiles.has(body.profile)) throw new ApiError('PROFILE_UNKNOWN', `unknown profile "${body.profile}"; known: ${deps.profiles.names().join(', ')}`);
+    return { kind: 'profile', profile: body.profile };
+  }
   const ids = (body.devices ?? []).map((ref) => {
     const device = typeof ref === 'number' ? deps.store.devices.get(ref) : deps.store.devices.getByName(ref);
     if (!device) throw new ApiError('DEVICE_NOT_FOUND', typeof ref === 'number' ? `no device ${ref}` : `no device named ${ref}`);
