@@ -185,7 +185,7 @@ describe('alarms priscan stops watching', () => {
     expect(ok('/api/v1/alarms/history').properties.events!.items.properties.reason!.anyOf?.[0]?.enum).toEqual(['device removed', 'device unlicensed: no longer monitored']);
     const view = ok('/api/v1/devices/{id}');
     expect(view.properties.monitoring!.enum).toEqual(['monitored', 'unmonitored']);
-    expect(view.properties.state!.properties.registration!.enum).toEqual(['pending', 'registered', 'failed', 'removed']);
+    expect(view.properties.state!.properties.registration!.enum).toEqual(['pending', 'registered', 'failed', 'removed', 'manual']);
   });
 
   it('the whole stream carried what the log holds, event for event', async () => {

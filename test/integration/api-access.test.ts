@@ -283,7 +283,7 @@ const ROUTES: RouteCase[] = [
         ['/api/v1/maintenance', { site: 'dc1', startsAt: soon(-3_600_000), durationMinutes: 5, reason: 'r' }, 400, 'VALIDATION_FAILED'],
         ['/api/v1/maintenance', { site: 'dc1', startsAt: soon(600_000), endsAt: soon(300_000), reason: 'r' }, 400, 'VALIDATION_FAILED'],
         ['/api/v1/maintenance', { site: 'dc1', durationMinutes: 5, reason: 'line\nbreak' }, 400, 'VALIDATION_FAILED'],
-        ['/api/v1/maintenance', { profile: 'no-such-profile', durationMinutes: 5, reason: 'r' }, 400, 'VALIDATION_FAILED'],
+        ['/api/v1/maintenance', { profile: 'no-such-profile', durationMinutes: 5, reason: 'r' }, 400, 'PROFILE_UNKNOWN'],
         ['/api/v1/maintenance', { devices: ['sim-1', 'nobody'], durationMinutes: 5, reason: 'r' }, 404, 'DEVICE_NOT_FOUND'],
       ];
     },

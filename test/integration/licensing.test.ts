@@ -16,8 +16,8 @@ const add = (i: number) =>
     name: `sim-${i}`,
     address: fleet.devices[i - 1]!.address,
     port: PORT,
-    timeoutMs: 500,
-    retries: 0,
+    timeoutMs: 1000,
+    retries: 1,
     snmp: { version: '2c', readCommunity: 'public', writeCommunity: 'private' },
   });
 const monitoring = async () =>

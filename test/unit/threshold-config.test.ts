@@ -57,7 +57,7 @@ describe('config thresholds: the schema', () => {
 
 describe('config thresholds: checked against the loaded profiles at start and by check-config', () => {
   it.each<[string, unknown, unknown[], string]>([
-    ['a profile not loaded', { profile: 'acme', reading: 'temperature', level: 'warning', above: 1 }, [], 'thresholds.0.profile: unknown profile "acme"; known: apc-rpdu, apc-ups, net-snmp, netbotz, priscan-sim, rfc1628-ups'],
+    ['a profile not loaded', { profile: 'acme', reading: 'temperature', level: 'warning', above: 1 }, [], 'thresholds.0.profile: unknown profile "acme"; known: apc-rpdu, apc-ups, eaton-xups, net-snmp, netbotz, priscan-sim, raritan-pdu2, rfc1628-ups'],
     ['a reading the profile lacks', { ...warm, reading: 'batteryCharge', below: 50 }, [], 'thresholds.0.reading: profile netbotz has no reading "batteryCharge"; its readings: temperature, humidity'],
     ['a state reading', { ...warm, reading: 'door', above: 0 }, [], 'thresholds.0.reading: reading door is a state (open, closed): thresholds compare numbers'],
     ['a site reading no profile has', { site: 'dc-east', reading: 'inletTemp', level: 'warning', above: 1 }, [], 'thresholds.0.reading: no loaded profile has a reading "inletTemp"'],
