@@ -90,6 +90,30 @@ describe.skipIf(skip)('forwarded notifications and reconnection', () => {
     await until('the doorbell to work again', () => a.delivered.length === 4, 5_000);
   });
 
+  it('drops its shards when its leases lapse on its own clock while PostgreSQL is unreachable', async () => {
+    const { observer, collectors } = await cluster(['a'], { settings: { leaseMs: 1_500, renewMs: 500, reconnectMinMs: 60_000, reconnectMaxMs: 60_000 } });
+    const [a] = collectors as [TestCollector];
+    const clock = a.clock as FakeClock;
+    expect(a.coordinator.heldShards()).toHaveLength(SHARD_COUNT);
+    await postgres.superuser(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'priscan-cluster-a'`, [], observer.database);
+    await until('a to notice', () => a.coordinator.health === 'reconnecting', 5_000);
+
+    // Rounds keep coming (every 500 ms on a's clock) but cannot renew; no reconnection for a minute.
+    for (let elapsed = 0; elapsed < 1_400; elapsed += 100) {
+      clock.advance(100);
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    expect(a.lost).toEqual([]);
+    await until('a to drop its shards', async () => {
+      clock.advance(100);
+      await new Promise((resolve) => setImmediate(resolve));
+      return a.lost.length > 0;
+    }, 5_000);
+    expect(a.lost).toEqual([Array.from({ length: SHARD_COUNT }, (_, shard) => shard)]);
+    expect(a.coordinator.heldShards()).toEqual([]);
+    expect(a.coordinator.health).toBe('reconnecting');
+  });
+
   it('leaves notifications queued when delivery fails, and delivers them on the next round', async () => {
     let attempts = 0;
     const delivered: ForwardedNotification[] = [];

@@ -16,7 +16,7 @@ const FILE = 'test/integration/cluster-leases.test.ts';
 const skip = skipWithoutPostgres(FILE);
 
 /** Short leases so lapses happen within the test; grace long enough to watch nothing move. */
-const FAST = { leaseMs: 1_500, renewMs: 500, joinGraceMs: 800, movesPerRound: 4, hysteresis: 1 };
+const FAST = { leaseMs: 1_500, renewMs: 500, joinGraceMs: 800, movesPerRound: 8, hysteresis: 1 };
 
 describe.skipIf(skip)('cluster leases on PostgreSQL', () => {
   let postgres: PostgresCluster;
@@ -122,7 +122,7 @@ describe.skipIf(skip)('cluster leases on PostgreSQL', () => {
 
   it('takes over the shards of a collector that stops renewing; its fenced writes fail; it rejoins cleanly', async () => {
     const { database, observer } = await freshDatabase();
-    const collectors = await startCollectors(database, ['a', 'b', 'c'], { ...FAST, movesPerRound: 8 });
+    const collectors = await startCollectors(database, ['a', 'b', 'c']);
     const [a, b, c] = collectors as [TestCollector, TestCollector, TestCollector];
     await roundOfAll(collectors);
     const paused = a.coordinator.heldShards();
@@ -166,21 +166,23 @@ describe.skipIf(skip)('cluster leases on PostgreSQL', () => {
     const joined = (await a.coordinator.collectors()).find((m) => m.id === 'a');
     expect(joined).toMatchObject({ live: true, shards: 0 });
 
-    // Back to 86/85/85 through the slow path, never more than 8 shards a round.
+    // Back to 86/85/85 through the slow path, never more than K shards a round.
     await until('the cluster to rebalance', async () => {
       await roundOfAll(collectors);
       await expectOneOwnerPerShard(observer, collectors);
       return countsOf(collectors).join() === '86,85,85';
     }, 10_000);
-    expect(a.acquired.slice(acquiredBefore).every((claims) => claims.length <= 8)).toBe(true);
+    expect(a.acquired.slice(acquiredBefore).every((claims) => claims.length <= FAST.movesPerRound)).toBe(true);
   });
 
   it('moves shards to a joiner only after its grace period, at most K per round, never to two owners', async () => {
     const { database, observer } = await freshDatabase();
-    const first = await startCollectors(database, ['a', 'b', 'c']);
+    // Leases long enough that a stalled test machine cannot make any lapse: only the join moves shards.
+    const settings = { ...FAST, leaseMs: 5_000 };
+    const first = await startCollectors(database, ['a', 'b', 'c'], settings);
     await roundOfAll(first);
     const before = await leaseTable(observer);
-    const [d] = await startCollectors(database, ['d']);
+    const [d] = await startCollectors(database, ['d'], settings);
     const all = [...first, d!];
 
     // In its grace period the joiner gets nothing: the others are live, nothing is orphaned.
@@ -199,12 +201,25 @@ describe.skipIf(skip)('cluster leases on PostgreSQL', () => {
       return countsOf(all).join() === '64,64,64,64';
     }, 10_000);
     expect(d!.acquired.every((claims) => claims.length <= FAST.movesPerRound)).toBe(true);
+    for (const c of first) expect(c.lost.every((shards) => shards.length <= FAST.movesPerRound), `${c.id} released ${c.lost.map((l) => l.length)}`).toBe(true);
     expect(rounds).toBeGreaterThanOrEqual(64 / FAST.movesPerRound);
     // Only what had to move moved, each shard once: 64 new epochs, all of them d's.
     const after = await leaseTable(observer);
     const moved = after.filter((row) => row.epoch !== before[row.shard]!.epoch);
     expect(moved).toHaveLength(64);
     expect(moved.every((row) => row.owner === 'd' && row.epoch === before[row.shard]!.epoch + 1)).toBe(true);
+  });
+
+  it('never renews a lease that lapsed, even when nobody took it: the shard is claimed again at a new epoch', async () => {
+    const database = await postgres.createDatabase();
+    const [a] = await startCollectors(database, ['a']);
+    await a!.coordinator.runRound();
+    const first = a!.coordinator.heldShards();
+    expect(first).toHaveLength(SHARD_COUNT);
+    await new Promise((resolve) => setTimeout(resolve, FAST.leaseMs + 100));
+    const report = await a!.coordinator.runRound();
+    expect(report.lost).toEqual(first.map((c) => c.shard));
+    expect(report.acquired).toEqual(first.map((c) => ({ shard: c.shard, epoch: c.epoch + 1 })));
   });
 
   it('a fenced write in progress keeps its shard from being claimed until it commits', async () => {
