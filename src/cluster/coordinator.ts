@@ -76,6 +76,7 @@ export class ClusterCoordinator extends EventEmitter<ClusterCoordinatorEvents> {
 
   /** Connects, brings the cluster schema up to date (refusing a newer one), and joins. */
   async start(): Promise<void> {
+    if (this.running) return;
     await this.connection.start();
     try {
       const schema = await this.connection.run((db) => applyClusterSchema(db));
