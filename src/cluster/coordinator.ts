@@ -160,12 +160,15 @@ export class ClusterCoordinator extends EventEmitter<ClusterCoordinatorEvents> {
     const sentAt = this.deps.clock.now();
     const { collectorId: me, joinGraceMs, movesPerRound, hysteresis } = this.deps.settings;
     const before = this.heldShards();
-    let outcome: { kept: ShardClaim[]; released: number[]; acquired: ShardClaim[]; plan: BalancePlan };
+    let outcome: { kept: ShardClaim[]; released: number[]; acquired: ShardClaim[]; plan: BalancePlan | undefined };
     try {
       outcome = await this.connection.transaction(async (db) => {
-        await heartbeat(db, this.member, false);
+        const joined = await heartbeat(db, this.member, false);
         const renewed = await renewShards(db, this.member, before);
         const kept = before.filter((c) => renewed.has(c.shard));
+        // Back after our lease lapsed (e.g. PostgreSQL was down longer than a lease): peers are
+        // coming back too. Balance next round, once they are seen, or the first back takes all.
+        if (joined) return { kept, released: [], acquired: [], plan: undefined };
         const load = await readLoad(db, me, kept.map((c) => c.shard), joinGraceMs);
         // Leases recorded as ours from an earlier life are free to us, not held.
         const collectors = load.collectors.map((c) => (c.id === me ? { ...c, owned: kept.length } : c));

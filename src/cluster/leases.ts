@@ -16,9 +16,12 @@ export interface Member {
   leaseMs: number;
 }
 
-/** Registers or renews this collector; `joining` starts its join grace period afresh. */
-export async function heartbeat(db: Query, member: Member, joining: boolean): Promise<void> {
-  await db.query(
+/**
+ * Registers or renews this collector; `joining` starts its join grace period afresh. Returns
+ * whether it (re)joined now: new, `joining`, or back after its lease lapsed.
+ */
+export async function heartbeat(db: Query, member: Member, joining: boolean): Promise<boolean> {
+  const row = await db.query<{ joined: boolean }>(
     `INSERT INTO collector (id, notify_addr, api_addr, started_at, lease_until)
      VALUES ($1, $2, $3, now(), now() + $4 * interval '1 millisecond')
      ON CONFLICT (id) DO UPDATE SET
@@ -26,9 +29,11 @@ export async function heartbeat(db: Query, member: Member, joining: boolean): Pr
        api_addr = EXCLUDED.api_addr,
        -- back from the dead (paused past its lease) is a join too
        started_at = CASE WHEN $5 OR collector.lease_until <= now() THEN now() ELSE collector.started_at END,
-       lease_until = EXCLUDED.lease_until`,
+       lease_until = EXCLUDED.lease_until
+     RETURNING started_at = now() AS joined`,
     [member.collectorId, member.notifyAddr, member.apiAddr, member.leaseMs, joining],
   );
+  return row.rows[0]?.joined ?? true;
 }
 
 /** Extends the leases still held at the epochs we hold them; returns the shards renewed. */

@@ -217,9 +217,24 @@ describe.skipIf(skip)('cluster leases on PostgreSQL', () => {
     const first = a!.coordinator.heldShards();
     expect(first).toHaveLength(SHARD_COUNT);
     await new Promise((resolve) => setTimeout(resolve, FAST.leaseMs + 100));
-    const report = await a!.coordinator.runRound();
-    expect(report.lost).toEqual(first.map((c) => c.shard));
-    expect(report.acquired).toEqual(first.map((c) => ({ shard: c.shard, epoch: c.epoch + 1 })));
+    // Back from the lapse it rejoins (losing everything) and claims on the next round, afresh.
+    const rejoin = await a!.coordinator.runRound();
+    expect(rejoin.lost).toEqual(first.map((c) => c.shard));
+    expect(rejoin.acquired).toEqual([]);
+    const next = await a!.coordinator.runRound();
+    expect(next.acquired).toEqual(first.map((c) => ({ shard: c.shard, epoch: c.epoch + 1 })));
+  });
+
+  it('collectors back together after an outage longer than the lease share the shards at once, none taking all', async () => {
+    const database = await postgres.createDatabase();
+    const collectors = await startCollectors(database, ['a', 'b']);
+    await roundOfAll(collectors);
+    expect(countsOf(collectors)).toEqual([128, 128]);
+    // Nobody renews for longer than a lease (as while PostgreSQL was down); then both come back, a first.
+    await new Promise((resolve) => setTimeout(resolve, FAST.leaseMs + 100));
+    await roundOfAll(collectors);
+    await roundOfAll(collectors);
+    expect(countsOf(collectors)).toEqual([128, 128]);
   });
 
   it('a fenced write in progress keeps its shard from being claimed until it commits', async () => {
