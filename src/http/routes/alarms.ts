@@ -101,7 +101,8 @@ function streamEvents(res: ServerResponse, { deps, streams, caller }: StreamCont
   const unsubscribe = deps.bus.subscribe((events) => events.forEach(send));
   const heartbeat = setInterval(() => res.write(': keep-alive\n\n'), HEARTBEAT_MS);
   const stream = {
-    allowed: () => deps.tokens.isActive(caller.id),
+    // A console session's stream also ends when it signs out or expires.
+    allowed: () => deps.tokens.isActive(caller.id) && (caller.signedIn?.() ?? true),
     close: (reason?: string) => {
       if (closed) return;
       closed = true;
