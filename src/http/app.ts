@@ -7,6 +7,8 @@ import type { LicenseService } from '../app/license-service.js';
 import type { ScanScheduler } from '../scanning/scheduler.js';
 import type { Clock } from '../clock.js';
 import type { Store } from '../store/store.js';
+import { registerConsole } from '../console/plugin.js';
+import type { ConsoleServices } from '../console/services.js';
 import { authorizer, type Authenticate } from './auth.js';
 import { ApiError } from './errors.js';
 import { apiErrorHandler, BODY_LIMIT_BYTES, clientErrorHandler, routerErrorHandler } from './framework-errors.js';
@@ -18,7 +20,7 @@ import { tokenRoutes } from './routes/tokens.js';
 import { RouteTable, type Access } from './route.js';
 import { EventStreams } from './streams.js';
 
-export interface HttpDeps {
+export interface HttpDeps extends ConsoleServices {
   store: Store;
   devices: DeviceService;
   scheduler: ScanScheduler;
@@ -75,6 +77,8 @@ export function buildHttpApp(deps: HttpDeps): FastifyInstance {
   alarmRoutes(routes, deps, streams);
   licenseRoutes(routes, deps);
   tokenRoutes(routes, deps, streams);
-  routes.register(app, authorizer(deps.authenticate));
+  // The operator console (issue 14); its session cookie also opens the alarm stream for its pages.
+  const sessionCaller = registerConsole(app, { ...deps, recheckStreams: () => streams.recheck() });
+  routes.register(app, authorizer(deps.authenticate, sessionCaller));
   return app;
 }
