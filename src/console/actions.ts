@@ -80,8 +80,7 @@ export class ConsoleActions {
 
   startMaintenance(viewer: Viewer, request: Omit<MaintenanceRequest, 'by'>): ConsoleMaintenanceWindow {
     if ('devices' in request.scope) {
-      const visible = new Set([...this.deps.data.visibleDevices(viewer).values()].map((d) => d.name));
-      const unknown = request.scope.devices.filter((name) => !visible.has(name));
+      const unknown = request.scope.devices.filter((name) => !this.deps.data.visibleDeviceByName(viewer, name));
       if (unknown.length > 0) throw new ConsoleRefusal(`no device named ${unknown.join(', ')}`);
     }
     return this.deps.maintenance!.create({ ...request, by: viewer.name });

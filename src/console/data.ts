@@ -67,6 +67,12 @@ export interface AlarmFilter {
   dir: 'asc' | 'desc';
 }
 
+export interface AlarmFacets {
+  sites: string[];
+  devices: string[];
+  codes: string[];
+}
+
 export interface HistoryFilter {
   /** Events with ids below this (newest first); absent: from the newest. */
   before?: number | undefined;
@@ -129,8 +135,8 @@ export function siteOf(device: DeviceRecord): string | null {
 
 /**
  * Everything the console's pages read, in one place: each device and alarm read passes
- * `visibleDevices`/`visibleDevice`, where a partner's scope (sites, devices) applies, and every
- * device is turned into what the viewer's role may see (masked addresses for partners).
+ * `visible`, where a partner's scope (sites, devices) applies, and every device is turned into
+ * what the viewer's role may see (masked addresses for partners).
  */
 export class ConsoleData {
   constructor(private readonly deps: ConsoleDataDeps) {}
@@ -141,19 +147,32 @@ export class ConsoleData {
     return new Set(Object.entries({ readings, thresholds, acknowledgements, maintenance }).filter(([, s]) => s).map(([k]) => k as ConsoleFeature));
   }
 
-  /** The devices the viewer may see (partner scope applies here), by id. */
-  visibleDevices(_viewer: Viewer): Map<number, DeviceRecord> {
-    return new Map(this.deps.store.devices.list().map((d) => [d.id, d]));
+  /**
+   * The one gate every device read passes: whether the viewer may see this device. A partner's
+   * scope (sites, devices) applies here; today every role sees every device.
+   */
+  private visible(_viewer: Viewer, _device: DeviceRecord): boolean {
+    return true;
+  }
+
+  /** Every device the viewer may see. */
+  visibleDevices(viewer: Viewer): DeviceRecord[] {
+    return this.deps.store.devices.list().filter((d) => this.visible(viewer, d));
   }
 
   /** One device, if the viewer may see it. */
   visibleDevice(viewer: Viewer, id: number): DeviceRecord | undefined {
     const device = this.deps.store.devices.get(id);
-    return device && this.visibleDevices(viewer).has(id) ? device : undefined;
+    return device && this.visible(viewer, device) ? device : undefined;
+  }
+
+  visibleDeviceByName(viewer: Viewer, name: string): DeviceRecord | undefined {
+    const device = this.deps.store.devices.getByName(name);
+    return device && this.visible(viewer, device) ? device : undefined;
   }
 
   devices(viewer: Viewer): ConsoleDevice[] {
-    return [...this.visibleDevices(viewer).values()].map((d) => this.present(viewer, d));
+    return this.visibleDevices(viewer).map((d) => this.present(viewer, d));
   }
 
   device(viewer: Viewer, id: number): ConsoleDevice | undefined {
@@ -161,25 +180,29 @@ export class ConsoleData {
     return device && this.present(viewer, device);
   }
 
-  /** Active alarms the viewer may see, filtered and sorted. */
-  activeAlarms(viewer: Viewer, filter: AlarmFilter): ConsoleAlarm[] {
-    const alarms = this.alarmsOf(viewer, this.visibleDevices(viewer), this.deps.store.alarms.active({ severity: filter.severity })).filter(
-      (a) => (filter.site === undefined || a.site === filter.site) && (filter.device === undefined || a.device === filter.device) && (filter.code === undefined || a.code === filter.code),
-    );
-    return sortAlarms(alarms, filter.sort, filter.dir);
+  /**
+   * Active alarms the viewer may see, filtered and sorted, and what the filters can offer (the
+   * values of all of them). Only the devices that have alarms are read, one by one: listing 10,000
+   * devices would cost more than the page.
+   */
+  activeAlarms(viewer: Viewer, filter: AlarmFilter): { alarms: ConsoleAlarm[]; facets: AlarmFacets } {
+    const all = this.alarmsOf(viewer, this.deviceLookup(viewer), this.deps.store.alarms.active());
+    const sorted = (values: Iterable<string | null>) => [...new Set(values)].filter((v): v is string => v !== null).sort();
+    const facets = { sites: sorted(all.map((a) => a.site)), devices: sorted(all.map((a) => a.device)), codes: sorted(all.map((a) => a.code)) };
+    return { alarms: sortAlarms(all.filter((a) => matchesFilter(a, filter)), filter.sort, filter.dir), facets };
   }
 
-  /** The values the alarm filters offer: what the visible active alarms have. */
-  alarmFacets(viewer: Viewer): { sites: string[]; devices: string[]; codes: string[] } {
-    const alarms = this.alarmsOf(viewer, this.visibleDevices(viewer), this.deps.store.alarms.active());
-    const sorted = (values: Iterable<string | null>) => [...new Set(values)].filter((v): v is string => v !== null).sort();
-    return { sites: sorted(alarms.map((a) => a.site)), devices: sorted(alarms.map((a) => a.device)), codes: sorted(alarms.map((a) => a.code)) };
+  /** One active alarm, if the viewer may see it: the row a live page inserts after a raise. */
+  activeAlarm(viewer: Viewer, deviceId: number, key: string): ConsoleAlarm | undefined {
+    const device = this.visibleDevice(viewer, deviceId);
+    if (!device) return undefined;
+    return this.alarmsOf(viewer, () => device, this.deps.store.alarms.activeForDevice(deviceId).filter((a) => a.key === key))[0];
   }
 
   /** Per visible device with active alarms: how many, and the most severe. */
   alarmCounts(viewer: Viewer): Map<number, { count: number; worst: Severity }> {
     const counts = new Map<number, { count: number; worst: Severity }>();
-    for (const a of this.alarmsOf(viewer, this.visibleDevices(viewer), this.deps.store.alarms.active())) {
+    for (const a of this.alarmsOf(viewer, this.deviceLookup(viewer), this.deps.store.alarms.active())) {
       const seen = counts.get(a.deviceId);
       if (!seen) counts.set(a.deviceId, { count: 1, worst: a.severity });
       else counts.set(a.deviceId, { count: seen.count + 1, worst: SEVERITY_RANK[a.severity] > SEVERITY_RANK[seen.worst] ? a.severity : seen.worst });
@@ -188,8 +211,8 @@ export class ConsoleData {
   }
 
   overview(viewer: Viewer): Overview {
-    const visible = this.visibleDevices(viewer);
-    const alarms = this.alarmsOf(viewer, visible, this.deps.store.alarms.active());
+    const visible = new Map(this.visibleDevices(viewer).map((d) => [d.id, d]));
+    const alarms = this.alarmsOf(viewer, (id) => visible.get(id), this.deps.store.alarms.active());
     const bySeverity = Object.fromEntries(SEVERITIES.map((s) => [s, 0])) as Record<Severity, number>;
     for (const a of alarms) bySeverity[a.severity]++;
     const features = this.features();
@@ -217,7 +240,7 @@ export class ConsoleData {
     const record = this.visibleDevice(viewer, id);
     if (!record) return undefined;
     const { store, readings, thresholds } = this.deps;
-    const alarms = sortAlarms(this.alarmsOf(viewer, new Map([[id, record]]), store.alarms.activeForDevice(id)), 'severity', 'desc');
+    const alarms = sortAlarms(this.alarmsOf(viewer, () => record, store.alarms.activeForDevice(id)), 'severity', 'desc');
     return {
       device: this.present(viewer, record),
       alarms,
@@ -232,15 +255,21 @@ export class ConsoleData {
    * windows of ids; a page looks through at most HISTORY_SCAN_LIMIT events and then offers the rest.
    */
   history(viewer: Viewer, filter: HistoryFilter): HistoryPage {
-    const { alarms } = this.deps.store;
-    const visible = this.visibleDevices(viewer);
-    const deviceId = filter.device === undefined ? undefined : [...visible.values()].find((d) => d.name === filter.device)?.id;
+    const { alarms, devices } = this.deps.store;
+    const deviceId = filter.device === undefined ? undefined : devices.getByName(filter.device)?.id;
+    const known = new Map<number, DeviceRecord | undefined>();
+    // Events of devices removed since stay in the log, and are shown; a partner's scope may say otherwise.
+    const visibleEvent = (e: AlarmEvent) => {
+      if (!known.has(e.deviceId)) known.set(e.deviceId, devices.get(e.deviceId));
+      const device = known.get(e.deviceId);
+      return !device || this.visible(viewer, device);
+    };
     const matches = (e: AlarmEvent) =>
       (filter.device === undefined || e.deviceName === filter.device) &&
       (filter.severity === undefined || e.severity === filter.severity) &&
       (filter.kind === undefined || e.kind === filter.kind) &&
       (filter.code === undefined || e.code === filter.code) &&
-      this.visibleEvent(viewer, e, visible);
+      visibleEvent(e);
     const events: AlarmEvent[] = [];
     let below = Math.min(filter.before ?? Infinity, alarms.lastEventId() + 1);
     let scanned = 0;
@@ -267,17 +296,21 @@ export class ConsoleData {
     return { usage: this.deps.licenses.usage(), keys: this.deps.licenses.list() };
   }
 
-  /** Events of devices removed since are kept in the log; the viewer sees them unless its scope says no. */
-  private visibleEvent(_viewer: Viewer, event: AlarmEvent, visible: Map<number, DeviceRecord>): boolean {
-    return visible.has(event.deviceId) || !this.deps.store.devices.get(event.deviceId);
+  /** Devices by id, each read once and only if visible: pages about alarms read only the devices that have them. */
+  private deviceLookup(viewer: Viewer): (id: number) => DeviceRecord | undefined {
+    const seen = new Map<number, DeviceRecord | undefined>();
+    return (id) => {
+      if (!seen.has(id)) seen.set(id, this.visibleDevice(viewer, id));
+      return seen.get(id);
+    };
   }
 
-  private alarmsOf(viewer: Viewer, visible: Map<number, DeviceRecord>, active: readonly ActiveAlarm[]): ConsoleAlarm[] {
+  private alarmsOf(viewer: Viewer, deviceOf: (id: number) => DeviceRecord | undefined, active: readonly ActiveAlarm[]): ConsoleAlarm[] {
     const { acknowledgements, maintenance } = this.deps;
     const shown = new Map<number, { address: string; site: string | null; inMaintenance: boolean }>();
     const out: ConsoleAlarm[] = [];
     for (const a of active) {
-      const device = visible.get(a.deviceId);
+      const device = deviceOf(a.deviceId);
       if (!device) continue;
       let facts = shown.get(device.id);
       if (!facts) {
@@ -352,6 +385,15 @@ export class ConsoleData {
       inMaintenance: this.deps.maintenance ? this.deps.maintenance.covers(d) : null,
     };
   }
+}
+
+export function matchesFilter(a: ConsoleAlarm, filter: Omit<AlarmFilter, 'sort' | 'dir'>): boolean {
+  return (
+    (filter.severity === undefined || a.severity === filter.severity) &&
+    (filter.site === undefined || a.site === filter.site) &&
+    (filter.device === undefined || a.device === filter.device) &&
+    (filter.code === undefined || a.code === filter.code)
+  );
 }
 
 export function sortAlarms(alarms: ConsoleAlarm[], sort: AlarmSort, dir: 'asc' | 'desc'): ConsoleAlarm[] {

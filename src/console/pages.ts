@@ -1,11 +1,11 @@
 import { z } from 'zod';
 import { SEVERITIES } from '../alarms/model.js';
 import { describeIssue } from '../config/load.js';
-import { ALARM_SORTS, type AlarmFilter, type DeviceStatus } from './data.js';
+import { ALARM_SORTS, matchesFilter, type AlarmFilter, type DeviceStatus } from './data.js';
 import type { ConsoleRouter, SignedIn } from './plugin.js';
 import { ConsolePageError } from './respond.js';
 import { tokensPage, licensesPage, maintenancePage } from './views/admin.js';
-import { acknowledgePage, alarmsPage } from './views/alarms.js';
+import { acknowledgePage, alarmRow, alarmsPage } from './views/alarms.js';
 import { devicePage, devicesPage, type DeviceListRow } from './views/devices.js';
 import { historyPage } from './views/history.js';
 import { overviewPage } from './views/overview.js';
@@ -24,6 +24,7 @@ const alarmsQuery = z.object({
   sort: optional(z.enum(ALARM_SORTS)),
   dir: optional(z.enum(['asc', 'desc'])),
 });
+const rowQuery = alarmsQuery.extend({ id, key: z.string().min(1).max(512), siteColumn: optional(z.literal('1')) });
 const devicesQuery = z.object({ status: optional(z.enum(['up', 'down', 'unknown', 'unlicensed'])), site: text(128), q: text(64), page: optional(id) });
 const historyQuery = z.object({ device: text(128), severity, kind: optional(z.enum(['raise', 'clear'])), code: text(128), before: optional(id) });
 const ackQuery = z.object({ device: id, key: z.string().min(1).max(512) });
@@ -47,7 +48,17 @@ export function pageRoutes(router: ConsoleRouter): void {
   router.page('/alarms', {}, (s) => {
     const q = parse(alarmsQuery, s.request.query, 'query');
     const filter: AlarmFilter = { ...q, sort: q.sort ?? 'severity', dir: q.dir ?? 'desc' };
-    return alarmsPage(s.ctx, { alarms: data.activeAlarms(s.viewer, filter), filter, facets: data.alarmFacets(s.viewer) });
+    return alarmsPage(s.ctx, { ...data.activeAlarms(s.viewer, filter), filter });
+  });
+
+  // One row of the live alarms table, for the page's script after a raise; 204 when the alarm is
+  // not active any more, not visible to this viewer, or outside the page's filter.
+  router.page('/alarms/row', {}, (s) => {
+    const { id: deviceId, key, siteColumn, ...q } = parse(rowQuery, s.request.query, 'query');
+    const filter: AlarmFilter = { ...q, sort: q.sort ?? 'severity', dir: q.dir ?? 'desc' };
+    const alarm = data.activeAlarm(s.viewer, deviceId, key);
+    if (!alarm || !matchesFilter(alarm, filter)) return null;
+    return alarmRow(s.ctx, alarm, { device: true, site: siteColumn === '1', sorting: { filter, base: '/console/alarms' } });
   });
 
   router.page('/alarms/acknowledge', { feature: 'acknowledgements', admin: true }, (s) => {

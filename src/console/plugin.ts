@@ -56,7 +56,8 @@ export interface ConsoleRouter {
   readonly sessions: ConsoleSessions;
   readonly assets: ConsoleAssets;
   readonly deps: ConsoleDeps;
-  page(url: string, options: RouteOptions, render: (s: SignedIn) => Html): void;
+  /** `render` may answer null: no content (a fragment with nothing to show), 204. */
+  page(url: string, options: RouteOptions, render: (s: SignedIn) => Html | null): void;
   /** `back`: where a refused request returns, with the refusal's message. */
   form(url: string, options: RouteOptions & { back: (s: SignedIn) => string }, act: (s: SignedIn, form: URLSearchParams) => FormOutcome): void;
 }
@@ -153,7 +154,8 @@ function consoleRouter(scope: FastifyInstance, parts: Omit<ConsoleRouter, 'page'
         const s = signedIn(request, reply);
         if (!s) return reply;
         allowed(s, options);
-        return sendHtml(reply, render(s));
+        const rendered = render(s);
+        return rendered ? sendHtml(reply, rendered) : reply.code(204).header('cache-control', 'no-store').send();
       });
     },
     form(url, options, act) {

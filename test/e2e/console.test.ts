@@ -103,6 +103,16 @@ describe.skipIf(!available)('the console in a real browser', () => {
     if (process.env.PRISCAN_README_SCREENSHOT === '1') await page.screenshot({ path: packageFile('docs/console.png') });
   });
 
+  it('takes a cleared alarm off the page without a reload', async () => {
+    const sim = ids.get('sim-1')!;
+    const rows = () => page.$$(`tr[data-alarm^="${sim}/"]`);
+    expect(await rows()).toHaveLength(2);
+    fleet.devices[3]!.clear('selfTest');
+    await until('the cleared row gone', async () => (await rows()).length === 1, 5000);
+    expect(await page.evaluate('window.sameDocument')).toBe(true);
+    expect(await page.textContent('[data-counts]')).toContain('4 active alarms');
+  });
+
   it('filters the alarms by severity in place', async () => {
     await page.selectOption('select[name=severity]', 'critical');
     await page.waitForURL('**/console/alarms?*severity=critical*');

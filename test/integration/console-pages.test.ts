@@ -42,13 +42,15 @@ afterAll(async () => {
   await t?.stop();
 });
 
+/** A page's text without its tags. */
+const textOf = (body: string) => body.replace(/<[^>]+>/g, '');
 const pages = () => ['/console/', '/console/alarms', '/console/devices', `/console/devices/${lostId}`, `/console/devices/${hostileId}`, '/console/history', `/console/history?device=pdu-b7`, '/console/licenses'];
 
 describe('pages', () => {
   it('shows each page to an admin, with the device data it is about', async () => {
     const expected: Record<string, string[]> = {
       '/console/': ['Communication lost', 'pdu-b7', '<strong>2</strong> of <strong>5</strong> licensed nodes', 'since'],
-      '/console/alarms': ['Communication with the device lost', 'priscan.communicationLost', '<strong>2</strong> active alarms'],
+      '/console/alarms': ['Communication with the device lost', 'priscan.communicationLost', 'data-alarm'],
       '/console/devices': ['pdu-b7', HIDDEN, 'failed'],
       [`/console/devices/${lostId}`]: [HIDDEN, 'port 1161', 'no answer from', 'Recent events', 'Scan now'],
       '/console/history': ['cleared', 'raised'],
@@ -69,13 +71,31 @@ describe('pages', () => {
 
   it('filters and sorts the active alarms, and pages the history by event id', async () => {
     const critical = (await admin.get('/console/alarms?severity=critical')).body;
-    expect(critical).toContain('<strong>1</strong> active alarm (1 critical)');
+    expect(textOf(critical)).toContain('1 active alarm: 1 critical, 0 warning, 0 info');
+    expect(textOf((await admin.get('/console/alarms')).body)).toContain('2 active alarms: 1 critical, 0 warning, 1 info');
     expect(critical).not.toContain(`data-alarm="${hostileId}/`);
     const byDevice = (await admin.get('/console/alarms?sort=device&dir=asc')).body;
     expect(byDevice.indexOf('data-alarm="' + hostileId)).toBeLessThan(byDevice.indexOf('data-alarm="' + lostId));
     const older = (await admin.get('/console/history?before=3')).body;
     expect(older.match(/<td class="num">(\d+)<\/td>/g)).toEqual(['<td class="num">2</td>', '<td class="num">1</td>']);
     expect((await admin.get('/console/history?kind=clear')).body.match(/<td class="num">/g)).toHaveLength(1);
+  });
+
+  it('renders one live row for a raise, or nothing when it is cleared, filtered out or unknown', async () => {
+    const row = await admin.get(`/console/alarms/row?id=${lostId}&key=${encodeURIComponent(COMMUNICATION_LOST.key)}`);
+    expect(row.statusCode).toBe(200);
+    expect(row.body).toMatch(new RegExp(`^<tr class="row-critical" data-alarm="${lostId}/priscan:communication-lost" data-rank="2" data-raised="\\d+" data-device="pdu-b7"`));
+    expect(row.body).toContain(HIDDEN);
+    expect((await partner.get(`/console/alarms/row?id=${lostId}&key=${encodeURIComponent(COMMUNICATION_LOST.key)}`)).body).not.toContain(HIDDEN);
+    const none = [
+      `/console/alarms/row?id=${lostId}&key=${encodeURIComponent(COMMUNICATION_LOST.key)}&severity=info`,
+      `/console/alarms/row?id=${hostileId}&key=${encodeURIComponent('sim:1:"><b>')}`,
+      `/console/alarms/row?id=999999&key=x`,
+    ];
+    for (const url of none) expect((await admin.get(url)).statusCode, url).toBe(204);
+    const hostile = (await admin.get(`/console/alarms/row?id=${hostileId}&key=sim%3A2`)).body;
+    expect(hostile).not.toContain('<script>');
+    expect(hostile).toContain(`data-device="&lt;script&gt;alert(&quot;name&quot;)&lt;/script&gt;"`);
   });
 
   it('masks every device address for a partner, on every page, also inside error texts', async () => {

@@ -23,7 +23,7 @@ ${admin && html`<td><form method="post" action="/console/licenses/${k.fingerprin
 <textarea id="key" name="key" rows="2" maxlength="200" required autocomplete="off" spellcheck="false"></textarea>
 <button type="submit">Add key</button></form>`
     : '';
-  return page(ctx, 'Licenses', html`${summary}<h2>Installed keys</h2>${scrollTable('License keys', head, rows, 'No keys installed.')}${add}`);
+  return page(ctx, 'Licenses', html`${summary}<h2>Installed keys</h2>${scrollTable({ caption: 'License keys', head, rows, empty: 'No keys installed.' })}${add}`);
 }
 
 /** `created` is shown once, right after it was made: only its hash is kept. */
@@ -46,7 +46,7 @@ export function tokensPage(ctx: PageContext, tokens: readonly TokenInfo[], now: 
 <label>Role <select name="role">${ROLES.map((r) => html`<option value="${r}"${r === 'viewer' ? html` selected` : ''}>${r}</option>`)}</select></label>
 <label>Expires in <input name="expiresInDays" type="number" min="1" max="3650" inputmode="numeric" size="5"> days <span class="hint">(empty: never)</span></label>
 <button type="submit">Create</button></form>`;
-  return page(ctx, 'API tokens', html`${shown}${scrollTable('Tokens', head, rows, 'No tokens.')}${form}`);
+  return page(ctx, 'API tokens', html`${shown}${scrollTable({ caption: 'Tokens', head, rows, empty: 'No tokens.' })}${form}`);
 }
 
 function scopeText(scope: ConsoleMaintenanceWindow['scope']): string {
@@ -85,5 +85,5 @@ ${admin && html`<td>${state !== 'ended' && html`<form method="post" action="/con
 <label for="reason">Reason</label><input id="reason" name="reason" required maxlength="500">
 <button type="submit">Start window</button></form>`
     : '';
-  return page(ctx, 'Maintenance windows', html`${scrollTable('Maintenance windows', head, rows, 'No maintenance windows.')}${form}`);
+  return page(ctx, 'Maintenance windows', html`${scrollTable({ caption: 'Maintenance windows', head, rows, empty: 'No maintenance windows.' })}${form}`);
 }

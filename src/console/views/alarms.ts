@@ -1,5 +1,5 @@
 import { SEVERITIES } from '../../alarms/model.js';
-import type { AlarmFilter, AlarmSort, ConsoleAlarm } from '../data.js';
+import { SEVERITY_RANK, type AlarmFacets, type AlarmFilter, type AlarmSort, type ConsoleAlarm } from '../data.js';
 import { consoleUrl, html, type Html } from '../html.js';
 import { csrfField, deviceLink, page, scrollTable, selectOptions, severityBadge, time, type PageContext } from './layout.js';
 
@@ -24,8 +24,13 @@ function stateCell(ctx: PageContext, a: ConsoleAlarm): Html {
   return html`<td class="state">${parts.length ? parts : html`<span class="tag">active</span>`}</td>`;
 }
 
+/** What the page's script sorts a row it inserts by (the same order as sortAlarms). */
+function sortData(a: ConsoleAlarm): Html {
+  return html` data-rank="${SEVERITY_RANK[a.severity]}" data-raised="${a.raisedAt}" data-device="${a.device}" data-site="${a.site ?? ''}" data-code="${a.code}" data-key="${a.key}"`;
+}
+
 export function alarmRow(ctx: PageContext, a: ConsoleAlarm, options: AlarmTableOptions): Html {
-  return html`<tr class="row-${a.severity}" data-alarm="${a.deviceId}/${a.key}">
+  return html`<tr class="row-${a.severity}" data-alarm="${a.deviceId}/${a.key}"${options.sorting && sortData(a)}>
 <td>${severityBadge(a.severity)}</td>
 ${options.device && html`<td>${deviceLink(a.deviceId, a.device)}<span class="address">${a.address}</span></td>`}
 ${options.site && html`<td>${a.site ?? ''}</td>`}
@@ -57,29 +62,34 @@ function header(options: AlarmTableOptions): Html {
 }
 
 export function alarmTable(ctx: PageContext, alarms: readonly ConsoleAlarm[], options: AlarmTableOptions): Html {
-  return scrollTable('Active alarms', header(options), alarms.map((a) => alarmRow(ctx, a, options)), 'No active alarms.');
+  // A sortable table is the live one: its script inserts raised rows in this order and removes cleared ones.
+  const sorting = options.sorting;
+  const rowUrl = sorting && consoleUrl('/console/alarms/row', { ...filterQuery(sorting.filter), siteColumn: options.site ? 1 : undefined });
+  const attributes = sorting && html` data-live-alarms data-sort="${sorting.filter.sort}" data-dir="${sorting.filter.dir}" data-row-src="${rowUrl}"`;
+  return scrollTable({ caption: 'Active alarms', head: header(options), rows: alarms.map((a) => alarmRow(ctx, a, options)), empty: 'No active alarms.', attributes });
 }
 
 export function filterQuery(f: AlarmFilter): Record<string, string | undefined> {
   return { site: f.site, severity: f.severity, device: f.device, code: f.code, sort: f.sort === 'severity' ? undefined : f.sort, dir: f.dir === 'desc' ? undefined : f.dir };
 }
 
+/** The count line; the page's script keeps its numbers current as rows come and go. */
 function counts(alarms: readonly ConsoleAlarm[]): Html {
-  const by = SEVERITIES.map((s) => [s, alarms.filter((a) => a.severity === s).length] as const).filter(([, n]) => n > 0);
-  const detail = by.length ? html` (${by.map(([s, n], i) => html`${i ? ', ' : ''}${n} ${s}`)})` : '';
-  return html`<p class="count"><strong>${alarms.length}</strong> active alarm${alarms.length === 1 ? '' : 's'}${detail}</p>`;
+  const n = (severity: string) => alarms.filter((a) => a.severity === severity).length;
+  return html`<p class="count" data-counts><strong data-count="all">${alarms.length}</strong> active <span data-noun>${alarms.length === 1 ? 'alarm' : 'alarms'}</span>: ${SEVERITIES.slice().reverse().map((s, i) => html`${i ? ', ' : ''}<span data-count="${s}">${n(s)}</span> ${s}`)}</p>`;
 }
 
 export interface AlarmsPage {
   alarms: readonly ConsoleAlarm[];
   filter: AlarmFilter;
-  facets: { sites: string[]; devices: string[]; codes: string[] };
+  facets: AlarmFacets;
 }
 
 /**
- * Active alarms with filters and sortable columns. The table section refreshes itself (the page's
- * script asks for this URL again, htmx swaps the section) whenever the event stream says an alarm
- * was raised or cleared, so a new alarm shows without a reload.
+ * Active alarms with filters and sortable columns. The table is live: on each raise the event
+ * stream announces, the page's script asks for that one row (rendered here, escaped and masked
+ * like the rest) and inserts it in order; a clear removes its row. After the stream reconnects,
+ * the whole section is fetched again (anything missed meanwhile).
  */
 export function alarmsPage(ctx: PageContext, { alarms, filter, facets }: AlarmsPage): Html {
   const self = consoleUrl('/console/alarms', filterQuery(filter));

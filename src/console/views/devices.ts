@@ -65,7 +65,7 @@ ${filter.page > 0 && html`<a href="${consoleUrl('/console/devices', { ...query, 
 ${first + p.pageSize < p.total && html`<a href="${consoleUrl('/console/devices', { ...query, page: filter.page + 1 })}">Next →</a>`}
 </nav>`
     : html`<p class="count">${p.total} device${p.total === 1 ? '' : 's'}</p>`;
-  return page(ctx, 'Devices', html`${form}${pager}${scrollTable('Devices', head, rows, 'No devices match.')}`);
+  return page(ctx, 'Devices', html`${form}${pager}${scrollTable({ caption: 'Devices', head, rows, empty: 'No devices match.' })}`);
 }
 
 function fact(term: string, value: Html | string | number | null): Html {
@@ -104,7 +104,7 @@ function readingsSection(readings: readonly ChartedReading[]): Html {
 <td>${time(r.at)}</td>
 </tr>`;
   });
-  return html`<section aria-labelledby="readings"><h2 id="readings">Readings</h2>${scrollTable('Readings', head, rows, 'No readings stored yet (they come with the next scan).')}</section>`;
+  return html`<section aria-labelledby="readings"><h2 id="readings">Readings</h2>${scrollTable({ caption: 'Readings', head, rows, empty: 'No readings stored yet (they come with the next scan).' })}</section>`;
 }
 
 function limitText(t: ConsoleThreshold): string {
@@ -120,7 +120,7 @@ function thresholdsSection(thresholds: readonly ConsoleThreshold[]): Html {
   const rows = thresholds.map((t) => html`<tr>
 <td><code>${t.reading}</code></td><td>${t.instance ?? 'every row'}</td><td>${t.level}</td><td>${limitText(t)}</td><td>${t.hysteresis}</td><td>${t.forSeconds} s</td><td>${t.scope}</td>
 </tr>`);
-  return html`<section aria-labelledby="thresholds"><h2 id="thresholds">Thresholds</h2>${scrollTable('Thresholds', head, rows, 'No thresholds apply to this device.')}</section>`;
+  return html`<section aria-labelledby="thresholds"><h2 id="thresholds">Thresholds</h2>${scrollTable({ caption: 'Thresholds', head, rows, empty: 'No thresholds apply to this device.' })}</section>`;
 }
 
 export function devicePage(ctx: PageContext, detail: DeviceDetail): Html {

@@ -14,7 +14,7 @@ export function eventTable(events: readonly AlarmEvent[], deviceColumn: boolean)
 ${deviceColumn && html`<td><a href="${consoleUrl('/console/history', { device: e.deviceName })}">${e.deviceName}</a></td>`}
 <td><span class="description">${e.description}</span><code>${e.code}</code></td>
 </tr>`);
-  return scrollTable('Events', head, rows, 'No events.');
+  return scrollTable({ caption: 'Events', head, rows, empty: 'No events.' });
 }
 
 export function historyPage(ctx: PageContext, filter: HistoryFilter, result: HistoryPage): Html {

@@ -134,9 +134,10 @@ export function deviceLink(id: number, name: string): Html {
 }
 
 /** A table that scrolls sideways on a narrow screen instead of squeezing its columns. */
-export function scrollTable(caption: string, head: Markup, rows: Markup, empty: string, id?: string): Html {
+export function scrollTable(table: { caption: string; head: Markup; rows: Markup; empty: string; attributes?: Html }): Html {
+  const { caption, head, rows, empty, attributes } = table;
   const body = Array.isArray(rows) && rows.length === 0 ? html`<tr class="empty"><td colspan="99">${empty}</td></tr>` : rows;
-  return html`<div class="table-wrap"><table${id ? html` id="${id}"` : ''}><caption class="visually-hidden">${caption}</caption><thead><tr>${head}</tr></thead><tbody>${body}</tbody></table></div>`;
+  return html`<div class="table-wrap"><table${attributes ?? ''}><caption class="visually-hidden">${caption}</caption><thead><tr>${head}</tr></thead><tbody>${body}</tbody></table></div>`;
 }
 
 export function selectOptions(values: readonly string[], selected: string | undefined, anyLabel: string): Html {
