@@ -138,6 +138,20 @@ describe('the session cookie on the API', () => {
     expect(res.statusCode).toBe(200);
   });
 
+  it('ends an event stream opened with the cookie when its session signs out', async () => {
+    const session = await signIn(t.running.http, viewerToken);
+    // Streams are rechecked every 500 ms: ended well within 5 s, or the read below fails.
+    const res = await fetch(`${t.running.httpUrl}/api/v1/alarms/stream`, { headers: { cookie: session.cookie }, signal: AbortSignal.timeout(5000) });
+    expect(res.status).toBe(200);
+    const reader = res.body!.getReader();
+    await reader.read(); // the opening id line
+    expect((await session.post('/console/sign-out')).statusCode).toBe(303);
+    let text = '';
+    for (let chunk = await reader.read(); !chunk.done; chunk = await reader.read()) text += Buffer.from(chunk.value).toString();
+    expect(text).toContain(': closed:');
+    expect((await fetch(`${t.running.httpUrl}/api/v1/alarms/stream`, { headers: { cookie: session.cookie } })).status).toBe(401);
+  });
+
   it('never authorizes a change or an admin route, even for an admin session', async () => {
     const scan = await t.running.http.inject({ method: 'POST', url: `/api/v1/devices/${deviceId}/scan`, headers: { cookie: admin.cookie } });
     expect(scan.statusCode).toBe(401);
