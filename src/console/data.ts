@@ -5,6 +5,7 @@ import { deviceView } from '../http/views.js';
 import type { LicenseUsage, LicenseView } from '../app/license-service.js';
 import type { DeviceRecord } from '../store/devices.js';
 import type { Store } from '../store/store.js';
+import { matchesFilter, sortAlarms, SEVERITY_RANK, type AlarmFilter } from './alarm-order.js';
 import type { ConsoleAcknowledgement, ConsoleFeature, ConsoleMaintenanceWindow, ConsoleReading, ConsoleServices, ConsoleThreshold } from './services.js';
 
 /** Who looks: the caller of the session (token id, role, name). */
@@ -53,18 +54,6 @@ export interface ConsoleAlarm {
   /** undefined: not acknowledged (or no acknowledgement service). */
   acknowledgement: ConsoleAcknowledgement | undefined;
   inMaintenance: boolean;
-}
-
-export const ALARM_SORTS = ['severity', 'raised', 'device', 'site', 'code'] as const;
-export type AlarmSort = (typeof ALARM_SORTS)[number];
-
-export interface AlarmFilter {
-  site?: string | undefined;
-  severity?: Severity | undefined;
-  device?: string | undefined;
-  code?: string | undefined;
-  sort: AlarmSort;
-  dir: 'asc' | 'desc';
 }
 
 export interface AlarmFacets {
@@ -119,7 +108,6 @@ export interface ConsoleDataDeps extends ConsoleServices {
   clock: Clock;
 }
 
-export const SEVERITY_RANK: Record<Severity, number> = { info: 0, warning: 1, critical: 2 };
 /** Events one history page looks through at most: a filter that matches rarely still answers quickly. */
 const HISTORY_SCAN_LIMIT = 20_000;
 const HISTORY_WINDOW = 1000;
@@ -385,27 +373,4 @@ export class ConsoleData {
       inMaintenance: this.deps.maintenance ? this.deps.maintenance.covers(d) : null,
     };
   }
-}
-
-export function matchesFilter(a: ConsoleAlarm, filter: Omit<AlarmFilter, 'sort' | 'dir'>): boolean {
-  return (
-    (filter.severity === undefined || a.severity === filter.severity) &&
-    (filter.site === undefined || a.site === filter.site) &&
-    (filter.device === undefined || a.device === filter.device) &&
-    (filter.code === undefined || a.code === filter.code)
-  );
-}
-
-export function sortAlarms(alarms: ConsoleAlarm[], sort: AlarmSort, dir: 'asc' | 'desc'): ConsoleAlarm[] {
-  const sign = dir === 'asc' ? 1 : -1;
-  const text = (a: string | null, b: string | null) => (a ?? '').localeCompare(b ?? '');
-  const primary: Record<AlarmSort, (a: ConsoleAlarm, b: ConsoleAlarm) => number> = {
-    severity: (a, b) => SEVERITY_RANK[a.severity] - SEVERITY_RANK[b.severity],
-    raised: (a, b) => a.raisedAt - b.raisedAt,
-    device: (a, b) => text(a.device, b.device),
-    site: (a, b) => text(a.site, b.site),
-    code: (a, b) => text(a.code, b.code),
-  };
-  // Ties: the newest raise first, then device and key, so the order is stable between refreshes.
-  return alarms.sort((a, b) => sign * primary[sort](a, b) || b.raisedAt - a.raisedAt || text(a.device, b.device) || text(a.key, b.key));
 }

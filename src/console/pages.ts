@@ -1,7 +1,8 @@
 import { z } from 'zod';
 import { SEVERITIES } from '../alarms/model.js';
 import { describeIssue } from '../config/load.js';
-import { ALARM_SORTS, matchesFilter, type AlarmFilter, type DeviceStatus } from './data.js';
+import { ALARM_SORTS, matchesFilter, type AlarmFilter } from './alarm-order.js';
+import type { DeviceStatus } from './data.js';
 import type { ConsoleRouter, SignedIn } from './plugin.js';
 import { ConsolePageError } from './respond.js';
 import { tokensPage, licensesPage, maintenancePage } from './views/admin.js';

@@ -1,5 +1,6 @@
 import { SEVERITIES } from '../../alarms/model.js';
-import { SEVERITY_RANK, type AlarmFacets, type AlarmFilter, type AlarmSort, type ConsoleAlarm } from '../data.js';
+import { SEVERITY_RANK, type AlarmFilter, type AlarmSort } from '../alarm-order.js';
+import type { AlarmFacets, ConsoleAlarm } from '../data.js';
 import { consoleUrl, html, type Html } from '../html.js';
 import { csrfField, deviceLink, page, scrollTable, selectOptions, severityBadge, time, type PageContext } from './layout.js';
 
