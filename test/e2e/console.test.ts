@@ -129,6 +129,10 @@ describe.skipIf(!available)('the console in a real browser', () => {
     expect(await page.textContent('h1')).toBe('ups-1');
     expect(await page.textContent('#device-alarms')).toContain('onBattery');
     expect(await page.textContent('.facts')).toContain('registered');
+    // The page's alarm section is live too: it is fetched again when the stream says something changed.
+    await live();
+    fleet.devices[0]!.raise('lowBattery');
+    await until('the new alarm on the device page', async () => ((await page.textContent('#device-alarms')) ?? '').includes('lowBattery'), 5000);
     await shot('device');
   });
 
