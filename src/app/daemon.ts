@@ -360,7 +360,7 @@ export class Daemon {
       health: () => ({ devices: sources.size, notificationPort: intake?.port, queued: scheduler.queued, running: scheduler.running }),
       ready: () => ready,
       about: () => ({ version: packageVersion(), serverId: licenses.serverId, serverIdError: licenses.serverIdError, snmpEngineId: engine.engineId.toString('hex') }),
-      maintenance: notifier,
+      maintenanceHolds: notifier,
     });
     let httpUrl = '';
     const theIntake = intake;

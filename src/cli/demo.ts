@@ -170,6 +170,7 @@ async function playScenario({ options, running, dataDir }: { options: DemoOption
     process.stdout.write(`priscan demo: ${fleet.devices.length} simulated devices on ${options.baseAddress}+ port ${options.port}\n`);
     const usage = running.licenses.usage();
     process.stdout.write(`license: issued a demo key for server ${serverId}: ${license.nodes} nodes + ${usage.included} included\n`);
+    process.stdout.write(`console: ${running.httpUrl}/   sign in with the token ${token}\n`);
     process.stdout.write(`API: ${running.httpUrl}/api/v1/alarms (docs: ${running.httpUrl}/docs)   metrics: ${running.httpUrl}/metrics\n`);
     process.stdout.write(`token: export PRISCAN_URL=${running.httpUrl} PRISCAN_TOKEN=${token}   then: priscan alarms --follow\n`);
     process.stdout.write(`data: ${dataDir} (removed on exit)\n`);

@@ -15,6 +15,8 @@ import type { RegistrationService } from '../app/registration-service.js';
 import type { ScanScheduler } from '../scanning/scheduler.js';
 import type { Clock } from '../clock.js';
 import type { Store } from '../store/store.js';
+import { registerConsole } from '../console/plugin.js';
+import type { ConsoleServices } from '../console/services.js';
 import { authorizer, RequestCallers, type Authenticate } from './auth.js';
 import { ApiError } from './errors.js';
 import { apiErrorHandler, BODY_LIMIT_BYTES, clientErrorHandler, routerErrorHandler } from './framework-errors.js';
@@ -37,7 +39,7 @@ import { RouteTable, type Access } from './route.js';
 import { EventStreams } from './streams.js';
 import { DeviceVisibility } from './visibility.js';
 
-export interface HttpDeps {
+export interface HttpDeps extends ConsoleServices {
   store: Store;
   devices: DeviceService;
   thresholds: ThresholdService;
@@ -65,7 +67,7 @@ export interface HttpDeps {
   /** Who called each request (filled in by the authorizer): for the audit log and masking. */
   callers: RequestCallers;
   /** Which alarms maintenance holds back from notification, and where to say a window changed (the notifier). */
-  maintenance: {
+  maintenanceHolds: {
     holdOf(alarm: { deviceId: number; key: string; raisedAt: number }): { windowId: number } | undefined;
     maintenanceChanged(): void;
   };
@@ -125,7 +127,9 @@ export function buildHttpApp(appDeps: HttpAppDeps): FastifyInstance {
   partnerRoutes(routes, deps, streams);
   auditRoutes(routes, deps);
   registrationRoutes(routes, deps);
-  routes.register(app, authorizer(deps.authenticate, deps.callers, () => deps.clock.now()));
+  // The operator console (issue 14); its session cookie also opens the alarm stream for its pages.
+  const sessionCaller = registerConsole(app, { ...deps, recheckStreams: () => streams.recheck() });
+  routes.register(app, authorizer(deps.authenticate, deps.callers, () => deps.clock.now(), sessionCaller));
   return app;
 }
 

@@ -36,6 +36,20 @@ describe('priscan demo', () => {
       for (const { run, snmpPort, httpPort } of demos) {
         expect(run.stdout()).toContain(`priscan demo: 10 simulated devices on ${ADDRESS}+ port ${snmpPort}\n`);
         expect(run.stdout()).toContain(`API: http://127.0.0.1:${httpPort}/api/v1/alarms`);
+        // The console is at the printed address, and the printed token signs in to it.
+        const consoleLine = /^console: (\S+)\s+sign in with the token (psk_\S+)$/m.exec(run.stdout())!;
+        expect(consoleLine[1]).toBe(`http://127.0.0.1:${httpPort}/`);
+        expect((await fetch(consoleLine[1]!, { redirect: 'manual' })).headers.get('location')).toBe('/console/');
+        const form = await fetch(`${consoleLine[1]}console/sign-in`);
+        const nonce = /priscan_signin=([^;]+)/.exec(form.headers.get('set-cookie') ?? '')![1]!;
+        const signedIn = await fetch(`${consoleLine[1]}console/sign-in`, {
+          method: 'POST',
+          redirect: 'manual',
+          headers: { cookie: `priscan_signin=${nonce}`, 'content-type': 'application/x-www-form-urlencoded' },
+          body: new URLSearchParams({ _signin: nonce, token: consoleLine[2]! }),
+        });
+        expect(signedIn.status).toBe(303);
+        expect(signedIn.headers.get('set-cookie')).toMatch(/priscan_session=[\w-]{43};/);
         expect((await fetch(`http://127.0.0.1:${httpPort}/readyz`)).ok).toBe(true);
         // Its daemon scans its own fleet: every device is at the demo's SNMP port.
         const token = /PRISCAN_TOKEN=(\S+)/.exec(run.stdout())![1]!;

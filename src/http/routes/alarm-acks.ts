@@ -40,7 +40,7 @@ export function alarmAckRoutes(routes: RouteTable, deps: HttpDeps): void {
     }
     const now = clock.now();
     deps.bus.publish([outcome.event], { trigger: 'operator', requestedAt: request.at, storedAt: now });
-    return { alarm: alarmView(outcome.alarm, device.name, deps.maintenance.holdOf(outcome.alarm)), event: eventView(outcome.event) };
+    return { alarm: alarmView(outcome.alarm, device.name, deps.maintenanceHolds.holdOf(outcome.alarm)), event: eventView(outcome.event) };
   };
 
   routes.add({

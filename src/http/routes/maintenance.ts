@@ -127,7 +127,7 @@ export function maintenanceRoutes(routes: RouteTable, deps: HttpDeps): void {
       if (endsAt <= startsAt) throw new ApiError('VALIDATION_FAILED', 'body: endsAt: must be after startsAt (and after now)');
       if (endsAt - startsAt > MAX_DURATION_MINUTES * MINUTE_MS) throw new ApiError('VALIDATION_FAILED', 'body: endsAt: a window lasts at most 366 days');
       const window = store.maintenance.create({ startsAt, endsAt, reason: body.reason, scope: scopeOf(body, deps), createdBy: caller!.name, createdAt: now });
-      deps.maintenance.maintenanceChanged();
+      deps.maintenanceHolds.maintenanceChanged();
       return { window: view(window) };
     },
   });
@@ -144,7 +144,7 @@ export function maintenanceRoutes(routes: RouteTable, deps: HttpDeps): void {
     handler: ({ params }) => {
       const window = find(params.id);
       if (!store.maintenance.end(window.id, clock.now())) throw new ApiError('MAINTENANCE_ENDED', `maintenance window ${window.id} has ended already`);
-      deps.maintenance.maintenanceChanged();
+      deps.maintenanceHolds.maintenanceChanged();
       return { window: view(store.maintenance.get(window.id)!) };
     },
   });
