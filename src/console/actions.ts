@@ -42,8 +42,15 @@ export class ConsoleActions {
     if (!device) throw new ConsoleRefusal(`no device with id ${request.deviceId}`);
     const comment = request.comment.trim();
     if (comment.length === 0) throw new ConsoleRefusal('an acknowledgement needs a comment: say what you know or what is being done');
-    this.deps.acknowledgements!.acknowledge({ deviceId: device.id, key: request.key, comment, by: viewer.name });
+    this.deps.acknowledgements.acknowledge({ deviceId: device.id, key: request.key, comment, by: viewer.name });
     return `alarm of ${device.name} acknowledged`;
+  }
+
+  unacknowledge(viewer: Viewer, request: { deviceId: number; key: string }): string {
+    const device = this.deps.data.visibleDevice(viewer, request.deviceId);
+    if (!device) throw new ConsoleRefusal(`no device with id ${request.deviceId}`);
+    this.deps.acknowledgements.unacknowledge({ deviceId: device.id, key: request.key, by: viewer.name });
+    return `acknowledgement of an alarm of ${device.name} withdrawn`;
   }
 
   addLicense(key: string): string {
@@ -79,15 +86,11 @@ export class ConsoleActions {
   }
 
   startMaintenance(viewer: Viewer, request: Omit<MaintenanceRequest, 'by'>): ConsoleMaintenanceWindow {
-    if ('devices' in request.scope) {
-      const unknown = request.scope.devices.filter((name) => !this.deps.data.visibleDeviceByName(viewer, name));
-      if (unknown.length > 0) throw new ConsoleRefusal(`no device named ${unknown.join(', ')}`);
-    }
-    return this.deps.maintenance!.create({ ...request, by: viewer.name });
+    return this.deps.maintenance.create({ ...request, by: viewer.name });
   }
 
-  endMaintenance(viewer: Viewer, id: number): string {
-    if (!this.deps.maintenance!.end(id, viewer.name)) throw new ConsoleRefusal(`no maintenance window ${id} that has not ended`);
+  endMaintenance(id: number): string {
+    this.deps.maintenance.end(id);
     return `maintenance window ${id} ended`;
   }
 

@@ -1,13 +1,15 @@
 import { COMMUNICATION_LOST, SEVERITIES, type ActiveAlarm, type AlarmEvent, type Severity } from '../alarms/model.js';
 import type { Clock } from '../clock.js';
+import type { DeviceSite } from '../access/scope.js';
 import type { Caller } from '../http/auth.js';
 import { deviceView } from '../http/views.js';
+import { DeviceVisibility } from '../http/visibility.js';
 import type { LicenseUsage, LicenseView } from '../app/license-service.js';
 import type { DeviceRecord } from '../store/devices.js';
 import type { Store } from '../store/store.js';
+import { ACCESS, may } from './access.js';
 import { matchesFilter, sortAlarms, SEVERITY_RANK, type AlarmFilter } from './alarm-order.js';
-import type { ConsoleAcknowledgement, ConsoleFeature, ConsoleMaintenanceWindow, ConsoleReading, ConsoleServices, ConsoleThreshold } from './services.js';
-import { inScope } from '../access/scope.js';
+import type { ConsoleAcknowledgement, ConsoleMaintenanceWindow, ConsoleReading, ConsoleServices, ConsoleThreshold } from './services.js';
 
 /** Who looks: the caller of the session (token id, role, name). */
 export type Viewer = Caller;
@@ -18,13 +20,12 @@ export type DeviceStatus = 'up' | 'down' | 'unknown' | 'unlicensed';
 export interface ConsoleDevice {
   id: number;
   name: string;
-  /** Masked to its last two segments for partners. */
+  /** Masked to its last two segments for read-only partners. */
   address: string;
   /** null for partners (they see no SNMP settings). */
   port: number | null;
   profile: string;
   resolvedProfile: string | null;
-  /** Devices get a site on another branch; null until then. */
   site: string | null;
   status: DeviceStatus;
   priorityScanning: boolean;
@@ -38,8 +39,8 @@ export interface ConsoleDevice {
   registeredAt: string | null;
   sysObjectId: string | null;
   sysDescr: string | null;
-  /** null when the daemon has no maintenance windows. */
-  inMaintenance: boolean | null;
+  /** A maintenance window covers it now. */
+  inMaintenance: boolean;
 }
 
 export interface ConsoleAlarm {
@@ -52,8 +53,9 @@ export interface ConsoleAlarm {
   code: string;
   description: string;
   raisedAt: number;
-  /** undefined: not acknowledged (or no acknowledgement service). */
+  /** undefined: not acknowledged. */
   acknowledgement: ConsoleAcknowledgement | undefined;
+  /** Raised inside maintenance: held back from notification (the API's inMaintenance). */
   inMaintenance: boolean;
 }
 
@@ -80,9 +82,10 @@ export interface HistoryPage {
 }
 
 export interface Overview {
+  /** False for a partner without the device-data grant: the counts below are of nothing. */
+  deviceData: boolean;
   bySeverity: Record<Severity, number>;
-  /** Counts by alarm state, when acknowledgements or maintenance windows exist. */
-  byState: { unacknowledged: number; acknowledged: number; inMaintenance: number } | null;
+  byState: { unacknowledged: number; acknowledged: number; inMaintenance: number };
   devices: Record<DeviceStatus, number> & { total: number };
   registration: Record<string, number>;
   communicationLost: { device: ConsoleDevice; since: number }[];
@@ -98,14 +101,16 @@ export interface DeviceDetail {
   device: ConsoleDevice;
   alarms: ConsoleAlarm[];
   events: AlarmEvent[];
-  readings: ChartedReading[] | null;
-  thresholds: readonly ConsoleThreshold[] | null;
+  readings: ChartedReading[];
+  thresholds: readonly ConsoleThreshold[];
 }
 
 export interface ConsoleDataDeps extends ConsoleServices {
   store: Store;
   devices: { isMonitored(id: number): boolean };
   licenses: { usage(): LicenseUsage; list(): LicenseView[] };
+  /** Where a device stands, for partners scoped to sites (as the API judges it). */
+  deviceSite: DeviceSite;
   clock: Clock;
 }
 
@@ -123,26 +128,25 @@ export function siteOf(device: DeviceRecord): string | null {
 
 /**
  * Everything the console's pages read, in one place: each device and alarm read passes
- * `visible`, where a partner's scope (sites, devices) applies, and every device is turned into
- * what the viewer's role may see (masked addresses for partners).
+ * `visible`, where a partner's grants and scope apply as the API applies them, and every device
+ * is turned into what the viewer may see (masked addresses for read-only partners).
  */
 export class ConsoleData {
   constructor(private readonly deps: ConsoleDataDeps) {}
 
-  /** The optional services this daemon has. */
-  features(): Set<ConsoleFeature> {
-    const { readings, thresholds, acknowledgements, maintenance } = this.deps;
-    return new Set(Object.entries({ readings, thresholds, acknowledgements, maintenance }).filter(([, s]) => s).map(([k]) => k as ConsoleFeature));
+  /**
+   * What the viewer may see of devices, judged as the API judges it (http/visibility.ts); a partner
+   * without the device-data grant sees none.
+   */
+  private visibility(viewer: Viewer): { sees: (device: DeviceRecord) => boolean; everything: boolean; masked: boolean } {
+    const visibility = DeviceVisibility.of(viewer, this.deps);
+    if (!may(viewer, ACCESS.deviceData)) return { sees: () => false, everything: false, masked: true };
+    return { sees: (device) => visibility.sees(device), everything: visibility.everything, masked: visibility.masked };
   }
 
-  /**
-   * The one gate every device read passes: whether the viewer may see this device. A partner's
-   * scope (sites, devices) applies here; today every role sees every device.
-   */
-  /** A partner's viewer sees the devices in its partner's scope only, as the API does. */
+  /** The one gate every device read passes: whether the viewer may see this device. */
   private visible(viewer: Viewer, device: DeviceRecord): boolean {
-    const scope = viewer.partner?.scope;
-    return scope === undefined || inScope(scope, siteOf(device));
+    return this.visibility(viewer).sees(device);
   }
 
   /** Every device the viewer may see. */
@@ -156,18 +160,9 @@ export class ConsoleData {
     return device && this.visible(viewer, device) ? device : undefined;
   }
 
-  visibleDeviceByName(viewer: Viewer, name: string): DeviceRecord | undefined {
-    const device = this.deps.store.devices.getByName(name);
-    return device && this.visible(viewer, device) ? device : undefined;
-  }
-
   devices(viewer: Viewer): ConsoleDevice[] {
-    return this.visibleDevices(viewer).map((d) => this.present(viewer, d));
-  }
-
-  device(viewer: Viewer, id: number): ConsoleDevice | undefined {
-    const device = this.visibleDevice(viewer, id);
-    return device && this.present(viewer, device);
+    const covered = this.deps.maintenance.coverage();
+    return this.visibleDevices(viewer).map((d) => this.present(viewer, d, covered));
   }
 
   /**
@@ -205,38 +200,36 @@ export class ConsoleData {
     const alarms = this.alarmsOf(viewer, (id) => visible.get(id), this.deps.store.alarms.active());
     const bySeverity = Object.fromEntries(SEVERITIES.map((s) => [s, 0])) as Record<Severity, number>;
     for (const a of alarms) bySeverity[a.severity]++;
-    const features = this.features();
-    const byState = features.has('acknowledgements') || features.has('maintenance')
-      ? {
-          unacknowledged: alarms.filter((a) => !a.acknowledgement && !a.inMaintenance).length,
-          acknowledged: alarms.filter((a) => a.acknowledgement).length,
-          inMaintenance: alarms.filter((a) => a.inMaintenance).length,
-        }
-      : null;
+    const byState = {
+      unacknowledged: alarms.filter((a) => !a.acknowledgement && !a.inMaintenance).length,
+      acknowledged: alarms.filter((a) => a.acknowledgement).length,
+      inMaintenance: alarms.filter((a) => a.inMaintenance).length,
+    };
     const devices = { total: visible.size, up: 0, down: 0, unknown: 0, unlicensed: 0 };
     const registration: Record<string, number> = {};
     for (const d of visible.values()) {
       devices[this.status(d)]++;
       registration[d.state.registration] = (registration[d.state.registration] ?? 0) + 1;
     }
+    const covered = this.deps.maintenance.coverage();
     const communicationLost = alarms
       .filter((a) => a.key === COMMUNICATION_LOST.key)
       .sort((a, b) => a.raisedAt - b.raisedAt)
-      .map((a) => ({ device: this.present(viewer, visible.get(a.deviceId)!), since: a.raisedAt }));
-    return { bySeverity, byState, devices, registration, communicationLost, license: this.deps.licenses.usage() };
+      .map((a) => ({ device: this.present(viewer, visible.get(a.deviceId)!, covered), since: a.raisedAt }));
+    return { deviceData: may(viewer, ACCESS.deviceData), bySeverity, byState, devices, registration, communicationLost, license: this.deps.licenses.usage() };
   }
 
   deviceDetail(viewer: Viewer, id: number): DeviceDetail | undefined {
     const record = this.visibleDevice(viewer, id);
     if (!record) return undefined;
-    const { store, readings, thresholds } = this.deps;
+    const { store, thresholds, maintenance } = this.deps;
     const alarms = sortAlarms(this.alarmsOf(viewer, () => record, store.alarms.activeForDevice(id)), 'severity', 'desc');
     return {
-      device: this.present(viewer, record),
+      device: this.present(viewer, record, maintenance.coverage()),
       alarms,
       events: this.history(viewer, { device: record.name, limit: 20 }).events,
-      readings: readings ? this.chartedReadings(record) : null,
-      thresholds: thresholds ? thresholds.effective(record).thresholds : null,
+      readings: this.chartedReadings(record),
+      thresholds: thresholds.effective(record).thresholds,
     };
   }
 
@@ -246,13 +239,15 @@ export class ConsoleData {
    */
   history(viewer: Viewer, filter: HistoryFilter): HistoryPage {
     const { alarms, devices } = this.deps.store;
+    const visibility = this.visibility(viewer);
     const deviceId = filter.device === undefined ? undefined : devices.getByName(filter.device)?.id;
     const known = new Map<number, DeviceRecord | undefined>();
-    // Events of devices removed since stay in the log, and are shown; a partner's scope may say otherwise.
+    // Events of devices removed since stay in the log, and are shown to those who see every device
+    // (as the API's history shows them): a partner scoped to sites cannot tell where they stood.
     const visibleEvent = (e: AlarmEvent) => {
       if (!known.has(e.deviceId)) known.set(e.deviceId, devices.get(e.deviceId));
       const device = known.get(e.deviceId);
-      return !device || this.visible(viewer, device);
+      return device ? visibility.sees(device) : visibility.everything;
     };
     const matches = (e: AlarmEvent) =>
       (filter.device === undefined || e.deviceName === filter.device) &&
@@ -277,9 +272,9 @@ export class ConsoleData {
     return { events, older: below > 1 ? below : null };
   }
 
-  /** Maintenance windows; a partner's scope applies here too. */
-  maintenanceWindows(_viewer: Viewer): readonly ConsoleMaintenanceWindow[] {
-    return this.deps.maintenance?.list() ?? [];
+  /** Maintenance windows: the customer's own tokens read them (partners are refused the page, as the API's). */
+  maintenanceWindows(): readonly ConsoleMaintenanceWindow[] {
+    return this.deps.maintenance.list();
   }
 
   licenses(): { usage: LicenseUsage; keys: LicenseView[] } {
@@ -296,15 +291,15 @@ export class ConsoleData {
   }
 
   private alarmsOf(viewer: Viewer, deviceOf: (id: number) => DeviceRecord | undefined, active: readonly ActiveAlarm[]): ConsoleAlarm[] {
-    const { acknowledgements, maintenance } = this.deps;
-    const shown = new Map<number, { address: string; site: string | null; inMaintenance: boolean }>();
+    const { maintenance } = this.deps;
+    const shown = new Map<number, { address: string; site: string | null }>();
     const out: ConsoleAlarm[] = [];
     for (const a of active) {
       const device = deviceOf(a.deviceId);
       if (!device) continue;
       let facts = shown.get(device.id);
       if (!facts) {
-        facts = { address: this.addressFor(viewer, device), site: siteOf(device), inMaintenance: maintenance?.covers(device) ?? false };
+        facts = { address: this.addressFor(viewer, device), site: siteOf(device) };
         shown.set(device.id, facts);
       }
       out.push({
@@ -317,8 +312,8 @@ export class ConsoleData {
         code: a.code,
         description: a.description,
         raisedAt: a.raisedAt,
-        acknowledgement: acknowledgements?.get(a.deviceId, a.key),
-        inMaintenance: facts.inMaintenance,
+        acknowledgement: a.acknowledgement ?? undefined,
+        inMaintenance: maintenance.holds(a),
       });
     }
     return out;
@@ -328,10 +323,10 @@ export class ConsoleData {
     const { readings, clock } = this.deps;
     const now = clock.now();
     let charted = 0;
-    return readings!.lastValues(record).map((r) => {
+    return readings.lastValues(record).map((r) => {
       if (r.unit === 'state' || charted >= CHARTED_SERIES) return { ...r };
       charted++;
-      const { points } = readings!.history(record, { reading: r.reading, instance: r.instance, since: now - CHART_SPAN_MS, until: now + 1, limit: CHART_POINTS });
+      const { points } = readings.history(record, { reading: r.reading, instance: r.instance, since: now - CHART_SPAN_MS, until: now + 1, limit: CHART_POINTS });
       return { ...r, points: points.map(({ at, value }) => ({ at, value })) };
     });
   }
@@ -347,12 +342,11 @@ export class ConsoleData {
 
   private viewOf(viewer: Viewer, d: DeviceRecord) {
     // Read-only partners see addresses masked, as in the API; administrator partners see them whole.
-    const masked = viewer.partner !== undefined && !viewer.partner.administrator;
-    return deviceView(d, { masked, isMonitored: (id) => this.deps.devices.isMonitored(id) });
+    return deviceView(d, { masked: this.visibility(viewer).masked, isMonitored: (id) => this.deps.devices.isMonitored(id) });
   }
 
-  /** What pages show of a device: the API's own view (masked for partners), plus site and status. */
-  private present(viewer: Viewer, d: DeviceRecord): ConsoleDevice {
+  /** What pages show of a device: the API's own view (masked for read-only partners), plus site and status. */
+  private present(viewer: Viewer, d: DeviceRecord, covered: (d: DeviceRecord) => boolean): ConsoleDevice {
     const v = this.viewOf(viewer, d);
     return {
       id: v.id,
@@ -374,7 +368,7 @@ export class ConsoleData {
       registeredAt: v.state.registeredAt,
       sysObjectId: v.state.sysObjectId,
       sysDescr: v.state.sysDescr,
-      inMaintenance: this.deps.maintenance ? this.deps.maintenance.covers(d) : null,
+      inMaintenance: covered(d),
     };
   }
 }

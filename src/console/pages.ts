@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { SEVERITIES } from '../alarms/model.js';
 import { describeIssue } from '../config/load.js';
+import { ACCESS } from './access.js';
 import { ALARM_SORTS, matchesFilter, type AlarmFilter } from './alarm-order.js';
 import type { DeviceStatus } from './data.js';
 import type { ConsoleRouter, SignedIn } from './plugin.js';
@@ -44,9 +45,9 @@ export function parse<T>(schema: z.ZodType<T>, value: unknown, where: string): T
 export function pageRoutes(router: ConsoleRouter): void {
   const { data } = router;
 
-  router.page('/', {}, (s) => overviewPage(s.ctx, data.overview(s.viewer)));
+  router.page('/', ACCESS.installation, (s) => overviewPage(s.ctx, data.overview(s.viewer)));
 
-  router.page('/alarms', {}, (s) => {
+  router.page('/alarms', ACCESS.deviceData, (s) => {
     const q = parse(alarmsQuery, s.request.query, 'query');
     const filter: AlarmFilter = { ...q, sort: q.sort ?? 'severity', dir: q.dir ?? 'desc' };
     return alarmsPage(s.ctx, { ...data.activeAlarms(s.viewer, filter), filter });
@@ -54,7 +55,7 @@ export function pageRoutes(router: ConsoleRouter): void {
 
   // One row of the live alarms table, for the page's script after a raise; 204 when the alarm is
   // not active any more, not visible to this viewer, or outside the page's filter.
-  router.page('/alarms/row', {}, (s) => {
+  router.page('/alarms/row', ACCESS.deviceData, (s) => {
     const { id: deviceId, key, siteColumn, ...q } = parse(rowQuery, s.request.query, 'query');
     const filter: AlarmFilter = { ...q, sort: q.sort ?? 'severity', dir: q.dir ?? 'desc' };
     const alarm = data.activeAlarm(s.viewer, deviceId, key);
@@ -62,33 +63,33 @@ export function pageRoutes(router: ConsoleRouter): void {
     return alarmRow(s.ctx, alarm, { device: true, site: siteColumn === '1', sorting: { filter, base: '/console/alarms' } });
   });
 
-  router.page('/alarms/acknowledge', { feature: 'acknowledgements', admin: true }, (s) => {
+  router.page('/alarms/acknowledge', ACCESS.admin, (s) => {
     const q = parse(ackQuery, s.request.query, 'query');
     const alarm = data.deviceDetail(s.viewer, q.device)?.alarms.find((a) => a.key === q.key);
     if (!alarm) throw new ConsolePageError(404, 'No such alarm', 'That alarm is not active (any more): the device may have cleared it.');
     return acknowledgePage(s.ctx, alarm);
   });
 
-  router.page('/devices', {}, (s) => devicesList(router, s));
+  router.page('/devices', ACCESS.deviceData, (s) => devicesList(router, s));
 
-  router.page('/devices/:id', {}, (s) => {
+  router.page('/devices/:id', ACCESS.deviceData, (s) => {
     const { id: deviceId } = parse(deviceParams, s.request.params, 'path');
     const detail = data.deviceDetail(s.viewer, deviceId);
     if (!detail) throw new ConsolePageError(404, 'No such device', `There is no device with id ${deviceId}.`);
     return devicePage(s.ctx, detail);
   });
 
-  router.page('/history', {}, (s) => {
+  router.page('/history', ACCESS.deviceData, (s) => {
     const q = parse(historyQuery, s.request.query, 'query');
     const filter = { ...q, limit: HISTORY_PAGE_SIZE };
     return historyPage(s.ctx, filter, data.history(s.viewer, filter));
   });
 
-  router.page('/licenses', {}, (s) => licensesPage(s.ctx, data.licenses()));
+  router.page('/licenses', ACCESS.installation, (s) => licensesPage(s.ctx, data.licenses()));
 
-  router.page('/tokens', { admin: true }, (s) => tokensPage(s.ctx, router.deps.tokens.list(), router.deps.clock.now()));
+  router.page('/tokens', ACCESS.admin, (s) => tokensPage(s.ctx, router.deps.tokens.list(), router.deps.clock.now()));
 
-  router.page('/maintenance', { feature: 'maintenance' }, (s) => maintenancePage(s.ctx, data.maintenanceWindows(s.viewer), router.deps.clock.now()));
+  router.page('/maintenance', ACCESS.maintenance, (s) => maintenancePage(s.ctx, data.maintenanceWindows(), router.deps.clock.now()));
 }
 
 function devicesList(router: ConsoleRouter, s: SignedIn) {

@@ -2,9 +2,11 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ApiTokens } from '../access/tokens.js';
 import type { LicenseService } from '../app/license-service.js';
 import type { Clock } from '../clock.js';
-import type { SessionCaller } from '../http/auth.js';
+import type { RequestCallers, SessionCaller } from '../http/auth.js';
+import type { DeviceSite } from '../access/scope.js';
 import type { ScanScheduler } from '../scanning/scheduler.js';
 import type { Store } from '../store/store.js';
+import { accessRefusal, type ConsoleAccess } from './access.js';
 import { ConsoleActions } from './actions.js';
 import { loadConsoleAssets, type ConsoleAssets } from './assets.js';
 import { fromOwnOrigin, sameSecret, sentCsrfToken, servedOverHttps } from './csrf.js';
@@ -13,8 +15,8 @@ import { formRoutes } from './forms.js';
 import type { Html } from './html.js';
 import { ConsolePageError, sendHtml } from './respond.js';
 import { pageRoutes } from './pages.js';
-import { ConsoleRefusal, type ConsoleFeature, type ConsoleServices } from './services.js';
-import { ConsoleSessions, cookie, parseCookies, SESSION_COOKIE, type ConsoleSession, type Flash } from './session.js';
+import { ConsoleRefusal, type ConsoleServices } from './services.js';
+import { ConsoleSessions, cookie, parseCookies, SESSION_COOKIE, type ConsoleSession, type Flash, type SessionLookup } from './session.js';
 import { signInRoutes } from './sign-in.js';
 import type { PageContext } from './views/layout.js';
 import { errorPage } from './views/sign-in.js';
@@ -25,12 +27,16 @@ export interface ConsoleDeps extends ConsoleServices {
   licenses: Pick<LicenseService, 'usage' | 'list' | 'add' | 'remove'>;
   tokens: Pick<ApiTokens, 'authenticate' | 'isActive' | 'current' | 'create' | 'revoke' | 'list'>;
   scheduler: Pick<ScanScheduler, 'requestScan' | 'requestRegistration'>;
+  /** Where a device stands, for partners scoped to sites (as the API judges it). */
+  deviceSite: DeviceSite;
   clock: Clock;
   /** Ends open event streams whose token stopped working, at once. */
   recheckStreams: () => void;
+  /** Where each signed-in request's caller is noted, for the audit log of partners' requests and masking. */
+  callers: RequestCallers;
 }
 
-/** A page or form request from someone signed in. */
+/** A page or form request from someone signed in; `viewer` is the token as it is now. */
 export interface SignedIn {
   viewer: Viewer;
   session: ConsoleSession;
@@ -39,12 +45,8 @@ export interface SignedIn {
   reply: FastifyReply;
 }
 
-export interface RouteOptions {
-  /** Admins only: others get a 403 page and nothing changes. */
-  admin?: boolean;
-  /** Only when the daemon has this service: a 404 page otherwise. */
-  feature?: ConsoleFeature;
-}
+/** Who may use it (ACCESS in access.ts): others get a 403 page and nothing changes. */
+export type RouteOptions = ConsoleAccess;
 
 /** What a form did: go to a page (with a one-time message), or show a page at once (a new token). */
 export type FormOutcome = { redirect: string; flash?: Flash } | { page: Html; status?: number };
@@ -113,21 +115,28 @@ export function registerConsole(app: FastifyInstance, deps: ConsoleDeps): Sessio
   );
 
   return (request) => {
-    const found = sessions.lookup(parseCookies(request.headers.cookie).get(SESSION_COOKIE));
-    if (!found || !('session' in found)) return null;
-    const { session } = found;
-    // The token as it is now: a partner's grants and scope may have changed since sign-in.
-    const current = deps.tokens.current(session.caller.id);
-    return current && { ...current, signedIn: () => sessions.active(session) };
+    const found = signedInAs(sessions, deps, request);
+    return found && 'viewer' in found ? { ...found.viewer, signedIn: () => sessions.active(found.session) } : null;
   };
 }
 
+/**
+ * The session of a request and its token as it is now (a partner's grants and scope may have
+ * changed since sign-in); `ended` when the cookie's session ended, or its token stopped working.
+ */
+function signedInAs(sessions: ConsoleSessions, deps: Pick<ConsoleDeps, 'tokens'>, request: FastifyRequest): { session: ConsoleSession; viewer: Viewer } | Exclude<SessionLookup, { session: ConsoleSession }> {
+  const found = sessions.lookup(parseCookies(request.headers.cookie).get(SESSION_COOKIE));
+  if (!found || !('session' in found)) return found;
+  const viewer = deps.tokens.current(found.session.caller.id);
+  return viewer ? { session: found.session, viewer } : { ended: 'revoked' };
+}
+
 function consoleRouter(scope: FastifyInstance, parts: Omit<ConsoleRouter, 'page' | 'form'>): ConsoleRouter {
-  const { sessions, assets, data, deps } = parts;
+  const { sessions, assets, deps } = parts;
 
   /** The signed-in request, or undefined once a redirect to the sign-in page was sent. */
   const signedIn = (request: FastifyRequest, reply: FastifyReply): SignedIn | undefined => {
-    const found = sessions.lookup(parseCookies(request.headers.cookie).get(SESSION_COOKIE));
+    const found = signedInAs(sessions, deps, request);
     if (!found || !('session' in found)) {
       const path = request.url;
       const signIn = `/console/sign-in?${new URLSearchParams({ ...(request.method === 'GET' ? { next: path } : {}), ...(found ? { ended: found.ended } : {}) }).toString()}`;
@@ -137,18 +146,18 @@ function consoleRouter(scope: FastifyInstance, parts: Omit<ConsoleRouter, 'page'
       else void reply.redirect(signIn, 303);
       return undefined;
     }
-    const { session } = found;
+    const { session, viewer } = found;
+    // As an API request: a partner's console requests go to the audit log, its pages are masked.
+    deps.callers.set(request, viewer, deps.clock.now());
     const flash = session.flash;
     session.flash = undefined;
-    // The token as it is now: a partner's grants and scope may have changed since sign-in.
-    const viewer: Viewer = deps.tokens.current(session.caller.id) ?? session.caller;
-    const ctx: PageContext = { viewer, csrf: session.csrf, features: data.features(), flash, assets: assets.urls, path: request.url.split('?')[0]! };
+    const ctx: PageContext = { viewer, csrf: session.csrf, flash, assets: assets.urls, path: request.url.split('?')[0]! };
     return { viewer, session, ctx, request, reply };
   };
 
   const allowed = (s: SignedIn, options: RouteOptions): void => {
-    if (options.feature && !s.ctx.features.has(options.feature)) throw new ConsolePageError(404, 'Not available', `This priscan has no ${options.feature} service.`);
-    if (options.admin && s.viewer.role !== 'admin') throw new ConsolePageError(403, 'Not allowed', `The ${s.viewer.role} role can look but not change anything; sign in with an admin token to do this.`);
+    const refusal = accessRefusal(s.viewer, options);
+    if (refusal) throw new ConsolePageError(403, 'Not allowed', refusal);
   };
 
   return {

@@ -1,10 +1,8 @@
 import type { DeviceRecord } from '../store/devices.js';
 
-// What the console needs of services other branches build (readings and thresholds, issue 13;
-// acknowledgements and maintenance windows, issue 14). Each is optional: a page shows its part
-// only when the daemon passes the service in the HTTP deps under these names, so nothing here is
-// ever faked. The readings and threshold services match these shapes as they are; the
-// acknowledgement and maintenance ones may need a small adapter where their names differ.
+// What the console asks of the daemon's services besides the store: readings and thresholds,
+// acknowledgements and maintenance windows. The daemon passes its real services in through thin
+// adapters (src/app/console-services.ts), the same services the API's routes call.
 
 /** A series' last value (one reading of one table row), as the readings service gives it. */
 export interface ConsoleReading {
@@ -50,18 +48,19 @@ export interface ThresholdsPort {
   effective(device: DeviceRecord): { thresholds: readonly ConsoleThreshold[] };
 }
 
-/** An operator's "I know" on an active alarm. */
+/** An operator's "I know" on an active alarm, as the store keeps it on the alarm. */
 export interface ConsoleAcknowledgement {
   by: string;
   comment: string;
   at: number;
 }
 
+/** Acknowledging and withdrawing, through the service POST /api/v1/alarms/ack and /unack use. */
 export interface AcknowledgementsPort {
-  /** The acknowledgement of the active alarm `key` of a device, if it has one. */
-  get(deviceId: number, key: string): ConsoleAcknowledgement | undefined;
-  /** Acknowledges an active alarm; ConsoleRefusal when it is not active (cleared meanwhile). */
+  /** ConsoleRefusal when the alarm is not active (cleared meanwhile) or is acknowledged already. */
   acknowledge(request: { deviceId: number; key: string; comment: string; by: string }): void;
+  /** ConsoleRefusal when the alarm is not active or not acknowledged. */
+  unacknowledge(request: { deviceId: number; key: string; by: string }): void;
 }
 
 export interface ConsoleMaintenanceWindow {
@@ -78,32 +77,34 @@ export interface ConsoleMaintenanceWindow {
 
 export interface MaintenanceRequest {
   startsAt: number;
-  endsAt: number;
+  /** From the start as the service takes it (a start a moment ago is now). */
+  durationMs: number;
   scope: ConsoleMaintenanceWindow['scope'];
   reason: string;
   by: string;
 }
 
+/** Maintenance windows, through the service the maintenance API routes use. */
 export interface MaintenancePort {
-  /** Windows current, coming and recently ended, newest first. */
+  /** The newest windows (by start) first: coming, running and recently ended. */
   list(): readonly ConsoleMaintenanceWindow[];
-  /** ConsoleRefusal for a request it cannot take (unknown device, end before start). */
+  /** ConsoleRefusal for a request it cannot take (unknown device or profile, end before start). */
   create(request: MaintenanceRequest): ConsoleMaintenanceWindow;
-  /** Ends a window now; false when there is no such window, or it has ended. */
-  end(id: number, by: string): boolean;
-  /** Whether the device's alarms are in maintenance now. */
-  covers(device: DeviceRecord): boolean;
+  /** Ends a window now; ConsoleRefusal when there is no such window, or it has ended. */
+  end(id: number): void;
+  /** Whether a window running now covers a device; read once, asked of every device a page shows. */
+  coverage(): (device: DeviceRecord) => boolean;
+  /** Whether maintenance holds the alarm back from notification (the API's inMaintenance). */
+  holds(alarm: { deviceId: number; key: string; raisedAt: number }): boolean;
 }
 
-/** The services the console shows when the daemon has them (names as in the HTTP deps). */
+/** The services the console shows and acts through. */
 export interface ConsoleServices {
-  readings?: ReadingsPort;
-  thresholds?: ThresholdsPort;
-  acknowledgements?: AcknowledgementsPort;
-  maintenance?: MaintenancePort;
+  readings: ReadingsPort;
+  thresholds: ThresholdsPort;
+  acknowledgements: AcknowledgementsPort;
+  maintenance: MaintenancePort;
 }
-
-export type ConsoleFeature = keyof ConsoleServices;
 
 /** A request a service refuses as given: its message is shown to the operator on the form's page. */
 export class ConsoleRefusal extends Error {

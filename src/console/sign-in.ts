@@ -47,6 +47,8 @@ export function signInRoutes(scope: FastifyInstance, router: ConsoleRouter): voi
     }
     const caller = deps.tokens.authenticate((body.get('token') ?? '').trim());
     if (!caller) return form(request, reply, next, 'That token is not valid: unknown, revoked, expired or mistyped.', 401);
+    // As an API request with the token: a partner's sign-in goes to the audit log.
+    deps.callers.set(request, caller, deps.clock.now());
     const { id } = sessions.create({ id: caller.id, role: caller.role, name: caller.name });
     reply.header('set-cookie', [cookie(SESSION_COOKIE, id, { secure: secure(request) }), cookie(SIGN_IN_COOKIE, '', { secure: secure(request), maxAgeSeconds: 0 })]);
     return reply.redirect(next ?? '/console/', 303);

@@ -6,7 +6,9 @@ import type { Partners } from '../access/partners.js';
 import type { DeviceSite } from '../access/scope.js';
 import type { ApiTokens } from '../access/tokens.js';
 import type { AlarmEventBus } from '../alarms/events.js';
+import type { AcknowledgementService } from '../app/acknowledgement-service.js';
 import type { DeviceService } from '../app/device-service.js';
+import type { MaintenanceService } from '../app/maintenance-service.js';
 import type { LicenseService } from '../app/license-service.js';
 import type { ThresholdService } from '../app/threshold-service.js';
 import type { ReadingsService } from '../app/readings-service.js';
@@ -39,7 +41,7 @@ import { RouteTable, type Access } from './route.js';
 import { EventStreams } from './streams.js';
 import { DeviceVisibility } from './visibility.js';
 
-export interface HttpDeps extends ConsoleServices {
+export interface HttpDeps {
   store: Store;
   devices: DeviceService;
   thresholds: ThresholdService;
@@ -48,6 +50,8 @@ export interface HttpDeps extends ConsoleServices {
   licenses: LicenseService;
   profiles: ProfileRegistry;
   readings: ReadingsService;
+  acknowledgements: AcknowledgementService;
+  maintenance: MaintenanceService;
   bus: AlarmEventBus;
   registry: Registry;
   tokens: ApiTokens;
@@ -66,11 +70,12 @@ export interface HttpDeps extends ConsoleServices {
   about: () => { version: string; serverId: string | null; serverIdError: string | null; snmpEngineId: string };
   /** Who called each request (filled in by the authorizer): for the audit log and masking. */
   callers: RequestCallers;
-  /** Which alarms maintenance holds back from notification, and where to say a window changed (the notifier). */
+  /** Which alarms maintenance holds back from notification (the notifier). */
   maintenanceHolds: {
     holdOf(alarm: { deviceId: number; key: string; raisedAt: number }): { windowId: number } | undefined;
-    maintenanceChanged(): void;
   };
+  /** The services above as the operator console's pages and forms use them (app/console-services.ts). */
+  console: ConsoleServices;
 }
 
 /** The HTTP API's dependencies before the app adds its own (who called each request). */
@@ -127,8 +132,9 @@ export function buildHttpApp(appDeps: HttpAppDeps): FastifyInstance {
   partnerRoutes(routes, deps, streams);
   auditRoutes(routes, deps);
   registrationRoutes(routes, deps);
-  // The operator console (issue 14); its session cookie also opens the alarm stream for its pages.
-  const sessionCaller = registerConsole(app, { ...deps, recheckStreams: () => streams.recheck() });
+  // The operator console; its session cookie also opens the alarm stream for its pages.
+  const { store, devices, licenses, tokens, scheduler, deviceSite, clock, callers } = deps;
+  const sessionCaller = registerConsole(app, { ...deps.console, store, devices, licenses, tokens, scheduler, deviceSite, clock, callers, recheckStreams: () => streams.recheck() });
   routes.register(app, authorizer(deps.authenticate, deps.callers, () => deps.clock.now(), sessionCaller));
   return app;
 }

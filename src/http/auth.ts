@@ -67,12 +67,15 @@ export function authorizer(authenticate: Authenticate, callers: RequestCallers, 
   };
 }
 
-/** Why a partner's token may not use the route, or undefined when it may. */
-function partnerRefusal(partner: PartnerAccess, route: Pick<RouteSpec, 'access' | 'partners'>): string | undefined {
+/**
+ * Why a partner's token may not use the route, or undefined when it may. The console asks it of
+ * its pages and forms too (`what`: 'page'), so a partner may do the same on both.
+ */
+export function partnerRefusal(partner: PartnerAccess, route: Pick<RouteSpec, 'access' | 'partners'>, what = 'route'): string | undefined {
   const use = route.partners;
   const who = `partner ${partner.partnerId}`;
   if (use === undefined || (route.access === 'admin' && use !== 'device-admin')) {
-    return `${who}'s tokens cannot use this route: it is for the customer's own tokens`;
+    return `${who}'s tokens cannot use this ${what}: it is for the customer's own tokens`;
   }
   if (use === 'installation') return undefined;
   if (!partner.deviceData) return `${who} has no API device-data access: the customer's administrator can grant it (device-data)`;

@@ -133,7 +133,7 @@ describe('bad requests', () => {
       ['/console/history?before=-1', 400, 'query: before: must be a number'],
       ['/console/devices?page=x', 400, 'query: page: must be a number'],
       ['/console/no-such-page', 404, 'There is no page /console/no-such-page'],
-      ['/console/maintenance', 404, 'no maintenance service'],
+      ['/console/alarms/acknowledge?device=999999&key=x', 404, 'That alarm is not active'],
       ['/console/assets/secrets.txt', 404, 'no such console file'],
     ];
     for (const [url, status, text] of cases) {

@@ -2,7 +2,8 @@
 // it). It shows times in the browser's own time zone (the UTC instant stays in the title), and
 // keeps pages live from the alarm event stream:
 //  - the active-alarms table takes each raise as one row the server renders (escaped, masked,
-//    filtered for this viewer) and inserts it in the table's order; a clear removes its row;
+//    filtered for this viewer) and inserts it in the table's order; an acknowledgement or its
+//    withdrawal replaces the row the same way; a clear removes its row;
 //  - other [data-live] sections (overview, device page) fetch themselves again, at most one
 //    request at a time and one more after it, so a burst of events costs two refreshes;
 //  - after the stream reconnects, every live section is fetched again: nothing missed stays missed.
@@ -165,6 +166,8 @@ export const CONSOLE_JS = String.raw`(function () {
     });
     source.addEventListener('raise', onEvent);
     source.addEventListener('clear', onEvent);
+    source.addEventListener('ack', onEvent);
+    source.addEventListener('unack', onEvent);
     source.addEventListener('error', function () {
       if (source.readyState === EventSource.CLOSED) {
         // Refused: the session ended (signed out, token revoked or expired, daemon restarted).

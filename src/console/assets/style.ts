@@ -53,6 +53,7 @@ form.stacked textarea, form.stacked input:not([type=radio]) { width: 100%; }
 fieldset { border: 1px solid var(--line); border-radius: 4px; width: 100%; display: flex; flex-direction: column; gap: .3rem; }
 .actions { display: flex; gap: .5rem; margin-bottom: 1rem; }
 .actions form { margin: 0; }
+form.inline-action { display: inline; margin: 0 0 0 .4rem; }
 .hint, .none { color: var(--muted); font-size: .9rem; }
 .flash { padding: .6rem .9rem; border-radius: 4px; border-left: 6px solid var(--ok); background: var(--panel); }
 .flash-error { border-left-color: var(--critical); }

@@ -2,10 +2,11 @@ import { ROLES, type TokenInfo } from '../../access/tokens.js';
 import type { LicenseUsage, LicenseView } from '../../app/license-service.js';
 import { html, type Html } from '../html.js';
 import type { ConsoleMaintenanceWindow } from '../services.js';
+import { ACCESS, may } from '../access.js';
 import { csrfField, page, scrollTable, time, type PageContext } from './layout.js';
 
 export function licensesPage(ctx: PageContext, { usage, keys }: { usage: LicenseUsage; keys: readonly LicenseView[] }): Html {
-  const admin = ctx.viewer.role === 'admin';
+  const admin = may(ctx.viewer, ACCESS.admin);
   const summary = html`<dl class="facts">
 <div><dt>In use</dt><dd><strong>${usage.used}</strong> of ${usage.licensed} nodes</dd></div>
 <div><dt>Included without a key</dt><dd>${usage.included}</dd></div>
@@ -61,7 +62,7 @@ function windowState(w: ConsoleMaintenanceWindow, now: number): string {
 }
 
 export function maintenancePage(ctx: PageContext, windows: readonly ConsoleMaintenanceWindow[], now: number): Html {
-  const admin = ctx.viewer.role === 'admin';
+  const admin = may(ctx.viewer, ACCESS.admin);
   const head = html`<th scope="col">State</th><th scope="col">Covers</th><th scope="col">From</th><th scope="col">Until</th><th scope="col">Reason</th><th scope="col">By</th>${admin && html`<th scope="col"><span class="visually-hidden">Actions</span></th>`}`;
   const rows = windows.map((w) => {
     const state = windowState(w, now);

@@ -1,6 +1,7 @@
 import { SEVERITIES } from '../../alarms/model.js';
 import { SEVERITY_RANK, type AlarmFilter, type AlarmSort } from '../alarm-order.js';
 import type { AlarmFacets, ConsoleAlarm } from '../data.js';
+import { ACCESS, may } from '../access.js';
 import { consoleUrl, html, type Html } from '../html.js';
 import { csrfField, deviceLink, page, scrollTable, selectOptions, severityBadge, time, type PageContext } from './layout.js';
 
@@ -15,11 +16,15 @@ export interface AlarmTableOptions {
 
 function stateCell(ctx: PageContext, a: ConsoleAlarm): Html {
   const parts: Html[] = [];
-  if (a.inMaintenance) parts.push(html`<span class="tag tag-maintenance">in maintenance</span>`);
+  const admin = may(ctx.viewer, ACCESS.admin);
+  if (a.inMaintenance) parts.push(html`<span class="tag tag-maintenance" title="Held back from Alertmanager and webhooks until the maintenance ends">in maintenance</span>`);
   if (a.acknowledgement) {
     const ack = a.acknowledgement;
     parts.push(html`<span class="tag tag-ack" title="${ack.comment}">acknowledged by ${ack.by}</span> ${time(ack.at)}`);
-  } else if (ctx.features.has('acknowledgements') && ctx.viewer.role === 'admin') {
+    if (admin) {
+      parts.push(html`<form method="post" action="/console/alarms/unacknowledge" class="inline-action">${csrfField(ctx)}<input type="hidden" name="device" value="${a.deviceId}"><input type="hidden" name="key" value="${a.key}"><button type="submit" class="link" aria-label="Withdraw the acknowledgement of ${a.code} on ${a.device}">Withdraw</button></form>`);
+    }
+  } else if (admin) {
     parts.push(html`<a class="button small" href="${consoleUrl('/console/alarms/acknowledge', { device: a.deviceId, key: a.key })}">Acknowledge</a>`);
   }
   return html`<td class="state">${parts.length ? parts : html`<span class="tag">active</span>`}</td>`;
@@ -112,7 +117,7 @@ ${alarmTable(ctx, alarms, { device: true, site, sorting: { filter, base: '/conso
   return page(ctx, 'Active alarms', html`${form}${table}`);
 }
 
-/** The form to acknowledge one active alarm (admins, when the daemon has acknowledgements). */
+/** The form to acknowledge one active alarm (the customer's admins, as POST /api/v1/alarms/ack). */
 export function acknowledgePage(ctx: PageContext, alarm: ConsoleAlarm): Html {
   const content = html`${alarmTable(ctx, [alarm], { device: true, site: false })}
 <form method="post" action="/console/alarms/acknowledge" class="stacked">

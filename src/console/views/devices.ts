@@ -1,5 +1,6 @@
 import type { Severity } from '../../alarms/model.js';
 import type { ChartedReading, ConsoleDevice, DeviceDetail, DeviceStatus } from '../data.js';
+import { ACCESS, may } from '../access.js';
 import { consoleUrl, html, type Html } from '../html.js';
 import type { ConsoleThreshold } from '../services.js';
 import { alarmTable } from './alarms.js';
@@ -84,7 +85,7 @@ ${d.registrationError && fact('Registration error', html`<span class="error-text
 ${fact('Last scan', d.lastScanAt ? html`${time(d.lastScanAt)}${d.lastScanMs !== null ? html` <span class="none">(${d.lastScanMs} ms)</span>` : ''}` : time(null))}
 ${d.lastError && fact('Last error', html`<span class="error-text">${d.lastError}</span>`)}
 ${fact('Safety-net scan', `every ${d.intervalSeconds} s`)}
-${d.inMaintenance !== null && fact('Maintenance', d.inMaintenance ? html`<span class="tag tag-maintenance">in maintenance</span>` : 'no window now')}
+${fact('Maintenance', d.inMaintenance ? html`<span class="tag tag-maintenance">in maintenance</span>` : 'no window now')}
 ${fact('sysDescr', d.sysDescr)}
 ${fact('sysObjectID', d.sysObjectId)}
 ${fact('Added', d.origin === 'config' ? 'from the config file' : 'through the API')}
@@ -125,7 +126,7 @@ function thresholdsSection(thresholds: readonly ConsoleThreshold[]): Html {
 
 export function devicePage(ctx: PageContext, detail: DeviceDetail): Html {
   const d = detail.device;
-  const admin = ctx.viewer.role === 'admin';
+  const admin = may(ctx.viewer, ACCESS.deviceAdmin);
   const actions = admin && d.status !== 'unlicensed'
     ? html`<div class="actions">
 <form method="post" action="/console/devices/${d.id}/scan">${csrfField(ctx)}<button type="submit">Scan now</button></form>
@@ -137,8 +138,8 @@ ${d.priorityScanning && html`<form method="post" action="/console/devices/${d.id
 <h2 id="alarms-heading">Active alarms</h2>
 ${alarmTable(ctx, detail.alarms, { device: false, site: false })}
 </section>
-${detail.readings && readingsSection(detail.readings)}
-${detail.thresholds && thresholdsSection(detail.thresholds)}
+${readingsSection(detail.readings)}
+${thresholdsSection(detail.thresholds)}
 <section aria-labelledby="events-heading"><h2 id="events-heading">Recent events</h2>
 ${eventTable(detail.events, false)}
 <p><a href="${consoleUrl('/console/history', { device: d.name })}">All events of ${d.name}</a></p>

@@ -2,7 +2,7 @@ import type { Severity } from '../../alarms/model.js';
 import type { Viewer, DeviceStatus } from '../data.js';
 import { html, type Html, type Markup } from '../html.js';
 import type { Flash } from '../session.js';
-import type { ConsoleFeature } from '../services.js';
+import { ACCESS, may, type ConsoleAccess } from '../access.js';
 
 /** Where the page's stylesheet and scripts are (versioned URLs, cached for long). */
 export interface AssetUrls {
@@ -16,7 +16,6 @@ export interface PageContext {
   viewer: Viewer;
   /** The session's CSRF token, for the forms on the page. */
   csrf: string;
-  features: ReadonlySet<ConsoleFeature>;
   flash: Flash | undefined;
   assets: AssetUrls;
   /** The request's path, to mark the current section in the menu. */
@@ -42,17 +41,18 @@ function head(title: string, assets: AssetUrls): Html {
 interface Section {
   path: string;
   label: string;
-  shown: (ctx: PageContext) => boolean;
+  /** The page's own access: the menu offers only what the viewer may open. */
+  access: ConsoleAccess;
 }
 
 const SECTIONS: readonly Section[] = [
-  { path: '/console/', label: 'Overview', shown: () => true },
-  { path: '/console/alarms', label: 'Alarms', shown: () => true },
-  { path: '/console/devices', label: 'Devices', shown: () => true },
-  { path: '/console/history', label: 'History', shown: () => true },
-  { path: '/console/maintenance', label: 'Maintenance', shown: (ctx) => ctx.features.has('maintenance') },
-  { path: '/console/licenses', label: 'Licenses', shown: () => true },
-  { path: '/console/tokens', label: 'Tokens', shown: (ctx) => ctx.viewer.role === 'admin' },
+  { path: '/console/', label: 'Overview', access: ACCESS.installation },
+  { path: '/console/alarms', label: 'Alarms', access: ACCESS.deviceData },
+  { path: '/console/devices', label: 'Devices', access: ACCESS.deviceData },
+  { path: '/console/history', label: 'History', access: ACCESS.deviceData },
+  { path: '/console/maintenance', label: 'Maintenance', access: ACCESS.maintenance },
+  { path: '/console/licenses', label: 'Licenses', access: ACCESS.installation },
+  { path: '/console/tokens', label: 'Tokens', access: ACCESS.admin },
 ];
 
 function current(section: Section, path: string): boolean {
@@ -62,20 +62,20 @@ function current(section: Section, path: string): boolean {
 /** A signed-in page: menu, who is signed in, the one-time message, then the content. */
 export function page(ctx: PageContext, title: string, content: Markup): Html {
   const { viewer } = ctx;
-  const menu = SECTIONS.filter((s) => s.shown(ctx)).map(
+  const menu = SECTIONS.filter((s) => may(viewer, s.access)).map(
     (s) => html`<li><a href="${s.path}"${current(s, ctx.path) ? html` aria-current="page"` : ''}>${s.label}</a></li>`,
   );
   return html`<!doctype html>
 <html lang="en">
 ${head(title, ctx.assets)}
-<body data-role="${viewer.role}" data-features="${[...ctx.features].sort().join(' ')}">
+<body data-role="${viewer.role}">
 <a class="skip" href="#main">Skip to content</a>
 <header class="top">
 <a class="brand" href="/console/">priscan</a>
 <nav aria-label="Sections"><ul>${menu}</ul></nav>
 <div class="who">
 <span class="live-status" data-live-status role="status" aria-live="polite"></span>
-<span class="signed-in">${viewer.name} <span class="role">${viewer.role}</span></span>
+<span class="signed-in">${viewer.name} <span class="role">${viewer.partner ? `partner ${viewer.partner.partnerId}` : viewer.role}</span></span>
 <form method="post" action="/console/sign-out">${csrfField(ctx)}<button type="submit" class="link">Sign out</button></form>
 </div>
 </header>
