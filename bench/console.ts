@@ -1,5 +1,5 @@
 // The operator console at scale: the active-alarms page with 10,000 devices and 2,000 active
-// alarms, rendered server-side (app.inject, median and p95 of N requests), and how fast a raise
+// alarms (one in five acknowledged), rendered server-side (app.inject, median and p95 of N requests), and how fast a raise
 // reaches an open page in a real browser (Debian's chromium): from the alarm being stored to the
 // row being in the page's DOM, both ends on the same machine's clock (performance.timeOrigin +
 // performance.now()), the page's side taken by a MutationObserver as the row arrives.
@@ -49,6 +49,8 @@ const MAC = '02:00:5e:10:20:70';
 const INTERFACES: InterfaceTable = { bench0: [{ address: '192.0.2.70', netmask: '255.255.255.0', family: 'IPv4', mac: MAC, internal: false, cidr: '192.0.2.70/24' }] };
 const SECRET = IssuerSecret.fromText('console benchmark issuer secret, not for production use', 'bench');
 const SEVERITIES: readonly Severity[] = ['critical', 'warning', 'warning', 'info'];
+/** One alarm in this many is acknowledged. */
+const ACKNOWLEDGED_EVERY = 5;
 
 const now = () => performance.timeOrigin + performance.now();
 const stats = (samples: number[]) => {
@@ -83,6 +85,10 @@ function populate(running: RunningDaemon): void {
   const at = Date.now() - ALARMS * 1000;
   const ids = store.devices.list().map((d) => d.id);
   for (let i = 0; i < ALARMS; i++) store.alarms.raise(ids[i]!, alarmFor(i), at + i * 1000);
+  // A NOC acknowledges some: those rows carry who, when, why and a form to withdraw it.
+  for (let i = 0; i < ALARMS; i += ACKNOWLEDGED_EVERY) {
+    store.alarms.acknowledge({ deviceId: ids[i]!, key: alarmFor(i).key, by: 'noc', at: at + i * 1000 + 500, comment: 'on site, replacing the battery' });
+  }
 }
 
 /** Signs in through the console's own form (as a browser does) and returns the session cookie's value. */
