@@ -1,4 +1,4 @@
-import { COMMUNICATION_LOST, SEVERITIES, type ActiveAlarm, type AlarmEvent, type Severity } from '../alarms/model.js';
+import { COMMUNICATION_LOST, SEVERITIES, type ActiveAlarm, type AlarmEvent, type AlarmEventKind, type Severity } from '../alarms/model.js';
 import type { Clock } from '../clock.js';
 import type { DeviceSite } from '../access/scope.js';
 import type { Caller } from '../http/auth.js';
@@ -70,7 +70,7 @@ export interface HistoryFilter {
   before?: number | undefined;
   device?: string | undefined;
   severity?: Severity | undefined;
-  kind?: 'raise' | 'clear' | undefined;
+  kind?: AlarmEventKind | undefined;
   code?: string | undefined;
   limit: number;
 }

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { SEVERITIES } from '../alarms/model.js';
+import { ALARM_EVENT_KINDS, SEVERITIES } from '../alarms/model.js';
 import { describeIssue } from '../config/load.js';
 import { ACCESS } from './access.js';
 import { ALARM_SORTS, matchesFilter, type AlarmFilter } from './alarm-order.js';
@@ -28,7 +28,7 @@ const alarmsQuery = z.object({
 });
 const rowQuery = alarmsQuery.extend({ id, key: z.string().min(1).max(512), siteColumn: optional(z.literal('1')) });
 const devicesQuery = z.object({ status: optional(z.enum(['up', 'down', 'unknown', 'unlicensed'])), site: text(128), q: text(64), page: optional(id) });
-const historyQuery = z.object({ device: text(128), severity, kind: optional(z.enum(['raise', 'clear'])), code: text(128), before: optional(id) });
+const historyQuery = z.object({ device: text(128), severity, kind: optional(z.enum(ALARM_EVENT_KINDS)), code: text(128), before: optional(id) });
 const ackQuery = z.object({ device: id, key: z.string().min(1).max(512) });
 const deviceParams = z.object({ id });
 

@@ -209,7 +209,7 @@ describe.skipIf(!available)('the console in a real browser', () => {
     await page.goto(url('/console/alarms'));
     await page.waitForSelector(`${rowOf('apc-ups-1')} .tag-maintenance`, { timeout: 5000 });
     await shot('alarms');
-    if (process.env.PRISCAN_README_SCREENSHOT === '1') await page.screenshot({ path: packageFile('docs/console.png') });
+    if (process.env.PRISCAN_README_SCREENSHOT === '1') await page.screenshot({ path: packageFile('docs/console.png'), fullPage: true });
     await page.setViewportSize({ width: 390, height: 844 });
     await page.goto(url('/console/alarms'));
     const overflow = await page.evaluate<number>('document.documentElement.scrollWidth - window.innerWidth');

@@ -92,6 +92,15 @@ describe('acknowledgements', () => {
     await admin.post('/console/alarms/unacknowledge', { device: String(upsId), key: 'ups:2' });
     expect(await flash(admin, '/console/alarms')).toBe('that alarm is not acknowledged');
   });
+
+  it('shows acknowledgements in the history as what they are, with who and why', async () => {
+    const acks = (await admin.get('/console/history?kind=ack')).body;
+    expect(acks).toContain('<span class="kind kind-ack">acknowledged</span><span class="reason">by test-admin: battery test</span>');
+    expect(acks).not.toContain('kind-raise');
+    const all = (await admin.get('/console/history')).body;
+    expect(all).toContain('<span class="kind kind-unack">acknowledgement withdrawn</span><span class="reason">by test-admin</span>');
+    expect(all).not.toContain('cleared');
+  });
 });
 
 describe('maintenance windows', () => {

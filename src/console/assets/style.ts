@@ -84,8 +84,10 @@ td .address { display: block; font-size: .85rem; }
 .status-down, .reg-failed { background: var(--critical); color: var(--critical-fg); border-color: var(--critical); }
 .tag-maintenance { background: var(--maint); color: var(--maint-fg); border-color: var(--maint); }
 .tag-ack { background: var(--panel); }
+td.state > * + * { margin-left: .4rem; }
 .kind-raise { border-color: var(--critical); }
 .kind-clear { border-color: var(--ok); }
+.kind-ack, .kind-unack { border-color: var(--muted); }
 .reason { display: block; color: var(--muted); font-size: .85rem; }
 .error-text, .warn { color: var(--critical); }
 .count { margin: .25rem 0 .5rem; }
