@@ -3,7 +3,7 @@
 //
 //   npm run bench                 (about 18 minutes)
 //   npm run bench -- --quick      (about 6 minutes: fewer alarms, shorter windows)
-//   options: --only detection,intake-load,daemon-scale,scan-cost,intake-v3
+//   options: --only detection,intake-load,daemon-scale,scan-cost,intake-v3,console
 //
 // Writes bench/results/latest.json; a full run also rewrites the figures in docs/benchmarks.md.
 import { spawn, spawnSync } from 'node:child_process';
@@ -24,8 +24,8 @@ for (const name of only ?? []) {
 }
 // Generous bounds: a scenario past its bound is stopped and reported as not run.
 const TIMEOUT_S: Record<string, number> = quick
-  ? { detection: 300, 'intake-load': 180, 'daemon-scale': 480, 'scan-cost': 120, 'intake-v3': 300 }
-  : { detection: 900, 'intake-load': 300, 'daemon-scale': 1200, 'scan-cost': 300, 'intake-v3': 600 };
+  ? { detection: 300, 'intake-load': 180, 'daemon-scale': 480, 'scan-cost': 120, 'intake-v3': 300, console: 180 }
+  : { detection: 900, 'intake-load': 300, 'daemon-scale': 1200, 'scan-cost': 300, 'intake-v3': 600, console: 300 };
 
 function runScenario(script: string, timeoutS: number): Promise<ScenarioOutcome> {
   const started = performance.now();

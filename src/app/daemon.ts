@@ -38,7 +38,10 @@ import { WebhookSink, type Webhook } from '../webhooks/sink.js';
 import { packageVersion } from '../cli/version.js';
 import type { InterfaceTable } from '../licensing/identity.js';
 import { loadIssuerSecret, type IssuerSecret } from '../licensing/issuer-secret.js';
+import { AcknowledgementService } from './acknowledgement-service.js';
+import { consoleServices } from './console-services.js';
 import { DeviceService, refuseShadowedDevices } from './device-service.js';
+import { MaintenanceService } from './maintenance-service.js';
 import { ThresholdService } from './threshold-service.js';
 import { ReadingsPruner } from './readings-pruner.js';
 import { ReadingsService } from './readings-service.js';
@@ -322,6 +325,9 @@ export class Daemon {
     }
     const notifier = new AlarmNotifier({ bus, sinks, alarms: store.alarms, devices: store.devices, windows: store.maintenance, clock, log, observer: metrics.maintenance });
     metrics.watchHeld(() => notifier.heldCount);
+    // The API's routes and the console's pages change acknowledgements and windows through these.
+    const acknowledgements = new AcknowledgementService({ store, bus, clock });
+    const maintenance = new MaintenanceService({ store, profiles, clock, holds: notifier });
     let ready = false;
     const engine = installationEngine(store.settings, clock, config.notifications.engineId);
     intake = new NotificationIntake({
@@ -347,6 +353,8 @@ export class Daemon {
       licenses,
       profiles,
       readings,
+      acknowledgements,
+      maintenance,
       bus,
       registry: metrics.registry,
       tokens,
@@ -360,7 +368,8 @@ export class Daemon {
       health: () => ({ devices: sources.size, notificationPort: intake?.port, queued: scheduler.queued, running: scheduler.running }),
       ready: () => ready,
       about: () => ({ version: packageVersion(), serverId: licenses.serverId, serverIdError: licenses.serverIdError, snmpEngineId: engine.engineId.toString('hex') }),
-      maintenance: notifier,
+      maintenanceHolds: notifier,
+      console: consoleServices({ store, readings, thresholds, acknowledgements, maintenance, holds: notifier }),
     });
     let httpUrl = '';
     const theIntake = intake;
