@@ -94,7 +94,7 @@ export class StoreConflictError extends Error {
 
 const CONFLICT_REASON: Record<StoreConflictError['field'], string> = {
   name: '',
-  address: ' (one device per address: notifications are matched by their source address; units behind one address are shadows of the device that owns it)',
+  address: ' (one device per address: notifications are matched by their source address)',
   chainPosition: ' (each unit behind one address has a place of its own)',
 };
 
@@ -412,7 +412,9 @@ function throughLead(statements: DeviceStatements, params: ConfigParams, id: num
   }
   const shadows = id === undefined ? [] : statements.shadowsOf.all(id);
   if (shadows.length > 0) {
-    throw new ShadowRelationError(`${name} is the lead of ${shadows.map((s) => s.name).join(', ')}: a lead cannot become a shadow (leads are one level deep); remove its shadows or give them another lead first`);
+    // Counted, not named: the caller may not be allowed to see every shadow.
+    const count = shadows.length === 1 ? 'a shadow' : `${shadows.length} shadows`;
+    throw new ShadowRelationError(`${name} is the lead of ${count}: a lead cannot become a shadow (leads are one level deep); remove its shadows or give them another lead first`);
   }
   if (params.address !== lead.address || params.port !== lead.port) {
     throw new ShadowRelationError(`a shadow is reached at its lead's address: ${lead.name} is at ${lead.address} port ${lead.port}, not ${params.address} port ${params.port}`);
