@@ -28,7 +28,8 @@ const stored: Array<{ event: AlarmEvent; context: EventContext }> = [];
 const api = (...args: Parameters<TestDaemon['api']>) => t.api(...args);
 const sim = (address: string) => fleet.get(address) as RackPduDevice;
 const snmp = { version: '2c', readCommunity: 'public', writeCommunity: 'private' };
-const fast = { timeoutMs: 300, retries: 0 };
+// Generous for a loaded machine (a device that answers must never look lost here), short enough for the silent card's timeouts.
+const fast = { timeoutMs: 1000, retries: 1 };
 
 async function add(body: Record<string, unknown>): Promise<number> {
   const res = await api('POST', '/api/v1/devices', { profile: 'apc-rpdu', ...fast, ...body });
@@ -39,7 +40,7 @@ async function add(body: Record<string, unknown>): Promise<number> {
 const device = async (id: number) => (await api('GET', `/api/v1/devices/${id}`)).body as Record<string, unknown> & { state: Record<string, unknown> };
 const activeAlarms = async () => (await api('GET', '/api/v1/alarms')).body.alarms as Array<{ device: string; deviceId: number; code: string; description: string }>;
 const scans = (trigger: string) => t.metric('priscan_scans_total', { trigger });
-const drained = () => until('queue drained', () => t.running.scheduler.queued + t.running.scheduler.running === 0);
+const drained = () => until('queue drained', () => t.running.scheduler.queued + t.running.scheduler.running === 0, 15_000);
 
 /** Sends `count` v2c notifications that appear to come from `from` (a loopback address this host owns). */
 async function sendTraps(from: string, community: string, count: number): Promise<void> {
@@ -141,7 +142,7 @@ describe('lead and shadow devices', () => {
   it('gives a silent card one communication lost (the lead\'s), its shadows unreachable through it, and recovers all of them', async () => {
     sim(CHAIN_A).setOnline(false);
     t.running.scheduler.requestScan(ids.lead, 'trap');
-    await until('communication lost', async () => (await activeAlarms()).some((a) => a.code === 'priscan.communicationLost'));
+    await until('communication lost', async () => (await activeAlarms()).some((a) => a.code === 'priscan.communicationLost'), 15_000);
     await drained();
     expect((await activeAlarms()).map((a) => [a.deviceId, a.code])).toEqual([[ids.lead, 'priscan.communicationLost']]);
     for (const id of [ids.second, ids.third]) {
@@ -155,7 +156,7 @@ describe('lead and shadow devices', () => {
 
     sim(CHAIN_A).setOnline(true);
     t.running.scheduler.requestScan(ids.lead, 'manual');
-    await until('the chain back', async () => (await Promise.all([ids.lead, ids.second, ids.third].map(device))).every((d) => d.state.reachable === true));
+    await until('the chain back', async () => (await Promise.all([ids.lead, ids.second, ids.third].map(device))).every((d) => d.state.reachable === true), 15_000);
     expect(await activeAlarms()).toEqual([]);
     expect((await device(ids.second)).state).toMatchObject({ unreachableThroughLead: false, lastError: null });
   });
