@@ -4,6 +4,7 @@
 // silent card is one `communication lost`; a lead is not removed under its shadows; shadows count
 // against the license; bad relations are refused and change nothing.
 import dgram from 'node:dgram';
+import { resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EventContext } from '../../src/alarms/events.js';
 import type { AlarmEvent } from '../../src/alarms/model.js';
@@ -12,9 +13,10 @@ import { encodeMessage, PduType, VarType, type Pdu } from '../../src/snmp/messag
 import type { RackPduDevice } from '../../simulators/devices/pdu.js';
 import { Fleet } from '../../simulators/fleet.js';
 import { startTestDaemon, untilRegistered, type TestDaemon } from '../helpers/daemon.js';
-import { until } from '../helpers/tools.js';
+import { runTool, until } from '../helpers/tools.js';
 
 // This file's devices live on 127.0.250.0/24.
+const CLI = resolve(import.meta.dirname, '../../dist/src/cli/priscan.js');
 const PORT = 16250;
 const CHAIN_A = '127.0.250.1';
 const CHAIN_B = '127.0.250.2';
@@ -216,11 +218,22 @@ describe('lead and shadow devices', () => {
     expect(JSON.stringify(t.running.store.devices.list().map(({ state: _state, ...rest }) => rest))).toBe(before);
   });
 
+  it('adds, lists and keeps a shadow from the command line', async () => {
+    const cli = (args: string[]) => runTool(process.execPath, [CLI, 'devices', ...args], { env: { PATH: process.env.PATH, PRISCAN_URL: t.running.httpUrl, PRISCAN_TOKEN: t.adminToken } });
+    const added = await cli(['add', '--name', 'pdu-b2', '--lead', 'pdu-b1', '--chain-position', '2', '--profile', 'apc-rpdu']);
+    expect(added.code, added.stderr).toBe(0);
+    expect(added.stdout).toMatch(new RegExp(`^added device \\d+ pdu-b2 \\(127\\.0\\.250\\.2, a shadow of device ${ids.leadB} at position 2\\); registration registered`));
+    expect((await cli(['list'])).stdout).toMatch(/pdu-b2\s+127\.0\.250\.2:16250\s+apc-rpdu\s+\S+\s+registered\s.*pdu-b1 #2\n/);
+    const refused = await cli(['remove', 'pdu-b1']);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(/^priscan: device pdu-b1 is the lead of pdu-a3 \(id \d+\), pdu-b2 \(id \d+\): remove them first/);
+    expect(t.running.store.devices.getByName('pdu-b1')).toBeDefined();
+  });
+
   it('counts shadows against the license like any device', async () => {
     const usage = async () => (await api('GET', '/api/v1/licenses/usage')).body as { licensed: number; used: number };
-    // pdu-b1, its shadow pdu-a3, and solo; the daemon includes 5 nodes.
-    expect(await usage()).toMatchObject({ licensed: 5, used: 3 });
-    await add({ name: 'pdu-b2', lead: 'pdu-b1', chainPosition: 2 });
+    // pdu-b1, its shadows pdu-a3 and pdu-b2, and solo; the daemon includes 5 nodes.
+    expect(await usage()).toMatchObject({ licensed: 5, used: 4 });
     await add({ name: 'solo-2', lead: 'solo', chainPosition: 2 });
     expect(await usage()).toMatchObject({ used: 5 });
     const refused = await api('POST', '/api/v1/devices', { name: 'pdu-b4', lead: 'pdu-b1', chainPosition: 4, profile: 'apc-rpdu' });
