@@ -3,24 +3,16 @@
 // apc-rpdu profile reads, for a device with a chainPosition, that unit's rows only; for a shadow
 // nothing else. Read the way priscan reads them: the profile file, the evaluator, a client on the MIB.
 import { describe, expect, it } from 'vitest';
-import type { DeviceSettings } from '../../simulators/devices/device.js';
 import { RackPduDevice } from '../../simulators/devices/pdu.js';
 import { Fleet } from '../../simulators/fleet.js';
 import { APC } from '../../src/profiles/oids.js';
 import { profileSchema, type Profile } from '../../src/profiles/schema.js';
 import { readPlan, scanDevice, specOf, type ChainUnit } from '../../src/scanning/evaluate.js';
 import { FakeSnmpClient } from '../helpers/fake-snmp.js';
+import { simSettings } from '../helpers/devices.js';
 import { builtinProfile } from '../helpers/profiles.js';
 
-const settings: DeviceSettings = {
-  address: '127.0.250.250',
-  port: 161,
-  readCommunity: 'public',
-  writeCommunity: 'private',
-  clock: { now: () => 1_700_000_000_000 },
-  apcTrapPort: 162,
-  onBatteryRepeatMs: 60_000,
-};
+const settings = simSettings({ address: '127.0.250.250' });
 
 const PHASE = APC.rPDU2PhaseStatusEntry;
 const C = APC.rPDU2PhaseCol;

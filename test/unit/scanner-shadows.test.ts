@@ -10,7 +10,7 @@ import type { SnmpTarget } from '../../src/snmp/client.js';
 import { DeviceClients } from '../../src/snmp/device-clients.js';
 import { Store } from '../../src/store/store.js';
 import { RackPduDevice } from '../../simulators/devices/pdu.js';
-import { newDevice } from '../helpers/devices.js';
+import { newDevice, simSettings } from '../helpers/devices.js';
 import { FakeClock } from '../helpers/fake-clock.js';
 import { FakeSnmpClient } from '../helpers/fake-snmp.js';
 import { builtinProfiles } from '../helpers/profiles.js';
@@ -31,7 +31,7 @@ const lostAlarms = () => store.alarms.active().filter((a) => a.code === COMMUNIC
 beforeEach(() => {
   const clock = new FakeClock();
   store = Store.open(':memory:', clock);
-  chain = new RackPduDevice({ address: ADDRESS, port: 161, readCommunity: 'public', writeCommunity: 'private', clock, apcTrapPort: 162, onBatteryRepeatMs: 60_000 }, 3);
+  chain = new RackPduDevice(simSettings({ address: ADDRESS, clock }), 3);
   opened = [];
   silent = () => false;
   const factory = {
