@@ -51,7 +51,7 @@ const { values: args } = parseArgs({
 });
 type Kind = NonNullable<FleetSpec['kind']>;
 /** The profile each simulated kind gets (what an `auto` device's sysObjectID would pick). */
-const PROFILE_OF: Record<Kind, string> = { sim: 'priscan-sim', ups: 'rfc1628-ups', 'apc-ups': 'apc-ups', netbotz: 'netbotz', pdu: 'apc-rpdu' };
+const PROFILE_OF: Record<Kind, string> = { sim: 'priscan-sim', ups: 'rfc1628-ups', 'apc-ups': 'apc-ups', netbotz: 'netbotz', pdu: 'apc-rpdu', 'pdu-chain': 'apc-rpdu' };
 const VARIANT = args.variant;
 if (VARIANT !== 'sim' && VARIANT !== 'readings') throw new Error('--variant must be sim or readings');
 const KINDS = (VARIANT === 'sim' ? ['sim'] : (args.kinds ?? '').split(',').map((k) => k.trim())) as Kind[];

@@ -40,7 +40,7 @@ import type { InterfaceTable } from '../licensing/identity.js';
 import { loadIssuerSecret, type IssuerSecret } from '../licensing/issuer-secret.js';
 import { AcknowledgementService } from './acknowledgement-service.js';
 import { consoleServices } from './console-services.js';
-import { DeviceService, refuseShadowedDevices } from './device-service.js';
+import { DeviceService, refuseShadowedDevices, registrationOf } from './device-service.js';
 import { MaintenanceService } from './maintenance-service.js';
 import { ThresholdService } from './threshold-service.js';
 import { ReadingsPruner } from './readings-pruner.js';
@@ -156,6 +156,7 @@ function checkConfiguredThresholds(config: Readonly<Config>, profiles: ProfileRe
 function fleetSnapshot(store: Store, service: DeviceService, licenses: LicenseService, profiles: ProfileRegistry): FleetSnapshot {
   const devices = store.devices.list();
   const names = new Map(devices.map((d) => [d.id, d.name]));
+  const byId = new Map(devices.map((d) => [d.id, d]));
   return {
     devices: devices.map((d) => {
       const profile = profileNameOf(d);
@@ -164,7 +165,8 @@ function fleetSnapshot(store: Store, service: DeviceService, licenses: LicenseSe
         profile: profile ?? 'auto',
         method: (profile && profiles.get(profile)?.registration) || '',
         up: d.state.reachable,
-        registered: d.state.registration === 'registered',
+        // A shadow's registration is its lead's: priscan registers on the lead only.
+        registered: registrationOf(d, d.leadId === null ? undefined : byId.get(d.leadId)) === 'registered',
         monitored: service.isMonitored(d.id),
         lastScanAt: d.state.lastScanAt,
         lastScanMs: d.state.lastScanMs,

@@ -2,7 +2,8 @@ import { COMMUNICATION_LOST, SEVERITIES, type ActiveAlarm, type AlarmEvent, type
 import type { Clock } from '../clock.js';
 import type { DeviceSite } from '../access/scope.js';
 import type { Caller } from '../http/auth.js';
-import { deviceView } from '../http/views.js';
+import { deviceView, type DeviceChain } from '../http/views.js';
+
 import { DeviceVisibility } from '../http/visibility.js';
 import type { LicenseUsage, LicenseView } from '../app/license-service.js';
 import type { DeviceRecord } from '../store/devices.js';
@@ -10,6 +11,8 @@ import type { Store } from '../store/store.js';
 import { ACCESS, may } from './access.js';
 import { matchesFilter, sortAlarms, SEVERITY_RANK, type AlarmFilter } from './alarm-order.js';
 import type { ConsoleAcknowledgement, ConsoleMaintenanceWindow, ConsoleReading, ConsoleServices, ConsoleThreshold } from './services.js';
+
+const NO_CHAIN: DeviceChain = { lead: undefined, leadVisible: false, shadows: [] };
 
 /** Who looks: the caller of the session (token id, role, name). */
 export type Viewer = Caller;
@@ -342,7 +345,8 @@ export class ConsoleData {
 
   private viewOf(viewer: Viewer, d: DeviceRecord) {
     // Read-only partners see addresses masked, as in the API; administrator partners see them whole.
-    return deviceView(d, { masked: this.visibility(viewer).masked, isMonitored: (id) => this.deps.devices.isMonitored(id) });
+    // Pages read address, state and settings from this view, not the lead/shadow chain.
+    return deviceView(d, { masked: this.visibility(viewer).masked, isMonitored: (id) => this.deps.devices.isMonitored(id) }, NO_CHAIN);
   }
 
   /** What pages show of a device: the API's own view (masked for read-only partners), plus site and status. */

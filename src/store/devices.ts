@@ -49,12 +49,20 @@ export interface DeviceRecord {
   retries: number;
   /** Where the device stands (a data center, a room): scopes thresholds and filters; null when not set. */
   site: string | null;
+  /**
+   * A shadow's lead: the device whose address, port and credentials it is reached through (an APC
+   * PDU daisy-chained behind another's card). Null: a device of its own, or a lead.
+   */
+  leadId: number | null;
+  /** The unit's place behind its address (an APC PDU's module number); its profile reads that unit's rows only. Null: the whole device. */
+  chainPosition: number | null;
   origin: 'api' | 'config';
   createdAt: number;
   state: DeviceState;
 }
 
-export type NewDevice = Omit<DeviceRecord, 'id' | 'createdAt' | 'resolvedProfile' | 'state'>;
+export type NewDevice = Omit<DeviceRecord, 'id' | 'createdAt' | 'resolvedProfile' | 'state' | 'leadId' | 'chainPosition'> &
+  Partial<Pick<DeviceRecord, 'leadId' | 'chainPosition'>>;
 export type DeviceChanges = Partial<Omit<NewDevice, 'origin'>>;
 
 export interface ScanRecord {
@@ -72,17 +80,30 @@ export interface RegistrationRecord {
   error: string | null;
 }
 
-/** A device's name or address is already taken. The message never carries a community. */
+/** A device's name, address or place in a chain is already taken. The message never carries a community. */
 export class StoreConflictError extends Error {
   override readonly name = 'StoreConflictError';
 
   constructor(
-    readonly field: 'name' | 'address',
+    readonly field: 'name' | 'address' | 'chainPosition',
     value: string,
   ) {
-    const why = field === 'address' ? ' (one device per address: notifications are matched by their source address)' : '';
-    super(`a device with ${field} ${JSON.stringify(value)} already exists${why}`);
+    super(`a device with ${field} ${value} already exists${CONFLICT_REASON[field]}`);
   }
+}
+
+const CONFLICT_REASON: Record<StoreConflictError['field'], string> = {
+  name: '',
+  address: ' (one device per address: notifications are matched by their source address)',
+  chainPosition: ' (each unit behind one address has a place of its own)',
+};
+
+/**
+ * A lead and shadow relation the store cannot hold: a shadow of a shadow, a shadow at another
+ * address than its lead, a lead that would become a shadow, a shadow that registers itself.
+ */
+export class ShadowRelationError extends Error {
+  override readonly name = 'ShadowRelationError';
 }
 
 interface DeviceRow {
@@ -108,6 +129,8 @@ interface DeviceRow {
   timeout_ms: number;
   retries: number;
   site: string | null;
+  lead_id: number | null;
+  chain_position: number | null;
   origin: DeviceRecord['origin'];
   created_at: number;
   reachable: number | null;
@@ -144,6 +167,8 @@ type ConfigParams = Pick<
   | 'timeout_ms'
   | 'retries'
   | 'site'
+  | 'lead_id'
+  | 'chain_position'
 >;
 
 interface DeviceStatements {
@@ -152,6 +177,9 @@ interface DeviceStatements {
   get: Database.Statement<[number], DeviceRow>;
   getByName: Database.Statement<[string], DeviceRow>;
   getByAddress: Database.Statement<[string], DeviceRow>;
+  shadowsOf: Database.Statement<[number], DeviceRow>;
+  /** A lead's address, port and credentials, written into its shadows. */
+  followLead: Database.Statement<[SnmpParams & { lead_id: number; address: string; port: number }]>;
   count: Database.Statement<[], { n: number }>;
   scanTimes: Database.Statement<[], { id: number; last_scan_at: number | null; interval_s: number }>;
   insert: Database.Statement<[ConfigParams & { origin: string; created_at: number }]>;
@@ -164,14 +192,18 @@ interface DeviceStatements {
 }
 
 type UpdateTx = Database.Transaction<(id: number, changes: DeviceChanges) => DeviceRecord>;
+type InsertTx = Database.Transaction<(device: NewDevice) => DeviceRecord>;
 
-const CONFIG_COLUMNS =
-  'name, address, port, snmp_version, read_community, write_community, notify_community, ' +
-  'usm_user, usm_level, usm_auth_protocol, usm_auth_password, usm_priv_protocol, usm_priv_password, usm_context, ' +
-  'profile, priority_scanning, interval_s, timeout_ms, retries, site';
-const CONFIG_VALUES = CONFIG_COLUMNS.split(', ')
-  .map((column) => `@${column}`)
-  .join(', ');
+const SNMP_COLUMNS =
+  'snmp_version, read_community, write_community, notify_community, ' +
+  'usm_user, usm_level, usm_auth_protocol, usm_auth_password, usm_priv_protocol, usm_priv_password, usm_context';
+const CONFIG_COLUMNS = `name, address, port, ${SNMP_COLUMNS}, profile, priority_scanning, interval_s, timeout_ms, retries, site, lead_id, chain_position`;
+const valuesOf = (columns: string) =>
+  columns
+    .split(', ')
+    .map((column) => `@${column}`)
+    .join(', ');
+const CONFIG_VALUES = valuesOf(CONFIG_COLUMNS);
 
 /** The devices priscan monitors: their configuration and their last known state. */
 export class DevicesRepository {
@@ -181,7 +213,10 @@ export class DevicesRepository {
       listByOrigin: db.prepare('SELECT * FROM devices WHERE origin = ? ORDER BY id'),
       get: db.prepare('SELECT * FROM devices WHERE id = ?'),
       getByName: db.prepare('SELECT * FROM devices WHERE name = ?'),
-      getByAddress: db.prepare('SELECT * FROM devices WHERE address = ?'),
+      // The device that owns the address: shadows share their lead's.
+      getByAddress: db.prepare('SELECT * FROM devices WHERE address = ? AND lead_id IS NULL'),
+      shadowsOf: db.prepare('SELECT * FROM devices WHERE lead_id = ? ORDER BY id'),
+      followLead: db.prepare(`UPDATE devices SET (address, port, ${SNMP_COLUMNS}) = (@address, @port, ${valuesOf(SNMP_COLUMNS)}) WHERE lead_id = @lead_id`),
       count: db.prepare('SELECT count(*) AS n FROM devices'),
       scanTimes: db.prepare('SELECT id, last_scan_at, interval_s FROM devices'),
       insert: db.prepare(
@@ -218,8 +253,9 @@ export class DevicesRepository {
       const current = statements.get.get(id);
       if (!current) throw unknownDevice(id);
       const merged = { ...toNewDevice(current), ...definedOnly(changes) };
-      const params = configParams(merged);
+      const params = throughLead(statements, configParams(merged), id);
       const addressChanged = params.address !== current.address;
+      const moved = addressChanged || params.port !== current.port;
       // What `auto` resolved, and the identity read, belong to the device as it was.
       const forgetProfile = addressChanged || merged.profile !== current.profile;
       writing(params, () =>
@@ -227,13 +263,25 @@ export class DevicesRepository {
       );
       // Whether it answered, its last error and its registration were about the old address and
       // port: an error naming them must not outlive them. Unknown and pending until tried again.
-      if (addressChanged || params.port !== current.port) statements.forgetEndpointState.run(id);
+      if (moved) statements.forgetEndpointState.run(id);
+      // A lead's shadows are reached through it: they follow its address, port and credentials.
+      const shadows = statements.shadowsOf.all(id);
+      if (shadows.length > 0) {
+        const { address, port } = params;
+        writing(params, () => statements.followLead.run({ ...snmpColumns(params), lead_id: id, address, port }));
+        if (moved) for (const shadow of shadows) statements.forgetEndpointState.run(shadow.id);
+      }
       return toRecord(statements.get.get(id) as DeviceRow);
     });
-    return new DevicesRepository({ statements, update, clock });
+    const insert = db.transaction((device: NewDevice): DeviceRecord => {
+      const params = throughLead(statements, configParams(device), undefined);
+      const result = writing(params, () => statements.insert.run({ ...params, origin: device.origin, created_at: clock.now() }));
+      return toRecord(statements.get.get(Number(result.lastInsertRowid)) as DeviceRow);
+    });
+    return new DevicesRepository({ statements, update, insert });
   }
 
-  private constructor(private readonly deps: { statements: DeviceStatements; update: UpdateTx; clock: { now(): number } }) {}
+  private constructor(private readonly deps: { statements: DeviceStatements; update: UpdateTx; insert: InsertTx }) {}
 
   list(): DeviceRecord[] {
     return this.deps.statements.list.all().map(toRecord);
@@ -269,20 +317,30 @@ export class DevicesRepository {
     return new Map(this.deps.statements.scanTimes.all().map((r) => [r.id, { lastScanAt: r.last_scan_at, intervalSeconds: r.interval_s }]));
   }
 
-  /** Adds a device; throws StoreConflictError if its name or address is taken. */
-  insert(device: NewDevice): DeviceRecord {
-    const { statements, clock } = this.deps;
-    const params = configParams(device);
-    const result = writing(params, () => statements.insert.run({ ...params, origin: device.origin, created_at: clock.now() }));
-    return toRecord(statements.get.get(Number(result.lastInsertRowid)) as DeviceRow);
+  /** The shadows reached through this lead, oldest first (none for any other device). */
+  shadowsOf(leadId: number): DeviceRecord[] {
+    return this.deps.statements.shadowsOf.all(leadId).map(toRecord);
   }
 
-  /** Changes a device's configuration; its state is kept. Throws for an unknown id or a conflict. */
+  /**
+   * Adds a device; throws StoreConflictError if its name or address (or its place behind a lead's
+   * address) is taken, ShadowRelationError for a shadow the store cannot hold. A shadow takes its
+   * lead's credentials.
+   */
+  insert(device: NewDevice): DeviceRecord {
+    return this.deps.insert.immediate(device);
+  }
+
+  /**
+   * Changes a device's configuration; its state is kept. A lead's new address, port or
+   * credentials are its shadows' too. Throws for an unknown id, a conflict or a relation the
+   * store cannot hold (see insert).
+   */
   update(id: number, changes: DeviceChanges): DeviceRecord {
     return this.deps.update.immediate(id, changes);
   }
 
-  /** Deletes the row; its active alarms cascade away unlogged: features use Store.removeDevice. */
+  /** Deletes the row; its active alarms cascade away unlogged: features use Store.removeDevice. A lead with shadows is refused. */
   delete(id: number): boolean {
     return this.deps.statements.delete.run(id).changes > 0;
   }
@@ -320,21 +378,62 @@ export function unknownDevice(id: number): Error {
 }
 
 /** Runs a write of `device`, turning a UNIQUE violation into a StoreConflictError. */
-function writing<T>(device: Pick<ConfigParams, 'name' | 'address'>, write: () => T): T {
+function writing<T>(device: Pick<ConfigParams, 'name' | 'address' | 'chain_position'>, write: () => T): T {
   try {
     return write();
   } catch (error) {
     const code = (error as { code?: unknown }).code;
     const message = error instanceof Error ? error.message : '';
     if (code === 'SQLITE_CONSTRAINT_UNIQUE' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY') {
-      if (message.includes('devices.name')) throw new StoreConflictError('name', device.name);
-      if (message.includes('devices.address')) throw new StoreConflictError('address', device.address);
+      if (message.includes('devices.name')) throw new StoreConflictError('name', JSON.stringify(device.name));
+      // Before the address: this index holds the address too.
+      if (message.includes('devices.chain_position')) throw new StoreConflictError('chainPosition', `${device.chain_position} at ${device.address}`);
+      if (message.includes('devices.address')) throw new StoreConflictError('address', JSON.stringify(device.address));
     }
     throw error;
   }
 }
 
-function snmpParams(snmp: DeviceSnmp): Omit<ConfigParams, 'name' | 'address' | 'port' | 'profile' | 'priority_scanning' | 'interval_s' | 'timeout_ms' | 'retries' | 'site'> {
+/**
+ * The columns of a device about to be written, checked against its lead (if it has one) in the
+ * write's transaction: a lead of its own, at the shadow's address and port, one level deep; a
+ * shadow never registers itself (priscan registers on its lead) and has its place in the chain.
+ * A shadow is reached with its lead's credentials: they are written into it. `id`: the device
+ * being changed (undefined for a new one).
+ */
+function throughLead(statements: DeviceStatements, params: ConfigParams, id: number | undefined): ConfigParams {
+  if (params.lead_id === null) return params;
+  const name = params.name;
+  const lead = statements.get.get(params.lead_id);
+  if (params.lead_id === id) throw new ShadowRelationError(`${name} cannot be its own lead`);
+  if (!lead) throw new ShadowRelationError(`no device with id ${params.lead_id} to be the lead of ${name}`);
+  if (lead.lead_id !== null) {
+    throw new ShadowRelationError(`${lead.name} is itself a shadow (of device ${lead.lead_id}): a lead has no lead, so ${name} cannot be its shadow (leads are one level deep)`);
+  }
+  const shadows = id === undefined ? [] : statements.shadowsOf.all(id);
+  if (shadows.length > 0) {
+    // Counted, not named: the caller may not be allowed to see every shadow.
+    const count = shadows.length === 1 ? 'a shadow' : `${shadows.length} shadows`;
+    throw new ShadowRelationError(`${name} is the lead of ${count}: a lead cannot become a shadow (leads are one level deep); remove its shadows or give them another lead first`);
+  }
+  if (params.address !== lead.address || params.port !== lead.port) {
+    throw new ShadowRelationError(`a shadow is reached at its lead's address: ${lead.name} is at ${lead.address} port ${lead.port}, not ${params.address} port ${params.port}`);
+  }
+  if (params.priority_scanning === 1) {
+    throw new ShadowRelationError(`${name} is a shadow of ${lead.name}: priscan registers on the lead only, so a shadow has priorityScanning false`);
+  }
+  if (params.chain_position === null) throw new ShadowRelationError(`${name} is a shadow of ${lead.name}: it needs its chainPosition, the unit's place behind ${lead.address}`);
+  return { ...params, ...snmpColumns(lead) };
+}
+
+type SnmpParams = Pick<ConfigParams, 'snmp_version' | 'read_community' | 'write_community' | 'notify_community' | 'usm_user' | 'usm_level' | 'usm_auth_protocol' | 'usm_auth_password' | 'usm_priv_protocol' | 'usm_priv_password' | 'usm_context'>;
+
+function snmpColumns(row: SnmpParams): SnmpParams {
+  const { snmp_version, read_community, write_community, notify_community, usm_user, usm_level, usm_auth_protocol, usm_auth_password, usm_priv_protocol, usm_priv_password, usm_context } = row;
+  return { snmp_version, read_community, write_community, notify_community, usm_user, usm_level, usm_auth_protocol, usm_auth_password, usm_priv_protocol, usm_priv_password, usm_context };
+}
+
+function snmpParams(snmp: DeviceSnmp): SnmpParams {
   const none = { read_community: null, write_community: null, notify_community: null, usm_user: null, usm_level: null };
   const noUsm = { usm_auth_protocol: null, usm_auth_password: null, usm_priv_protocol: null, usm_priv_password: null, usm_context: null };
   if (snmp.version !== '3') {
@@ -385,6 +484,8 @@ function configParams(device: Omit<NewDevice, 'origin'>): ConfigParams {
     timeout_ms: device.timeoutMs,
     retries: device.retries,
     site: device.site,
+    lead_id: device.leadId ?? null,
+    chain_position: device.chainPosition ?? null,
   };
 }
 
@@ -412,6 +513,8 @@ function toRecord(row: DeviceRow): DeviceRecord {
     timeoutMs: row.timeout_ms,
     retries: row.retries,
     site: row.site,
+    leadId: row.lead_id,
+    chainPosition: row.chain_position,
     origin: row.origin,
     createdAt: row.created_at,
     state: {

@@ -14,6 +14,8 @@ export function newDevice(overrides: Partial<NewDevice> = {}): NewDevice {
     timeoutMs: 3000,
     retries: 1,
     site: null,
+    leadId: null,
+    chainPosition: null,
     origin: 'api',
     ...overrides,
   };
