@@ -22,7 +22,7 @@ import type { SnmpClientFactory } from '../snmp/client.js';
 import { DeviceClients } from '../snmp/device-clients.js';
 import { NetSnmpClientFactory } from '../snmp/net-snmp-client.js';
 import { DEFAULT_HISTORY_POLICY } from '../store/readings.js';
-import { Store } from '../store/store.js';
+import { SqliteStore, type Store } from '../store/store.js';
 import { NotificationIntake } from '../traps/intake.js';
 import { installationEngine } from '../traps/engine.js';
 import { NotificationSources } from '../traps/sources.js';
@@ -199,7 +199,7 @@ export class Daemon {
     const issuerSecret = this.options.issuerSecret ?? issuerSecretFrom(config);
     const webhooks = webhooksFrom(config);
     const profiles = loadProfiles(config);
-    const store = Store.open(join(config.dataDir, 'priscan.db'), clock, {
+    const store = SqliteStore.open(join(config.dataDir, 'priscan.db'), clock, {
       onMigrationNote: (note) => log.warn(note),
       readingHistory: {
         minIntervalMs: config.readings.minPointIntervalSeconds * 1000,

@@ -1,4 +1,5 @@
 import type Database from 'better-sqlite3';
+import type { StoreSession } from './session.js';
 import { addressKey, canonicalAddress, NOT_AN_ADDRESS } from '../snmp/address.js';
 import type { AuthProtocol, PrivProtocol, SecurityLevel, UsmUser } from '../snmp/usm.js';
 
@@ -85,7 +86,8 @@ export class StoreConflictError extends Error {
   }
 }
 
-interface DeviceRow {
+/** A devices row as stored (both backends use these column names and 0/1 flags). */
+export interface DeviceRow {
   id: number;
   name: string;
   address: string;
@@ -122,7 +124,7 @@ interface DeviceRow {
 }
 
 /** The configuration columns, as bound to INSERT and UPDATE. */
-type ConfigParams = Pick<
+export type ConfigParams = Pick<
   DeviceRow,
   | 'name'
   | 'address'
@@ -146,172 +148,137 @@ type ConfigParams = Pick<
   | 'site'
 >;
 
-interface DeviceStatements {
-  list: Database.Statement<[], DeviceRow>;
-  listByOrigin: Database.Statement<[string], DeviceRow>;
-  get: Database.Statement<[number], DeviceRow>;
-  getByName: Database.Statement<[string], DeviceRow>;
-  getByAddress: Database.Statement<[string], DeviceRow>;
-  count: Database.Statement<[], { n: number }>;
-  scanTimes: Database.Statement<[], { id: number; last_scan_at: number | null; interval_s: number }>;
-  insert: Database.Statement<[ConfigParams & { origin: string; created_at: number }]>;
-  update: Database.Statement<[ConfigParams & { id: number; forget_identity: number; forget_profile: number }]>;
-  forgetEndpointState: Database.Statement<[number]>;
-  delete: Database.Statement<[number]>;
-  setResolvedProfile: Database.Statement<[{ id: number; profile: string; sys_object_id: string | null; sys_descr: string | null }]>;
-  recordScan: Database.Statement<[{ id: number; at: number; ms: number; reachable: number; error: string | null }]>;
-  recordRegistration: Database.Statement<[{ id: number; at: number; state: string; error: string | null }]>;
+export type DeviceInsert = ConfigParams & { origin: string; created_at: number };
+export type DeviceUpdate = ConfigParams & { id: number; forget_identity: number; forget_profile: number };
+
+/** What a backend runs for the devices: one method per statement; writes say whether the device existed. */
+export interface DeviceStatements {
+  list(): DeviceRow[];
+  listByOrigin(origin: DeviceRecord['origin']): DeviceRow[];
+  get(id: number): DeviceRow | undefined;
+  getByName(name: string): DeviceRow | undefined;
+  getByAddress(address: string): DeviceRow | undefined;
+  count(): number;
+  scanTimes(): { id: number; last_scan_at: number | null; interval_s: number }[];
+  /** The new device's id. */
+  insert(params: DeviceInsert): number;
+  update(params: DeviceUpdate): void;
+  /** Whether it answered, its last error and its registration: unknown and pending again. */
+  forgetEndpointState(id: number): void;
+  delete(id: number): boolean;
+  setResolvedProfile(params: { id: number; profile: string; sys_object_id: string | null; sys_descr: string | null }): boolean;
+  recordScan(params: { id: number; at: number; ms: number; reachable: number; error: string | null }): boolean;
+  recordRegistration(params: { id: number; at: number; state: string; error: string | null }): boolean;
 }
 
-type UpdateTx = Database.Transaction<(id: number, changes: DeviceChanges) => DeviceRecord>;
-
-const CONFIG_COLUMNS =
-  'name, address, port, snmp_version, read_community, write_community, notify_community, ' +
-  'usm_user, usm_level, usm_auth_protocol, usm_auth_password, usm_priv_protocol, usm_priv_password, usm_context, ' +
-  'profile, priority_scanning, interval_s, timeout_ms, retries, site';
-const CONFIG_VALUES = CONFIG_COLUMNS.split(', ')
-  .map((column) => `@${column}`)
-  .join(', ');
+export const CONFIG_COLUMNS = [
+  'name', 'address', 'port', 'snmp_version', 'read_community', 'write_community', 'notify_community',
+  'usm_user', 'usm_level', 'usm_auth_protocol', 'usm_auth_password', 'usm_priv_protocol', 'usm_priv_password', 'usm_context',
+  'profile', 'priority_scanning', 'interval_s', 'timeout_ms', 'retries', 'site',
+] as const satisfies readonly (keyof ConfigParams)[];
 
 /** The devices priscan monitors: their configuration and their last known state. */
 export class DevicesRepository {
-  static prepare(db: Database.Database, clock: { now(): number }): DevicesRepository {
-    const statements: DeviceStatements = {
-      list: db.prepare('SELECT * FROM devices ORDER BY id'),
-      listByOrigin: db.prepare('SELECT * FROM devices WHERE origin = ? ORDER BY id'),
-      get: db.prepare('SELECT * FROM devices WHERE id = ?'),
-      getByName: db.prepare('SELECT * FROM devices WHERE name = ?'),
-      getByAddress: db.prepare('SELECT * FROM devices WHERE address = ?'),
-      count: db.prepare('SELECT count(*) AS n FROM devices'),
-      scanTimes: db.prepare('SELECT id, last_scan_at, interval_s FROM devices'),
-      insert: db.prepare(
-        `INSERT INTO devices (${CONFIG_COLUMNS}, origin, created_at)
-         VALUES (${CONFIG_VALUES}, @origin, @created_at)`,
-      ),
-      update: db.prepare(
-        `UPDATE devices SET (${CONFIG_COLUMNS}) = (${CONFIG_VALUES}),
-           resolved_profile = CASE WHEN @forget_profile THEN NULL ELSE resolved_profile END,
-           sys_object_id = CASE WHEN @forget_identity THEN NULL ELSE sys_object_id END,
-           sys_descr = CASE WHEN @forget_identity THEN NULL ELSE sys_descr END
-         WHERE id = @id`,
-      ),
-      forgetEndpointState: db.prepare(
-        `UPDATE devices SET reachable = NULL, last_error = NULL, registration_state = 'pending', registration_error = NULL, registered_at = NULL
-         WHERE id = ?`,
-      ),
-      delete: db.prepare('DELETE FROM devices WHERE id = ?'),
-      setResolvedProfile: db.prepare(
-        `UPDATE devices SET resolved_profile = @profile, sys_object_id = @sys_object_id, sys_descr = @sys_descr
-         WHERE id = @id`,
-      ),
-      recordScan: db.prepare(
-        `UPDATE devices SET reachable = @reachable, last_scan_at = @at, last_scan_ms = @ms, last_error = @error
-         WHERE id = @id`,
-      ),
-      recordRegistration: db.prepare(
-        `UPDATE devices SET registration_state = @state, registration_error = @error,
-           registered_at = CASE WHEN @state = 'registered' THEN @at ELSE registered_at END
-         WHERE id = @id`,
-      ),
-    };
-    const update = db.transaction((id: number, changes: DeviceChanges): DeviceRecord => {
-      const current = statements.get.get(id);
-      if (!current) throw unknownDevice(id);
-      const merged = { ...toNewDevice(current), ...definedOnly(changes) };
-      const params = configParams(merged);
-      const addressChanged = params.address !== current.address;
-      // What `auto` resolved, and the identity read, belong to the device as it was.
-      const forgetProfile = addressChanged || merged.profile !== current.profile;
-      writing(params, () =>
-        statements.update.run({ ...params, id, forget_identity: addressChanged ? 1 : 0, forget_profile: forgetProfile ? 1 : 0 }),
-      );
-      // Whether it answered, its last error and its registration were about the old address and
-      // port: an error naming them must not outlive them. Unknown and pending until tried again.
-      if (addressChanged || params.port !== current.port) statements.forgetEndpointState.run(id);
-      return toRecord(statements.get.get(id) as DeviceRow);
-    });
-    return new DevicesRepository({ statements, update, clock });
-  }
-
-  private constructor(private readonly deps: { statements: DeviceStatements; update: UpdateTx; clock: { now(): number } }) {}
+  constructor(private readonly deps: { statements: DeviceStatements; session: StoreSession; clock: { now(): number } }) {}
 
   list(): DeviceRecord[] {
-    return this.deps.statements.list.all().map(toRecord);
+    return this.deps.statements.list().map(toRecord);
   }
 
   /** Only the devices from one origin: at start-up the config's devices, without reading every API-added one. */
   listByOrigin(origin: DeviceRecord['origin']): DeviceRecord[] {
-    return this.deps.statements.listByOrigin.all(origin).map(toRecord);
+    return this.deps.statements.listByOrigin(origin).map(toRecord);
   }
 
   get(id: number): DeviceRecord | undefined {
-    const row = this.deps.statements.get.get(id);
+    const row = this.deps.statements.get(id);
     return row && toRecord(row);
   }
 
   getByName(name: string): DeviceRecord | undefined {
-    const row = this.deps.statements.getByName.get(name);
+    const row = this.deps.statements.getByName(name);
     return row && toRecord(row);
   }
 
   /** The device at `address`, however it is spelled. */
   getByAddress(address: string): DeviceRecord | undefined {
-    const row = this.deps.statements.getByAddress.get(addressKey(address));
+    const row = this.deps.statements.getByAddress(addressKey(address));
     return row && toRecord(row);
   }
 
   count(): number {
-    return this.deps.statements.count.get()?.n ?? 0;
+    return this.deps.statements.count();
   }
 
   /** When each device was last scanned and its safety-net interval: three columns, for a check at every scrape. */
   scanTimes(): Map<number, { lastScanAt: number | null; intervalSeconds: number }> {
-    return new Map(this.deps.statements.scanTimes.all().map((r) => [r.id, { lastScanAt: r.last_scan_at, intervalSeconds: r.interval_s }]));
+    return new Map(this.deps.statements.scanTimes().map((r) => [r.id, { lastScanAt: r.last_scan_at, intervalSeconds: r.interval_s }]));
   }
 
   /** Adds a device; throws StoreConflictError if its name or address is taken. */
   insert(device: NewDevice): DeviceRecord {
     const { statements, clock } = this.deps;
     const params = configParams(device);
-    const result = writing(params, () => statements.insert.run({ ...params, origin: device.origin, created_at: clock.now() }));
-    return toRecord(statements.get.get(Number(result.lastInsertRowid)) as DeviceRow);
+    const id = this.writing(params, () => statements.insert({ ...params, origin: device.origin, created_at: clock.now() }));
+    return toRecord(statements.get(id) as DeviceRow);
   }
 
   /** Changes a device's configuration; its state is kept. Throws for an unknown id or a conflict. */
   update(id: number, changes: DeviceChanges): DeviceRecord {
-    return this.deps.update.immediate(id, changes);
+    const { statements, session } = this.deps;
+    return this.writing(
+      { name: changes.name ?? '', address: changes.address ?? '' },
+      () =>
+        session.write(() => {
+          const current = statements.get(id);
+          if (!current) throw unknownDevice(id);
+          const merged = { ...toNewDevice(current), ...definedOnly(changes) };
+          const params = configParams(merged);
+          const addressChanged = params.address !== current.address;
+          // What `auto` resolved, and the identity read, belong to the device as it was.
+          const forgetProfile = addressChanged || merged.profile !== current.profile;
+          statements.update({ ...params, id, forget_identity: addressChanged ? 1 : 0, forget_profile: forgetProfile ? 1 : 0 });
+          // Whether it answered, its last error and its registration were about the old address and
+          // port: an error naming them must not outlive them. Unknown and pending until tried again.
+          if (addressChanged || params.port !== current.port) statements.forgetEndpointState(id);
+          return toRecord(statements.get(id) as DeviceRow);
+        }),
+    );
   }
 
   /** Deletes the row; its active alarms cascade away unlogged: features use Store.removeDevice. */
   delete(id: number): boolean {
-    return this.deps.statements.delete.run(id).changes > 0;
+    return this.deps.statements.delete(id);
   }
 
   setResolvedProfile(id: number, profile: string, sysObjectId: string | null, sysDescr: string | null): void {
-    const result = this.deps.statements.setResolvedProfile.run({ id, profile, sys_object_id: sysObjectId, sys_descr: sysDescr });
-    if (result.changes === 0) throw unknownDevice(id);
+    if (!this.deps.statements.setResolvedProfile({ id, profile, sys_object_id: sysObjectId, sys_descr: sysDescr })) throw unknownDevice(id);
   }
 
   recordScan(id: number, scan: ScanRecord): void {
-    const result = this.deps.statements.recordScan.run({
-      id,
-      at: scan.at,
-      ms: scan.durationMs,
-      reachable: (scan.reachable ?? scan.ok) ? 1 : 0,
-      error: scan.error,
-    });
-    if (result.changes === 0) throw unknownDevice(id);
+    const reachable = (scan.reachable ?? scan.ok) ? 1 : 0;
+    if (!this.deps.statements.recordScan({ id, at: scan.at, ms: scan.durationMs, reachable, error: scan.error })) throw unknownDevice(id);
   }
 
   /** Records a registration attempt; `registeredAt` moves only when it succeeded. */
   recordRegistration(id: number, registration: RegistrationRecord): void {
-    const result = this.deps.statements.recordRegistration.run({
-      id,
-      at: registration.at,
-      state: registration.state,
-      error: registration.error,
-    });
-    if (result.changes === 0) throw unknownDevice(id);
+    const { at, state, error } = registration;
+    if (!this.deps.statements.recordRegistration({ id, at, state, error })) throw unknownDevice(id);
+  }
+
+  /**
+   * Runs a write of `device`, turning a UNIQUE violation into a StoreConflictError. The value
+   * named is the canonical one, as stored.
+   */
+  private writing<T>(device: Pick<ConfigParams, 'name' | 'address'>, write: () => T): T {
+    try {
+      return write();
+    } catch (error) {
+      const violated = this.deps.session.uniqueViolation(error);
+      if (violated === 'devices.name') throw new StoreConflictError('name', device.name);
+      if (violated === 'devices.address') throw new StoreConflictError('address', canonicalAddress(device.address) ?? device.address);
+      throw error;
+    }
   }
 }
 
@@ -319,19 +286,52 @@ export function unknownDevice(id: number): Error {
   return new Error(`unknown device id ${String(id)}`);
 }
 
-/** Runs a write of `device`, turning a UNIQUE violation into a StoreConflictError. */
-function writing<T>(device: Pick<ConfigParams, 'name' | 'address'>, write: () => T): T {
-  try {
-    return write();
-  } catch (error) {
-    const code = (error as { code?: unknown }).code;
-    const message = error instanceof Error ? error.message : '';
-    if (code === 'SQLITE_CONSTRAINT_UNIQUE' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY') {
-      if (message.includes('devices.name')) throw new StoreConflictError('name', device.name);
-      if (message.includes('devices.address')) throw new StoreConflictError('address', device.address);
-    }
-    throw error;
-  }
+export function sqliteDeviceStatements(db: Database.Database): DeviceStatements {
+  const columns = CONFIG_COLUMNS.join(', ');
+  const values = CONFIG_COLUMNS.map((column) => `@${column}`).join(', ');
+  const list = db.prepare<[], DeviceRow>('SELECT * FROM devices ORDER BY id');
+  const listByOrigin = db.prepare<[string], DeviceRow>('SELECT * FROM devices WHERE origin = ? ORDER BY id');
+  const get = db.prepare<[number], DeviceRow>('SELECT * FROM devices WHERE id = ?');
+  const getByName = db.prepare<[string], DeviceRow>('SELECT * FROM devices WHERE name = ?');
+  const getByAddress = db.prepare<[string], DeviceRow>('SELECT * FROM devices WHERE address = ?');
+  const count = db.prepare<[], number>('SELECT count(*) FROM devices').pluck();
+  const scanTimes = db.prepare<[], { id: number; last_scan_at: number | null; interval_s: number }>('SELECT id, last_scan_at, interval_s FROM devices');
+  const insert = db.prepare<[DeviceInsert]>(`INSERT INTO devices (${columns}, origin, created_at) VALUES (${values}, @origin, @created_at)`);
+  const update = db.prepare<[DeviceUpdate]>(
+    `UPDATE devices SET (${columns}) = (${values}),
+       resolved_profile = CASE WHEN @forget_profile THEN NULL ELSE resolved_profile END,
+       sys_object_id = CASE WHEN @forget_identity THEN NULL ELSE sys_object_id END,
+       sys_descr = CASE WHEN @forget_identity THEN NULL ELSE sys_descr END
+     WHERE id = @id`,
+  );
+  const forgetEndpointState = db.prepare<[number]>(
+    `UPDATE devices SET reachable = NULL, last_error = NULL, registration_state = 'pending', registration_error = NULL, registered_at = NULL
+     WHERE id = ?`,
+  );
+  const remove = db.prepare<[number]>('DELETE FROM devices WHERE id = ?');
+  const setResolvedProfile = db.prepare('UPDATE devices SET resolved_profile = @profile, sys_object_id = @sys_object_id, sys_descr = @sys_descr WHERE id = @id');
+  const recordScan = db.prepare('UPDATE devices SET reachable = @reachable, last_scan_at = @at, last_scan_ms = @ms, last_error = @error WHERE id = @id');
+  const recordRegistration = db.prepare(
+    `UPDATE devices SET registration_state = @state, registration_error = @error,
+       registered_at = CASE WHEN @state = 'registered' THEN @at ELSE registered_at END
+     WHERE id = @id`,
+  );
+  return {
+    list: () => list.all(),
+    listByOrigin: (origin) => listByOrigin.all(origin),
+    get: (id) => get.get(id),
+    getByName: (name) => getByName.get(name),
+    getByAddress: (address) => getByAddress.get(address),
+    count: () => count.get() ?? 0,
+    scanTimes: () => scanTimes.all(),
+    insert: (params) => Number(insert.run(params).lastInsertRowid),
+    update: (params) => void update.run(params),
+    forgetEndpointState: (id) => void forgetEndpointState.run(id),
+    delete: (id) => remove.run(id).changes > 0,
+    setResolvedProfile: (params) => setResolvedProfile.run(params).changes > 0,
+    recordScan: (params) => recordScan.run(params).changes > 0,
+    recordRegistration: (params) => recordRegistration.run(params).changes > 0,
+  };
 }
 
 function snmpParams(snmp: DeviceSnmp): Omit<ConfigParams, 'name' | 'address' | 'port' | 'profile' | 'priority_scanning' | 'interval_s' | 'timeout_ms' | 'retries' | 'site'> {

@@ -16,17 +16,17 @@ import { openDatabase } from '../../src/store/database.js';
 import { StoreConflictError } from '../../src/store/devices.js';
 import { MIGRATIONS } from '../../src/store/migrations.js';
 import { builtinProfiles } from '../helpers/profiles.js';
-import { Store } from '../../src/store/store.js';
+import { SqliteStore } from '../../src/store/store.js';
 import { NotificationSources } from '../../src/traps/sources.js';
 import { newDevice } from '../helpers/devices.js';
 import { FakeClock } from '../helpers/fake-clock.js';
 
 let dir: string;
 let clock: FakeClock;
-const opened: Store[] = [];
+const opened: SqliteStore[] = [];
 
-function open(options: Parameters<typeof Store.open>[2] = {}): Store {
-  const store = Store.open(join(dir, 'priscan.db'), clock, options);
+function open(options: Parameters<typeof SqliteStore.open>[2] = {}): SqliteStore {
+  const store = SqliteStore.open(join(dir, 'priscan.db'), clock, options);
   opened.push(store);
   return store;
 }
@@ -179,7 +179,7 @@ describe('the address a device had', () => {
 });
 
 describe('config devices at start-up', () => {
-  function service(store: Store): DeviceService {
+  function service(store: SqliteStore): DeviceService {
     const tracked = new Set<number>();
     const scheduler = {
       has: (id: number) => tracked.has(id),

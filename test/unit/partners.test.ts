@@ -9,18 +9,18 @@ import { ApiTokens } from '../../src/access/tokens.js';
 import { openDatabase } from '../../src/store/database.js';
 import { MIGRATIONS } from '../../src/store/migrations.js';
 import { PartnerIdTakenError } from '../../src/store/partners.js';
-import { Store } from '../../src/store/store.js';
+import { SqliteStore } from '../../src/store/store.js';
 import { FakeClock } from '../helpers/fake-clock.js';
 
 let clock: FakeClock;
-let store: Store;
+let store: SqliteStore;
 let tokens: ApiTokens;
 let partners: Partners;
 let sites: Set<string>;
 
 beforeEach(() => {
   clock = new FakeClock(1_700_000_000_000);
-  store = Store.open(':memory:', clock);
+  store = SqliteStore.open(':memory:', clock);
   tokens = new ApiTokens({ repository: store.tokens, clock });
   sites = new Set(['DC1', 'DC2']);
   partners = new Partners({ repository: store.partners, audit: new AuditLog({ repository: store.audit, clock }), sitesInUse: () => sites });
@@ -181,7 +181,7 @@ describe('partner tokens', () => {
       insert.run('acme', 'partner', token.slice(0, 12), createHash('sha256').update(token).digest(), 1);
       insert.run('ops', 'admin', 'psk_opsopsop', createHash('sha256').update('other').digest(), 1);
       before.close();
-      const migrated = Store.open(path, clock);
+      const migrated = SqliteStore.open(path, clock);
       try {
         const after = new ApiTokens({ repository: migrated.tokens, clock });
         expect(after.authenticate(token)?.partner).toMatchObject({ partnerId: 'LEGACY_PARTNER', administrator: false, deviceData: true, scope: { kind: 'all' } });

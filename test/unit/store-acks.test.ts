@@ -8,7 +8,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Alarm } from '../../src/alarms/model.js';
 import { openDatabase } from '../../src/store/database.js';
 import { MIGRATIONS } from '../../src/store/migrations.js';
-import { Store } from '../../src/store/store.js';
+import { SqliteStore } from '../../src/store/store.js';
 import { newDevice } from '../helpers/devices.js';
 import { storeLogMismatches } from '../helpers/event-replay.js';
 import { FakeClock } from '../helpers/fake-clock.js';
@@ -17,12 +17,12 @@ const onBattery: Alarm = { key: 'ups:2:ups.onBattery', severity: 'critical', cod
 const overload: Alarm = { key: 'ups:8:ups.overload', severity: 'warning', code: 'ups.overload', description: 'Output overloaded' };
 
 let dir: string;
-let store: Store;
+let store: SqliteStore;
 let deviceId: number;
 
 beforeEach(() => {
   dir = mkdtempSync(join(tmpdir(), 'priscan-acks-'));
-  store = Store.open(join(dir, 'priscan.db'), new FakeClock());
+  store = SqliteStore.open(join(dir, 'priscan.db'), new FakeClock());
   deviceId = store.devices.insert(newDevice()).id;
 });
 
@@ -117,7 +117,7 @@ describe('the migration to a log that holds acknowledgements', () => {
     old.prepare("DELETE FROM events WHERE key = 'gone'").run();
     old.close();
 
-    store = Store.open(path, new FakeClock());
+    store = SqliteStore.open(path, new FakeClock());
     expect(store.alarms.events(0, 10).map((e) => [e.id, e.kind, e.at, e.reason])).toEqual([
       [1, 'raise', 10, null],
       [2, 'clear', 20, 'device removed'],

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { COMMUNICATION_LOST, DEVICE_REMOVED, DEVICE_UNMONITORED, type Alarm } from '../../src/alarms/model.js';
 import type { NewDevice } from '../../src/store/devices.js';
-import { Store } from '../../src/store/store.js';
+import { SqliteStore } from '../../src/store/store.js';
 import { storeLogMismatches } from '../helpers/event-replay.js';
 import { FakeClock } from '../helpers/fake-clock.js';
 
@@ -33,16 +33,16 @@ const alarm = (n: number, severity: Alarm['severity'] = 'warning'): Alarm => ({
 
 let dir: string;
 let path: string;
-const opened: Store[] = [];
+const opened: SqliteStore[] = [];
 
-function open(): Store {
-  const store = Store.open(path, new FakeClock());
+function open(): SqliteStore {
+  const store = SqliteStore.open(path, new FakeClock());
   opened.push(store);
   return store;
 }
 
 /** Rows changed by INSERT/UPDATE/DELETE on this connection so far. */
-function totalChanges(store: Store): number {
+function totalChanges(store: SqliteStore): number {
   return (store.db.prepare('SELECT total_changes() AS n').get() as { n: number }).n;
 }
 

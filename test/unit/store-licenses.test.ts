@@ -6,7 +6,7 @@ import { licensedNodes } from '../../src/licensing/gate.js';
 import { IssuerSecret } from '../../src/licensing/issuer-secret.js';
 import { issueKey, verifyKey, type LicenseKey } from '../../src/licensing/key.js';
 import { LicenseAlreadyInstalledError } from '../../src/store/licenses.js';
-import { Store } from '../../src/store/store.js';
+import { SqliteStore } from '../../src/store/store.js';
 import { FakeClock } from '../helpers/fake-clock.js';
 
 const SECRET = IssuerSecret.fromText('store-test-secret-0123456789', 'test');
@@ -18,12 +18,12 @@ function key(passcode: string, nodes = 10, mac = MAC): LicenseKey {
 
 let dir: string;
 let clock: FakeClock;
-let store: Store;
+let store: SqliteStore;
 
 beforeEach(() => {
   dir = mkdtempSync(join(tmpdir(), 'priscan-licenses-'));
   clock = new FakeClock(1_700_000_000_000);
-  store = Store.open(join(dir, 'priscan.db'), clock);
+  store = SqliteStore.open(join(dir, 'priscan.db'), clock);
 });
 
 afterEach(() => {
@@ -99,7 +99,7 @@ describe('LicensesRepository', () => {
     store.licenses.add(key('P1'));
     store.tokens.insert({ name: 'ops', role: 'admin', prefix: 'psk_AAAAAAAA', hash: Buffer.alloc(32, 1) });
     store.close();
-    store = Store.open(join(dir, 'priscan.db'), clock);
+    store = SqliteStore.open(join(dir, 'priscan.db'), clock);
     expect(store.licenses.list()).toHaveLength(1);
     expect(store.tokens.list().map((t) => t.name)).toEqual(['ops']);
   });

@@ -1,13 +1,13 @@
 // Maintenance windows in the store: listing by state at a time, ending (and cancelling), the
 // devices a window lists (a deleted one leaves it; an unknown one refuses the window).
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { Store } from '../../src/store/store.js';
+import { SqliteStore } from '../../src/store/store.js';
 import { newDevice } from '../helpers/devices.js';
 import { FakeClock } from '../helpers/fake-clock.js';
 
-let store: Store;
+let store: SqliteStore;
 beforeEach(() => {
-  store = Store.open(':memory:', new FakeClock());
+  store = SqliteStore.open(':memory:', new FakeClock());
 });
 afterEach(() => store.close());
 

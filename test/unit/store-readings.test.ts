@@ -3,7 +3,7 @@ import { DEVICE_REMOVED, type Alarm } from '../../src/alarms/model.js';
 import { MIGRATIONS } from '../../src/store/migrations.js';
 import { userVersion } from '../../src/store/database.js';
 import { pointDue, type HistoryPolicy, type ReadingSample } from '../../src/store/readings.js';
-import { Store } from '../../src/store/store.js';
+import { SqliteStore } from '../../src/store/store.js';
 import { newDevice } from '../helpers/devices.js';
 
 const T0 = 1_700_000_000_000;
@@ -14,7 +14,7 @@ const temp = (value: number, instance = '1', label = 'Inlet'): ReadingSample => 
 const door = (value: number, state: string | null): ReadingSample => ({ reading: 'door', instance: '1', label: 'Front door', unit: 'state', value, state });
 const charge = (value: number): ReadingSample => ({ reading: 'batteryCharge', instance: '', label: '', unit: 'percent', value, state: null });
 
-let store: Store;
+let store: SqliteStore;
 let deviceId: number;
 
 const count = (table: string) => (store.db.prepare(`SELECT count(*) AS n FROM ${table}`).get() as { n: number }).n;
@@ -22,7 +22,7 @@ const history = (instance = '1', reading = 'temperature') =>
   store.readings.history({ deviceId, reading, instance, since: 0, until: Number.MAX_SAFE_INTEGER, limit: 1000 })?.map((p) => [p.at - T0, p.value, p.state]);
 
 beforeEach(() => {
-  store = Store.open(':memory:', { now: () => T0 }, { readingHistory: POLICY });
+  store = SqliteStore.open(':memory:', { now: () => T0 }, { readingHistory: POLICY });
   deviceId = store.devices.insert(newDevice()).id;
 });
 
@@ -115,6 +115,20 @@ describe('series per device', () => {
     expect(store.readings.last(deviceId).map((r) => r.instance).sort()).toEqual(['3', '4', '5', '6']);
     expect(history('1')).toBeUndefined();
     expect(count('reading_series')).toBe(4);
+  });
+
+  it('never forgets a row the same scan reports to make room for a new one', () => {
+    const rows = (...instances: number[]) => instances.map((i) => temp(20 + i, String(i), `Sensor ${i}`));
+    store.readings.record(deviceId, rows(1, 2, 3, 4), T0);
+    // Row 1 is reported first, then a new row 5: room is made by forgetting row 2, the oldest not reported.
+    expect(store.readings.record(deviceId, rows(1, 5), T0 + 60 * SECOND)).toEqual({ points: 1, dropped: 0 });
+    expect(store.readings.last(deviceId).map((r) => [r.instance, r.at - T0])).toEqual([
+      ['1', 60 * SECOND],
+      ['3', 0],
+      ['4', 0],
+      ['5', 60 * SECOND],
+    ]);
+    expect(history('1')).toEqual([[0, 21, null]]);
   });
 });
 

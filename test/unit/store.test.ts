@@ -6,7 +6,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openDatabase, userVersion } from '../../src/store/database.js';
 import { StoreConflictError, type NewDevice } from '../../src/store/devices.js';
 import { MIGRATIONS } from '../../src/store/migrations.js';
-import { Store } from '../../src/store/store.js';
+import { SqliteStore } from '../../src/store/store.js';
 import { newDevice } from '../helpers/devices.js';
 import { FakeClock } from '../helpers/fake-clock.js';
 
@@ -18,10 +18,10 @@ function device(overrides: Partial<NewDevice> = {}): NewDevice {
 
 let dir: string;
 let clock: FakeClock;
-const opened: Store[] = [];
+const opened: SqliteStore[] = [];
 
-function open(file = 'priscan.db'): Store {
-  const store = Store.open(join(dir, file), clock);
+function open(file = 'priscan.db'): SqliteStore {
+  const store = SqliteStore.open(join(dir, file), clock);
   opened.push(store);
   return store;
 }
@@ -57,7 +57,7 @@ describe('openDatabase', () => {
   });
 
   it('works in memory', () => {
-    const store = Store.open(':memory:', clock);
+    const store = SqliteStore.open(':memory:', clock);
     opened.push(store);
     expect(store.devices.insert(device()).id).toBe(1);
   });
@@ -86,12 +86,12 @@ describe('openDatabase', () => {
 
   it('opens read-only without creating or migrating anything', () => {
     const path = join(dir, 'ro.db');
-    expect(() => Store.open(path, clock, { readOnly: true })).toThrow(/cannot open database .*ro\.db/);
+    expect(() => SqliteStore.open(path, clock, { readOnly: true })).toThrow(/cannot open database .*ro\.db/);
     expect(existsSync(path)).toBe(false);
     openDatabase(path, { migrations: MIGRATIONS.slice(0, 1) }).close();
-    expect(() => Store.open(path, clock, { readOnly: true })).toThrow(new RegExp(`schema version 1, this priscan reads version ${MIGRATIONS.length}: start priscan serve once`));
+    expect(() => SqliteStore.open(path, clock, { readOnly: true })).toThrow(new RegExp(`schema version 1, this priscan reads version ${MIGRATIONS.length}: start priscan serve once`));
     open('ro.db').close();
-    const store = Store.open(path, clock, { readOnly: true });
+    const store = SqliteStore.open(path, clock, { readOnly: true });
     opened.push(store);
     expect(store.devices.list()).toEqual([]);
     expect(() => store.devices.insert(device())).toThrow(/readonly/);
@@ -100,13 +100,13 @@ describe('openDatabase', () => {
   it('names the path when the directory cannot be created', () => {
     writeFileSync(join(dir, 'plain-file'), '');
     const path = join(dir, 'plain-file', 'sub', 'priscan.db');
-    expect(() => Store.open(path, clock)).toThrow(/cannot create the database directory .*plain-file.*(ENOTDIR|EEXIST)/);
+    expect(() => SqliteStore.open(path, clock)).toThrow(/cannot create the database directory .*plain-file.*(ENOTDIR|EEXIST)/);
   });
 
   it('names the path when the file cannot be opened', () => {
     const path = join(dir, 'is-a-dir');
     openDatabase(join(path, 'x.db')).close();
-    expect(() => Store.open(path, clock)).toThrow(new RegExp(`cannot open database ${path}`));
+    expect(() => SqliteStore.open(path, clock)).toThrow(new RegExp(`cannot open database ${path}`));
   });
 
   it('refuses a database from a newer priscan and leaves it untouched', () => {
@@ -114,7 +114,7 @@ describe('openDatabase', () => {
     const raw = new Database(path);
     raw.pragma(`user_version = ${MIGRATIONS.length + 1}`);
     raw.close();
-    expect(() => Store.open(path, clock)).toThrow(
+    expect(() => SqliteStore.open(path, clock)).toThrow(
       new RegExp(`schema version ${MIGRATIONS.length + 1}.*up to ${MIGRATIONS.length}.*newer priscan`),
     );
     const check = new Database(path);

@@ -7,17 +7,17 @@ import { maskAddress } from '../../src/access/mask.js';
 import { ApiTokens, TokenRequestError } from '../../src/access/tokens.js';
 import { openDatabase } from '../../src/store/database.js';
 import { MIGRATIONS } from '../../src/store/migrations.js';
-import { Store } from '../../src/store/store.js';
+import { SqliteStore } from '../../src/store/store.js';
 import { TokenNameTakenError } from '../../src/store/tokens.js';
 import { FakeClock } from '../helpers/fake-clock.js';
 
 let clock: FakeClock;
-let store: Store;
+let store: SqliteStore;
 let tokens: ApiTokens;
 
 beforeEach(() => {
   clock = new FakeClock(1_700_000_000_000);
-  store = Store.open(':memory:', clock);
+  store = SqliteStore.open(':memory:', clock);
   tokens = new ApiTokens({ repository: store.tokens, clock });
 });
 
@@ -179,7 +179,7 @@ describe('API tokens', () => {
         .prepare('INSERT INTO api_tokens (name, role, prefix, token_sha256, created_at) VALUES (?, ?, ?, ?, ?)')
         .run('ops', 'admin', token.slice(0, 12), createHash('sha256').update(token).digest(), 1);
       before.close();
-      const migrated = Store.open(path, clock);
+      const migrated = SqliteStore.open(path, clock);
       try {
         const after = new ApiTokens({ repository: migrated.tokens, clock });
         expect(after.list()).toMatchObject([{ name: 'ops', expiresAt: null }]);

@@ -6,7 +6,7 @@ import { ApiTokens, ROLES, type Role } from '../../access/tokens.js';
 import { systemClock } from '../../clock.js';
 import { loadConfig } from '../../config/load.js';
 import { InstanceLock } from '../../store/instance-lock.js';
-import { Store } from '../../store/store.js';
+import { SqliteStore, type Store } from '../../store/store.js';
 import { CliError, EXIT, printed, table } from '../api-client.js';
 
 export const TOKEN_HELP = `Usage: priscan token <create|list|revoke> [--config FILE] [options]
@@ -49,7 +49,7 @@ function openTokens(configPath: string | undefined, sub: string): { tokens: ApiT
   }
   let store: Store;
   try {
-    store = Store.open(path, systemClock, { readOnly });
+    store = SqliteStore.open(path, systemClock, { readOnly });
   } catch (error) {
     lock?.release();
     throw new CliError(`cannot open priscan's database in ${dataDir}: ${(error as Error).message}`, EXIT.failed);
