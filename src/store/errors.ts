@@ -6,6 +6,8 @@ export type StoreErrorCode =
   | 'STORE_TIMEOUT'
   /** The database holds a schema written by a newer priscan. */
   | 'STORE_SCHEMA_NEWER'
+  /** The database holds an older schema, and the command only reads (it migrates nothing). */
+  | 'STORE_SCHEMA_OLDER'
   /** The store was closed. */
   | 'STORE_CLOSED'
   /** The store's configuration cannot work (e.g. a password file that cannot be read). */
