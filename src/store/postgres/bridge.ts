@@ -47,6 +47,8 @@ type Answer =
 const RECONNECT_MIN_MS = 250;
 const RECONNECT_MAX_MS = 5000;
 const WRITE = /^\s*(INSERT|UPDATE|DELETE)\b/i;
+/** How long a worker thread may take to start (loading node-postgres), on a loaded machine. */
+const WORKER_START_MS = 5000;
 
 /**
  * A synchronous PostgreSQL connection, so the store's API stays synchronous whichever database
@@ -67,6 +69,8 @@ export class SyncBridge {
     const signal = new SharedArrayBuffer(4);
     const worker = new Worker(BRIDGE_WORKER_SOURCE, {
       eval: true,
+      // None of the parent's flags: the worker is CommonJS, and --input-type=module would make it a module.
+      execArgv: [],
       workerData: {
         port: channel.port2,
         signal,
@@ -81,7 +85,8 @@ export class SyncBridge {
     const bridge = new SyncBridge({ worker, port: channel.port1, signal: new Int32Array(signal), timeoutMs: options.timeoutMs });
     bridge.watch();
     try {
-      bridge.call({ op: 'connect' }, 'connect');
+      // The worker's own connection timeout bounds the connect; the allowance is for the thread to start.
+      bridge.call({ op: 'connect' }, 'connect', { timeoutMs: options.timeoutMs + WORKER_START_MS });
     } catch (error) {
       bridge.close();
       const reason = error instanceof Error ? error.message : String(error);
@@ -159,7 +164,7 @@ export class SyncBridge {
     const { worker, port } = this.parts;
     if (this.exited === undefined) {
       try {
-        this.call({ op: 'close' }, 'close', true);
+        this.call({ op: 'close' }, 'close', { closing: true });
       } catch {
         // Gone or stuck: terminate() below ends it either way.
       }
@@ -214,11 +219,15 @@ export class SyncBridge {
   }
 
   /** Posts a request and blocks until its answer, or the time limit. */
-  private call(request: Record<string, unknown>, what: string, closing = false): Extract<Answer, { ok: true }> & { rows: Record<string, unknown>[]; rowCount: number } {
+  private call(
+    request: Record<string, unknown>,
+    what: string,
+    { closing = false, timeoutMs = this.parts.timeoutMs }: { closing?: boolean; timeoutMs?: number } = {},
+  ): Extract<Answer, { ok: true }> & { rows: Record<string, unknown>[]; rowCount: number } {
     if (this.closed && !closing) throw new StoreError('STORE_CLOSED', 'the store is closed');
     if (this.exited !== undefined) throw new StoreError('STORE_UNAVAILABLE', this.exited);
     this.counts.calls++;
-    const { port, signal, timeoutMs } = this.parts;
+    const { port, signal } = this.parts;
     const id = ++this.nextId;
     port.postMessage({ ...request, id });
     const deadline = performance.now() + timeoutMs;
