@@ -1,9 +1,9 @@
-// Every benchmark of issue 7 in one run, each scenario in its own child process (a crash loses
-// only that scenario), then one table: figure, baseline measured in the same run, ratio, goal.
+// Every benchmark of issues 7 and 13 in one run, each scenario in its own child process (a crash
+// loses only that scenario), then one table: figure, baseline measured in the same run, ratio, goal.
 //
-//   npm run bench                 (about 18 minutes)
-//   npm run bench -- --quick      (about 6 minutes: fewer alarms, shorter windows)
-//   options: --only detection,intake-load,daemon-scale,scan-cost,intake-v3
+//   npm run bench                 (about 30 minutes)
+//   npm run bench -- --quick      (about 12 minutes: fewer alarms, shorter windows, 60 s scale intervals)
+//   options: --only detection,intake-load,daemon-scale,scan-cost,intake-v3,scan-packets,threshold-detection,scale-readings,console
 //
 // Writes bench/results/latest.json; a full run also rewrites the figures in docs/benchmarks.md.
 import { spawn, spawnSync } from 'node:child_process';
@@ -24,12 +24,12 @@ for (const name of only ?? []) {
 }
 // Generous bounds: a scenario past its bound is stopped and reported as not run.
 const TIMEOUT_S: Record<string, number> = quick
-  ? { detection: 300, 'intake-load': 180, 'daemon-scale': 480, 'scan-cost': 120, 'intake-v3': 300 }
-  : { detection: 900, 'intake-load': 300, 'daemon-scale': 1200, 'scan-cost': 300, 'intake-v3': 600 };
+  ? { detection: 300, 'intake-load': 180, 'daemon-scale': 480, 'scan-cost': 120, 'intake-v3': 300, 'scan-packets': 60, 'threshold-detection': 180, 'scale-readings': 480, console: 180 }
+  : { detection: 900, 'intake-load': 300, 'daemon-scale': 1200, 'scan-cost': 300, 'intake-v3': 600, 'scan-packets': 120, 'threshold-detection': 420, 'scale-readings': 1200, console: 300 };
 
-function runScenario(script: string, timeoutS: number): Promise<ScenarioOutcome> {
+function runScenario(script: string, scriptArgs: readonly string[], timeoutS: number): Promise<ScenarioOutcome> {
   const started = performance.now();
-  const child = spawn(process.execPath, [resolve(here, script), ...(quick ? ['--quick'] : [])], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [resolve(here, script), ...scriptArgs, ...(quick ? ['--quick'] : [])], { stdio: ['ignore', 'pipe', 'pipe'] });
   let resultLine: string | undefined;
   let tail = '';
   const keep = (chunk: Buffer, to: NodeJS.WriteStream) => {
@@ -72,7 +72,8 @@ function runScenario(script: string, timeoutS: number): Promise<ScenarioOutcome>
 
 const gitCommit = spawnSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: root, encoding: 'utf8' }).stdout.trim() || null;
 const gitDirty = spawnSync('git', ['status', '--porcelain', '--untracked-files=no'], { cwd: root, encoding: 'utf8' }).stdout.trim() !== '';
-const command = `npm run bench${quick ? ' -- --quick' : ''}${only ? ` -- --only ${only.join(',')}` : ''}`;
+const commandArgs = [...(quick ? ['--quick'] : []), ...(only ? ['--only', only.join(',')] : [])];
+const command = `npm run bench${commandArgs.length > 0 ? ` -- ${commandArgs.join(' ')}` : ''}`;
 const machine = {
   cores: os.availableParallelism(),
   cpu: os.cpus()[0]?.model ?? 'unknown',
@@ -86,8 +87,9 @@ const startedAt = new Date();
 const outcomes: Record<string, ScenarioOutcome> = {};
 for (const scenario of SCENARIOS) {
   if (only && !only.includes(scenario.key)) continue;
-  process.stderr.write(`\n=== ${scenario.label} (${scenario.covers}): node dist/bench/${scenario.script}${quick ? ' --quick' : ''}\n`);
-  outcomes[scenario.key] = await runScenario(scenario.script, TIMEOUT_S[scenario.key] ?? 600);
+  const scriptArgs = scenario.args ?? [];
+  process.stderr.write(`\n=== ${scenario.label} (${scenario.covers}): node dist/bench/${[scenario.script, ...scriptArgs].join(' ')}${quick ? ' --quick' : ''}\n`);
+  outcomes[scenario.key] = await runScenario(scenario.script, scriptArgs, TIMEOUT_S[scenario.key] ?? 600);
   const o = outcomes[scenario.key]!;
   process.stderr.write(`=== ${scenario.label}: ${o.ok ? 'done' : `NOT RUN: ${o.error}`} in ${o.seconds} s\n`);
 }

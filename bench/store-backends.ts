@@ -21,6 +21,7 @@ import type { Alarm } from '../src/alarms/model.js';
 import { PostgresStore } from '../src/store/postgres/store.js';
 import type { ReadingSample } from '../src/store/readings.js';
 import { SqliteStore, type Store } from '../src/store/store.js';
+import { newDevice } from '../test/helpers/devices.js';
 import { startPostgres } from '../test/helpers/postgres.js';
 
 const { values: args } = parseArgs({ options: { calls: { type: 'string', default: '5000' }, devices: { type: 'string', default: '1000' } } });
@@ -52,21 +53,7 @@ function measure(calls: number, call: (i: number) => void): Figures {
 function populate(store: Store): number[] {
   const ids: number[] = [];
   for (let n = 0; n < DEVICES; n++) {
-    ids.push(
-      store.devices.insert({
-        name: `dev-${n}`,
-        address: `198.18.${Math.floor(n / 250)}.${(n % 250) + 1}`,
-        port: 161,
-        snmp: { version: '2c', readCommunity: 'public', writeCommunity: 'private', notifyCommunity: null },
-        profile: 'rfc1628-ups',
-        priorityScanning: true,
-        intervalSeconds: 300,
-        timeoutMs: 3000,
-        retries: 1,
-        site: null,
-        origin: 'api',
-      }).id,
-    );
+    ids.push(store.devices.insert(newDevice({ name: `dev-${n}`, address: `198.18.${Math.floor(n / 250)}.${(n % 250) + 1}`, profile: 'rfc1628-ups' })).id);
   }
   return ids;
 }

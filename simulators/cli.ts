@@ -5,6 +5,7 @@ import { parseArgs } from 'node:util';
 import { buildControlApp, parseListenAddress } from './control.js';
 import { DEVICE_KINDS, type DeviceKind } from './devices/device.js';
 import { SNMPREC_REGISTRATIONS, type SnmprecRegistration } from './devices/snmprec-device.js';
+import { MAX_CHAIN_UNITS } from './devices/pdu.js';
 import { BUNDLED_RECORDINGS } from './recordings/index.js';
 import { Fleet, FLEET_DEFAULTS, NOTIFICATION_MODES, parseFleetSpec, type FleetEntry, type FleetOptions, type NotificationMode } from './fleet.js';
 import { loadScenario, ScenarioPlayer } from './scenario.js';
@@ -23,13 +24,15 @@ and sends notifications from that address to the managers registered on it.
 
 Options:
   --devices SPEC          fleet, e.g. ups:10,apc-ups:10,netbotz:10,pdu:10,sim:10
-                          kinds: sim, ups, apc-ups, netbotz, pdu, snmprec
+                          kinds: sim, ups, apc-ups, netbotz, pdu, pdu-chain, snmprec
   --base-address ADDR     first device address (default ${FLEET_DEFAULTS.baseAddress}; must be 127.x.y.z)
   --port PORT             SNMP port every device listens on (default ${FLEET_DEFAULTS.port}; below 1024 needs root)
   --read-community C      read community (default ${FLEET_DEFAULTS.readCommunity})
   --write-community C     write community, also allows reads (default ${FLEET_DEFAULTS.writeCommunity})
   --apc-trap-port PORT    port APC devices send traps to (default ${FLEET_DEFAULTS.apcTrapPort})
   --on-battery-repeat S   seconds between upsTrapOnBattery repeats (default 60)
+  --pdu-chain-units N     rack PDUs daisy-chained behind each pdu-chain card, 2-4 (default 4);
+                          its alarms are named by unit: unit2.overload
   --snmprec FILE          recording replayed by snmprec devices: a .snmprec file, or the name of
                           one in simulators/recordings/ (${BUNDLED_RECORDINGS.map((r) => r.name).join(', ')})
   --snmprec-registration METHOD
@@ -132,6 +135,7 @@ async function main(argv: string[]): Promise<number> {
       'write-community': { type: 'string' },
       'apc-trap-port': { type: 'string' },
       'on-battery-repeat': { type: 'string' },
+      'pdu-chain-units': { type: 'string' },
       snmprec: { type: 'string' },
       'snmprec-registration': { type: 'string' },
       'snmprec-notification': { type: 'string' },
@@ -168,6 +172,7 @@ async function main(argv: string[]): Promise<number> {
     writeCommunity: values['write-community'],
     apcTrapPort: integerOption(values['apc-trap-port'], 'apc-trap-port', 1, 65535),
     onBatteryRepeatMs: repeatSeconds === undefined ? undefined : repeatSeconds * 1000,
+    pduChainUnits: integerOption(values['pdu-chain-units'], 'pdu-chain-units', 2, MAX_CHAIN_UNITS),
     snmprecFile: values.snmprec,
     snmprecRegistration: choice<SnmprecRegistration>(values['snmprec-registration'], 'snmprec-registration', SNMPREC_REGISTRATIONS, 'none'),
     snmprecNotification: values['snmprec-notification'] === undefined ? undefined : { trapOid: values['snmprec-notification'] },

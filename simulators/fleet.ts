@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { ApcUpsDevice } from './devices/apc-ups.js';
 import { DEVICE_KINDS, type Clock, type DeviceKind, type DeviceSettings, type SimDevice } from './devices/device.js';
 import { NetBotzDevice } from './devices/netbotz.js';
-import { RackPduDevice } from './devices/pdu.js';
+import { MAX_CHAIN_UNITS, RackPduDevice } from './devices/pdu.js';
 import { PriscanSimDevice } from './devices/sim.js';
 import { loadSnmprecFile } from './devices/snmprec.js';
 import { SNMPREC_REGISTRATIONS, SnmprecDevice, type AlertPresent, type SnmprecOptions, type SnmprecRegistration } from './devices/snmprec-device.js';
@@ -19,6 +19,8 @@ export interface FleetEntry {
   v3User?: UsmUser | null;
   /** For `snmprec` entries: what they replay and how, instead of the fleet's snmprec options. */
   recording?: RecordingOptions;
+  /** For `pdu-chain` entries: how many PDUs each card chains (2 to 4), instead of the fleet's. */
+  units?: number;
 }
 
 /** What `snmprec` devices replay, how managers register on them, and what they send after a change. */
@@ -50,6 +52,8 @@ export interface FleetOptions {
   snmprecNotification?: AlertPresent;
   /** First upsAlarmId of `ups` devices (to exercise wrapping). */
   upsFirstAlarmId?: number;
+  /** PDUs daisy-chained behind each `pdu-chain` card, 2 to 4 (default 4). */
+  pduChainUnits?: number;
   clock?: Clock;
   /** The SNMPv3 (USM) user every device has besides its communities; it has write access. */
   v3User?: UsmUser;
@@ -158,6 +162,11 @@ export class Fleet {
     }
     // One cache for the fleet: every device derives the same user keys, then localizes them.
     const keys = new KeyCache();
+    for (const units of [o.pduChainUnits, ...o.devices.map((e) => e.units)]) {
+      if (units !== undefined && !(Number.isInteger(units) && units >= 2 && units <= MAX_CHAIN_UNITS)) {
+        throw new FleetSpecError(`a PDU chain has 2 to ${MAX_CHAIN_UNITS} units, not ${String(units)}`);
+      }
+    }
     const devices: SimDevice[] = [];
     let i = 0;
     for (const entry of o.devices) {
@@ -176,7 +185,7 @@ export class Fleet {
           onBatteryRepeatMs: o.onBatteryRepeatMs,
           v3,
         };
-        devices.push(createDevice(entry.kind, settings, { replay, upsFirstAlarmId: o.upsFirstAlarmId }));
+        devices.push(createDevice(entry.kind, settings, { replay, upsFirstAlarmId: o.upsFirstAlarmId, chainUnits: entry.units ?? o.pduChainUnits }));
       }
     }
     return devices;
@@ -224,7 +233,7 @@ function checkNotification(notification: AlertPresent): void {
 function createDevice(
   kind: DeviceKind,
   settings: DeviceSettings,
-  extra: { replay: Replay | undefined; upsFirstAlarmId: number | undefined },
+  extra: { replay: Replay | undefined; upsFirstAlarmId: number | undefined; chainUnits: number | undefined },
 ): SimDevice {
   switch (kind) {
     case 'sim':
@@ -237,6 +246,8 @@ function createDevice(
       return new NetBotzDevice(settings);
     case 'pdu':
       return new RackPduDevice(settings);
+    case 'pdu-chain':
+      return new RackPduDevice(settings, extra.chainUnits ?? MAX_CHAIN_UNITS);
     case 'snmprec':
       return new SnmprecDevice(settings, extra.replay!.recording, extra.replay!.options);
   }

@@ -1,5 +1,6 @@
 // The messages between the detection benchmark and its simulator child process (Node IPC, JSON).
 import type { FaultMode } from '../../simulators/agent/faults.js';
+import type { DeviceKind } from '../../simulators/devices/device.js';
 
 /**
  * `priscan` devices are registered on the priority-scanning daemon; `polled` ones only on a
@@ -12,6 +13,8 @@ export interface FleetSpec {
   baseAddress: string;
   port: number;
   count: number;
+  /** The simulated kind of every device of the fleet; default `sim`, the cheapest device with alarms. */
+  kind?: Exclude<DeviceKind, 'snmprec'>;
 }
 
 export type AlarmAction = 'raise' | 'clear';
@@ -37,6 +40,13 @@ export type FleetCommand =
   | { type: 'drop-rate'; id: number; fleet: FleetName; range: DeviceRange; rate: number }
   /** Each device of the range sends one alert-present notification (never dropped). */
   | { type: 'notify'; id: number; fleet: FleetName; range: DeviceRange }
+  /**
+   * A device serves `value` for a reading (raw units of its MIB object) until set back with null;
+   * with `notify` it then sends one alert-present notification, as a device that noticed does.
+   */
+  | { type: 'set-reading'; id: number; fleet: FleetName; index: number; reading: string; value: number | null; notify: boolean }
+  /** Every device's sensor values move a little (each new value drawn at random), within every default threshold. */
+  | { type: 'drift'; id: number; fleet: FleetName }
   | { type: 'stop'; id: number };
 
 export interface FleetCounters {
@@ -57,6 +67,9 @@ export type FleetReply =
   | { type: 'behaved'; id: number; devices: number }
   | { type: 'drop-rate-set'; id: number; devices: number }
   | { type: 'notified'; id: number; sent: number }
+  /** `at`: when the device started serving the value, on the shared monotonic clock. */
+  | { type: 'reading-set'; id: number; at: number; changed: boolean }
+  | { type: 'drifted'; id: number; devices: number; values: number }
   | { type: 'stopped'; id: number }
   | { type: 'failed'; id: number; message: string };
 

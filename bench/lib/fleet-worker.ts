@@ -43,8 +43,8 @@ function deviceAt(name: string, index: number): SimDevice {
 async function startFleets(specs: FleetSpec[]): Promise<number> {
   const started = performance.now();
   for (const spec of specs) {
-    // The `sim` kind is the cheapest device with alarms: one table walk per column, no side traps.
-    const fleet = new Fleet({ devices: [{ kind: 'sim', count: spec.count }], baseAddress: spec.baseAddress, port: spec.port });
+    // The `sim` kind is the cheapest device with alarms: one table walk, no side traps, no readings.
+    const fleet = new Fleet({ devices: [{ kind: spec.kind ?? 'sim', count: spec.count }], baseAddress: spec.baseAddress, port: spec.port });
     await fleet.start();
     fleets.set(spec.name, fleet);
   }
@@ -70,6 +70,31 @@ function storm(name: string, alarm: string, extraNotifications: number): FleetRe
   return { type: 'stormed', id: 0, startedAt, finishedAt, raised, notificationsSent };
 }
 
+/** Each device's readings as it first served them, before any drift: what drift moves around. */
+const driftBase = new Map<SimDevice, Map<string, number>>();
+/** Readings below this are states or small counts (a door's 0/1, a phase's load state): they never drift. */
+const DRIFT_FLOOR = 20;
+/** Up to this many raw units below the base (0.3 °C, 0.3 %, 3 V): within every default threshold of the simulated kinds. */
+const DRIFT_SPAN = 3;
+
+/** Every device's sensor values take a new value near their base, as real sensors do between two scans. */
+function drift(name: string): { devices: number; values: number } {
+  let values = 0;
+  const devices = devicesOf(name);
+  for (const device of devices) {
+    let base = driftBase.get(device);
+    if (!base) {
+      base = new Map(device.readings.list().filter((r) => !r.held && r.value >= DRIFT_FLOOR).map((r) => [r.name, r.value]));
+      driftBase.set(device, base);
+    }
+    for (const [reading, value] of base) {
+      device.setReading(reading, value - Math.floor(Math.random() * (DRIFT_SPAN + 1)));
+      values++;
+    }
+  }
+  return { devices: devices.length, values };
+}
+
 function counters(): Record<string, FleetCounters> {
   const result: Record<string, FleetCounters> = {};
   for (const [name, fleet] of fleets) {
@@ -89,6 +114,7 @@ function sum(devices: readonly SimDevice[], value: (d: SimDevice) => number): nu
 async function stopFleets(): Promise<void> {
   await Promise.all([...fleets.values()].map((f) => f.stop()));
   fleets.clear();
+  driftBase.clear();
 }
 
 async function handle(command: FleetCommand): Promise<FleetReply> {
@@ -125,6 +151,17 @@ async function handle(command: FleetCommand): Promise<FleetReply> {
       for (const device of devices) alertPresent(device);
       return { type: 'notified', id: command.id, sent: sum(devices, (d) => d.agent.counters.notificationsSent) - before };
     }
+    case 'set-reading': {
+      const device = deviceAt(command.fleet, command.index);
+      const at = monotonicMs();
+      let changed = true;
+      if (command.value === null) changed = device.clearReading(command.reading);
+      else device.setReading(command.reading, command.value);
+      if (command.notify) alertPresent(device);
+      return { type: 'reading-set', id: command.id, at, changed };
+    }
+    case 'drift':
+      return { type: 'drifted', id: command.id, ...drift(command.fleet) };
     case 'stop':
       await stopFleets();
       return { type: 'stopped', id: command.id };

@@ -81,6 +81,12 @@ export interface MonitorOptions {
   intervalSeconds: number;
   /** Feeds the scheduler: where each device's first periodic scan falls, and the jitter after each scan. */
   random: () => number;
+  /** The devices' profile; default priscan-sim (the `sim` kind). */
+  profile?: string;
+  /** Each device's site, by its index in `addresses` (thresholds can be set per site); default none. */
+  siteOf?: (index: number) => string | null;
+  /** The config file's `thresholds`, as an operator writes them. */
+  thresholds?: ReadonlyArray<Record<string, unknown>>;
 }
 
 export async function startMonitor(options: MonitorOptions): Promise<Monitor> {
@@ -92,6 +98,7 @@ export async function startMonitor(options: MonitorOptions): Promise<Monitor> {
       manager: { address: '127.0.0.1' },
       notifications: { listen: { address: '127.0.0.1', port: 0 } },
       http: { listen: { address: '127.0.0.1', port: 0 } },
+      ...(options.thresholds ? { thresholds: options.thresholds } : {}),
     },
     'bench',
   );
@@ -116,18 +123,18 @@ export async function startMonitor(options: MonitorOptions): Promise<Monitor> {
     const addressOf = new Map<number, string>();
     options.addresses.forEach((address, i) => {
       const device: NewDevice = {
-        name: `${options.priorityScanning ? 'sim' : 'polled'}-${i + 1}`,
+        name: `${options.priorityScanning ? (options.profile ?? 'sim') : 'polled'}-${i + 1}`,
         address,
         port: options.port,
         snmp: { version: '2c', readCommunity: 'public', writeCommunity: 'private', notifyCommunity: null },
         // Explicit, so no scan spends a GET on identifying the device.
-        profile: 'priscan-sim',
+        profile: options.profile ?? 'priscan-sim',
         priorityScanning: options.priorityScanning,
         intervalSeconds: options.intervalSeconds,
         // The reference product's defaults.
         timeoutMs: 3000,
         retries: 1,
-        site: null,
+        site: options.siteOf?.(i) ?? null,
         origin: 'api',
       };
       const record = running.devices.add(device);

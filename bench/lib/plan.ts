@@ -53,15 +53,26 @@ export function planChanges(shape: PlanShape, random: () => number): PlannedChan
   return changes.sort((a, b) => a.atMs - b.atMs);
 }
 
-/** Sends each change when its moment comes; resolves when the simulator has made them all. */
-export async function playChanges(link: FleetLink, plan: readonly PlannedChange[]): Promise<PlayedChange[]> {
+/** How a change is made on the simulator: when the device made it, and whether it changed anything. */
+export type MakeChange = (change: PlannedChange) => Promise<{ at: number; changed: boolean }>;
+
+/** A named alarm raised or cleared: the device notifies as it does for that alarm. */
+export const alarmChange =
+  (link: FleetLink): MakeChange =>
+  ({ atMs: _atMs, ...command }) =>
+    link.request({ type: 'change', ...command });
+
+/**
+ * Sends each change when its moment comes; resolves when the simulator has made them all. By
+ * default a change raises or clears the named alarm; `make` can make it another way (a reading).
+ */
+export async function playChanges(link: FleetLink, plan: readonly PlannedChange[], make: MakeChange = alarmChange(link)): Promise<PlayedChange[]> {
   const started = performance.now();
   const played: Array<Promise<PlayedChange>> = [];
   for (const change of plan) {
     const wait = change.atMs - (performance.now() - started);
     if (wait > 0) await new Promise((r) => setTimeout(r, wait));
-    const { atMs: _atMs, ...command } = change;
-    played.push(link.request({ type: 'change', ...command }).then((reply) => ({ ...change, changedAt: reply.at, changed: reply.changed })));
+    played.push(make(change).then((reply) => ({ ...change, changedAt: reply.at, changed: reply.changed })));
   }
   return Promise.all(played);
 }

@@ -5,7 +5,8 @@ import os from 'node:os';
 import { deviceAddress } from '../../simulators/fleet.js';
 import { round } from './detection-log.js';
 import { FleetLink, hasTaskset, pinSelf } from './fleet-link.js';
-import { startMonitor, untilRegistered, type Monitor } from './monitors.js';
+import type { FleetSpec } from './fleet-protocol.js';
+import { startMonitor, untilRegistered, type Monitor, type MonitorOptions } from './monitors.js';
 
 export interface SingleFleet {
   link: FleetLink;
@@ -18,7 +19,18 @@ export interface SingleFleet {
   stop(): Promise<void>;
 }
 
-export async function startSingleFleet(options: { baseAddress: string; port: number; devices: number; intervalSeconds: number; pin: boolean }): Promise<SingleFleet> {
+export interface SingleFleetOptions {
+  baseAddress: string;
+  port: number;
+  devices: number;
+  intervalSeconds: number;
+  pin: boolean;
+  /** The simulated kind (default sim); `monitor.profile` must be its profile. */
+  kind?: FleetSpec['kind'];
+  monitor?: Pick<MonitorOptions, 'profile' | 'siteOf' | 'thresholds'>;
+}
+
+export async function startSingleFleet(options: SingleFleetOptions): Promise<SingleFleet> {
   // Read before pinning: afterwards this process sees only its own core.
   const cores = os.availableParallelism();
   // Other work on the host shows in the tail latencies: the load average goes into the result.
@@ -32,8 +44,8 @@ export async function startSingleFleet(options: { baseAddress: string; port: num
     await link.stop();
   };
   try {
-    const { startupMs } = await link.request({ type: 'start', fleets: [{ name: 'priscan', baseAddress: options.baseAddress, port: options.port, count: options.devices }] });
-    monitor = await startMonitor({ addresses, port: options.port, priorityScanning: true, intervalSeconds: options.intervalSeconds, random: Math.random });
+    const { startupMs } = await link.request({ type: 'start', fleets: [{ name: 'priscan', baseAddress: options.baseAddress, port: options.port, count: options.devices, ...(options.kind ? { kind: options.kind } : {}) }] });
+    monitor = await startMonitor({ ...options.monitor, addresses, port: options.port, priorityScanning: true, intervalSeconds: options.intervalSeconds, random: Math.random });
     const registrationMs = await untilRegistered(monitor, 180_000);
     return {
       link,

@@ -9,7 +9,7 @@ import { VarType } from '../../src/snmp/message.js';
 import { SimReadings, type ReadingSpec, type ReadingStatus } from './readings.js';
 import type { AuthProtocol, KeyCache, PrivProtocol, SecurityLevel, UsmUser } from '../../src/snmp/usm.js';
 
-export const DEVICE_KINDS = ['sim', 'ups', 'apc-ups', 'netbotz', 'pdu', 'snmprec'] as const;
+export const DEVICE_KINDS = ['sim', 'ups', 'apc-ups', 'netbotz', 'pdu', 'pdu-chain', 'snmprec'] as const;
 export type DeviceKind = (typeof DEVICE_KINDS)[number];
 
 /** Milliseconds since the epoch; injected so tests control time. */

@@ -39,7 +39,10 @@ import { WebhookSink, type Webhook } from '../webhooks/sink.js';
 import { packageVersion } from '../cli/version.js';
 import type { InterfaceTable } from '../licensing/identity.js';
 import { loadIssuerSecret, type IssuerSecret } from '../licensing/issuer-secret.js';
-import { DeviceService, refuseShadowedDevices } from './device-service.js';
+import { AcknowledgementService } from './acknowledgement-service.js';
+import { consoleServices } from './console-services.js';
+import { DeviceService, refuseShadowedDevices, registrationOf } from './device-service.js';
+import { MaintenanceService } from './maintenance-service.js';
 import { ThresholdService } from './threshold-service.js';
 import { ReadingsPruner } from './readings-pruner.js';
 import { ReadingsService } from './readings-service.js';
@@ -164,6 +167,7 @@ function checkConfiguredThresholds(config: Readonly<Config>, profiles: ProfileRe
 function fleetSnapshot(store: Store, service: DeviceService, licenses: LicenseService, profiles: ProfileRegistry): FleetSnapshot {
   const devices = store.devices.list();
   const names = new Map(devices.map((d) => [d.id, d.name]));
+  const byId = new Map(devices.map((d) => [d.id, d]));
   return {
     devices: devices.map((d) => {
       const profile = profileNameOf(d);
@@ -172,7 +176,8 @@ function fleetSnapshot(store: Store, service: DeviceService, licenses: LicenseSe
         profile: profile ?? 'auto',
         method: (profile && profiles.get(profile)?.registration) || '',
         up: d.state.reachable,
-        registered: d.state.registration === 'registered',
+        // A shadow's registration is its lead's: priscan registers on the lead only.
+        registered: registrationOf(d, d.leadId === null ? undefined : byId.get(d.leadId)) === 'registered',
         monitored: service.isMonitored(d.id),
         lastScanAt: d.state.lastScanAt,
         lastScanMs: d.state.lastScanMs,
@@ -334,6 +339,9 @@ export class Daemon {
     }
     const notifier = new AlarmNotifier({ bus, sinks, alarms: store.alarms, devices: store.devices, windows: store.maintenance, clock, log, observer: metrics.maintenance });
     metrics.watchHeld(() => notifier.heldCount);
+    // The API's routes and the console's pages change acknowledgements and windows through these.
+    const acknowledgements = new AcknowledgementService({ store, bus, clock });
+    const maintenance = new MaintenanceService({ store, profiles, clock, holds: notifier });
     let ready = false;
     const engine = installationEngine(store.settings, clock, config.notifications.engineId);
     intake = new NotificationIntake({
@@ -359,6 +367,8 @@ export class Daemon {
       licenses,
       profiles,
       readings,
+      acknowledgements,
+      maintenance,
       bus,
       registry: metrics.registry,
       tokens,
@@ -372,7 +382,8 @@ export class Daemon {
       health: () => ({ devices: sources.size, notificationPort: intake?.port, queued: scheduler.queued, running: scheduler.running }),
       ready: () => ready,
       about: () => ({ version: packageVersion(), serverId: licenses.serverId, serverIdError: licenses.serverIdError, snmpEngineId: engine.engineId.toString('hex') }),
-      maintenance: notifier,
+      maintenanceHolds: notifier,
+      console: consoleServices({ store, readings, thresholds, acknowledgements, maintenance, holds: notifier }),
     });
     let httpUrl = '';
     const theIntake = intake;

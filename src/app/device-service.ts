@@ -5,11 +5,11 @@ import type { AlarmEventBus } from '../alarms/events.js';
 import { DEVICE_REMOVED, DEVICE_UNMONITORED, type AlarmEvent, type ClearReason } from '../alarms/model.js';
 import { identify } from '../profiles/resolve.js';
 import { ConfigError } from '../config/load.js';
-import { deviceSnmpSchema, type DeviceInput, type DeviceSnmpInput } from '../config/schema.js';
+import { deviceInputProblem, deviceSnmpSchema, type DeviceInput, type DeviceSnmpInput } from '../config/schema.js';
 import type { Registrar } from '../registration/registrar.js';
 import type { ScanScheduler } from '../scanning/scheduler.js';
 import { credentialsFor, type DeviceClients } from '../snmp/device-clients.js';
-import { definedOnly, type DeviceChanges, type DeviceRecord, type DevicesRepository, type DeviceSnmp, type NewDevice } from '../store/devices.js';
+import { definedOnly, ShadowRelationError, type DeviceChanges, type DeviceRecord, type DevicesRepository, type DeviceSnmp, type NewDevice } from '../store/devices.js';
 import type { Store } from '../store/store.js';
 import type { NotificationSources } from '../traps/sources.js';
 
@@ -31,20 +31,70 @@ export interface DeviceServiceDeps {
   thresholds?: { intervalSecondsFor(device: DeviceRecord): number | undefined; forget(deviceId: number): void };
 }
 
-export function toNewDevice(input: DeviceInput, origin: NewDevice['origin']): NewDevice {
+/** A device input that describes no device: no address, or a shadow with credentials of its own. */
+export class DeviceInputError extends Error {
+  override readonly name = 'DeviceInputError';
+  constructor(
+    readonly field: string,
+    readonly reason: string,
+  ) {
+    super(`${field}: ${reason}`);
+  }
+}
+
+/**
+ * The device an operator declared. A shadow (`input.lead` set: `lead` is that device, looked up
+ * by the caller) is reached through its lead: the lead's address and port unless it names them
+ * (the store refuses others), the lead's credentials, no registration of its own, and the lead's
+ * site unless it names one.
+ */
+export function toNewDevice(input: DeviceInput, origin: NewDevice['origin'], lead?: DeviceRecord): NewDevice {
+  const problem = deviceInputProblem(input);
+  if (problem) throw new DeviceInputError(problem.field, problem.message);
+  if ((input.lead === undefined) !== (lead === undefined)) throw new Error(`device ${input.name}: its lead must be looked up first`);
   return {
     name: input.name,
-    address: input.address,
-    port: input.port,
-    snmp: toDeviceSnmp(input.snmp),
+    address: input.address ?? lead!.address,
+    port: input.port ?? lead?.port ?? 161,
+    snmp: lead ? lead.snmp : toDeviceSnmp(input.snmp!),
     profile: input.profile,
-    priorityScanning: input.priorityScanning,
+    priorityScanning: input.priorityScanning ?? lead === undefined,
     intervalSeconds: input.intervalSeconds,
     timeoutMs: input.timeoutMs,
     retries: input.retries,
-    site: input.site ?? null,
+    site: input.site ?? lead?.site ?? null,
+    leadId: lead?.id ?? null,
+    chainPosition: input.chainPosition ?? null,
     origin,
   };
+}
+
+/** Refused removal: the device is the lead of shadows, which priscan does not remove or re-parent by itself. */
+export class LeadHasShadowsError extends Error {
+  override readonly name = 'LeadHasShadowsError';
+  constructor(
+    readonly lead: DeviceRecord,
+    readonly shadows: readonly DeviceRecord[],
+  ) {
+    super(leadHasShadows(lead, shadows.map((s) => `${s.name} (id ${s.id})`)));
+  }
+}
+
+/** Why a lead is not removed: what to do with its shadows first. `shown`: the shadows to name. */
+export function leadHasShadows(lead: Pick<DeviceRecord, 'name'>, shown: readonly string[], unnamed = 0): string {
+  const named = unnamed > 0 ? [...shown, `${unnamed} more`] : shown;
+  return (
+    `device ${lead.name} is the lead of ${named.join(', ')}: remove them first, or give each another lead ` +
+    '(PATCH /api/v1/devices/ID with {"lead": …}, or {"lead": null} and an address of its own)'
+  );
+}
+
+/**
+ * A device's registration as operators see it: a shadow's is its lead's (priscan registers on
+ * the lead only, and the lead's notifications are the shadow's too).
+ */
+export function registrationOf(device: DeviceRecord, lead: DeviceRecord | undefined): DeviceRecord['state']['registration'] {
+  return device.leadId !== null && lead ? lead.state.registration : device.state.registration;
 }
 
 /** Stored credentials from what an operator wrote (config file or API). */
@@ -235,18 +285,35 @@ export class DeviceService {
     const { store } = this.deps;
     refuseShadowedDevices(store.devices, declared);
     const names = new Set(declared.map((d) => d.name));
-    // Removed first, so a device renamed in the config can take the address its old name held.
-    for (const device of store.devices.listByOrigin('config')) {
-      if (!names.has(device.name)) await this.remove(device.id);
+    // Removed first, so a device renamed in the config can take the address its old name held;
+    // shadows before leads, so no lead is removed under its shadows.
+    const gone = store.devices.listByOrigin('config').filter((d) => !names.has(d.name));
+    for (const device of [...gone.filter((d) => d.leadId !== null), ...gone.filter((d) => d.leadId === null)]) {
+      try {
+        await this.remove(device.id);
+      } catch (error) {
+        if (error instanceof LeadHasShadowsError) throw new ConfigError(`devices: ${device.name} is no longer declared, but ${error.message}`);
+        throw error;
+      }
     }
-    for (const input of declared) {
+    // Leads (and devices of their own) before shadows, so each shadow finds its lead.
+    const indexed = declared.map((input, i) => ({ input, i }));
+    for (const { input, i } of [...indexed.filter((d) => d.input.lead === undefined), ...indexed.filter((d) => d.input.lead !== undefined)]) {
+      const lead = input.lead === undefined ? undefined : store.devices.getByName(String(input.lead));
+      if (input.lead !== undefined && !lead) throw new ConfigError(`devices.${i}.lead: no device named ${input.lead}`);
       const existing = store.devices.getByName(input.name);
-      const wanted = toNewDevice(input, 'config');
-      if (!existing) {
-        this.add(wanted);
-      } else if (changed(existing, wanted)) {
-        const { origin: _origin, ...changes } = wanted;
-        await this.update(existing.id, changes);
+      try {
+        const wanted = toNewDevice(input, 'config', lead);
+        if (!existing) {
+          this.add(wanted);
+        } else if (changed(existing, wanted)) {
+          const { origin: _origin, ...changes } = wanted;
+          await this.update(existing.id, changes);
+        }
+      } catch (error) {
+        if (error instanceof DeviceInputError) throw new ConfigError(`devices.${i}.${error.message}`);
+        if (error instanceof ShadowRelationError) throw new ConfigError(`devices.${i}.lead: ${error.message}`);
+        throw error;
       }
     }
   }
@@ -270,15 +337,18 @@ export class DeviceService {
     const before = this.deps.store.devices.get(id);
     if (!before) throw new Error(`no device ${id}`);
     if (changes.profile !== undefined) this.checkProfile(changes.profile);
-    const moved = (changes.address !== undefined && changes.address !== before.address) || (changes.port !== undefined && changes.port !== before.port);
     // The store first: a change it refuses (name or address taken) must leave the registration in place.
     const record = this.deps.store.devices.update(id, changes);
+    const moved = record.address !== before.address || record.port !== before.port;
     if (moved && this.isMonitored(id)) {
       const deregistrationError = await this.deps.registrar.deregister(before);
       if (deregistrationError) this.deps.log.warn({ device: before.name, deregistrationError }, 'old registration not removed');
     }
-    this.deps.sources.delete(before.address);
+    // A shadow's address is its lead's: the lead's notifications stay the lead's.
+    if (before.leadId === null) this.deps.sources.delete(before.address);
     this.deps.clients.forget(id);
+    // Its shadows followed its address, port and credentials (src/store/devices.ts): new sessions for them too.
+    for (const shadow of this.deps.store.devices.shadowsOf(id)) this.deps.clients.forget(shadow.id);
     if (this.isMonitored(id)) this.track(record, true);
     return record;
   }
@@ -287,6 +357,9 @@ export class DeviceService {
   async remove(id: number): Promise<{ deregistrationError: string | null } | undefined> {
     const device = this.deps.store.devices.get(id);
     if (!device) return undefined;
+    // Before anything is undone: a chain's units are the operator's to remove or move.
+    const shadows = this.deps.store.devices.shadowsOf(id);
+    if (shadows.length > 0) throw new LeadHasShadowsError(device, shadows);
     const monitored = this.isMonitored(id);
     this.untrack(device);
     // An unlicensed device was never registered (or was de-registered when it became unlicensed).
@@ -348,11 +421,15 @@ export class DeviceService {
 
   private untrack(device: DeviceRecord): void {
     this.deps.scheduler.removeDevice(device.id);
-    this.deps.sources.delete(device.address);
+    if (device.leadId === null) this.deps.sources.delete(device.address);
   }
 
-  /** Where the device's notifications are accepted from, and which of them scan. */
+  /**
+   * Where the device's notifications are accepted from, and which of them scan. A shadow's come
+   * from its lead's address and are the lead's: the scheduler scans the shadows of a notified lead.
+   */
   private listen(device: DeviceRecord, community: string): void {
+    if (device.leadId !== null) return;
     const { snmp } = device;
     // Until an `auto` device's profile is known, every notification from it scans.
     const scanOn = this.deps.profiles.get(profileNameOf(device) ?? '')?.notifications.scanOn;
@@ -378,7 +455,12 @@ export class DeviceService {
 
   private track(device: DeviceRecord, changed = false): void {
     this.listen(device, this.notifyCommunity(device));
-    const scheduling = { intervalMs: this.scanIntervalSeconds(device) * 1000, registered: device.priorityScanning, timeoutMs: device.timeoutMs };
+    const scheduling = {
+      intervalMs: this.scanIntervalSeconds(device) * 1000,
+      registered: device.priorityScanning,
+      timeoutMs: device.timeoutMs,
+      ...(device.leadId === null ? {} : { lead: device.leadId }),
+    };
     if (changed) this.deps.scheduler.updateDevice(device.id, scheduling);
     else this.deps.scheduler.addDevice(device.id, scheduling);
     if (changed && device.priorityScanning) this.deps.scheduler.requestRegistration(device.id);
@@ -396,8 +478,10 @@ export class DeviceService {
  */
 export function refuseShadowedDevices(devices: Pick<DevicesRepository, 'getByName' | 'getByAddress'>, declared: readonly DeviceInput[]): void {
   declared.forEach((input, i) => {
-    for (const key of ['name', 'address'] as const) {
-      const holder = key === 'name' ? devices.getByName(input.name) : devices.getByAddress(input.address);
+    // A shadow's address is its lead's, whoever holds it.
+    const keys = input.lead === undefined && input.address !== undefined ? (['name', 'address'] as const) : (['name'] as const);
+    for (const key of keys) {
+      const holder = key === 'name' ? devices.getByName(input.name) : devices.getByAddress(input.address!);
       if (holder?.origin !== 'api') continue;
       throw new ConfigError(
         `devices.${i}.${key}: ${input[key]} is already the ${key} of device ${holder.id} (${holder.name}, address ${holder.address}, added through the API); ` +
@@ -419,6 +503,8 @@ function changed(existing: DeviceRecord, wanted: NewDevice): boolean {
     timeoutMs: existing.timeoutMs,
     retries: existing.retries,
     site: existing.site,
+    leadId: existing.leadId,
+    chainPosition: existing.chainPosition,
     origin: existing.origin,
   };
   return stableJson(current) !== stableJson(wanted);

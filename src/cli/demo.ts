@@ -23,6 +23,15 @@ const FLEET = [
   { kind: 'netbotz', count: 2 },
   { kind: 'sim', count: 2 },
 ] as const;
+/**
+ * Alarms raised once the fleet is registered and left active until the demo stops (the scenario
+ * clears its own within seconds): something to acknowledge, whatever moment one looks.
+ */
+const STANDING_ALARMS = [
+  { device: 'ups-2', alarm: 'batteryBad' },
+  { device: 'netbotz-2', alarm: 'doorOpen' },
+  { device: 'sim-2', alarm: 'doorOpen' },
+] as const;
 const FLEET_BASE = '127.0.50.1';
 const FLEET_PORT = 16100;
 const HTTP_PORT = 8470;
@@ -147,12 +156,12 @@ async function playScenario({ options, running, dataDir }: { options: DemoOption
       throw new CliError(`cannot start the simulated devices on ${options.baseAddress}+ port ${options.port} (another demo or priscan-sim? give --port): ${(error as Error).message}`, EXIT.failed);
     }
     const counts = new Map<string, number>();
-    const nameOf = new Map<string, string>();
+    const byName = new Map<string, (typeof fleet.devices)[number]>();
     for (const device of fleet.devices) {
       const n = (counts.get(device.kind) ?? 0) + 1;
       counts.set(device.kind, n);
       const name = `${device.kind}-${n}`;
-      nameOf.set(device.address, name);
+      byName.set(name, device);
       running.devices.add({
         name,
         address: device.address,
@@ -170,12 +179,15 @@ async function playScenario({ options, running, dataDir }: { options: DemoOption
     process.stdout.write(`priscan demo: ${fleet.devices.length} simulated devices on ${options.baseAddress}+ port ${options.port}\n`);
     const usage = running.licenses.usage();
     process.stdout.write(`license: issued a demo key for server ${serverId}: ${license.nodes} nodes + ${usage.included} included\n`);
+    process.stdout.write(`console: ${running.httpUrl}/   sign in with the token ${token}\n`);
     process.stdout.write(`API: ${running.httpUrl}/api/v1/alarms (docs: ${running.httpUrl}/docs)   metrics: ${running.httpUrl}/metrics\n`);
     process.stdout.write(`token: export PRISCAN_URL=${running.httpUrl} PRISCAN_TOKEN=${token}   then: priscan alarms --follow\n`);
     process.stdout.write(`data: ${dataDir} (removed on exit)\n`);
     const registered = await waitFor(() => running.store.devices.list().every((d) => d.state.registration === 'registered'), 15_000);
     const failed = running.store.devices.list().filter((d) => d.state.registration !== 'registered');
     process.stdout.write(registered ? 'every device registered; playing the scenario (Ctrl-C stops)\n' : `not registered: ${failed.map((d) => `${d.name} (${d.state.registrationError ?? d.state.registration})`).join(', ')}\n`);
+    process.stdout.write(`standing alarms, active until the demo stops: ${STANDING_ALARMS.map((s) => `${s.device} ${s.alarm}`).join(', ')}\n`);
+    process.stdout.write('try in the console: acknowledge one of them (Alarms, Acknowledge); start a maintenance window for ups-1 (Maintenance): its next "UPS on battery" is marked in maintenance and not notified\n');
 
     const changedAt = new Map<string, number>();
     running.bus.subscribe((events) => {
@@ -185,6 +197,11 @@ async function playScenario({ options, running, dataDir }: { options: DemoOption
         process.stdout.write(`${eventLine(event, since === undefined ? undefined : event.at - since)}\n`);
       }
     });
+    for (const { device, alarm } of STANDING_ALARMS) {
+      const simulated = byName.get(device)!;
+      changedAt.set(simulated.address, Date.now());
+      simulated.raise(alarm);
+    }
     player = new ScenarioPlayer(loadScenario(packageFile('config/scenarios/demo.json')), fleet, (step) => {
       changedAt.set(step.device, Date.now());
     });

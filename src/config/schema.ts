@@ -87,25 +87,64 @@ export const deviceNameSchema = z
   .max(64)
   .regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'letters, digits, dot, dash and underscore, starting with a letter or digit');
 
-/** A device as an operator declares it, in the config file or the API. */
+/** A device's SNMP port: 161 unless it says otherwise. */
+export const devicePortSchema = port.default(161);
+
+/** The lead a shadow is reached through: a device's name, or (API) its id. */
+export const leadRefSchema = z.union([z.number().int().min(1), deviceNameSchema]);
+
+/** A unit's place behind one address (an APC PDU's module number in its daisy chain). */
+export const chainPositionSchema = z.number().int().min(1).max(255);
+
+/**
+ * A device as an operator declares it, in the config file or the API. A shadow (`lead` set) is
+ * reached through its lead: its address, port and credentials are the lead's, so it leaves them
+ * out (or gives the lead's address and port), and priscan registers on the lead only. Any other
+ * device needs its address and snmp.
+ */
 export const deviceInputSchema = z
   .object({
     name: deviceNameSchema,
-    address: ipAddress,
-    port: port.default(161),
+    /** Needed unless `lead` is given. */
+    address: ipAddress.optional(),
+    /** Default: the lead's for a shadow, else 161. */
+    port: port.optional(),
     /** A loaded profile's name (checked against the profiles at start-up), or auto. */
     profile: z.union([z.literal('auto'), profileNameSchema]).default('auto'),
-    snmp: deviceSnmpSchema,
-    priorityScanning: z.boolean().default(true),
+    /** Needed unless `lead` is given; a shadow uses its lead's. */
+    snmp: deviceSnmpSchema.optional(),
+    /** Default true (false for a shadow, which may not register itself). */
+    priorityScanning: z.boolean().optional(),
     intervalSeconds: z.number().int().min(60).max(3600).default(300),
     timeoutMs: z.number().int().min(100).max(60_000).default(3000),
     retries: z.number().int().min(0).max(5).default(1),
-    /** Where the device stands (a data center, a room): thresholds can be set per site. */
+    /** Where the device stands (a data center, a room): thresholds can be set per site. Default for a shadow: its lead's. */
     site: siteSchema.optional(),
+    /** The device this one is a shadow of (a name; the API also takes an id). */
+    lead: leadRefSchema.optional(),
+    /** The unit's place behind its address; a shadow needs one. */
+    chainPosition: chainPositionSchema.optional(),
   })
   .strict();
 
 export type DeviceInput = z.infer<typeof deviceInputSchema>;
+
+/**
+ * What a device input lacks or contradicts on its own (before any lead is looked up), with the
+ * field it is about: a device of its own needs an address and credentials; a shadow takes its
+ * lead's credentials and never registers itself.
+ */
+export function deviceInputProblem(input: DeviceInput): { field: keyof DeviceInput; message: string } | undefined {
+  if (input.lead === undefined) {
+    if (input.address === undefined) return { field: 'address', message: 'is needed (unless lead names the device this one is a shadow of)' };
+    if (input.snmp === undefined) return { field: 'snmp', message: 'is needed (unless lead names the device this one is a shadow of)' };
+    return undefined;
+  }
+  if (input.snmp !== undefined) return { field: 'snmp', message: "a shadow is reached with its lead's credentials: leave snmp out (change them on the lead)" };
+  if (input.priorityScanning === true) return { field: 'priorityScanning', message: 'a shadow does not register itself: priscan registers on its lead only' };
+  if (input.chainPosition === undefined) return { field: 'chainPosition', message: "a shadow needs its chainPosition: the unit's place behind its lead's address" };
+  return undefined;
+}
 
 const oid = oidSchema;
 const statusValues = z.array(z.number().int()).min(1).max(64);
@@ -323,12 +362,17 @@ export const configSchema = z
       ids.add(table.id);
     });
     const seen = new Map<string, number>();
+    const declared = new Map(config.devices.map((device, i) => [device.name, { device, i }]));
     config.devices.forEach((device, i) => {
-      for (const [field, value] of [['name', device.name], ['address', device.address]] as const) {
+      // Shadows share their lead's address.
+      const unique = device.lead === undefined ? ([['name', device.name], ['address', device.address]] as const) : ([['name', device.name]] as const);
+      for (const [field, value] of unique) {
         const key = `${field}:${value}`;
         if (seen.has(key)) ctx.addIssue({ code: 'custom', path: ['devices', i, field], message: `duplicates devices.${seen.get(key)}.${field} (${value})` });
         else seen.set(key, i);
       }
+      const problem = deviceInputProblem(device) ?? leadProblem(device, declared);
+      if (problem) ctx.addIssue({ code: 'custom', path: ['devices', i, problem.field], message: problem.message });
     });
     const thresholdKeys = new Map<string, number>();
     config.thresholds.forEach((t, i) => {
@@ -340,3 +384,16 @@ export const configSchema = z
   });
 
 export type Config = z.infer<typeof configSchema>;
+
+/** A config shadow's lead: named (ids belong to the API), not itself, not a shadow (leads are one level deep, so no cycle). */
+function leadProblem(device: DeviceInput, declared: ReadonlyMap<string, { device: DeviceInput; i: number }>): { field: 'lead'; message: string } | undefined {
+  const lead = device.lead;
+  if (lead === undefined) return undefined;
+  if (typeof lead === 'number') return { field: 'lead', message: 'name the lead device (ids are for the API)' };
+  if (lead === device.name) return { field: 'lead', message: `${lead} cannot be its own lead` };
+  const other = declared.get(lead);
+  if (other?.device.lead !== undefined) {
+    return { field: 'lead', message: `${lead} is itself a shadow (devices.${other.i}.lead): a lead has no lead (leads are one level deep)` };
+  }
+  return undefined;
+}

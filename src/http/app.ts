@@ -6,7 +6,9 @@ import type { Partners } from '../access/partners.js';
 import type { DeviceSite } from '../access/scope.js';
 import type { ApiTokens } from '../access/tokens.js';
 import type { AlarmEventBus } from '../alarms/events.js';
+import type { AcknowledgementService } from '../app/acknowledgement-service.js';
 import type { DeviceService } from '../app/device-service.js';
+import type { MaintenanceService } from '../app/maintenance-service.js';
 import type { LicenseService } from '../app/license-service.js';
 import type { ThresholdService } from '../app/threshold-service.js';
 import type { ReadingsService } from '../app/readings-service.js';
@@ -15,6 +17,8 @@ import type { RegistrationService } from '../app/registration-service.js';
 import type { ScanScheduler } from '../scanning/scheduler.js';
 import type { Clock } from '../clock.js';
 import type { Store } from '../store/store.js';
+import { registerConsole } from '../console/plugin.js';
+import type { ConsoleServices } from '../console/services.js';
 import { authorizer, RequestCallers, type Authenticate } from './auth.js';
 import { ApiError } from './errors.js';
 import { apiErrorHandler, BODY_LIMIT_BYTES, clientErrorHandler, routerErrorHandler } from './framework-errors.js';
@@ -46,6 +50,8 @@ export interface HttpDeps {
   licenses: LicenseService;
   profiles: ProfileRegistry;
   readings: ReadingsService;
+  acknowledgements: AcknowledgementService;
+  maintenance: MaintenanceService;
   bus: AlarmEventBus;
   registry: Registry;
   tokens: ApiTokens;
@@ -64,11 +70,12 @@ export interface HttpDeps {
   about: () => { version: string; serverId: string | null; serverIdError: string | null; snmpEngineId: string };
   /** Who called each request (filled in by the authorizer): for the audit log and masking. */
   callers: RequestCallers;
-  /** Which alarms maintenance holds back from notification, and where to say a window changed (the notifier). */
-  maintenance: {
+  /** Which alarms maintenance holds back from notification (the notifier). */
+  maintenanceHolds: {
     holdOf(alarm: { deviceId: number; key: string; raisedAt: number }): { windowId: number } | undefined;
-    maintenanceChanged(): void;
   };
+  /** The services above as the operator console's pages and forms use them (app/console-services.ts). */
+  console: ConsoleServices;
 }
 
 /** The HTTP API's dependencies before the app adds its own (who called each request). */
@@ -125,7 +132,10 @@ export function buildHttpApp(appDeps: HttpAppDeps): FastifyInstance {
   partnerRoutes(routes, deps, streams);
   auditRoutes(routes, deps);
   registrationRoutes(routes, deps);
-  routes.register(app, authorizer(deps.authenticate, deps.callers, () => deps.clock.now()));
+  // The operator console; its session cookie also opens the alarm stream for its pages.
+  const { store, devices, licenses, tokens, scheduler, deviceSite, clock, callers } = deps;
+  const sessionCaller = registerConsole(app, { ...deps.console, store, devices, licenses, tokens, scheduler, deviceSite, clock, callers, recheckStreams: () => streams.recheck() });
+  routes.register(app, authorizer(deps.authenticate, deps.callers, () => deps.clock.now(), sessionCaller));
   return app;
 }
 

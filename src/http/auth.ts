@@ -3,11 +3,14 @@ import type { PartnerAccess, TokenCaller } from '../access/tokens.js';
 import { ApiError } from './errors.js';
 import type { RouteSpec } from './route.js';
 
-/** Who is calling, as their token says. */
-export type Caller = TokenCaller;
+/** Who is calling, as their token says; a console session also says whether it is still signed in. */
+export type Caller = TokenCaller & { signedIn?: () => boolean };
 
 /** Looks a bearer token up; null when it is unknown or revoked. */
 export type Authenticate = (token: string) => Caller | null;
+
+/** The console's session cookie as a credential: its caller, or null. */
+export type SessionCaller = (request: FastifyRequest) => Caller | null;
 
 const BEARER = /^Bearer ([\x21-\x7e]{1,512})$/;
 
@@ -33,16 +36,24 @@ export class RequestCallers {
 /**
  * Checks a request against a route's access: public routes need nothing; every other route needs
  * a valid token, and changes need the admin role. A partner's token may use what the route allows
- * partners (RouteSpec.partners) with the grants its partner holds now.
+ * partners (RouteSpec.partners) with the grants its partner holds now. A console session (cookie)
+ * stands in for a token on GETs of read routes only: a browser's EventSource cannot send a header,
+ * and a cookie must never authorize a change (another site could make the browser send one).
  */
-export function authorizer(authenticate: Authenticate, callers: RequestCallers, now: () => number) {
+export function authorizer(authenticate: Authenticate, callers: RequestCallers, now: () => number, sessionCaller?: SessionCaller) {
   return (request: FastifyRequest, route: Pick<RouteSpec, 'access' | 'partners'>): Caller | undefined => {
     if (route.access === 'public') return undefined;
     const header = request.headers.authorization;
-    if (!header) throw new ApiError('UNAUTHORIZED', 'this route needs an API token: send "Authorization: Bearer <token>" (create one with: priscan token create)');
-    const match = BEARER.exec(header);
-    const caller = match ? authenticate(match[1]!) : null;
-    if (!caller) throw new ApiError('UNAUTHORIZED', 'the API token is not valid (unknown, revoked or malformed)');
+    const session = !header && route.access === 'read' && request.method === 'GET' ? sessionCaller?.(request) : null;
+    let caller: Caller | null;
+    if (session) {
+      caller = session;
+    } else {
+      if (!header) throw new ApiError('UNAUTHORIZED', 'this route needs an API token: send "Authorization: Bearer <token>" (create one with: priscan token create)');
+      const match = BEARER.exec(header);
+      caller = match ? authenticate(match[1]!) : null;
+      if (!caller) throw new ApiError('UNAUTHORIZED', 'the API token is not valid (unknown, revoked or malformed)');
+    }
     callers.set(request, caller, now());
     if (caller.partner) {
       const refusal = partnerRefusal(caller.partner, route);
@@ -56,12 +67,15 @@ export function authorizer(authenticate: Authenticate, callers: RequestCallers, 
   };
 }
 
-/** Why a partner's token may not use the route, or undefined when it may. */
-function partnerRefusal(partner: PartnerAccess, route: Pick<RouteSpec, 'access' | 'partners'>): string | undefined {
+/**
+ * Why a partner's token may not use the route, or undefined when it may. The console asks it of
+ * its pages and forms too (`what`: 'page'), so a partner may do the same on both.
+ */
+export function partnerRefusal(partner: PartnerAccess, route: Pick<RouteSpec, 'access' | 'partners'>, what = 'route'): string | undefined {
   const use = route.partners;
   const who = `partner ${partner.partnerId}`;
   if (use === undefined || (route.access === 'admin' && use !== 'device-admin')) {
-    return `${who}'s tokens cannot use this route: it is for the customer's own tokens`;
+    return `${who}'s tokens cannot use this ${what}: it is for the customer's own tokens`;
   }
   if (use === 'installation') return undefined;
   if (!partner.deviceData) return `${who} has no API device-data access: the customer's administrator can grant it (device-data)`;

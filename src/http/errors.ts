@@ -15,6 +15,8 @@ export const API_ERROR_STATUS = {
   REGISTRATION_CODE_INVALID: 400,
   /** The reading has several rows: name one (by index or label). */
   READING_INSTANCE_REQUIRED: 400,
+  /** A lead and shadow relation priscan cannot hold: no such lead, a shadow of a shadow, another address. */
+  DEVICE_LEAD_INVALID: 400,
   UNAUTHORIZED: 401,
   LICENSE_NODE_LIMIT: 402,
   FORBIDDEN: 403,
@@ -32,6 +34,8 @@ export const API_ERROR_STATUS = {
   REQUEST_TIMEOUT: 408,
   DEVICE_EXISTS: 409,
   DEVICE_FROM_CONFIG: 409,
+  /** The device is the lead of shadows: remove them or give them another lead first. */
+  DEVICE_HAS_SHADOWS: 409,
   LICENSE_ALREADY_INSTALLED: 409,
   TOKEN_NAME_TAKEN: 409,
   THRESHOLD_EXISTS: 409,

@@ -3,7 +3,7 @@ import { ALARM_EVENT_KINDS, CLEAR_REASONS, SEVERITIES } from '../alarms/model.js
 import { REGISTRATION_STATES } from '../store/devices.js';
 import { HISTORY_PAGE_MAX } from '../store/readings.js';
 import { READING_UNITS } from '../profiles/schema.js';
-import { communitySnmpSchema, deviceInputSchema, usmSnmpSchema } from '../config/schema.js';
+import { chainPositionSchema, communitySnmpSchema, deviceInputSchema, devicePortSchema, leadRefSchema, usmSnmpSchema } from '../config/schema.js';
 import { AUTH_PROTOCOLS, PRIV_PROTOCOLS, SECURITY_LEVELS } from '../snmp/usm.js';
 
 // Request and response shapes of the API. Requests are validated with these; responses are
@@ -49,9 +49,18 @@ export const snmpPatch = z
   .strict();
 export type SnmpPatch = z.infer<typeof snmpPatch>;
 
-/** PATCH body: any device field. */
+/**
+ * PATCH body: any device field. `lead` moves a shadow to another lead (or makes a device a shadow:
+ * it moves to the lead's address unless the body names one, and stops registering itself); null
+ * makes it a device of its own (it then needs an address of its own).
+ */
 export const deviceUpdateBody = z
-  .object({ ...patchOf(deviceInputSchema.omit({ snmp: true }).shape), snmp: snmpPatch.optional() })
+  .object({
+    ...patchOf(deviceInputSchema.omit({ snmp: true, lead: true, chainPosition: true }).shape),
+    snmp: snmpPatch.optional(),
+    lead: leadRefSchema.nullable().optional().describe('The device this one is a shadow of (id or name); null: none'),
+    chainPosition: chainPositionSchema.nullable().optional().describe("The unit's place behind its address; null: the whole device"),
+  })
   .strict()
   .refine((body) => Object.keys(body).length > 0, { message: 'send at least one field to change' });
 
@@ -106,6 +115,9 @@ export const deviceView = z.object({
   timeoutMs: z.number().int().optional(),
   retries: z.number().int().optional(),
   site: z.string().nullable().describe('Where the device stands; null when not set'),
+  lead: z.number().int().nullable().describe('A shadow\'s lead: the device it is reached through (its address, port and credentials); null for a device of its own or a lead (or a lead the caller cannot see)'),
+  shadows: z.array(z.number().int()).describe('A lead\'s shadows (ids), scanned too when the lead notifies; empty for any other device'),
+  chainPosition: z.number().int().nullable().describe('The unit\'s place behind its address (an APC PDU\'s module number); null: the whole device'),
   profile: z.string(),
   resolvedProfile: z.string().nullable(),
   priorityScanning: z.boolean(),
@@ -121,9 +133,12 @@ export const deviceView = z.object({
     lastError: z.string().nullable(),
     sysObjectId: z.string().nullable(),
     sysDescr: z.string().nullable(),
-    registration: z.enum(REGISTRATION_STATES).describe('removed: priscan took its registration off the device (it is no longer monitored); manual: the profile has no registration priscan can write, so the device sends to priscan as configured on it by hand'),
+    registration: z.enum(REGISTRATION_STATES).describe('removed: priscan took its registration off the device (it is no longer monitored); manual: the profile has no registration priscan can write, so the device sends to priscan as configured on it by hand. A shadow shows its lead\'s'),
     registrationError: z.string().nullable(),
     registeredAt: isoTime.nullable(),
+    unreachableThroughLead: z
+      .boolean()
+      .describe('A shadow whose lead does not answer: unreachable through it, with no communication lost alarm of its own (the lead has the one alarm)'),
   }),
 });
 
@@ -223,7 +238,7 @@ export const discoveryBody = z
     targets: z
       .union([z.string().min(1).max(4096), z.array(z.string().min(1).max(256)).min(1).max(256)])
       .describe('CIDR prefixes (10.1.2.0/24), ranges (10.1.2.10-10.1.2.40 or 10.1.2.10-40) and addresses, v4 or v6, comma-separated or as a list; at most 4096 addresses'),
-    port: deviceInputSchema.shape.port.describe('The SNMP port probed, and given to added devices'),
+    port: devicePortSchema.describe('The SNMP port probed, and given to added devices'),
     credentials: z
       .array(z.string().min(1).max(64))
       .max(32)

@@ -2,6 +2,7 @@ import type { ActiveAlarm, AlarmEvent } from '../alarms/model.js';
 import { maskAddress } from '../access/mask.js';
 import type { DeviceRecord, DeviceSnmp } from '../store/devices.js';
 import type { DeviceReading, ReadingHistory } from '../app/readings-service.js';
+import { registrationOf } from '../app/device-service.js';
 import type { ReadingUnit } from '../profiles/schema.js';
 import type { AlarmView, DeviceView, EventView, ReadingHistoryView, ReadingsView } from './schemas.js';
 
@@ -11,6 +12,16 @@ export interface ViewContext {
   /** Read-only partners: the address masked, no SNMP settings (http/visibility.ts decides). */
   masked: boolean;
   isMonitored: (deviceId: number) => boolean;
+}
+
+/** Where a device stands in a chain, as the caller may see it. */
+export interface DeviceChain {
+  /** A shadow's lead (whether or not the caller may see it: its state is the shadow's too). */
+  lead: DeviceRecord | undefined;
+  /** Whether the caller may see the lead (its id is shown only then). */
+  leadVisible: boolean;
+  /** The shadows of a lead the caller may see. */
+  shadows: readonly number[];
 }
 
 /** The SNMP settings an operator may read back: never a community or a password. */
@@ -24,7 +35,7 @@ function snmpView(snmp: DeviceSnmp): NonNullable<DeviceView['snmp']> {
  * A device as the API shows it: never its communities. Read-only partners see the address masked
  * to its last two segments and no SNMP settings at all.
  */
-export function deviceView(d: DeviceRecord, ctx: ViewContext): DeviceView {
+export function deviceView(d: DeviceRecord, ctx: ViewContext, chain: DeviceChain): DeviceView {
   const partner = ctx.masked;
   const masked = maskAddress(d.address);
   // Error texts name the device ("no answer from 10.1.2.3:161 ..."): partners see it masked there too.
@@ -34,6 +45,9 @@ export function deviceView(d: DeviceRecord, ctx: ViewContext): DeviceView {
     name: d.name,
     address: partner ? masked : d.address,
     site: d.site,
+    lead: chain.lead && chain.leadVisible ? chain.lead.id : null,
+    shadows: [...chain.shadows],
+    chainPosition: d.chainPosition,
     ...(partner ? {} : { port: d.port, snmp: snmpView(d.snmp), timeoutMs: d.timeoutMs, retries: d.retries }),
     profile: d.profile,
     resolvedProfile: d.resolvedProfile,
@@ -50,9 +64,10 @@ export function deviceView(d: DeviceRecord, ctx: ViewContext): DeviceView {
       lastError: errorText(d.state.lastError),
       sysObjectId: d.state.sysObjectId,
       sysDescr: d.state.sysDescr,
-      registration: d.state.registration,
-      registrationError: errorText(d.state.registrationError),
-      registeredAt: iso(d.state.registeredAt),
+      registration: registrationOf(d, chain.lead),
+      registrationError: errorText(chain.lead ? chain.lead.state.registrationError : d.state.registrationError),
+      registeredAt: iso(chain.lead ? chain.lead.state.registeredAt : d.state.registeredAt),
+      unreachableThroughLead: chain.lead !== undefined && d.state.reachable === false && chain.lead.state.reachable === false,
     },
   };
 }

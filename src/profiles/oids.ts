@@ -151,6 +151,10 @@ export const APC = {
     onBatteryTest: 15, emergencyStaticBypass: 16,
   },
   alarmStatus: { noAlarms: 1, info: 2, warning: 3, critical: 4 },
+  /** One row per unit of a daisy chain behind one card: index, module (the unit's number), name, load state. */
+  rPDU2DeviceStatusEntry: '1.3.6.1.4.1.318.1.1.26.4.3.1',
+  rPDU2DeviceCol: { index: 1, module: 2, name: 3, loadState: 4 },
+  /** Every unit's phases, indexed straight through; module says which unit a row is of. */
   rPDU2PhaseStatusEntry: '1.3.6.1.4.1.318.1.1.26.6.3.1',
   rPDU2PhaseCol: { index: 1, module: 2, number: 3, loadState: 4, current: 5 },
   loadState: { lowLoad: 1, normal: 2, nearOverload: 3, overload: 4 },

@@ -137,6 +137,22 @@ const rowFilter = z
   });
 export type RowFilter = z.infer<typeof rowFilter>;
 
+/**
+ * Which unit of a chain a row belongs to, where several units answer at one address (APC rack
+ * PDUs daisy-chained behind one card keep every unit's rows in one rPDU2 table, the unit's number
+ * in column 2): the row's index arc `indexArc`, or its integer `cell`. A device with a
+ * chainPosition reads only the rows of its unit here; a shadow reads only the sources that have
+ * one (the rest are its lead's); a device without a position reads every row.
+ */
+const chainLocator = z
+  .object({
+    indexArc: z.number().int().min(1).max(127).optional(),
+    cell: rowCell.optional(),
+  })
+  .strict()
+  .refine((l) => (l.indexArc === undefined) !== (l.cell === undefined), { message: 'give exactly one of indexArc, cell' });
+export type ChainLocator = z.infer<typeof chainLocator>;
+
 /** Where a row's name comes from, first non-empty text wins; the row index when none has one. */
 const labelFrom = z.array(rowCell).min(1).max(4);
 
@@ -153,6 +169,8 @@ const statusColumn = z
     labelFrom: labelFrom.optional(),
     /** Only these rows are read; every row when absent. */
     rows: rowFilter.optional(),
+    /** Where a row names its unit of a chain; see chainLocator. */
+    chainPosition: chainLocator.optional(),
     values: valueMap(meaning),
   })
   .strict();
@@ -197,6 +215,8 @@ export const readingSchema = z
     labelFrom: labelFrom.optional(),
     /** Only these rows are read; every row when absent. */
     rows: rowFilter.optional(),
+    /** Where a row names its unit of a chain; see chainLocator. */
+    chainPosition: chainLocator.optional(),
     unit: z.enum(READING_UNITS),
     /** Multiplies the raw value: NetBotz temperatures are in 0.1 °C (0.1), TimeTicks are 0.01 s. */
     scale: z.number().positive().finite().default(1),
@@ -216,7 +236,7 @@ export const readingSchema = z
     const tableForm = r.table !== undefined || r.column !== undefined;
     if (scalarForm === tableForm) ctx.addIssue({ code: 'custom', message: 'give either oid (a scalar) or table and column' });
     if (tableForm && (r.table === undefined || r.column === undefined)) ctx.addIssue({ code: 'custom', message: 'a table reading needs both table and column' });
-    for (const key of ['labelColumn', 'labelFrom', 'rows', 'decimalDigits'] as const) {
+    for (const key of ['labelColumn', 'labelFrom', 'rows', 'chainPosition', 'decimalDigits'] as const) {
       if (scalarForm && r[key] !== undefined) ctx.addIssue({ code: 'custom', path: [key], message: `only table readings have ${key}` });
     }
     if (r.labelColumn !== undefined && r.labelFrom !== undefined) ctx.addIssue({ code: 'custom', path: ['labelFrom'], message: 'give labelColumn or labelFrom, not both' });

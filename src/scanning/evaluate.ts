@@ -36,10 +36,29 @@ export interface ReadPlan {
 export interface ScanSpec {
   alarms: readonly AlarmSource[];
   readings: readonly Reading[];
+  /** The unit of a chain the device is: only its rows of sources that locate units. Absent: every row. */
+  chainPosition?: number;
 }
 
-export function specOf(profile: Profile, extra: readonly AlarmSource[] = []): ScanSpec {
-  return { alarms: extra.length ? [...profile.alarms, ...extra] : profile.alarms, readings: profile.readings };
+/** The unit of a chain a device is, and whether it is a shadow (reached through its lead, which reads the rest). */
+export interface ChainUnit {
+  position: number;
+  shadow: boolean;
+}
+
+/**
+ * What a scan of the device reads. A unit of a chain reads its own rows of the sources that
+ * locate units; a shadow reads nothing else (the card-wide sources are its lead's).
+ */
+export function specOf(profile: Profile, extra: readonly AlarmSource[] = [], unit?: ChainUnit): ScanSpec {
+  const alarms = extra.length ? [...profile.alarms, ...extra] : profile.alarms;
+  if (!unit) return { alarms, readings: profile.readings };
+  if (!unit.shadow) return { alarms, readings: profile.readings, chainPosition: unit.position };
+  return {
+    alarms: alarms.filter((source) => source.kind === 'status-column' && source.chainPosition !== undefined),
+    readings: profile.readings.filter((reading) => reading.chainPosition !== undefined),
+    chainPosition: unit.position,
+  };
 }
 
 /**
@@ -60,7 +79,7 @@ export function readPlan(spec: ScanSpec): ReadPlan {
         break;
       case 'status-column':
         columns.add(columnOid(source.table, source.column));
-        for (const column of joinedColumns(source, source.table)) columns.add(column);
+        for (const column of joinedColumns(source, source.table, spec.chainPosition)) columns.add(column);
         break;
     }
   }
@@ -68,18 +87,27 @@ export function readPlan(spec: ScanSpec): ReadPlan {
     if (reading.oid !== undefined) scalars.add(reading.oid);
     if (reading.table !== undefined && reading.column !== undefined) {
       columns.add(columnOid(reading.table, reading.column));
-      for (const column of joinedColumns(reading, reading.table)) columns.add(column);
+      for (const column of joinedColumns(reading, reading.table, spec.chainPosition)) columns.add(column);
     }
   }
   return { scalars: [...scalars], columns: [...columns] };
 }
 
-/** The columns a table source or reading reads beside its own: its label, filter and digits cells. */
+/**
+ * The columns a table source or reading reads beside its own: its label, filter and digits cells,
+ * and where rows name their unit of a chain (only when the device is one unit: others read every row).
+ */
 function joinedColumns(
-  of: Pick<StatusColumnSource, 'labelColumn' | 'labelFrom' | 'rows'> & Partial<Pick<Reading, 'decimalDigits'>>,
+  of: Pick<StatusColumnSource, 'labelColumn' | 'labelFrom' | 'rows' | 'chainPosition'> & Partial<Pick<Reading, 'decimalDigits'>>,
   table: string,
+  chainPosition: number | undefined,
 ): string[] {
-  const cells = [...(of.labelFrom ?? []), ...(of.rows?.cell ? [of.rows.cell] : []), ...(of.decimalDigits ? [of.decimalDigits] : [])];
+  const cells = [
+    ...(of.labelFrom ?? []),
+    ...(of.rows?.cell ? [of.rows.cell] : []),
+    ...(of.chainPosition?.cell && chainPosition !== undefined ? [of.chainPosition.cell] : []),
+    ...(of.decimalDigits ? [of.decimalDigits] : []),
+  ];
   return [...(of.labelColumn === undefined ? [] : [columnOid(table, of.labelColumn)]), ...cells.map((ref) => cellColumn(ref, table))];
 }
 
@@ -134,7 +162,7 @@ async function readScalars(client: SnmpClient, oids: readonly string[]): Promise
  * sources (scalars, flag strings) that report the same code describe one
  * condition: it is raised once, keyed by the first such source in the profile.
  */
-export function alarmsFromData(spec: Pick<ScanSpec, 'alarms'>, data: ScanData): Alarm[] {
+export function alarmsFromData(spec: Pick<ScanSpec, 'alarms' | 'chainPosition'>, data: ScanData): Alarm[] {
   const alarms: Alarm[] = [];
   const cells = new RowCells(data);
   const deviceWideCodes = new Set<string>();
@@ -152,7 +180,7 @@ export function alarmsFromData(spec: Pick<ScanSpec, 'alarms'>, data: ScanData): 
         alarms.push(...alarmTableAlarms(source, data));
         break;
       case 'status-column':
-        alarms.push(...statusColumnAlarms(source, data, cells));
+        alarms.push(...statusColumnAlarms(source, data, cells, spec.chainPosition));
         break;
     }
   }
@@ -230,11 +258,11 @@ function holds(test: AlarmTableSource['when'][number], value: string | number | 
   return false;
 }
 
-function statusColumnAlarms(source: StatusColumnSource, data: ScanData, cells: RowCells): Alarm[] {
+function statusColumnAlarms(source: StatusColumnSource, data: ScanData, cells: RowCells, chainPosition: number | undefined): Alarm[] {
   const columns = source.labelColumn === undefined ? [source.column] : [source.column, source.labelColumn];
   const alarms: Alarm[] = [];
   for (const row of tableRows(data, source.table, columns)) {
-    if (!cells.selected(source.rows, source.table, row)) continue;
+    if (!cells.selected(source.rows, source.table, row) || !cells.ofUnit(source.chainPosition, chainPosition, source.table, row)) continue;
     const value = typedCell(row, source.column, 'integer');
     const meaning = value === undefined ? undefined : source.values[String(value)];
     if (!meaning) continue;

@@ -19,7 +19,7 @@ export interface ReadingValue {
 const MAX_DECIMAL_DIGITS = 9;
 
 /** The readings the spec names, scaled; a value that is not a number is left out, not guessed. */
-export function readingsFromData(spec: { readings: readonly Reading[] }, data: ScanData): ReadingValue[] {
+export function readingsFromData(spec: { readings: readonly Reading[]; chainPosition?: number | undefined }, data: ScanData): ReadingValue[] {
   const values: ReadingValue[] = [];
   const cells = new RowCells(data);
   for (const reading of spec.readings) {
@@ -31,7 +31,7 @@ export function readingsFromData(spec: { readings: readonly Reading[] }, data: S
     const { table, column, labelColumn } = reading;
     if (table === undefined || column === undefined) continue;
     for (const row of tableRows(data, table, labelColumn === undefined ? [column] : [column, labelColumn])) {
-      if (!cells.selected(reading.rows, table, row)) continue;
+      if (!cells.selected(reading.rows, table, row) || !cells.ofUnit(reading.chainPosition, spec.chainPosition, table, row)) continue;
       const raw = numeric(row.cells.get(column));
       if (raw === undefined) continue;
       const digits = reading.decimalDigits ? cells.get(reading.decimalDigits, table, row) : 0;

@@ -1,5 +1,5 @@
 import { normalizeOid, valueText } from '../profiles/cells.js';
-import type { RowCell, RowFilter } from '../profiles/schema.js';
+import type { ChainLocator, RowCell, RowFilter } from '../profiles/schema.js';
 import { isException, type SnmpValue, type SnmpVarbind } from '../snmp/client.js';
 
 /** What one scan read off the wire: scalar varbinds by OID, table columns by column OID (`entry.col`). */
@@ -78,9 +78,19 @@ export class RowCells {
   /** Whether the row passes the filter; a row the filter cannot read (no such arc, no such cell) does not. */
   selected(filter: RowFilter | undefined, ownTable: string, row: Row): boolean {
     if (!filter) return true;
-    const value = filter.cell ? this.get(filter.cell, ownTable, row) : indexArc(row.index, filter.indexArc!);
+    const value = this.locate(filter, ownTable, row);
     if (typeof value !== 'number') return false;
     return filter.in ? filter.in.includes(value) : !filter.notIn!.includes(value);
+  }
+
+  /** Whether the row is of the unit at `position` of a chain (every row is, for a device without a position). */
+  ofUnit(locator: ChainLocator | undefined, position: number | undefined, ownTable: string, row: Row): boolean {
+    if (!locator || position === undefined) return true;
+    return this.locate(locator, ownTable, row) === position;
+  }
+
+  private locate(at: { cell?: RowCell | undefined; indexArc?: number | undefined }, ownTable: string, row: Row): SnmpValue | undefined {
+    return at.cell ? this.get(at.cell, ownTable, row) : indexArc(row.index, at.indexArc!);
   }
 
   /** The first non-empty text among the cells, else the row index. */

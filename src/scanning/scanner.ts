@@ -8,7 +8,7 @@ import type { DeviceRecord } from '../store/devices.js';
 import { credentialsFor, type DeviceClients } from '../snmp/device-clients.js';
 import { SNMPV2 } from '../profiles/oids.js';
 import { boundAlarms } from './alarm-bounds.js';
-import { scanDevice, specOf, type ReadingValue } from './evaluate.js';
+import { scanDevice, specOf, type ChainUnit, type ReadingValue } from './evaluate.js';
 import { resolveProfile } from '../profiles/resolve.js';
 import type { ProfileRegistry } from '../profiles/registry.js';
 import type { AlarmSource, Profile } from '../profiles/schema.js';
@@ -58,6 +58,10 @@ export interface ScannerDeps {
  * from what it reads (never from a notification's content), and stores the
  * difference in one transaction. A device that does not answer is a device
  * state and an alarm, never an exception.
+ *
+ * A shadow (a unit behind its lead's address) reads its own unit's rows. It is lost with its
+ * lead: then it is marked unreachable through the lead, without an alarm of its own, so a card
+ * that stops answering is one `communication lost` (the lead's), not one per unit.
  */
 export class Scanner {
   constructor(private readonly deps: ScannerDeps) {}
@@ -67,12 +71,15 @@ export class Scanner {
     const device = store.devices.get(deviceId);
     if (!device || !this.licensed(deviceId)) return this.skipped(request);
     const started = clock.now();
+    const lead = device.leadId === null ? undefined : store.devices.get(device.leadId);
+    // Known lost: nothing is asked of its address for the shadow either.
+    if (lead?.state.reachable === false) return this.lostThroughLead(device, lead, { request, started, error: lead.state.lastError ?? 'no answer' });
     const client = clients.clientFor(device, 'read');
     let events: AlarmEvent[] = [];
     let result: ScanResult;
     try {
       const profile = await resolveProfile(device, client, { registry: this.deps.profiles, devices: store.devices });
-      const findings = await scanDevice(specOf(profile, this.deps.extraSources?.[profile.name]), client);
+      const findings = await scanDevice(specOf(profile, this.deps.extraSources?.[profile.name], chainUnitOf(device)), client);
       if (!this.licensed(deviceId)) return this.skipped(request);
       const at = clock.now();
       // Threshold violations are alarms like the device's own: one diff, one transaction.
@@ -89,6 +96,10 @@ export class Scanner {
       if (!this.licensed(deviceId)) return this.skipped(request);
       const at = clock.now();
       const message = describeScanError(error);
+      if (error instanceof SnmpError && error.kind === 'timeout' && lead && !(await this.answers(lead))) {
+        // Its lead's address is silent too: the lead's scan raises the one alarm.
+        return this.lostThroughLead(device, lead, { request, started, error: message });
+      }
       if (error instanceof SnmpError && error.kind === 'timeout') {
         const lost = store.alarms.raise(deviceId, COMMUNICATION_LOST, at);
         if (lost) events = [lost];
@@ -116,6 +127,25 @@ export class Scanner {
     const device = this.deps.store.devices.get(deviceId);
     // An unlicensed device is kept, not monitored: nothing is sent to it (licensed again, it is scanned at once).
     if (!device || !this.licensed(deviceId)) return false;
+    return this.answers(device);
+  }
+
+  /**
+   * A shadow that gets no answer, where its lead's address gives none either: unreachable through
+   * its lead, recorded as its state (reachable false, the reason in lastError) and no alarm. Its
+   * alarms are kept, as a lost device's are.
+   */
+  private lostThroughLead(device: DeviceRecord, lead: DeviceRecord, scan: { request: ScanRequest; started: number; error: string }): ScanOutcome {
+    const { clock, store } = this.deps;
+    const at = clock.now();
+    if (!this.licensed(device.id)) return this.skipped(scan.request);
+    const error = `unreachable through its lead ${lead.name}: ${scan.error}`;
+    store.devices.recordScan(device.id, { at, durationMs: at - scan.started, ok: false, error, reachable: false });
+    this.deps.observer?.scanned(scan.request.trigger, 'unreachable', clock.now() - scan.started, scan.request);
+    return { reachable: false, leadUnreachable: true };
+  }
+
+  private async answers(device: DeviceRecord): Promise<boolean> {
     const { address, port, timeoutMs } = device;
     const client = this.deps.clients.openOneOff({ ...credentialsFor(device.snmp, 'read'), address, port, timeoutMs, retries: 0 });
     try {
@@ -137,6 +167,11 @@ export class Scanner {
     this.deps.observer?.scanned(request.trigger, 'skipped', 0, request);
     return { reachable: true };
   }
+}
+
+/** The unit of a chain a device is: its rows only (a shadow: nothing but them). */
+function chainUnitOf(device: DeviceRecord): ChainUnit | undefined {
+  return device.chainPosition === null ? undefined : { position: device.chainPosition, shadow: device.leadId !== null };
 }
 
 function describeScanError(error: unknown): string {

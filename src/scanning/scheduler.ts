@@ -16,6 +16,11 @@ export interface ScanRequest {
 
 export interface ScanOutcome {
   reachable: boolean;
+  /**
+   * A shadow got no answer, and its lead's address gave none either: whether the lead is lost
+   * is for the lead's own scan to say (one alarm, the lead's), so it is asked for.
+   */
+  leadUnreachable?: boolean;
 }
 
 /** How a request was handled: a new scan, folded into a queued one, or a follow-up after the running one. */
@@ -47,6 +52,11 @@ export interface DeviceScheduling {
   registered: boolean;
   /** The device's SNMP request timeout: a scan that takes longer than one timeout marks the device slow. */
   timeoutMs: number;
+  /**
+   * A shadow's lead: the device whose notifications may concern it (they scan it too), and
+   * whose loss is its own (while the lead is lost, the shadow is neither scanned nor probed).
+   */
+  lead?: number;
 }
 
 interface Slot {
@@ -81,10 +91,18 @@ const MIN_OVERRUN_MS = 250;
  * hold the slots devices that answer need (ScanLanes). A device that stopped answering is not
  * scanned by the safety net: it is probed, as cheaply as SNMP allows, once per interval, and the
  * first answer brings a full scan at once, so its recovery is seen within one interval.
+ *
+ * A lead's notification scans the lead and each of its shadows (the units behind its address),
+ * each under the same rule: a burst costs every one of them at most two scans. A shadow is lost
+ * with its lead: it is not scanned or probed on its own while the lead is lost; when the lead
+ * goes lost or comes back, its shadows are scanned at once (to be marked unreachable through it,
+ * or to be read again).
  */
 export class ScanScheduler {
   private readonly queue: ScanLanes;
   private readonly slots = new Map<number, Slot>();
+  /** Shadows by lead, kept from the shadows' scheduling: a lead's notification reaches each. */
+  private readonly shadows = new Map<number, Set<number>>();
   private readonly periodic: TimerHeap;
   private readonly verification: TimerHeap;
 
@@ -136,6 +154,7 @@ export class ScanScheduler {
   /** Starts scheduling a device: a first safety-net scan within one interval, spread so devices do not scan together. */
   addDevice(id: number, scheduling: DeviceScheduling): void {
     this.slots.set(id, { scheduling, running: false, registrationQueued: false, lost: false, probeQueued: false, lane: 'normal' });
+    this.follow(id, undefined, scheduling.lead);
     this.periodic.schedule(id, this.deps.clock.now() + this.deps.random() * scheduling.intervalMs);
     if (scheduling.registered) this.requestRegistration(id);
   }
@@ -144,6 +163,7 @@ export class ScanScheduler {
     const slot = this.slots.get(id);
     if (!slot) return this.addDevice(id, scheduling);
     const wasRegistered = slot.scheduling.registered;
+    this.follow(id, slot.scheduling.lead, scheduling.lead);
     slot.scheduling = scheduling;
     this.periodic.schedule(id, this.deps.clock.now() + this.deps.random() * scheduling.intervalMs);
     if (scheduling.registered && !wasRegistered) this.requestRegistration(id);
@@ -165,6 +185,7 @@ export class ScanScheduler {
 
   /** Forgets a device; a scan already running finishes, nothing else of it runs. */
   removeDevice(id: number): void {
+    this.follow(id, this.slots.get(id)?.scheduling.lead, undefined);
     this.slots.delete(id);
     this.queue.remove(scanKey(id));
     this.queue.remove(registrationKey(id));
@@ -177,11 +198,46 @@ export class ScanScheduler {
     return this.slots.has(id);
   }
 
+  /** A scan of the device; a notification (`trap`) from a lead scans its shadows too. Returns what became of the device's own. */
   requestScan(id: number, trigger: ScanTrigger, requestedAt = this.deps.clock.now()): RequestResult {
     const slot = this.slots.get(id);
     const result = slot ? this.coalesce(id, slot, { trigger, requestedAt }) : 'unknown-device';
     this.deps.observer?.scanRequested(trigger, result);
+    // The notification may concern any unit behind the lead's address: nothing in it says which.
+    if (trigger === 'trap' && slot) this.scanShadows(id, { trigger, requestedAt });
     return result;
+  }
+
+  /** Each shadow of the lead gets the request, coalesced like any other. */
+  private scanShadows(leadId: number, request: ScanRequest): void {
+    for (const shadowId of this.shadows.get(leadId) ?? []) {
+      const shadow = this.slots.get(shadowId);
+      if (!shadow) continue;
+      // Not inside the observer call: without an observer, `?.` would skip the request itself.
+      const result = this.coalesce(shadowId, shadow, { ...request });
+      this.deps.observer?.scanRequested(request.trigger, result);
+    }
+  }
+
+  /** Keeps the shadows-by-lead map in step with a device's lead (undefined: none). */
+  private follow(id: number, before: number | undefined, after: number | undefined): void {
+    if (before === after) return;
+    if (before !== undefined) {
+      const set = this.shadows.get(before);
+      set?.delete(id);
+      if (set?.size === 0) this.shadows.delete(before);
+    }
+    if (after !== undefined) {
+      let set = this.shadows.get(after);
+      if (!set) this.shadows.set(after, (set = new Set()));
+      set.add(id);
+    }
+  }
+
+  /** A shadow whose lead is lost: the lead's probe stands for it. */
+  private lostWithLead(slot: Slot): boolean {
+    const lead = slot.scheduling.lead;
+    return lead !== undefined && this.slots.get(lead)?.lost === true;
   }
 
   /** Queues a registration check (write, verify or repair), then a scan. */
@@ -203,7 +259,8 @@ export class ScanScheduler {
   /** The safety net came due: a scan, or for a lost device a probe. */
   private safetyNet(id: number): void {
     const slot = this.slots.get(id);
-    if (slot?.lost) this.requestProbe(id, slot);
+    if (slot && this.lostWithLead(slot)) this.scheduleSafetyNet(id, slot);
+    else if (slot?.lost) this.requestProbe(id, slot);
     else this.requestScan(id, 'periodic');
   }
 
@@ -259,14 +316,19 @@ export class ScanScheduler {
         outcome = await this.deps.scan(id, current);
       } finally {
         slot.running = false;
-        this.afterScan(id, slot, outcome, this.deps.clock.now() - started);
+        this.afterScan(id, slot, { outcome, durationMs: this.deps.clock.now() - started, request: current });
       }
     });
   }
 
-  private afterScan(id: number, slot: Slot, outcome: ScanOutcome, durationMs: number): void {
+  private afterScan(id: number, slot: Slot, scan: { outcome: ScanOutcome; durationMs: number; request: ScanRequest }): void {
+    const { outcome, durationMs, request } = scan;
     if (this.slots.get(id) !== slot) return;
+    const wasLost = slot.lost;
     slot.lost = !outcome.reachable;
+    this.followLead(slot, outcome, request);
+    // A lead that went lost or came back: its shadows follow it now, not at their next safety net.
+    if (wasLost !== slot.lost) this.scanShadows(id, request);
     if (!slot.lost && slot.probeQueued) {
       this.queue.remove(probeKey(id));
       slot.probeQueued = false;
@@ -283,6 +345,14 @@ export class ScanScheduler {
     const dirty = slot.dirty;
     slot.dirty = undefined;
     if (dirty) this.queueScan(id, slot, dirty);
+  }
+
+  /** A shadow found its lead's address silent before the lead's own scan did: that scan decides, now. */
+  private followLead(slot: Slot, outcome: ScanOutcome, request: ScanRequest): void {
+    const leadId = slot.scheduling.lead;
+    const lead = leadId === undefined ? undefined : this.slots.get(leadId);
+    // The lead alone: its shadows are asked when it is found lost.
+    if (outcome.leadUnreachable && lead && !lead.lost) this.coalesce(leadId!, lead, { ...request });
   }
 
   private scheduleSafetyNet(id: number, slot: Slot): void {

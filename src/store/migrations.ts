@@ -545,4 +545,81 @@ export const MIGRATIONS: readonly Migration[] = [
     PRIMARY KEY (device_id, at, series_id)
   ) STRICT, WITHOUT ROWID;
   `,
+
+  {
+    // ---- issue 16, lead and shadow devices (append-only; renumber freely at merge) ----
+    // A shadow is a unit behind its lead's address (an APC PDU in a daisy chain behind one card):
+    // lead_id names its lead, chain_position its place in the chain, and it shares the lead's
+    // address. So the address is unique among devices that are not shadows only, which a column
+    // UNIQUE cannot say: rebuild the devices table as the earlier rebuilds did, keeping every
+    // column, with partial unique indexes instead. A lead with shadows cannot be deleted
+    // (RESTRICT): its shadows are removed or moved to another lead first. That a shadow's address
+    // and port are its lead's, and that leads are one level deep, src/store/devices.ts checks.
+    rebuildsTables: true,
+    sql: `
+  CREATE TABLE devices_next (
+    id                 INTEGER PRIMARY KEY,
+    name               TEXT NOT NULL UNIQUE,
+    address            TEXT NOT NULL,
+    port               INTEGER NOT NULL,
+    snmp_version       TEXT NOT NULL CHECK (snmp_version IN ('1', '2c', '3')),
+    read_community     TEXT,
+    write_community    TEXT,
+    notify_community   TEXT,
+    usm_user           TEXT,
+    usm_level          TEXT CHECK (usm_level IN ('noAuthNoPriv', 'authNoPriv', 'authPriv')),
+    usm_auth_protocol  TEXT,
+    usm_auth_password  TEXT,
+    usm_priv_protocol  TEXT,
+    usm_priv_password  TEXT,
+    usm_context        TEXT,
+    profile            TEXT NOT NULL,
+    resolved_profile   TEXT,
+    priority_scanning  INTEGER NOT NULL CHECK (priority_scanning IN (0, 1)),
+    interval_s         INTEGER NOT NULL,
+    timeout_ms         INTEGER NOT NULL,
+    retries            INTEGER NOT NULL,
+    origin             TEXT NOT NULL CHECK (origin IN ('api', 'config')),
+    created_at         INTEGER NOT NULL,
+    reachable          INTEGER CHECK (reachable IN (0, 1)),
+    last_scan_at       INTEGER,
+    last_scan_ms       INTEGER,
+    last_error         TEXT,
+    sys_object_id      TEXT,
+    sys_descr          TEXT,
+    registration_state TEXT NOT NULL DEFAULT 'pending'
+                       CHECK (registration_state IN ('pending', 'registered', 'failed', 'removed', 'manual')),
+    registration_error TEXT,
+    registered_at      INTEGER,
+    site               TEXT,
+    -- null: a device of its own (or a lead); else the lead this shadow is reached through
+    lead_id            INTEGER REFERENCES devices (id) ON DELETE RESTRICT,
+    -- the unit's place behind its address (an APC PDU's module number); null: the whole device
+    chain_position     INTEGER CHECK (chain_position BETWEEN 1 AND 255),
+    CHECK (snmp_version = '3' OR (read_community IS NOT NULL AND write_community IS NOT NULL)),
+    CHECK ((snmp_version = '3') = (usm_user IS NOT NULL AND usm_level IS NOT NULL)),
+    -- priscan registers on the lead only, and a shadow is one unit of the chain
+    CHECK (lead_id IS NULL OR (priority_scanning = 0 AND chain_position IS NOT NULL))
+  ) STRICT;
+
+  INSERT INTO devices_next (id, name, address, port, snmp_version, read_community, write_community, notify_community,
+    usm_user, usm_level, usm_auth_protocol, usm_auth_password, usm_priv_protocol, usm_priv_password, usm_context,
+    profile, resolved_profile, priority_scanning, interval_s, timeout_ms, retries, origin, created_at, reachable,
+    last_scan_at, last_scan_ms, last_error, sys_object_id, sys_descr, registration_state, registration_error, registered_at, site)
+  SELECT id, name, address, port, snmp_version, read_community, write_community, notify_community,
+    usm_user, usm_level, usm_auth_protocol, usm_auth_password, usm_priv_protocol, usm_priv_password, usm_context,
+    profile, resolved_profile, priority_scanning, interval_s, timeout_ms, retries, origin, created_at, reachable,
+    last_scan_at, last_scan_ms, last_error, sys_object_id, sys_descr, registration_state, registration_error, registered_at, site
+  FROM devices;
+
+  DROP TABLE devices;
+  ALTER TABLE devices_next RENAME TO devices;
+
+  -- One device per address, shadows aside: notifications are matched by their source address,
+  -- and the lead owns it. Units behind one address each have their own position.
+  CREATE UNIQUE INDEX devices_address ON devices (address) WHERE lead_id IS NULL;
+  CREATE UNIQUE INDEX devices_chain_position ON devices (address, chain_position) WHERE chain_position IS NOT NULL;
+  CREATE INDEX devices_lead ON devices (lead_id) WHERE lead_id IS NOT NULL;
+  `,
+  },
 ];

@@ -7,6 +7,10 @@ import type { NotificationSource } from './intake.js';
  * waits on the database. Kept in step with the store by the device service.
  * Keyed by the canonical spelling the store keeps, so the spelling a socket
  * reports (`::ffff:10.0.0.5` on a dual-stack socket) finds the device.
+ *
+ * One device per address: shadows (units behind a lead's address, such as
+ * daisy-chained PDUs) share their lead's and have no entry here. A notification
+ * from that address is the lead's; the scheduler scans the lead's shadows too.
  */
 export class NotificationSources {
   private readonly byAddress = new Map<string, NotificationSource>();

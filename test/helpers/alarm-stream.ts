@@ -12,13 +12,22 @@ export class AlarmStreamClient {
   private readonly abort = new AbortController();
   private reading: Promise<void> = Promise.resolve();
 
-  /** Opens the stream; resolves once the response has begun (the server has subscribed by then). */
-  static async open(httpUrl: string, token: string): Promise<AlarmStreamClient> {
+  /**
+   * Opens the stream with an API token, or a console session's cookie; resolves once the response
+   * has begun (the server has subscribed by then).
+   */
+  static async open(httpUrl: string, credential: string | { cookie: string }): Promise<AlarmStreamClient> {
     const client = new AlarmStreamClient();
-    const res = await fetch(`${httpUrl}/api/v1/alarms/stream`, { headers: { authorization: `Bearer ${token}` }, signal: client.abort.signal });
+    const headers = typeof credential === 'string' ? { authorization: `Bearer ${credential}` } : credential;
+    const res = await fetch(`${httpUrl}/api/v1/alarms/stream`, { headers, signal: client.abort.signal });
     if (res.status !== 200 || !res.body) throw new Error(`the alarm stream answered HTTP ${res.status}`);
     client.reading = client.read(res.body);
     return client;
+  }
+
+  /** Settles when the server ends the stream (or close() is called). */
+  get finished(): Promise<void> {
+    return this.reading;
   }
 
   async close(): Promise<void> {

@@ -1,4 +1,4 @@
-import { ScanScheduler, type ScanRequest } from '../../src/scanning/scheduler.js';
+import { ScanScheduler, type ScanOutcome, type ScanRequest } from '../../src/scanning/scheduler.js';
 import { FakeClock } from './fake-clock.js';
 
 /** A scan the test finishes by hand, so it can act while scans are queued or running. */
@@ -7,7 +7,8 @@ export interface HeldScan {
   request: ScanRequest;
   /** When it started, on the fake clock. */
   startedAt: number;
-  finish: (reachable?: boolean) => Promise<void>;
+  /** `leadUnreachable`: a shadow's scan found its lead's address silent too. */
+  finish: (reachable?: boolean, more?: Omit<ScanOutcome, 'reachable'>) => Promise<void>;
 }
 
 /** A probe of a lost device the test answers by hand. */
@@ -39,8 +40,8 @@ export function harness(options: { concurrency?: number; random?: () => number }
           deviceId,
           request: { ...request },
           startedAt: clock.now(),
-          finish: async (reachable = true) => {
-            resolve({ reachable });
+          finish: async (reachable = true, more = {}) => {
+            resolve({ reachable, ...more });
             await flush();
           },
         });

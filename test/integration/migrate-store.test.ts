@@ -149,6 +149,26 @@ describe.skipIf(skip)('priscan migrate-store', () => {
     expect(copy.partners.create({ partnerId: 'NEXT', name: 'Next', administrator: false, deviceData: false, scope: { kind: 'all' } }).id).toBe(2);
   });
 
+  it('copies a shadow whose lead was added after it, the lead in a later batch, as it was', () => {
+    const sqlite = openSqlite();
+    const first = sqlite.devices.insert(newDevice({ name: 'pdu-a', address: '192.0.2.10', chainPosition: 1 }));
+    const shadow = sqlite.devices.insert(newDevice({ name: 'pdu-a2', address: '192.0.2.10', priorityScanning: false, leadId: first.id, chainPosition: 2 }));
+    // More devices than one INSERT of the copy carries (its foreign keys are checked per INSERT).
+    for (let n = 0; n < 900; n++) sqlite.devices.insert(newDevice({ name: `ups-${n}`, address: `10.1.${Math.floor(n / 250)}.${(n % 250) + 1}` }));
+    const later = sqlite.devices.insert(newDevice({ name: 'pdu-b', address: '192.0.2.20', chainPosition: 1 }));
+    sqlite.devices.update(shadow.id, { leadId: later.id, address: '192.0.2.20' });
+    const before = sqlite.devices.list();
+    sqlite.close();
+
+    const { code, error } = migrate();
+    expect(error?.message).toBeUndefined();
+    expect(code).toBe(0);
+    const copy = openPostgres();
+    expect(copy.devices.list()).toEqual(before);
+    expect(copy.devices.shadowsOf(later.id).map((d) => d.name)).toEqual(['pdu-a2']);
+    expect(() => copy.removeDevice(later.id, { reason: 'device removed', at: T0 })).toThrow(/FOREIGN KEY/);
+  });
+
   it('refuses a target that holds anything, unless --force, which replaces it', () => {
     populate(openSqlite(), path);
     const target = openPostgres();

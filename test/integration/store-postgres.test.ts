@@ -68,7 +68,7 @@ describe.skipIf(skip)('the PostgreSQL store', () => {
     store.devices.insert(newDevice());
     store.close();
     await postgres.superuser(`UPDATE priscan_schema SET version = 99 WHERE component = 'store'`, [], connection.database);
-    expect(() => open(connection)).toThrow(expect.objectContaining({ code: 'STORE_SCHEMA_NEWER', message: expect.stringMatching(/store schema version 99, but this priscan knows versions up to 1.*newer priscan/) }));
+    expect(() => open(connection)).toThrow(expect.objectContaining({ code: 'STORE_SCHEMA_NEWER', message: expect.stringMatching(new RegExp(`store schema version 99, but this priscan knows versions up to ${POSTGRES_MIGRATIONS.length}\\b.*newer priscan`)) }));
     expect(await versions(connection.database!)).toEqual([{ component: 'store', version: 99 }]);
     expect((await postgres.superuser('SELECT name FROM devices', [], connection.database)).rows).toEqual([{ name: 'ups-1' }]);
   });
@@ -83,6 +83,24 @@ describe.skipIf(skip)('the PostgreSQL store', () => {
     expect(() => step([...migrations, 'CREATE TABLE b (y integer); CREATE TABLE a (x integer)'])).toThrow(/store schema migration to version 2 failed: .*relation "a" already exists/);
     expect(await versions(connection.database!)).toEqual([{ component: 'store', version: 1 }]);
     expect((await postgres.superuser("SELECT to_regclass('b')::text AS b", [], connection.database)).rows).toEqual([{ b: null }]);
+  });
+
+  it('migrates a store from before shadows (version 1), keeping every device and its one address each', async () => {
+    const connection = await postgres.createDatabase();
+    const before = PostgresStore.open(clock, { connection, location: 'test', migrations: POSTGRES_MIGRATIONS.slice(0, 1) });
+    before.bridge.query(
+      `INSERT INTO devices (name, address, port, snmp_version, read_community, write_community, profile, priority_scanning, interval_s, timeout_ms, retries, origin, created_at, site)
+       VALUES ('ups-1', '10.0.0.1', 161, '2c', 'r', 'w', 'auto', 1, 300, 3000, 1, 'api', 1, 'dc1')`,
+    );
+    before.close();
+    const store = open(connection);
+    try {
+      expect(await versions(connection.database!)).toEqual([{ component: 'store', version: POSTGRES_MIGRATIONS.length }]);
+      expect(store.devices.list()).toEqual([expect.objectContaining({ name: 'ups-1', site: 'dc1', leadId: null, chainPosition: null })]);
+      expect(() => store.devices.insert(newDevice({ name: 'ups-2', address: '10.0.0.1' }))).toThrow(expect.objectContaining({ name: 'StoreConflictError', field: 'address' }));
+    } finally {
+      store.close();
+    }
   });
 
   it('opens read-only: it migrates nothing, refuses an older schema, and cannot write', async () => {

@@ -2,13 +2,13 @@
 // boundaries that apply it without a database: the config schema and the registration read-back.
 import { describe, expect, it } from 'vitest';
 import { ApcUpsDevice } from '../../simulators/devices/apc-ups.js';
-import type { DeviceSettings } from '../../simulators/devices/device.js';
 import { ConfigError, parseConfig } from '../../src/config/load.js';
 import { registrationMethod } from '../../src/registration/methods.js';
 import type { ManagerRegistration } from '../../src/registration/method.js';
 import { addressKey, canonicalAddress } from '../../src/snmp/address.js';
 import type { SnmpClient, SnmpVarbind } from '../../src/snmp/client.js';
 import { FakeSnmpClient } from '../helpers/fake-snmp.js';
+import { simSettings } from '../helpers/devices.js';
 
 describe('canonicalAddress', () => {
   it.each([
@@ -97,15 +97,7 @@ class MappedSpellingClient implements SnmpClient {
   }
 }
 
-const SETTINGS: DeviceSettings = {
-  address: '127.0.175.20',
-  port: 161,
-  readCommunity: 'public',
-  writeCommunity: 'private',
-  clock: { now: () => 1_700_000_000_000 },
-  apcTrapPort: 162,
-  onBatteryRepeatMs: 60_000,
-};
+const SETTINGS = simSettings({ address: '127.0.175.20' });
 const MANAGER: ManagerRegistration = { address: '127.0.0.1', port: 1162, community: 'n0tify' };
 
 describe('registration read-back compares canonical spellings', () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ApcUpsDevice } from '../../simulators/devices/apc-ups.js';
-import type { DeviceSettings, SimDevice } from '../../simulators/devices/device.js';
+import type { SimDevice } from '../../simulators/devices/device.js';
 import { NetBotzDevice } from '../../simulators/devices/netbotz.js';
 import { RackPduDevice } from '../../simulators/devices/pdu.js';
 import { PriscanSimDevice } from '../../simulators/devices/sim.js';
@@ -9,19 +9,12 @@ import type { Severity } from '../../src/alarms/model.js';
 import { scanAlarms, specOf } from '../../src/scanning/evaluate.js';
 import { builtinProfiles } from '../helpers/profiles.js';
 import { FakeSnmpClient } from '../helpers/fake-snmp.js';
+import { simSettings } from '../helpers/devices.js';
 
 type ProfileName = string;
 const profileFor = (sysObjectId: string) => builtinProfiles().select(sysObjectId);
 
-const settings: DeviceSettings = {
-  address: '127.0.99.1',
-  port: 161,
-  readCommunity: 'public',
-  writeCommunity: 'private',
-  clock: { now: () => 1_700_000_000_000 },
-  apcTrapPort: 162,
-  onBatteryRepeatMs: 60_000,
-};
+const settings = simSettings({ address: '127.0.99.1' });
 
 type Expected = Record<string, { code: string; severity: Severity }>;
 

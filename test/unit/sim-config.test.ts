@@ -27,7 +27,7 @@ describe('parseFleetSpec', () => {
 
   const countError = (part: string) => `"${part}": the count must be a whole number from 1 to ${MAX_FLEET_SIZE}`;
   it.each([
-    ['unknown kind', 'ups:1,toaster:2', 'unknown device kind "toaster" in "toaster:2"; kinds are sim, ups, apc-ups, netbotz, pdu, snmprec'],
+    ['unknown kind', 'ups:1,toaster:2', 'unknown device kind "toaster" in "toaster:2"; kinds are sim, ups, apc-ups, netbotz, pdu, pdu-chain, snmprec'],
     ['kind in the wrong case', 'UPS:1', 'unknown device kind "UPS" in "UPS:1"'],
     ['missing kind', ':3', 'unknown device kind "" in ":3"'],
     ['zero', 'ups:0', countError('ups:0')],

@@ -3,7 +3,7 @@
 // priscan reads them: the profile file, the evaluator, a client on the device's MIB.
 import { describe, expect, it } from 'vitest';
 import { ApcUpsDevice } from '../../simulators/devices/apc-ups.js';
-import type { DeviceSettings, SimDevice } from '../../simulators/devices/device.js';
+import type { SimDevice } from '../../simulators/devices/device.js';
 import { NetBotzDevice } from '../../simulators/devices/netbotz.js';
 import { RackPduDevice } from '../../simulators/devices/pdu.js';
 import { ReadingValueError, UnknownReadingError } from '../../simulators/devices/readings.js';
@@ -17,16 +17,9 @@ import { scanDevice, specOf, type ReadingValue } from '../../src/scanning/evalua
 import { ThresholdEvaluator } from '../../src/thresholds/evaluate.js';
 import { FakeSnmpClient } from '../helpers/fake-snmp.js';
 import { builtinProfile } from '../helpers/profiles.js';
+import { simSettings } from '../helpers/devices.js';
 
-const settings: DeviceSettings = {
-  address: '127.0.225.251',
-  port: 161,
-  readCommunity: 'public',
-  writeCommunity: 'private',
-  clock: { now: () => 1_700_000_000_000 },
-  apcTrapPort: 162,
-  onBatteryRepeatMs: 60_000,
-};
+const settings = simSettings({ address: '127.0.225.251' });
 
 const replay = (name: string) => new SnmprecDevice(settings, loadSnmprecFile(bundledRecording(name)!), { source: name });
 

@@ -2,7 +2,6 @@
 // replayed in-process: every alarm the MIB defines maps to a code and severity, unknown ones get a
 // generic one, readings come out in their units with their labels, and a scan stays a few requests.
 import { describe, expect, it } from 'vitest';
-import type { DeviceSettings } from '../../simulators/devices/device.js';
 import { SnmprecDevice } from '../../simulators/devices/snmprec-device.js';
 import { loadSnmprecFile } from '../../simulators/devices/snmprec.js';
 import { XUPS } from '../../simulators/recordings/eaton-xups.js';
@@ -13,16 +12,9 @@ import { UPS_MIB, UPS_WELL_KNOWN_ALARMS } from '../../src/profiles/oids.js';
 import { scanDevice, specOf } from '../../src/scanning/evaluate.js';
 import { FakeSnmpClient } from '../helpers/fake-snmp.js';
 import { builtinProfile, builtinProfiles } from '../helpers/profiles.js';
+import { simSettings } from '../helpers/devices.js';
 
-const settings: DeviceSettings = {
-  address: '127.0.225.250',
-  port: 161,
-  readCommunity: 'public',
-  writeCommunity: 'private',
-  clock: { now: () => 1_700_000_000_000 },
-  apcTrapPort: 162,
-  onBatteryRepeatMs: 60_000,
-};
+const settings = simSettings({ address: '127.0.225.250' });
 
 function replay(name: string): SnmprecDevice {
   return new SnmprecDevice(settings, loadSnmprecFile(bundledRecording(name)!), { source: name });

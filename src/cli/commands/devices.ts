@@ -12,7 +12,11 @@ export const DEVICES_HELP = `Usage: priscan devices <list|add|remove|scan> [opti
          v3: --v3-user NAME --v3-level noAuthNoPriv|authNoPriv|authPriv
          [--v3-auth md5|sha|sha224|sha256|sha384|sha512] [--v3-priv des|aes128|aes256]
          passwords from PRISCAN_V3_AUTH_PASSWORD / PRISCAN_V3_PRIV_PASSWORD
+         a shadow (a unit behind another device's address, e.g. a daisy-chained PDU):
+         --name N --lead ID|NAME --chain-position N [--profile P] [--site SITE]
+         (its address, port and credentials are its lead's)
   remove ID|NAME   de-registers priscan from the device, then deletes it
+                   (a lead's shadows are removed or given another lead first)
   scan   ID|NAME   scans the device now, at priority
 
 Talks to a running daemon: --url (PRISCAN_URL, default http://127.0.0.1:8470)
@@ -25,6 +29,8 @@ interface DeviceView {
   name: string;
   address: string;
   port?: number;
+  lead: number | null;
+  chainPosition: number | null;
   profile: string;
   resolvedProfile: string | null;
   monitoring: string;
@@ -60,10 +66,13 @@ export async function devicesCommand(args: string[], out: NodeJS.WritableStream)
       const q = query.size ? `?${query}` : '';
       const { devices } = await callApi<{ devices: DeviceView[] }>(apiTarget(values), 'GET', `/api/v1/devices${q}`);
       if (values.json) return printed(out, `${JSON.stringify(devices, null, 2)}\n`);
+      const names = new Map(devices.map((d) => [d.id, d.name]));
+      // A shadow: its lead (by name when listed) and its place behind the lead's address.
+      const lead = (d: DeviceView) => (d.lead === null ? null : `${names.get(d.lead) ?? d.lead} #${d.chainPosition}`);
       out.write(
         table(
-          ['ID', 'NAME', 'ADDRESS', 'PROFILE', 'STATUS', 'REGISTRATION', 'LAST SCAN', 'LAST ERROR'],
-          devices.map((d) => [d.id, d.name, d.port && d.port !== 161 ? `${d.address}:${d.port}` : d.address, d.resolvedProfile ?? d.profile, status(d), d.state.registration, d.state.lastScanAt, d.state.lastError]),
+          ['ID', 'NAME', 'ADDRESS', 'PROFILE', 'STATUS', 'REGISTRATION', 'LAST SCAN', 'LAST ERROR', 'LEAD'],
+          devices.map((d) => [d.id, d.name, d.port && d.port !== 161 ? `${d.address}:${d.port}` : d.address, d.resolvedProfile ?? d.profile, status(d), d.state.registration, d.state.lastScanAt, d.state.lastError, lead(d)]),
         ),
       );
       return EXIT.ok;
@@ -88,15 +97,18 @@ export async function devicesCommand(args: string[], out: NodeJS.WritableStream)
           timeout: { type: 'string' },
           retries: { type: 'string' },
           site: { type: 'string' },
+          lead: { type: 'string' },
+          'chain-position': { type: 'string' },
           'dry-run': { type: 'boolean' },
         },
         strict: true,
       });
       if (values.help) return printed(out, DEVICES_HELP);
-      if (!values.name || !values.address) throw new CliError('devices add needs --name and --address', EXIT.usage);
+      const shadow = values.lead !== undefined;
+      if (!values.name || !(values.address || shadow)) throw new CliError('devices add needs --name and --address (or --lead, for a shadow)', EXIT.usage);
       // Checked here too, so a typo is a usage error before anything is sent; the daemon stores this spelling.
-      const address = canonicalAddress(values.address);
-      if (address === undefined) throw new CliError(`--address ${NOT_AN_ADDRESS}, got "${values.address}"`, EXIT.usage);
+      const address = values.address === undefined ? undefined : canonicalAddress(values.address);
+      if (values.address !== undefined && address === undefined) throw new CliError(`--address ${NOT_AN_ADDRESS}, got "${values.address}"`, EXIT.usage);
       const int = (flag: string, value: string | undefined) => {
         if (value === undefined) return undefined;
         if (!/^\d+$/.test(value)) throw new CliError(`--${flag} must be a whole number, got "${value}"`, EXIT.usage);
@@ -111,7 +123,10 @@ export async function devicesCommand(args: string[], out: NodeJS.WritableStream)
         timeoutMs: int('timeout', values.timeout),
         retries: int('retries', values.retries),
         site: values.site,
-        snmp: snmpSettings(values),
+        // A shadow uses its lead's credentials: none are sent for it.
+        snmp: shadow ? undefined : snmpSettings(values),
+        lead: values.lead === undefined ? undefined : /^[1-9]\d*$/.test(values.lead) ? Number(values.lead) : values.lead,
+        chainPosition: int('chain-position', values['chain-position']),
       };
       const target = apiTarget(values);
       const result = await callApi<DeviceView & { dryRun?: true; reachable?: boolean; sysObjectId?: string; sysDescr?: string; autoProfile?: string; error?: string }>(
@@ -122,11 +137,13 @@ export async function devicesCommand(args: string[], out: NodeJS.WritableStream)
       );
       if (values.json) return printed(out, `${JSON.stringify(result, null, 2)}\n`);
       if (result.dryRun) {
-        if (!result.reachable) throw new CliError(`${address} did not answer: ${result.error}`, EXIT.failed);
-        out.write(`${address} answers: ${result.sysDescr ?? '(no sysDescr)'}\n  sysObjectID ${result.sysObjectId}\n  profile auto would choose: ${result.autoProfile ?? 'none (give --profile)'}\n`);
+        const where = address ?? `lead ${values.lead}`;
+        if (!result.reachable) throw new CliError(`${where} did not answer: ${result.error}`, EXIT.failed);
+        out.write(`${where} answers: ${result.sysDescr ?? '(no sysDescr)'}\n  sysObjectID ${result.sysObjectId}\n  profile auto would choose: ${result.autoProfile ?? 'none (give --profile)'}\n`);
         return EXIT.ok;
       }
-      out.write(`added device ${result.id} ${result.name} (${result.address}); registration ${result.state.registration}\n`);
+      const through = result.lead === null ? '' : `, a shadow of device ${result.lead} at position ${result.chainPosition}`;
+      out.write(`added device ${result.id} ${result.name} (${result.address}${through}); registration ${result.state.registration}\n`);
       return EXIT.ok;
     }
     case 'remove':

@@ -1,5 +1,4 @@
 import { z } from 'zod';
-import type { AckOutcome, AckRequest } from '../../store/alarms.js';
 import type { HttpDeps } from '../app.js';
 import { ApiError } from '../errors.js';
 import type { RouteTable } from '../route.js';
@@ -20,15 +19,15 @@ const unackBody = z.object({ ...alarmRef, comment: operatorText(1000).optional()
 
 const ackAnswer = z.object({ alarm: alarmViewSchema, event: eventViewSchema.describe('The ack or unack event logged (and streamed)') });
 
-/** Acknowledging an active alarm, and taking it back: admins only, each an event in the log and the stream. */
+/** Acknowledging an active alarm, and taking it back (AcknowledgementService): admins only, each an event in the log and the stream. */
 export function alarmAckRoutes(routes: RouteTable, deps: HttpDeps): void {
-  const { store, clock } = deps;
+  const { store, acknowledgements } = deps;
 
   const apply = (body: z.infer<typeof unackBody>, by: string, acknowledge: boolean) => {
     const device = body.deviceId !== undefined ? store.devices.get(body.deviceId) : store.devices.getByName(body.device!);
     if (!device) throw new ApiError('DEVICE_NOT_FOUND', body.deviceId !== undefined ? `no device ${body.deviceId}` : `no device named ${body.device}`);
-    const request: AckRequest = { deviceId: device.id, key: body.key, by, at: clock.now(), comment: body.comment ?? null };
-    const outcome: AckOutcome = acknowledge ? store.alarms.acknowledge(request) : store.alarms.unacknowledge(request);
+    const ask = { deviceId: device.id, key: body.key, by, comment: body.comment ?? null };
+    const outcome = acknowledge ? acknowledgements.acknowledge(ask) : acknowledgements.unacknowledge(ask);
     if (!outcome.ok) {
       const which = `alarm ${JSON.stringify(body.key)} on ${device.name}`;
       if (outcome.why === 'not-active') throw new ApiError('ALARM_NOT_FOUND', `no active ${which}: it may have cleared (see GET /api/v1/alarms)`);
@@ -38,9 +37,7 @@ export function alarmAckRoutes(routes: RouteTable, deps: HttpDeps): void {
       }
       throw new ApiError('ALARM_NOT_ACKNOWLEDGED', `${which} is not acknowledged`);
     }
-    const now = clock.now();
-    deps.bus.publish([outcome.event], { trigger: 'operator', requestedAt: request.at, storedAt: now });
-    return { alarm: alarmView(outcome.alarm, device.name, deps.maintenance.holdOf(outcome.alarm)), event: eventView(outcome.event) };
+    return { alarm: alarmView(outcome.alarm, device.name, deps.maintenanceHolds.holdOf(outcome.alarm)), event: eventView(outcome.event) };
   };
 
   routes.add({

@@ -44,7 +44,7 @@ export function alarmRoutes(routes: RouteTable, deps: HttpDeps, streams: EventSt
       return {
         alarms: alarms
           .filter((a) => visibility.everything || names.has(a.deviceId))
-          .map((a) => alarmView(a, names.get(a.deviceId), deps.maintenance.holdOf(a))),
+          .map((a) => alarmView(a, names.get(a.deviceId), deps.maintenanceHolds.holdOf(a))),
       };
     },
   });
@@ -121,7 +121,8 @@ function streamEvents(res: ServerResponse, { deps, streams, caller }: StreamCont
   const unsubscribe = deps.bus.subscribe((events) => events.forEach(send));
   const heartbeat = setInterval(() => res.write(': keep-alive\n\n'), HEARTBEAT_MS);
   const stream = {
-    refusal: () => streamRefusal(deps, caller),
+    // A console session's stream also ends when it signs out or expires.
+    refusal: () => streamRefusal(deps, caller) ?? (caller.signedIn && !caller.signedIn() ? 'the console session ended' : null),
     close: (reason?: string) => {
       if (closed) return;
       closed = true;

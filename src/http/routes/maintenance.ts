@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { windowState, type MaintenanceScope, type MaintenanceWindow } from '../../alarms/maintenance.js';
+import { windowState, type MaintenanceWindow } from '../../alarms/maintenance.js';
+import { MAX_WINDOW_MINUTES, MaintenanceRequestError, type MaintenanceAsk } from '../../app/maintenance-service.js';
 import { profileNameSchema } from '../../profiles/schema.js';
 import type { HttpDeps } from '../app.js';
 import { ApiError } from '../errors.js';
@@ -7,10 +8,6 @@ import type { RouteTable } from '../route.js';
 import { operatorText } from '../schemas.js';
 
 const MINUTE_MS = 60_000;
-/** The longest window: a year and a day. */
-const MAX_DURATION_MINUTES = 366 * 24 * 60;
-/** A start this far in the past is taken as "now" (clocks differ); further back is refused. */
-const PAST_START_TOLERANCE_MS = 60_000;
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
@@ -36,7 +33,7 @@ const createBody = z
   .object({
     startsAt: z.iso.datetime({ offset: true }).optional().describe('Default: now. Not in the past: alarms already sent cannot be held back'),
     endsAt: z.iso.datetime({ offset: true }).optional().describe('When it ends (or give durationMinutes)'),
-    durationMinutes: z.number().int().min(1).max(MAX_DURATION_MINUTES).optional(),
+    durationMinutes: z.number().int().min(1).max(MAX_WINDOW_MINUTES).optional(),
     reason: operatorText(500),
     devices: z
       .array(z.union([z.number().int().min(1).max(2 ** 31), z.string().min(1).max(64)]))
@@ -58,9 +55,9 @@ const listQuery = z
   })
   .strict();
 
-/** Maintenance windows: admins plan and end them; anyone with a token reads them. */
+/** Maintenance windows (MaintenanceService): admins plan and end them; anyone with a token reads them. */
 export function maintenanceRoutes(routes: RouteTable, deps: HttpDeps): void {
-  const { store, clock } = deps;
+  const { store, clock, maintenance } = deps;
 
   const view = (w: MaintenanceWindow): z.infer<typeof windowView> => {
     const { scope } = w;
@@ -80,7 +77,7 @@ export function maintenanceRoutes(routes: RouteTable, deps: HttpDeps): void {
     };
   };
   const find = (id: string): MaintenanceWindow => {
-    const window = store.maintenance.get(Number(id));
+    const window = maintenance.get(Number(id));
     if (!window) throw new ApiError('MAINTENANCE_NOT_FOUND', `no maintenance window ${id}: list them with GET /api/v1/maintenance`);
     return window;
   };
@@ -93,7 +90,7 @@ export function maintenanceRoutes(routes: RouteTable, deps: HttpDeps): void {
     access: 'read',
     query: listQuery,
     response: z.object({ windows: z.array(windowView) }),
-    handler: ({ query }) => ({ windows: store.maintenance.list({ state: query.state, limit: query.limit, now: clock.now() }).map(view) }),
+    handler: ({ query }) => ({ windows: maintenance.list({ state: query.state, limit: query.limit }).map(view) }),
   });
 
   routes.add({
@@ -118,18 +115,7 @@ export function maintenanceRoutes(routes: RouteTable, deps: HttpDeps): void {
     status: 201,
     response: z.object({ window: windowView }),
     errors: ['DEVICE_NOT_FOUND', 'PROFILE_UNKNOWN'],
-    handler: ({ body, caller }) => {
-      const now = clock.now();
-      const asked = body.startsAt === undefined ? now : Date.parse(body.startsAt);
-      if (asked < now - PAST_START_TOLERANCE_MS) throw new ApiError('VALIDATION_FAILED', 'body: startsAt: must not be in the past (alarms already sent cannot be held back)');
-      const startsAt = Math.max(asked, now);
-      const endsAt = body.endsAt === undefined ? startsAt + body.durationMinutes! * MINUTE_MS : Date.parse(body.endsAt);
-      if (endsAt <= startsAt) throw new ApiError('VALIDATION_FAILED', 'body: endsAt: must be after startsAt (and after now)');
-      if (endsAt - startsAt > MAX_DURATION_MINUTES * MINUTE_MS) throw new ApiError('VALIDATION_FAILED', 'body: endsAt: a window lasts at most 366 days');
-      const window = store.maintenance.create({ startsAt, endsAt, reason: body.reason, scope: scopeOf(body, deps), createdBy: caller!.name, createdAt: now });
-      deps.maintenance.maintenanceChanged();
-      return { window: view(window) };
-    },
+    handler: ({ body, caller }) => ({ window: view(refusedAsApiError(() => maintenance.plan(askOf(body, caller!.name)))) }),
   });
 
   routes.add({
@@ -141,26 +127,27 @@ export function maintenanceRoutes(routes: RouteTable, deps: HttpDeps): void {
     params: windowId,
     response: z.object({ window: windowView }),
     errors: ['MAINTENANCE_NOT_FOUND', 'MAINTENANCE_ENDED'],
-    handler: ({ params }) => {
-      const window = find(params.id);
-      if (!store.maintenance.end(window.id, clock.now())) throw new ApiError('MAINTENANCE_ENDED', `maintenance window ${window.id} has ended already`);
-      deps.maintenance.maintenanceChanged();
-      return { window: view(store.maintenance.get(window.id)!) };
-    },
+    handler: ({ params }) => ({ window: view(refusedAsApiError(() => maintenance.end(find(params.id).id))) }),
   });
 }
 
-/** The scope asked for, with device names resolved to ids (each must exist). */
-function scopeOf(body: z.infer<typeof createBody>, deps: HttpDeps): MaintenanceScope {
-  if (body.site !== undefined) return { kind: 'site', site: body.site };
-  if (body.profile !== undefined) {
-    if (!deps.profiles.has(body.profile)) throw new ApiError('PROFILE_UNKNOWN', `unknown profile "${body.profile}"; known: ${deps.profiles.names().join(', ')}`);
-    return { kind: 'profile', profile: body.profile };
+/** The body as the service takes it: times in ms, one scope. */
+function askOf(body: z.infer<typeof createBody>, by: string): MaintenanceAsk {
+  return {
+    startsAt: body.startsAt === undefined ? undefined : Date.parse(body.startsAt),
+    endsAt: body.endsAt === undefined ? undefined : Date.parse(body.endsAt),
+    durationMs: body.durationMinutes === undefined ? undefined : body.durationMinutes * MINUTE_MS,
+    reason: body.reason,
+    scope: body.site !== undefined ? { site: body.site } : body.profile !== undefined ? { profile: body.profile } : { devices: body.devices ?? [] },
+    by,
+  };
+}
+
+function refusedAsApiError<T>(change: () => T): T {
+  try {
+    return change();
+  } catch (error) {
+    if (error instanceof MaintenanceRequestError) throw new ApiError(error.code, error.field ? `body: ${error.field}: ${error.reason}` : error.reason);
+    throw error;
   }
-  const ids = (body.devices ?? []).map((ref) => {
-    const device = typeof ref === 'number' ? deps.store.devices.get(ref) : deps.store.devices.getByName(ref);
-    if (!device) throw new ApiError('DEVICE_NOT_FOUND', typeof ref === 'number' ? `no device ${ref}` : `no device named ${ref}`);
-    return device.id;
-  });
-  return { kind: 'devices', deviceIds: [...new Set(ids)] };
 }

@@ -27,6 +27,13 @@ export const STORE_TABLES = [
   'reading_points',
 ] as const;
 
+/**
+ * Rows that refer to rows of their own table, in an order that puts the row referred to first:
+ * a shadow may have been given a lead added after it, and a batch's foreign keys are checked
+ * when that batch is inserted. Leads are one level deep, so leads first, then their shadows.
+ */
+const COPY_ORDER: ReadonlyMap<string, string> = new Map([['devices', 'lead_id IS NOT NULL, id']]);
+
 /** Rows of one table in the source and, after the copy, in the target. */
 export interface TableCount {
   table: string;
@@ -128,7 +135,8 @@ function copyTable(source: SqliteDatabase, target: SyncBridge, { table, identity
     target.query(`INSERT INTO ${table} (${columns.join(', ')}) ${identity ? 'OVERRIDING SYSTEM VALUE ' : ''}VALUES ${values}`, rows.flat());
   };
   let batch: unknown[][] = [];
-  for (const row of source.prepare(`SELECT ${columns.join(', ')} FROM ${table}`).raw().iterate() as Iterable<unknown[]>) {
+  const order = COPY_ORDER.get(table);
+  for (const row of source.prepare(`SELECT ${columns.join(', ')} FROM ${table}${order ? ` ORDER BY ${order}` : ''}`).raw().iterate() as Iterable<unknown[]>) {
     batch.push(row);
     if (batch.length === perBatch) {
       insert(batch);

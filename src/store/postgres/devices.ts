@@ -1,4 +1,4 @@
-import { CONFIG_COLUMNS, type ConfigParams, type DeviceRow, type DeviceStatements } from '../devices.js';
+import { CONFIG_COLUMNS, SNMP_COLUMNS, type ConfigParams, type DeviceRow, type DeviceStatements } from '../device-rows.js';
 import type { SettingsStatements } from '../settings.js';
 import type { SyncBridge } from './bridge.js';
 
@@ -11,7 +11,12 @@ export function postgresDeviceStatements(db: SyncBridge): DeviceStatements {
   const listByOrigin = db.prepare('SELECT * FROM devices WHERE origin = $1 ORDER BY id');
   const get = db.prepare('SELECT * FROM devices WHERE id = $1');
   const getByName = db.prepare('SELECT * FROM devices WHERE name = $1');
-  const getByAddress = db.prepare('SELECT * FROM devices WHERE address = $1');
+  const getByAddress = db.prepare('SELECT * FROM devices WHERE address = $1 AND lead_id IS NULL');
+  const shadowsOf = db.prepare('SELECT * FROM devices WHERE lead_id = $1 ORDER BY id');
+  const followLead = db.prepare(
+    `UPDATE devices SET (address, port, ${SNMP_COLUMNS.join(', ')}) = ($2, $3, ${SNMP_COLUMNS.map((_, i) => `$${i + 4}`).join(', ')})
+     WHERE lead_id = $1`,
+  );
   const count = db.prepare('SELECT count(*) AS n FROM devices');
   const scanTimes = db.prepare('SELECT id, last_scan_at, interval_s FROM devices');
   const insert = db.prepare(`INSERT INTO devices (${columns}, origin, created_at) VALUES (${placeholders}, $${n + 1}, $${n + 2}) RETURNING id`);
@@ -40,6 +45,8 @@ export function postgresDeviceStatements(db: SyncBridge): DeviceStatements {
     get: (id) => get.get<DeviceRow>([id]),
     getByName: (name) => getByName.get<DeviceRow>([name]),
     getByAddress: (address) => getByAddress.get<DeviceRow>([address]),
+    shadowsOf: (leadId) => shadowsOf.all<DeviceRow>([leadId]),
+    followLead: (p) => void followLead.run([p.lead_id, p.address, p.port, ...SNMP_COLUMNS.map((column) => p[column])]),
     count: () => count.get<{ n: number }>()?.n ?? 0,
     scanTimes: () => scanTimes.all(),
     insert: (params) => insert.get<{ id: number }>([...configValues(params), params.origin, params.created_at])!.id,

@@ -258,10 +258,32 @@ export const POSTGRES_MIGRATIONS: readonly string[] = [
     PRIMARY KEY (device_id, at, series_id)
   );
   `,
+
+  // 2 = SQLite 18, lead and shadow devices (issue 16): a shadow is a unit behind its lead's
+  // address (an APC PDU daisy-chained behind another's card). lead_id names its lead,
+  // chain_position its place in the chain; the address is unique among devices that are not
+  // shadows only, and each unit behind one address has its own position (partial unique indexes,
+  // named so src/store/postgres/session.ts reports them by their columns, as SQLite does). A lead
+  // with shadows cannot be deleted (RESTRICT). SQLite rebuilt its table for this; PostgreSQL alters
+  // it in place, and the two new columns come last on both, after site.
+  `
+  ALTER TABLE devices
+    ADD COLUMN lead_id        bigint REFERENCES devices (id) ON DELETE RESTRICT,
+    ADD COLUMN chain_position integer CHECK (chain_position BETWEEN 1 AND 255),
+    ADD CHECK (lead_id IS NULL OR (priority_scanning = 0 AND chain_position IS NOT NULL)),
+    DROP CONSTRAINT devices_address_key;
+
+  CREATE UNIQUE INDEX devices_address ON devices (address) WHERE lead_id IS NULL;
+  CREATE UNIQUE INDEX devices_chain_position ON devices (address, chain_position) WHERE chain_position IS NOT NULL;
+  CREATE INDEX devices_lead ON devices (lead_id) WHERE lead_id IS NOT NULL;
+  `,
 ];
 
 /**
  * Which SQLite schema version each PostgreSQL store version holds (the same tables and columns):
  * `priscan migrate-store` copies only between the two.
  */
-export const POSTGRES_VERSION_OF_SQLITE: ReadonlyMap<number, number> = new Map([[17, 1]]);
+export const POSTGRES_VERSION_OF_SQLITE: ReadonlyMap<number, number> = new Map([
+  [17, 1],
+  [18, 2],
+]);
