@@ -65,4 +65,26 @@ describe.skipIf(skip)('the daemon on a PostgreSQL store', () => {
     await until('the door alarm cleared', () => second.running.store.alarms.activeForDevice(id).length === 0);
     expect(second.running.store.alarms.events(0, 100).filter((e) => e.key === raised.key).map((e) => e.kind)).toEqual(['raise', 'clear']);
   });
+
+  it('holds a lead and its shadow: at the lead\'s address, and the lead kept until its shadow is gone', async () => {
+    // One daemon on the database at a time: the previous test's stops first.
+    for (const t of started.splice(0)) await t.stop().catch(() => undefined);
+    const t = await start();
+    const lead = t.running.store.devices.getByName('nb-1')!;
+    const added = await t.api('POST', '/api/v1/devices', { name: 'nb-1-unit2', lead: 'nb-1', chainPosition: 2, profile: 'netbotz', timeoutMs: 2000 });
+    expect(added.status, JSON.stringify(added.body)).toBe(201);
+    expect(added.body).toMatchObject({ lead: lead.id, address: ADDRESS, chainPosition: 2 });
+    // The address stays the lead's: notifications from it are the lead's.
+    expect(t.running.store.devices.getByAddress(ADDRESS)?.id).toBe(lead.id);
+    expect(t.running.store.devices.shadowsOf(lead.id).map((d) => d.name)).toEqual(['nb-1-unit2']);
+
+    const refused = await t.api('DELETE', `/api/v1/devices/${lead.id}`);
+    expect(refused.status).toBe(409);
+    expect(refused.body.error).toMatchObject({ code: 'DEVICE_HAS_SHADOWS' });
+    // The database refuses it too, whoever asks.
+    expect(() => t.running.store.removeDevice(lead.id, { reason: 'device removed', at: Date.now() })).toThrow(/FOREIGN KEY/);
+    expect((await t.api('DELETE', `/api/v1/devices/${added.body.id as number}`)).status).toBe(200);
+    expect((await t.api('DELETE', `/api/v1/devices/${lead.id}`)).status).toBe(200);
+    expect(t.running.store.devices.count()).toBe(0);
+  });
 });
