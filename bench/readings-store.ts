@@ -17,7 +17,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { createMetrics } from '../src/metrics/metrics.js';
 import { DEFAULT_HISTORY_POLICY, type ReadingSample } from '../src/store/readings.js';
-import { Store } from '../src/store/store.js';
+import { SqliteStore } from '../src/store/store.js';
 import type { Alarm } from '../src/alarms/model.js';
 
 const { values: args } = parseArgs({ options: { quick: { type: 'boolean', default: false } } });
@@ -31,11 +31,11 @@ const dir = mkdtempSync(join(tmpdir(), 'priscan-bench-readings-'));
 let clockNow = 1_700_000_000_000;
 const clock = { now: () => clockNow };
 
-function openStore(name: string): Store {
-  return Store.open(join(dir, name), clock);
+function openStore(name: string): SqliteStore {
+  return SqliteStore.open(join(dir, name), clock);
 }
 
-function addDevice(store: Store, n: number): number {
+function addDevice(store: SqliteStore, n: number): number {
   return store.devices.insert({
     name: `dev-${n}`,
     address: `127.9.${Math.floor(n / 250)}.${(n % 250) + 1}`,
@@ -91,7 +91,7 @@ function hotPath() {
 }
 
 /** A fleet's history at the default policy: `devices` × 10 series, a scan every `intervalS`, values changing every scan. */
-function history(name: string, devices: number, intervalS: number, hours: number, afterFirstScan: (store: Store) => void = () => undefined) {
+function history(name: string, devices: number, intervalS: number, hours: number, afterFirstScan: (store: SqliteStore) => void = () => undefined) {
   const store = openStore(name);
   const ids = Array.from({ length: devices }, (_, n) => addDevice(store, n));
   const start = clockNow;
@@ -104,10 +104,10 @@ function history(name: string, devices: number, intervalS: number, hours: number
   return { store, ids, scans };
 }
 
-const pointCount = (store: Store) => (store.db.prepare('SELECT count(*) AS n FROM reading_points').get() as { n: number }).n;
+const pointCount = (store: SqliteStore) => (store.db.prepare('SELECT count(*) AS n FROM reading_points').get() as { n: number }).n;
 
 /** The database file's size with the WAL folded in; VACUUMed first when asked (the daemon never does). */
-function fileBytes(store: Store, path: string, vacuum = false): number {
+function fileBytes(store: SqliteStore, path: string, vacuum = false): number {
   if (vacuum) store.db.exec('VACUUM');
   store.db.pragma('wal_checkpoint(TRUNCATE)');
   return statSync(path).size;

@@ -2,15 +2,16 @@ import pino from 'pino';
 import { Daemon, loadProfiles } from './app/daemon.js';
 import { systemClock } from './clock.js';
 import { loadConfig, redactConfig } from './config/load.js';
-import { InstanceLock } from './store/instance-lock.js';
+import { lockStore } from './store/open.js';
 
 /**
- * `priscan serve`: takes the data directory (a second daemon on it is refused at once, naming
- * this one), runs the daemon until SIGTERM or SIGINT, then shuts down within the deadline.
+ * `priscan serve`: takes the data directory of a SQLite store (a second daemon on it is refused
+ * at once, naming this one), runs the daemon until SIGTERM or SIGINT, then shuts down within the
+ * deadline. A PostgreSQL store is shared by collectors: nothing to take.
  */
 export async function serve(configPath: string | undefined): Promise<number> {
   const config = loadConfig(configPath);
-  const lock = InstanceLock.acquire(config.dataDir, { command: 'priscan serve', now: () => systemClock.now(), createDirectory: true });
+  const lock = lockStore(config, { command: 'priscan serve', now: () => systemClock.now(), createDirectory: true });
   try {
     const log = pino({ level: config.log.level });
     const daemon = new Daemon({ config, log });
@@ -34,7 +35,7 @@ export async function serve(configPath: string | undefined): Promise<number> {
     log.info('stopped');
     return 0;
   } finally {
-    lock.release();
+    lock?.release();
   }
 }
 

@@ -1,5 +1,4 @@
 import { randomBytes } from 'node:crypto';
-import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import pino, { type Logger } from 'pino';
 import { AlarmEventBus } from '../alarms/events.js';
@@ -22,7 +21,9 @@ import type { SnmpClientFactory } from '../snmp/client.js';
 import { DeviceClients } from '../snmp/device-clients.js';
 import { NetSnmpClientFactory } from '../snmp/net-snmp-client.js';
 import { DEFAULT_HISTORY_POLICY } from '../store/readings.js';
-import { Store } from '../store/store.js';
+import { StoreError } from '../store/errors.js';
+import { openStore } from '../store/open.js';
+import type { Store, StoreOptions } from '../store/store.js';
 import { NotificationIntake } from '../traps/intake.js';
 import { installationEngine } from '../traps/engine.js';
 import { NotificationSources } from '../traps/sources.js';
@@ -104,6 +105,16 @@ function issuerSecretFrom(config: Readonly<Config>): IssuerSecret | undefined {
     throw new ConfigError(`licensing.${issuerSecretFile ? 'issuerSecretFile' : 'issuerSecretEnv'}: ${(error as Error).message}`);
   }
   return undefined;
+}
+
+/** The configured store; a password that cannot be loaded stops start-up naming its key. */
+function storeFrom(config: Readonly<Config>, clock: Clock, options: StoreOptions): Store {
+  try {
+    return openStore(config, clock, options);
+  } catch (error) {
+    if (error instanceof StoreError && error.code === 'STORE_CONFIG_INVALID') throw new ConfigError(error.message);
+    throw error;
+  }
 }
 
 /** The configured webhooks with their secrets; a secret that cannot be loaded stops start-up naming its key. */
@@ -204,7 +215,7 @@ export class Daemon {
     const issuerSecret = this.options.issuerSecret ?? issuerSecretFrom(config);
     const webhooks = webhooksFrom(config);
     const profiles = loadProfiles(config);
-    const store = Store.open(join(config.dataDir, 'priscan.db'), clock, {
+    const store = storeFrom(config, clock, {
       onMigrationNote: (note) => log.warn(note),
       readingHistory: {
         minIntervalMs: config.readings.minPointIntervalSeconds * 1000,
@@ -212,6 +223,7 @@ export class Daemon {
         maxSeriesPerDevice: DEFAULT_HISTORY_POLICY.maxSeriesPerDevice,
       },
     });
+    log.info({ store: store.location }, 'store opened');
     const community = config.notifications.community ?? store.settings.getOrCreate(COMMUNITY_SETTING, generateNotifyCommunity);
     const metrics = createMetrics(() => clock.now());
     const clients = new DeviceClients(this.options.snmp?.(metrics) ?? new NetSnmpClientFactory(metrics.snmp), { clock });

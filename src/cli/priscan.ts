@@ -11,6 +11,7 @@ import { thresholdsCommand, THRESHOLDS_HELP } from './commands/thresholds.js';
 import { auditCommand, AUDIT_HELP, partnerCommand, PARTNER_HELP } from './commands/partner.js';
 import { aboutCommand, ABOUT_HELP, registrationCommand, REGISTRATION_HELP } from './commands/registration.js';
 import { maintenanceCommand, MAINTENANCE_HELP } from './commands/maintenance.js';
+import { migrateStoreCommand, MIGRATE_STORE_HELP } from './commands/migrate-store.js';
 import { readingsCommand, READINGS_HELP } from './commands/readings.js';
 import { tokenCommand, TOKEN_HELP } from './commands/token.js';
 import { packageVersion } from './version.js';
@@ -35,6 +36,7 @@ Usage:
   priscan audit [--partner ID]          what partners did, and changes to their access
   priscan about                         version, server identity, System ID
   priscan registration status|request|apply|reassociate|issue   the installation's registration
+  priscan migrate-store --from sqlite:PATH --to postgres:URL   copy a SQLite store into PostgreSQL
   priscan --version | --help
 
 serve listens for device notifications (default UDP 0.0.0.0:162) and serves the
@@ -61,6 +63,7 @@ const COMMAND_HELP: Record<string, string> = {
   audit: AUDIT_HELP,
   about: ABOUT_HELP,
   registration: REGISTRATION_HELP,
+  'migrate-store': MIGRATE_STORE_HELP,
 };
 
 async function main(argv: string[]): Promise<number> {
@@ -121,6 +124,8 @@ async function main(argv: string[]): Promise<number> {
       return aboutCommand(rest, process.stdout);
     case 'registration':
       return registrationCommand(rest, process.stdout, () => readFileSync(0, 'utf8'));
+    case 'migrate-store':
+      return migrateStoreCommand(rest, process.stdout);
     default:
       throw new CliError(`unknown command "${command}"`, EXIT.usage);
   }

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { alertmanagerConfigSchema } from '../alerting/config.js';
 import { identifier, oidSchema, profileNameSchema, THRESHOLD_LEVELS } from '../profiles/schema.js';
 import { SEVERITIES } from '../alarms/model.js';
+import { storeConfigSchema } from '../store/config.js';
 import { webhooksConfigSchema } from '../webhooks/config.js';
 import { canonicalAddress, NOT_AN_ADDRESS } from '../snmp/address.js';
 import { AUTH_PROTOCOLS, checkUser, DES_UNAVAILABLE, desAvailable, MIN_PASSWORD_LENGTH, PRIV_PROTOCOLS, SECURITY_LEVELS } from '../snmp/usm.js';
@@ -277,6 +278,8 @@ export const readingsSchema = z
 export const configSchema = z
   .object({
     dataDir: z.string().min(1).default('/var/lib/priscan'),
+    /** Where the state is kept: SQLite in dataDir (the default), or PostgreSQL for collectors sharing one database. */
+    store: storeConfigSchema,
     log: z.object({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info') }).strict().default({ level: 'info' }),
     notifications: z
       .object({

@@ -1,4 +1,4 @@
-import type Database from 'better-sqlite3';
+import type { Sqlite as Database } from '../store/database.js';
 import { openDatabase } from '../store/database.js';
 import { type Edition, hex8, issueKey, passcodeDigest, passcodeSerial, type IssueKeyRequest, type LicenseKey } from './key.js';
 

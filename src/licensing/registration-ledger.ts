@@ -1,4 +1,4 @@
-import type Database from 'better-sqlite3';
+import type { Sqlite as Database } from '../store/database.js';
 import type { IssuerSecret } from './issuer-secret.js';
 import { openLedger } from './ledger.js';
 import { issueRegistrationCode, type RegistrationCode } from './registration-code.js';

@@ -2,6 +2,7 @@ import type Database from 'better-sqlite3';
 import { diffAlarms } from '../alarms/diff.js';
 import type { Acknowledgement, ActiveAlarm, Alarm, AlarmEnding, AlarmEvent, AlarmEventKind, ClearReason, Severity } from '../alarms/model.js';
 import { unknownDevice } from './devices.js';
+import type { StoreSession } from './session.js';
 
 export interface ActiveAlarmFilter {
   deviceId?: number;
@@ -35,7 +36,8 @@ export type AckOutcome =
 /** The most events one `events()` call returns. */
 export const EVENTS_PAGE_MAX = 1000;
 
-interface ActiveRow {
+/** An alarms_active row as stored. */
+export interface ActiveRow {
   device_id: number;
   key: string;
   severity: Severity;
@@ -44,14 +46,14 @@ interface ActiveRow {
   raised_at: number;
 }
 
-interface ActiveAckRow extends ActiveRow {
+export interface ActiveAckRow extends ActiveRow {
   ack_by: string | null;
   ack_at: number | null;
   ack_comment: string | null;
 }
 
 /** A device and its active alarms in one read: one row with null alarm columns when it has none. */
-interface DeviceActiveRow {
+export interface DeviceActiveRow {
   name: string;
   key: string | null;
   severity: Severity | null;
@@ -60,7 +62,8 @@ interface DeviceActiveRow {
   raised_at: number | null;
 }
 
-interface EventRow {
+/** An events row as stored. */
+export interface EventRow {
   id: number;
   device_id: number;
   device_name: string;
@@ -75,31 +78,29 @@ interface EventRow {
   comment: string | null;
 }
 
-type EventParams = Omit<EventRow, 'id'>;
+export type EventParams = Omit<EventRow, 'id'>;
 
-interface AlarmStatements {
-  active: Database.Statement<[{ device_id: number | null; severity: string | null; since: number | null }], ActiveAckRow>;
-  activeForDevice: Database.Statement<[number], ActiveAckRow>;
-  deviceWithActive: Database.Statement<[number], DeviceActiveRow>;
-  deviceName: Database.Statement<[number], { name: string }>;
-  activeKeys: Database.Statement<[number], string>;
-  activeOne: Database.Statement<[number, string], ActiveAckRow>;
-  setAck: Database.Statement<{ device_id: number; key: string; by: string | null; at: number | null; comment: string | null }>;
-  lastRaise: Database.Statement<[number, string], EventRow>;
-  insertActive: Database.Statement<[ActiveRow]>;
-  deleteActive: Database.Statement<[number, string]>;
-  appendEvent: Database.Statement<[EventParams]>;
-  events: Database.Statement<{ after: number; limit: number; device_id: number | null }, EventRow>;
-  eventsOf: Database.Statement<{ after: number; limit: number; ids: string }, EventRow>;
-  lastEventId: Database.Statement<[], { seq: number }>;
-}
-
-interface AlarmTransactions {
-  applyScan: Database.Transaction<(deviceId: number, scanned: readonly Alarm[], at: number) => AppliedScan>;
-  raise: Database.Transaction<(deviceId: number, alarm: Alarm, at: number) => AlarmEvent | undefined>;
-  clear: Database.Transaction<(deviceId: number, key: string, at: number) => AlarmEvent | undefined>;
-  clearAll: Database.Transaction<(deviceId: number, ending: AlarmEnding) => AlarmEvent[]>;
-  acknowledge: Database.Transaction<(request: AckRequest, acknowledged: boolean) => AckOutcome>;
+/** What a backend runs for the alarms: one method per statement. */
+export interface AlarmStatements {
+  active(filter: { device_id: number | null; severity: string | null; since: number | null }): ActiveAckRow[];
+  activeForDevice(deviceId: number): ActiveAckRow[];
+  /** Inside a write: the device with its active alarms, its row locked against other writers where the backend can. */
+  deviceWithActive(deviceId: number): DeviceActiveRow[];
+  deviceName(deviceId: number): string | undefined;
+  /** Inside a write: the device's name, its row locked as deviceWithActive locks it. */
+  deviceNameForWrite(deviceId: number): string | undefined;
+  activeKeys(deviceId: number): string[];
+  activeOne(deviceId: number, key: string): ActiveAckRow | undefined;
+  setAck(params: { device_id: number; key: string; by: string | null; at: number | null; comment: string | null }): void;
+  lastRaise(deviceId: number, key: string): EventRow | undefined;
+  insertActive(row: ActiveRow): void;
+  deleteActive(deviceId: number, key: string): void;
+  /** The new event's id. */
+  appendEvent(params: EventParams): number;
+  events(query: { after: number; limit: number; device_id: number | null }): EventRow[];
+  eventsOf(query: { after: number; limit: number; ids: readonly number[] }): EventRow[];
+  /** The newest id ever given out (0 if none): ids of deleted rows are never given again. */
+  lastEventId(): number;
 }
 
 const ALARM_COLUMNS = 'device_id, key, severity, code, description, raised_at';
@@ -112,56 +113,17 @@ const ACTIVE_COLUMNS = `${ALARM_COLUMNS}, ack_by, ack_at, ack_comment`;
  * disagree, even after a crash.
  */
 export class AlarmsRepository {
-  static prepare(db: Database.Database): AlarmsRepository {
-    const statements: AlarmStatements = {
-      active: db.prepare(
-        `SELECT ${ACTIVE_COLUMNS} FROM alarms_active
-         WHERE (@device_id IS NULL OR device_id = @device_id)
-           AND (@severity IS NULL OR severity = @severity)
-           AND (@since IS NULL OR raised_at >= @since)
-         ORDER BY raised_at, device_id, key`,
-      ),
-      activeForDevice: db.prepare(`SELECT ${ACTIVE_COLUMNS} FROM alarms_active WHERE device_id = ? ORDER BY raised_at, key`),
-      deviceWithActive: db.prepare(
-        `SELECT d.name, a.key, a.severity, a.code, a.description, a.raised_at
-         FROM devices d LEFT JOIN alarms_active a ON a.device_id = d.id
-         WHERE d.id = ?`,
-      ),
-      deviceName: db.prepare('SELECT name FROM devices WHERE id = ?'),
-      activeKeys: db.prepare<[number], string>('SELECT key FROM alarms_active WHERE device_id = ?').pluck(),
-      activeOne: db.prepare(`SELECT ${ACTIVE_COLUMNS} FROM alarms_active WHERE device_id = ? AND key = ?`),
-      setAck: db.prepare('UPDATE alarms_active SET ack_by = @by, ack_at = @at, ack_comment = @comment WHERE device_id = @device_id AND key = @key'),
-      lastRaise: db.prepare("SELECT * FROM events WHERE device_id = ? AND key = ? AND kind = 'raise' ORDER BY id DESC LIMIT 1"),
-      insertActive: db.prepare(
-        `INSERT INTO alarms_active (${ALARM_COLUMNS})
-         VALUES (@device_id, @key, @severity, @code, @description, @raised_at)`,
-      ),
-      deleteActive: db.prepare('DELETE FROM alarms_active WHERE device_id = ? AND key = ?'),
-      appendEvent: db.prepare(
-        `INSERT INTO events (device_id, device_name, kind, key, severity, code, description, at, reason, actor, comment)
-         VALUES (@device_id, @device_name, @kind, @key, @severity, @code, @description, @at, @reason, @actor, @comment)`,
-      ),
-      events: db.prepare('SELECT * FROM events WHERE id > :after AND (:device_id IS NULL OR device_id = :device_id) ORDER BY id LIMIT :limit'),
-      eventsOf: db.prepare('SELECT * FROM events WHERE id > :after AND device_id IN (SELECT value FROM json_each(:ids)) ORDER BY id LIMIT :limit'),
-      lastEventId: db.prepare("SELECT seq FROM sqlite_sequence WHERE name = 'events'"),
-    };
-    return new AlarmsRepository(statements, transactions(db, statements));
-  }
-
-  private constructor(
-    private readonly statements: AlarmStatements,
-    private readonly tx: AlarmTransactions,
-  ) {}
+  constructor(private readonly deps: { statements: AlarmStatements; session: StoreSession }) {}
 
   /** Active alarms, oldest first. */
   active(filter: ActiveAlarmFilter = {}): ActiveAlarm[] {
-    return this.statements.active
-      .all({ device_id: filter.deviceId ?? null, severity: filter.severity ?? null, since: filter.since ?? null })
+    return this.deps.statements
+      .active({ device_id: filter.deviceId ?? null, severity: filter.severity ?? null, since: filter.since ?? null })
       .map(toActive);
   }
 
   activeForDevice(deviceId: number): ActiveAlarm[] {
-    return this.statements.activeForDevice.all(deviceId).map(toActive);
+    return this.deps.statements.activeForDevice(deviceId).map(toActive);
   }
 
   /**
@@ -171,8 +133,16 @@ export class AlarmsRepository {
    */
   applyScan(deviceId: number, scanned: readonly Alarm[], at: number): AppliedScan {
     if (this.unchanged(deviceId, scanned)) return { raised: [], cleared: [] };
+    const s = this.deps.statements;
     // The write re-reads and diffs under the write lock: what was read above may be stale by now.
-    return this.tx.applyScan.immediate(deviceId, scanned, at);
+    return this.deps.session.write(() => {
+      const { name, active } = readDevice(s, deviceId);
+      const diff = diffAlarms(active, scanned);
+      return {
+        raised: diff.raised.map((alarm) => raiseOne(s, { deviceId, deviceName: name, alarm, at })),
+        cleared: diff.cleared.map((alarm) => clearOne(s, { deviceName: name, alarm, at, reason: null })),
+      };
+    });
   }
 
   /**
@@ -180,8 +150,9 @@ export class AlarmsRepository {
    * active keys, i.e. when diffAlarms would find nothing. Reads keys only.
    */
   private unchanged(deviceId: number, scanned: readonly Alarm[]): boolean {
-    const active = new Set(this.statements.activeKeys.all(deviceId));
-    if (active.size === 0 && this.statements.deviceName.get(deviceId) === undefined) throw unknownDevice(deviceId);
+    const s = this.deps.statements;
+    const active = new Set(s.activeKeys(deviceId));
+    if (active.size === 0 && s.deviceName(deviceId) === undefined) throw unknownDevice(deviceId);
     const seen = new Set<string>();
     for (const alarm of scanned) {
       if (!active.has(alarm.key)) return false;
@@ -192,18 +163,30 @@ export class AlarmsRepository {
 
   /** Raises one alarm unless it is already active; the event, or undefined if nothing changed. */
   raise(deviceId: number, alarm: Alarm, at: number): AlarmEvent | undefined {
+    const s = this.deps.statements;
     // Already active (so the device exists): answered without taking the write lock.
-    if (this.statements.activeOne.get(deviceId, alarm.key)) return undefined;
-    return this.tx.raise.immediate(deviceId, alarm, at);
+    if (s.activeOne(deviceId, alarm.key)) return undefined;
+    return this.deps.session.write(() => {
+      const name = s.deviceNameForWrite(deviceId);
+      if (name === undefined) throw unknownDevice(deviceId);
+      if (s.activeOne(deviceId, alarm.key)) return undefined;
+      return raiseOne(s, { deviceId, deviceName: name, alarm, at });
+    });
   }
 
   /** Clears one alarm if it is active; the event, or undefined if nothing changed. */
   clear(deviceId: number, key: string, at: number): AlarmEvent | undefined {
-    if (!this.statements.activeOne.get(deviceId, key)) {
-      if (this.statements.deviceName.get(deviceId) === undefined) throw unknownDevice(deviceId);
+    const s = this.deps.statements;
+    if (!s.activeOne(deviceId, key)) {
+      if (s.deviceName(deviceId) === undefined) throw unknownDevice(deviceId);
       return undefined;
     }
-    return this.tx.clear.immediate(deviceId, key, at);
+    return this.deps.session.write(() => {
+      const name = s.deviceNameForWrite(deviceId);
+      if (name === undefined) throw unknownDevice(deviceId);
+      const row = s.activeOne(deviceId, key);
+      return row && clearOne(s, { deviceName: name, alarm: toActive(row), at, reason: null });
+    });
   }
 
   /**
@@ -212,16 +195,20 @@ export class AlarmsRepository {
    * transaction (Store.removeDevice) it is part of that one. Throws for an unknown device.
    */
   clearAll(deviceId: number, ending: AlarmEnding): AlarmEvent[] {
-    if (this.statements.activeKeys.all(deviceId).length === 0) {
-      if (this.statements.deviceName.get(deviceId) === undefined) throw unknownDevice(deviceId);
+    const s = this.deps.statements;
+    if (s.activeKeys(deviceId).length === 0) {
+      if (s.deviceName(deviceId) === undefined) throw unknownDevice(deviceId);
       return [];
     }
-    return this.tx.clearAll.immediate(deviceId, ending);
+    return this.deps.session.write(() => {
+      const { name, active } = readDevice(s, deviceId);
+      return active.map((alarm) => clearOne(s, { deviceName: name, alarm, at: ending.at, reason: ending.reason }));
+    });
   }
 
   /** One active alarm, with its acknowledgement; undefined when the key is not active on the device. */
   activeAlarm(deviceId: number, key: string): ActiveAlarm | undefined {
-    const row = this.statements.activeOne.get(deviceId, key);
+    const row = this.deps.statements.activeOne(deviceId, key);
     return row && toActive(row);
   }
 
@@ -231,36 +218,90 @@ export class AlarmsRepository {
    * Throws for an unknown device.
    */
   acknowledge(request: AckRequest): AckOutcome {
-    return this.tx.acknowledge.immediate(request, true);
+    return this.deps.session.write(() => acknowledgeIn(this.deps.statements, request, true));
   }
 
   /** Withdraws an acknowledgement, logging an `unack` event; refused when there is none. */
   unacknowledge(request: AckRequest): AckOutcome {
-    return this.tx.acknowledge.immediate(request, false);
+    return this.deps.session.write(() => acknowledgeIn(this.deps.statements, request, false));
   }
 
   /** The event that raised the alarm now active under this key (for a raise whose notice was held back), if logged. */
   lastRaise(deviceId: number, key: string): AlarmEvent | undefined {
-    const row = this.statements.lastRaise.get(deviceId, key);
+    const row = this.deps.statements.lastRaise(deviceId, key);
     return row && toEvent(row);
   }
 
   /** Events after `afterId`, oldest first, at most `limit` (capped at EVENTS_PAGE_MAX). */
   events(afterId: number, limit: number, deviceId?: number): AlarmEvent[] {
     checkPage(afterId, limit);
-    return this.statements.events.all({ after: afterId, limit: Math.min(limit, EVENTS_PAGE_MAX), device_id: deviceId ?? null }).map(toEvent);
+    return this.deps.statements.events({ after: afterId, limit: Math.min(limit, EVENTS_PAGE_MAX), device_id: deviceId ?? null }).map(toEvent);
   }
 
   /** Events of these devices only (e.g. the devices a partner may see), as events() pages them. */
   eventsOf(afterId: number, limit: number, deviceIds: readonly number[]): AlarmEvent[] {
     checkPage(afterId, limit);
-    return this.statements.eventsOf.all({ after: afterId, limit: Math.min(limit, EVENTS_PAGE_MAX), ids: JSON.stringify(deviceIds) }).map(toEvent);
+    return this.deps.statements.eventsOf({ after: afterId, limit: Math.min(limit, EVENTS_PAGE_MAX), ids: deviceIds }).map(toEvent);
   }
 
   /** The id of the newest event ever written (0 if none); ids are never reused. */
   lastEventId(): number {
-    return this.statements.lastEventId.get()?.seq ?? 0;
+    return this.deps.statements.lastEventId();
   }
+}
+
+export function sqliteAlarmStatements(db: Database.Database): AlarmStatements {
+  const active = db.prepare<[{ device_id: number | null; severity: string | null; since: number | null }], ActiveAckRow>(
+    `SELECT ${ACTIVE_COLUMNS} FROM alarms_active
+     WHERE (@device_id IS NULL OR device_id = @device_id)
+       AND (@severity IS NULL OR severity = @severity)
+       AND (@since IS NULL OR raised_at >= @since)
+     ORDER BY raised_at, device_id, key`,
+  );
+  const activeForDevice = db.prepare<[number], ActiveAckRow>(`SELECT ${ACTIVE_COLUMNS} FROM alarms_active WHERE device_id = ? ORDER BY raised_at, key`);
+  const deviceWithActive = db.prepare<[number], DeviceActiveRow>(
+    `SELECT d.name, a.key, a.severity, a.code, a.description, a.raised_at
+     FROM devices d LEFT JOIN alarms_active a ON a.device_id = d.id
+     WHERE d.id = ?`,
+  );
+  const deviceName = db.prepare<[number], string>('SELECT name FROM devices WHERE id = ?').pluck();
+  const activeKeys = db.prepare<[number], string>('SELECT key FROM alarms_active WHERE device_id = ?').pluck();
+  const activeOne = db.prepare<[number, string], ActiveAckRow>(`SELECT ${ACTIVE_COLUMNS} FROM alarms_active WHERE device_id = ? AND key = ?`);
+  const setAck = db.prepare('UPDATE alarms_active SET ack_by = @by, ack_at = @at, ack_comment = @comment WHERE device_id = @device_id AND key = @key');
+  const lastRaise = db.prepare<[number, string], EventRow>("SELECT * FROM events WHERE device_id = ? AND key = ? AND kind = 'raise' ORDER BY id DESC LIMIT 1");
+  const insertActive = db.prepare<[ActiveRow]>(
+    `INSERT INTO alarms_active (${ALARM_COLUMNS}) VALUES (@device_id, @key, @severity, @code, @description, @raised_at)`,
+  );
+  const deleteActive = db.prepare<[number, string]>('DELETE FROM alarms_active WHERE device_id = ? AND key = ?');
+  const appendEvent = db.prepare<[EventParams]>(
+    `INSERT INTO events (device_id, device_name, kind, key, severity, code, description, at, reason, actor, comment)
+     VALUES (@device_id, @device_name, @kind, @key, @severity, @code, @description, @at, @reason, @actor, @comment)`,
+  );
+  const events = db.prepare<[{ after: number; limit: number; device_id: number | null }], EventRow>(
+    'SELECT * FROM events WHERE id > :after AND (:device_id IS NULL OR device_id = :device_id) ORDER BY id LIMIT :limit',
+  );
+  const eventsOf = db.prepare<[{ after: number; limit: number; ids: string }], EventRow>(
+    'SELECT * FROM events WHERE id > :after AND device_id IN (SELECT value FROM json_each(:ids)) ORDER BY id LIMIT :limit',
+  );
+  const lastEventId = db.prepare<[], number>("SELECT seq FROM sqlite_sequence WHERE name = 'events'").pluck();
+  return {
+    active: (filter) => active.all(filter),
+    activeForDevice: (deviceId) => activeForDevice.all(deviceId),
+    deviceWithActive: (deviceId) => deviceWithActive.all(deviceId),
+    deviceName: (deviceId) => deviceName.get(deviceId),
+    // IMMEDIATE transactions already keep every other writer out.
+    deviceNameForWrite: (deviceId) => deviceName.get(deviceId),
+    activeKeys: (deviceId) => activeKeys.all(deviceId),
+    activeOne: (deviceId, key) => activeOne.get(deviceId, key),
+    setAck: (params) => void setAck.run(params),
+    lastRaise: (deviceId, key) => lastRaise.get(deviceId, key),
+    insertActive: (row) => void insertActive.run(row),
+    deleteActive: (deviceId, key) => void deleteActive.run(deviceId, key),
+    appendEvent: (params) => Number(appendEvent.run(params).lastInsertRowid),
+    events: (query) => events.all(query),
+    eventsOf: ({ after, limit, ids }) => eventsOf.all({ after, limit, ids: JSON.stringify(ids) }),
+    lastEventId: () => lastEventId.get() ?? 0,
+  };
 }
 
 function checkPage(afterId: number, limit: number): void {
@@ -272,64 +313,37 @@ function checkPage(afterId: number, limit: number): void {
   }
 }
 
-function transactions(db: Database.Database, s: AlarmStatements): AlarmTransactions {
-  const append = (params: EventParams): AlarmEvent => {
-    const id = Number(s.appendEvent.run(params).lastInsertRowid);
-    return toEvent({ id, ...params });
-  };
-  const raiseOne = (deviceId: number, deviceName: string, alarm: Alarm, at: number): AlarmEvent => {
-    const { key, severity, code, description } = alarm;
-    s.insertActive.run({ device_id: deviceId, key, severity, code, description, raised_at: at });
-    return append({ device_id: deviceId, device_name: deviceName, kind: 'raise', key, severity, code, description, at, reason: null, actor: null, comment: null });
-  };
-  const clearOne = (deviceName: string, alarm: ActiveAlarm, at: number, reason: ClearReason | null = null): AlarmEvent => {
-    const { deviceId, key, severity, code, description } = alarm;
-    s.deleteActive.run(deviceId, key);
-    return append({ device_id: deviceId, device_name: deviceName, kind: 'clear', key, severity, code, description, at, reason, actor: null, comment: null });
-  };
+function appendEvent(s: AlarmStatements, params: EventParams): AlarmEvent {
+  return toEvent({ id: s.appendEvent(params), ...params });
+}
 
-  return {
-    applyScan: db.transaction((deviceId: number, scanned: readonly Alarm[], at: number): AppliedScan => {
-      const { name, active } = readDevice(s, deviceId);
-      const diff = diffAlarms(active, scanned);
-      return {
-        raised: diff.raised.map((alarm) => raiseOne(deviceId, name, alarm, at)),
-        cleared: diff.cleared.map((alarm) => clearOne(name, alarm, at)),
-      };
-    }),
-    raise: db.transaction((deviceId: number, alarm: Alarm, at: number): AlarmEvent | undefined => {
-      const name = s.deviceName.get(deviceId)?.name;
-      if (name === undefined) throw unknownDevice(deviceId);
-      if (s.activeOne.get(deviceId, alarm.key)) return undefined;
-      return raiseOne(deviceId, name, alarm, at);
-    }),
-    clear: db.transaction((deviceId: number, key: string, at: number): AlarmEvent | undefined => {
-      const name = s.deviceName.get(deviceId)?.name;
-      if (name === undefined) throw unknownDevice(deviceId);
-      const row = s.activeOne.get(deviceId, key);
-      return row && clearOne(name, toActive(row), at);
-    }),
-    clearAll: db.transaction((deviceId: number, ending: AlarmEnding): AlarmEvent[] => {
-      const { name, active } = readDevice(s, deviceId);
-      return active.map((alarm) => clearOne(name, alarm, ending.at, ending.reason));
-    }),
-    acknowledge: db.transaction((request: AckRequest, acknowledged: boolean): AckOutcome => {
-      const { deviceId, key, by, at, comment } = request;
-      const name = s.deviceName.get(deviceId)?.name;
-      if (name === undefined) throw unknownDevice(deviceId);
-      const row = s.activeOne.get(deviceId, key);
-      if (!row) return { ok: false, why: 'not-active' };
-      if ((row.ack_at !== null) === acknowledged) return { ok: false, why: acknowledged ? 'already-acknowledged' : 'not-acknowledged', alarm: toActive(row) };
-      s.setAck.run({ device_id: deviceId, key, ...(acknowledged ? { by, at, comment } : { by: null, at: null, comment: null }) });
-      const { severity, code, description } = row;
-      const event = append({ device_id: deviceId, device_name: name, kind: acknowledged ? 'ack' : 'unack', key, severity, code, description, at, reason: null, actor: by, comment });
-      return { ok: true, event, alarm: toActive(s.activeOne.get(deviceId, key)!) };
-    }),
-  };
+function raiseOne(s: AlarmStatements, { deviceId, deviceName, alarm, at }: { deviceId: number; deviceName: string; alarm: Alarm; at: number }): AlarmEvent {
+  const { key, severity, code, description } = alarm;
+  s.insertActive({ device_id: deviceId, key, severity, code, description, raised_at: at });
+  return appendEvent(s, { device_id: deviceId, device_name: deviceName, kind: 'raise', key, severity, code, description, at, reason: null, actor: null, comment: null });
+}
+
+function clearOne(s: AlarmStatements, { deviceName, alarm, at, reason }: { deviceName: string; alarm: ActiveAlarm; at: number; reason: ClearReason | null }): AlarmEvent {
+  const { deviceId, key, severity, code, description } = alarm;
+  s.deleteActive(deviceId, key);
+  return appendEvent(s, { device_id: deviceId, device_name: deviceName, kind: 'clear', key, severity, code, description, at, reason, actor: null, comment: null });
+}
+
+function acknowledgeIn(s: AlarmStatements, request: AckRequest, acknowledged: boolean): AckOutcome {
+  const { deviceId, key, by, at, comment } = request;
+  const name = s.deviceNameForWrite(deviceId);
+  if (name === undefined) throw unknownDevice(deviceId);
+  const row = s.activeOne(deviceId, key);
+  if (!row) return { ok: false, why: 'not-active' };
+  if ((row.ack_at !== null) === acknowledged) return { ok: false, why: acknowledged ? 'already-acknowledged' : 'not-acknowledged', alarm: toActive(row) };
+  s.setAck({ device_id: deviceId, key, ...(acknowledged ? { by, at, comment } : { by: null, at: null, comment: null }) });
+  const { severity, code, description } = row;
+  const event = appendEvent(s, { device_id: deviceId, device_name: name, kind: acknowledged ? 'ack' : 'unack', key, severity, code, description, at, reason: null, actor: by, comment });
+  return { ok: true, event, alarm: toActive(s.activeOne(deviceId, key)!) };
 }
 
 function readDevice(s: AlarmStatements, deviceId: number): { name: string; active: ActiveAlarm[] } {
-  const rows = s.deviceWithActive.all(deviceId);
+  const rows = s.deviceWithActive(deviceId);
   const first = rows[0];
   if (!first) throw unknownDevice(deviceId);
   const active: ActiveAlarm[] = [];

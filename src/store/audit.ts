@@ -35,7 +35,8 @@ export interface AuditQuery {
 /** The most entries one list() returns. */
 export const AUDIT_PAGE_MAX = 1000;
 
-interface AuditRow {
+/** An audit_log row as stored. */
+export interface AuditRow {
   id: number;
   at: number;
   actor_kind: AuditActorKind;
@@ -48,24 +49,16 @@ interface AuditRow {
   detail: string | null;
 }
 
-interface AuditStatements {
-  append: Database.Statement<[Omit<AuditRow, 'id'>]>;
-  list: Database.Statement<[{ after: number; limit: number; partner: number | null }], AuditRow>;
+/** What a backend runs for the audit log: one method per statement. */
+export interface AuditStatements {
+  /** The new entry's id. */
+  append(row: Omit<AuditRow, 'id'>): number;
+  list(query: { after: number; limit: number; partner: number | null }): AuditRow[];
 }
 
 /** The append-only audit log. */
 export class AuditRepository {
-  static prepare(db: Database.Database): AuditRepository {
-    return new AuditRepository({
-      append: db.prepare(
-        `INSERT INTO audit_log (at, actor_kind, actor_token, partner, partner_id, action, target, status, detail)
-         VALUES (@at, @actor_kind, @actor_token, @partner, @partner_id, @action, @target, @status, @detail)`,
-      ),
-      list: db.prepare('SELECT * FROM audit_log WHERE id > @after AND (@partner IS NULL OR partner = @partner) ORDER BY id LIMIT @limit'),
-    });
-  }
-
-  private constructor(private readonly statements: AuditStatements) {}
+  constructor(private readonly deps: { statements: AuditStatements }) {}
 
   append(entry: NewAuditEntry): AuditEntry {
     const row: Omit<AuditRow, 'id'> = {
@@ -79,14 +72,28 @@ export class AuditRepository {
       status: entry.status,
       detail: entry.detail,
     };
-    return { id: Number(this.statements.append.run(row).lastInsertRowid), ...entry };
+    return { id: this.deps.statements.append(row), ...entry };
   }
 
   /** Entries after `after`, oldest first, at most `limit` (capped at AUDIT_PAGE_MAX). */
   list(query: AuditQuery): AuditEntry[] {
     const limit = Math.max(1, Math.min(query.limit, AUDIT_PAGE_MAX));
-    return this.statements.list.all({ after: query.after, limit, partner: query.partner ?? null }).map(toEntry);
+    return this.deps.statements.list({ after: query.after, limit, partner: query.partner ?? null }).map(toEntry);
   }
+}
+
+export function sqliteAuditStatements(db: Database.Database): AuditStatements {
+  const append = db.prepare<[Omit<AuditRow, 'id'>]>(
+    `INSERT INTO audit_log (at, actor_kind, actor_token, partner, partner_id, action, target, status, detail)
+     VALUES (@at, @actor_kind, @actor_token, @partner, @partner_id, @action, @target, @status, @detail)`,
+  );
+  const list = db.prepare<[{ after: number; limit: number; partner: number | null }], AuditRow>(
+    'SELECT * FROM audit_log WHERE id > @after AND (@partner IS NULL OR partner = @partner) ORDER BY id LIMIT @limit',
+  );
+  return {
+    append: (row) => Number(append.run(row).lastInsertRowid),
+    list: (query) => list.all(query),
+  };
 }
 
 function toEntry(row: AuditRow): AuditEntry {

@@ -2,8 +2,15 @@ import { dirname, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import { MIGRATIONS, type Migration } from './migrations.js';
 import { createPrivateFile, makePrivateDirectories, withholdFromOthers } from './private-files.js';
+import type { StoreSession } from './session.js';
 
-type SqliteDatabase = Database.Database;
+/** A better-sqlite3 connection. */
+export type SqliteDatabase = Database.Database;
+/**
+ * better-sqlite3's types, for the one SQLite file outside the store: the license authority's
+ * ledger (src/licensing/ledger.ts), which is no part of the daemon's state.
+ */
+export type { default as Sqlite } from 'better-sqlite3';
 
 const BUSY_TIMEOUT_MS = 5000;
 
@@ -63,6 +70,27 @@ export function openDatabase(path: string, options: OpenDatabaseOptions = {}): S
     db.close();
     throw error;
   }
+}
+
+/** Write transactions and constraint errors as SQLite has them. */
+export function sqliteSession(db: SqliteDatabase): StoreSession {
+  const transaction = db.transaction((work: () => unknown) => work());
+  return {
+    write<T>(work: () => T, options?: { fence?: unknown }): T {
+      // One database file, one writer: there are no shards to fence.
+      if (options?.fence) throw new Error('fenced writes need the PostgreSQL store (cluster mode)');
+      // IMMEDIATE: the write lock first, so what the work reads is what it writes over.
+      return transaction.immediate(work) as T;
+    },
+    uniqueViolation(error: unknown): string | undefined {
+      const code = (error as { code?: unknown } | null)?.code;
+      if (code !== 'SQLITE_CONSTRAINT_UNIQUE' && code !== 'SQLITE_CONSTRAINT_PRIMARYKEY') return undefined;
+      // "UNIQUE constraint failed: devices.name", or "…: index 'threshold_overrides_key'" for an expression index.
+      const what = /constraint failed: (.*)$/.exec((error as Error).message)?.[1] ?? '';
+      const index = /^index '(.+)'$/.exec(what)?.[1];
+      return index !== undefined ? `index ${index}` : what;
+    },
+  };
 }
 
 /** The schema version recorded in the file (0 for a new database). */

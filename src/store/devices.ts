@@ -1,6 +1,7 @@
-import type Database from 'better-sqlite3';
-import { addressKey, canonicalAddress, NOT_AN_ADDRESS } from '../snmp/address.js';
-import type { AuthProtocol, PrivProtocol, SecurityLevel, UsmUser } from '../snmp/usm.js';
+import { addressKey } from '../snmp/address.js';
+import type { UsmUser } from '../snmp/usm.js';
+import { configParams, snmpColumns, toNewDevice, toRecord, type ConfigParams, type DeviceRow, type DeviceStatements } from './device-rows.js';
+import type { StoreSession } from './session.js';
 
 /** v1/v2c credentials. */
 export interface CommunitySnmp {
@@ -106,220 +107,47 @@ export class ShadowRelationError extends Error {
   override readonly name = 'ShadowRelationError';
 }
 
-interface DeviceRow {
-  id: number;
-  name: string;
-  address: string;
-  port: number;
-  snmp_version: DeviceSnmp['version'];
-  read_community: string | null;
-  write_community: string | null;
-  notify_community: string | null;
-  usm_user: string | null;
-  usm_level: SecurityLevel | null;
-  usm_auth_protocol: AuthProtocol | null;
-  usm_auth_password: string | null;
-  usm_priv_protocol: PrivProtocol | null;
-  usm_priv_password: string | null;
-  usm_context: string | null;
-  profile: DeviceRecord['profile'];
-  resolved_profile: string | null;
-  priority_scanning: number;
-  interval_s: number;
-  timeout_ms: number;
-  retries: number;
-  site: string | null;
-  lead_id: number | null;
-  chain_position: number | null;
-  origin: DeviceRecord['origin'];
-  created_at: number;
-  reachable: number | null;
-  last_scan_at: number | null;
-  last_scan_ms: number | null;
-  last_error: string | null;
-  sys_object_id: string | null;
-  sys_descr: string | null;
-  registration_state: DeviceState['registration'];
-  registration_error: string | null;
-  registered_at: number | null;
-}
-
-/** The configuration columns, as bound to INSERT and UPDATE. */
-type ConfigParams = Pick<
-  DeviceRow,
-  | 'name'
-  | 'address'
-  | 'port'
-  | 'snmp_version'
-  | 'read_community'
-  | 'write_community'
-  | 'notify_community'
-  | 'usm_user'
-  | 'usm_level'
-  | 'usm_auth_protocol'
-  | 'usm_auth_password'
-  | 'usm_priv_protocol'
-  | 'usm_priv_password'
-  | 'usm_context'
-  | 'profile'
-  | 'priority_scanning'
-  | 'interval_s'
-  | 'timeout_ms'
-  | 'retries'
-  | 'site'
-  | 'lead_id'
-  | 'chain_position'
->;
-
-interface DeviceStatements {
-  list: Database.Statement<[], DeviceRow>;
-  listByOrigin: Database.Statement<[string], DeviceRow>;
-  get: Database.Statement<[number], DeviceRow>;
-  getByName: Database.Statement<[string], DeviceRow>;
-  getByAddress: Database.Statement<[string], DeviceRow>;
-  shadowsOf: Database.Statement<[number], DeviceRow>;
-  /** A lead's address, port and credentials, written into its shadows. */
-  followLead: Database.Statement<[SnmpParams & { lead_id: number; address: string; port: number }]>;
-  count: Database.Statement<[], { n: number }>;
-  scanTimes: Database.Statement<[], { id: number; last_scan_at: number | null; interval_s: number }>;
-  insert: Database.Statement<[ConfigParams & { origin: string; created_at: number }]>;
-  update: Database.Statement<[ConfigParams & { id: number; forget_identity: number; forget_profile: number }]>;
-  forgetEndpointState: Database.Statement<[number]>;
-  delete: Database.Statement<[number]>;
-  setResolvedProfile: Database.Statement<[{ id: number; profile: string; sys_object_id: string | null; sys_descr: string | null }]>;
-  recordScan: Database.Statement<[{ id: number; at: number; ms: number; reachable: number; error: string | null }]>;
-  recordRegistration: Database.Statement<[{ id: number; at: number; state: string; error: string | null }]>;
-}
-
-type UpdateTx = Database.Transaction<(id: number, changes: DeviceChanges) => DeviceRecord>;
-type InsertTx = Database.Transaction<(device: NewDevice) => DeviceRecord>;
-
-const SNMP_COLUMNS =
-  'snmp_version, read_community, write_community, notify_community, ' +
-  'usm_user, usm_level, usm_auth_protocol, usm_auth_password, usm_priv_protocol, usm_priv_password, usm_context';
-const CONFIG_COLUMNS = `name, address, port, ${SNMP_COLUMNS}, profile, priority_scanning, interval_s, timeout_ms, retries, site, lead_id, chain_position`;
-const valuesOf = (columns: string) =>
-  columns
-    .split(', ')
-    .map((column) => `@${column}`)
-    .join(', ');
-const CONFIG_VALUES = valuesOf(CONFIG_COLUMNS);
-
 /** The devices priscan monitors: their configuration and their last known state. */
 export class DevicesRepository {
-  static prepare(db: Database.Database, clock: { now(): number }): DevicesRepository {
-    const statements: DeviceStatements = {
-      list: db.prepare('SELECT * FROM devices ORDER BY id'),
-      listByOrigin: db.prepare('SELECT * FROM devices WHERE origin = ? ORDER BY id'),
-      get: db.prepare('SELECT * FROM devices WHERE id = ?'),
-      getByName: db.prepare('SELECT * FROM devices WHERE name = ?'),
-      // The device that owns the address: shadows share their lead's.
-      getByAddress: db.prepare('SELECT * FROM devices WHERE address = ? AND lead_id IS NULL'),
-      shadowsOf: db.prepare('SELECT * FROM devices WHERE lead_id = ? ORDER BY id'),
-      followLead: db.prepare(`UPDATE devices SET (address, port, ${SNMP_COLUMNS}) = (@address, @port, ${valuesOf(SNMP_COLUMNS)}) WHERE lead_id = @lead_id`),
-      count: db.prepare('SELECT count(*) AS n FROM devices'),
-      scanTimes: db.prepare('SELECT id, last_scan_at, interval_s FROM devices'),
-      insert: db.prepare(
-        `INSERT INTO devices (${CONFIG_COLUMNS}, origin, created_at)
-         VALUES (${CONFIG_VALUES}, @origin, @created_at)`,
-      ),
-      update: db.prepare(
-        `UPDATE devices SET (${CONFIG_COLUMNS}) = (${CONFIG_VALUES}),
-           resolved_profile = CASE WHEN @forget_profile THEN NULL ELSE resolved_profile END,
-           sys_object_id = CASE WHEN @forget_identity THEN NULL ELSE sys_object_id END,
-           sys_descr = CASE WHEN @forget_identity THEN NULL ELSE sys_descr END
-         WHERE id = @id`,
-      ),
-      forgetEndpointState: db.prepare(
-        `UPDATE devices SET reachable = NULL, last_error = NULL, registration_state = 'pending', registration_error = NULL, registered_at = NULL
-         WHERE id = ?`,
-      ),
-      delete: db.prepare('DELETE FROM devices WHERE id = ?'),
-      setResolvedProfile: db.prepare(
-        `UPDATE devices SET resolved_profile = @profile, sys_object_id = @sys_object_id, sys_descr = @sys_descr
-         WHERE id = @id`,
-      ),
-      recordScan: db.prepare(
-        `UPDATE devices SET reachable = @reachable, last_scan_at = @at, last_scan_ms = @ms, last_error = @error
-         WHERE id = @id`,
-      ),
-      recordRegistration: db.prepare(
-        `UPDATE devices SET registration_state = @state, registration_error = @error,
-           registered_at = CASE WHEN @state = 'registered' THEN @at ELSE registered_at END
-         WHERE id = @id`,
-      ),
-    };
-    const update = db.transaction((id: number, changes: DeviceChanges): DeviceRecord => {
-      const current = statements.get.get(id);
-      if (!current) throw unknownDevice(id);
-      const merged = { ...toNewDevice(current), ...definedOnly(changes) };
-      const params = throughLead(statements, configParams(merged), id);
-      const addressChanged = params.address !== current.address;
-      const moved = addressChanged || params.port !== current.port;
-      // What `auto` resolved, and the identity read, belong to the device as it was.
-      const forgetProfile = addressChanged || merged.profile !== current.profile;
-      writing(params, () =>
-        statements.update.run({ ...params, id, forget_identity: addressChanged ? 1 : 0, forget_profile: forgetProfile ? 1 : 0 }),
-      );
-      // Whether it answered, its last error and its registration were about the old address and
-      // port: an error naming them must not outlive them. Unknown and pending until tried again.
-      if (moved) statements.forgetEndpointState.run(id);
-      // A lead's shadows are reached through it: they follow its address, port and credentials.
-      const shadows = statements.shadowsOf.all(id);
-      if (shadows.length > 0) {
-        const { address, port } = params;
-        writing(params, () => statements.followLead.run({ ...snmpColumns(params), lead_id: id, address, port }));
-        if (moved) for (const shadow of shadows) statements.forgetEndpointState.run(shadow.id);
-      }
-      return toRecord(statements.get.get(id) as DeviceRow);
-    });
-    const insert = db.transaction((device: NewDevice): DeviceRecord => {
-      const params = throughLead(statements, configParams(device), undefined);
-      const result = writing(params, () => statements.insert.run({ ...params, origin: device.origin, created_at: clock.now() }));
-      return toRecord(statements.get.get(Number(result.lastInsertRowid)) as DeviceRow);
-    });
-    return new DevicesRepository({ statements, update, insert });
-  }
-
-  private constructor(private readonly deps: { statements: DeviceStatements; update: UpdateTx; insert: InsertTx }) {}
+  constructor(private readonly deps: { statements: DeviceStatements; session: StoreSession; clock: { now(): number } }) {}
 
   list(): DeviceRecord[] {
-    return this.deps.statements.list.all().map(toRecord);
+    return this.deps.statements.list().map(toRecord);
   }
 
   /** Only the devices from one origin: at start-up the config's devices, without reading every API-added one. */
   listByOrigin(origin: DeviceRecord['origin']): DeviceRecord[] {
-    return this.deps.statements.listByOrigin.all(origin).map(toRecord);
+    return this.deps.statements.listByOrigin(origin).map(toRecord);
   }
 
   get(id: number): DeviceRecord | undefined {
-    const row = this.deps.statements.get.get(id);
+    const row = this.deps.statements.get(id);
     return row && toRecord(row);
   }
 
   getByName(name: string): DeviceRecord | undefined {
-    const row = this.deps.statements.getByName.get(name);
+    const row = this.deps.statements.getByName(name);
     return row && toRecord(row);
   }
 
   /** The device at `address`, however it is spelled. */
   getByAddress(address: string): DeviceRecord | undefined {
-    const row = this.deps.statements.getByAddress.get(addressKey(address));
+    const row = this.deps.statements.getByAddress(addressKey(address));
     return row && toRecord(row);
   }
 
   count(): number {
-    return this.deps.statements.count.get()?.n ?? 0;
+    return this.deps.statements.count();
   }
 
   /** When each device was last scanned and its safety-net interval: three columns, for a check at every scrape. */
   scanTimes(): Map<number, { lastScanAt: number | null; intervalSeconds: number }> {
-    return new Map(this.deps.statements.scanTimes.all().map((r) => [r.id, { lastScanAt: r.last_scan_at, intervalSeconds: r.interval_s }]));
+    return new Map(this.deps.statements.scanTimes().map((r) => [r.id, { lastScanAt: r.last_scan_at, intervalSeconds: r.interval_s }]));
   }
 
   /** The shadows reached through this lead, oldest first (none for any other device). */
   shadowsOf(leadId: number): DeviceRecord[] {
-    return this.deps.statements.shadowsOf.all(leadId).map(toRecord);
+    return this.deps.statements.shadowsOf(leadId).map(toRecord);
   }
 
   /**
@@ -328,7 +156,12 @@ export class DevicesRepository {
    * lead's credentials.
    */
   insert(device: NewDevice): DeviceRecord {
-    return this.deps.insert.immediate(device);
+    const { statements, session, clock } = this.deps;
+    return session.write(() => {
+      const params = throughLead(statements, configParams(device), undefined);
+      const id = this.writing(params, () => statements.insert({ ...params, origin: device.origin, created_at: clock.now() }));
+      return toRecord(statements.get(id) as DeviceRow);
+    });
   }
 
   /**
@@ -337,61 +170,70 @@ export class DevicesRepository {
    * store cannot hold (see insert).
    */
   update(id: number, changes: DeviceChanges): DeviceRecord {
-    return this.deps.update.immediate(id, changes);
+    const { statements, session } = this.deps;
+    return session.write(() => {
+      const current = statements.get(id);
+      if (!current) throw unknownDevice(id);
+      const merged = { ...toNewDevice(current), ...definedOnly(changes) };
+      const params = throughLead(statements, configParams(merged), id);
+      const addressChanged = params.address !== current.address;
+      const moved = addressChanged || params.port !== current.port;
+      // What `auto` resolved, and the identity read, belong to the device as it was.
+      const forgetProfile = addressChanged || merged.profile !== current.profile;
+      this.writing(params, () => statements.update({ ...params, id, forget_identity: addressChanged ? 1 : 0, forget_profile: forgetProfile ? 1 : 0 }));
+      // Whether it answered, its last error and its registration were about the old address and
+      // port: an error naming them must not outlive them. Unknown and pending until tried again.
+      if (moved) statements.forgetEndpointState(id);
+      // A lead's shadows are reached through it: they follow its address, port and credentials.
+      const shadows = statements.shadowsOf(id);
+      if (shadows.length > 0) {
+        const { address, port } = params;
+        this.writing(params, () => statements.followLead({ ...snmpColumns(params), lead_id: id, address, port }));
+        if (moved) for (const shadow of shadows) statements.forgetEndpointState(shadow.id);
+      }
+      return toRecord(statements.get(id) as DeviceRow);
+    });
   }
 
   /** Deletes the row; its active alarms cascade away unlogged: features use Store.removeDevice. A lead with shadows is refused. */
   delete(id: number): boolean {
-    return this.deps.statements.delete.run(id).changes > 0;
+    return this.deps.statements.delete(id);
   }
 
   setResolvedProfile(id: number, profile: string, sysObjectId: string | null, sysDescr: string | null): void {
-    const result = this.deps.statements.setResolvedProfile.run({ id, profile, sys_object_id: sysObjectId, sys_descr: sysDescr });
-    if (result.changes === 0) throw unknownDevice(id);
+    if (!this.deps.statements.setResolvedProfile({ id, profile, sys_object_id: sysObjectId, sys_descr: sysDescr })) throw unknownDevice(id);
   }
 
   recordScan(id: number, scan: ScanRecord): void {
-    const result = this.deps.statements.recordScan.run({
-      id,
-      at: scan.at,
-      ms: scan.durationMs,
-      reachable: (scan.reachable ?? scan.ok) ? 1 : 0,
-      error: scan.error,
-    });
-    if (result.changes === 0) throw unknownDevice(id);
+    const reachable = (scan.reachable ?? scan.ok) ? 1 : 0;
+    if (!this.deps.statements.recordScan({ id, at: scan.at, ms: scan.durationMs, reachable, error: scan.error })) throw unknownDevice(id);
   }
 
   /** Records a registration attempt; `registeredAt` moves only when it succeeded. */
   recordRegistration(id: number, registration: RegistrationRecord): void {
-    const result = this.deps.statements.recordRegistration.run({
-      id,
-      at: registration.at,
-      state: registration.state,
-      error: registration.error,
-    });
-    if (result.changes === 0) throw unknownDevice(id);
+    const { at, state, error } = registration;
+    if (!this.deps.statements.recordRegistration({ id, at, state, error })) throw unknownDevice(id);
+  }
+
+  /**
+   * Runs a write of `device` (its columns as written: the address canonical), turning a UNIQUE
+   * violation into a StoreConflictError. Both backends name a violated index by its columns.
+   */
+  private writing<T>(device: Pick<ConfigParams, 'name' | 'address' | 'chain_position'>, write: () => T): T {
+    try {
+      return write();
+    } catch (error) {
+      const violated = this.deps.session.uniqueViolation(error);
+      if (violated === 'devices.name') throw new StoreConflictError('name', JSON.stringify(device.name));
+      if (violated === 'devices.address, devices.chain_position') throw new StoreConflictError('chainPosition', `${device.chain_position} at ${device.address}`);
+      if (violated === 'devices.address') throw new StoreConflictError('address', JSON.stringify(device.address));
+      throw error;
+    }
   }
 }
 
 export function unknownDevice(id: number): Error {
   return new Error(`unknown device id ${String(id)}`);
-}
-
-/** Runs a write of `device`, turning a UNIQUE violation into a StoreConflictError. */
-function writing<T>(device: Pick<ConfigParams, 'name' | 'address' | 'chain_position'>, write: () => T): T {
-  try {
-    return write();
-  } catch (error) {
-    const code = (error as { code?: unknown }).code;
-    const message = error instanceof Error ? error.message : '';
-    if (code === 'SQLITE_CONSTRAINT_UNIQUE' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY') {
-      if (message.includes('devices.name')) throw new StoreConflictError('name', JSON.stringify(device.name));
-      // Before the address: this index holds the address too.
-      if (message.includes('devices.chain_position')) throw new StoreConflictError('chainPosition', `${device.chain_position} at ${device.address}`);
-      if (message.includes('devices.address')) throw new StoreConflictError('address', JSON.stringify(device.address));
-    }
-    throw error;
-  }
 }
 
 /**
@@ -404,13 +246,13 @@ function writing<T>(device: Pick<ConfigParams, 'name' | 'address' | 'chain_posit
 function throughLead(statements: DeviceStatements, params: ConfigParams, id: number | undefined): ConfigParams {
   if (params.lead_id === null) return params;
   const name = params.name;
-  const lead = statements.get.get(params.lead_id);
+  const lead = statements.get(params.lead_id);
   if (params.lead_id === id) throw new ShadowRelationError(`${name} cannot be its own lead`);
   if (!lead) throw new ShadowRelationError(`no device with id ${params.lead_id} to be the lead of ${name}`);
   if (lead.lead_id !== null) {
     throw new ShadowRelationError(`${lead.name} is itself a shadow (of device ${lead.lead_id}): a lead has no lead, so ${name} cannot be its shadow (leads are one level deep)`);
   }
-  const shadows = id === undefined ? [] : statements.shadowsOf.all(id);
+  const shadows = id === undefined ? [] : statements.shadowsOf(id);
   if (shadows.length > 0) {
     // Counted, not named: the caller may not be allowed to see every shadow.
     const count = shadows.length === 1 ? 'a shadow' : `${shadows.length} shadows`;
@@ -426,107 +268,7 @@ function throughLead(statements: DeviceStatements, params: ConfigParams, id: num
   return { ...params, ...snmpColumns(lead) };
 }
 
-type SnmpParams = Pick<ConfigParams, 'snmp_version' | 'read_community' | 'write_community' | 'notify_community' | 'usm_user' | 'usm_level' | 'usm_auth_protocol' | 'usm_auth_password' | 'usm_priv_protocol' | 'usm_priv_password' | 'usm_context'>;
-
-function snmpColumns(row: SnmpParams): SnmpParams {
-  const { snmp_version, read_community, write_community, notify_community, usm_user, usm_level, usm_auth_protocol, usm_auth_password, usm_priv_protocol, usm_priv_password, usm_context } = row;
-  return { snmp_version, read_community, write_community, notify_community, usm_user, usm_level, usm_auth_protocol, usm_auth_password, usm_priv_protocol, usm_priv_password, usm_context };
-}
-
-function snmpParams(snmp: DeviceSnmp): SnmpParams {
-  const none = { read_community: null, write_community: null, notify_community: null, usm_user: null, usm_level: null };
-  const noUsm = { usm_auth_protocol: null, usm_auth_password: null, usm_priv_protocol: null, usm_priv_password: null, usm_context: null };
-  if (snmp.version !== '3') {
-    return { ...none, ...noUsm, snmp_version: snmp.version, read_community: snmp.readCommunity, write_community: snmp.writeCommunity, notify_community: snmp.notifyCommunity };
-  }
-  const { usm } = snmp;
-  return {
-    ...none,
-    snmp_version: '3',
-    usm_user: usm.name,
-    usm_level: usm.level,
-    usm_auth_protocol: usm.authProtocol ?? null,
-    usm_auth_password: usm.authPassword ?? null,
-    usm_priv_protocol: usm.privProtocol ?? null,
-    usm_priv_password: usm.privPassword ?? null,
-    usm_context: snmp.contextName,
-  };
-}
-
-function snmpOf(row: DeviceRow): DeviceSnmp {
-  if (row.snmp_version !== '3') {
-    // The schema's CHECK guarantees both communities for v1/v2c rows.
-    return { version: row.snmp_version, readCommunity: row.read_community ?? '', writeCommunity: row.write_community ?? '', notifyCommunity: row.notify_community };
-  }
-  const usm: UsmUser = { name: row.usm_user ?? '', level: row.usm_level ?? 'noAuthNoPriv' };
-  if (row.usm_auth_protocol) usm.authProtocol = row.usm_auth_protocol;
-  if (row.usm_auth_password !== null) usm.authPassword = row.usm_auth_password;
-  if (row.usm_priv_protocol) usm.privProtocol = row.usm_priv_protocol;
-  if (row.usm_priv_password !== null) usm.privPassword = row.usm_priv_password;
-  return { version: '3', usm, contextName: row.usm_context };
-}
-
-/**
- * The columns of `device`. The address column holds the canonical spelling only, so its UNIQUE
- * constraint refuses a second device at any spelling of an address already taken.
- */
-function configParams(device: Omit<NewDevice, 'origin'>): ConfigParams {
-  const address = canonicalAddress(device.address);
-  if (address === undefined) throw new Error(`device address ${JSON.stringify(device.address)} ${NOT_AN_ADDRESS}`);
-  return {
-    name: device.name,
-    address,
-    port: device.port,
-    ...snmpParams(device.snmp),
-    profile: device.profile,
-    priority_scanning: device.priorityScanning ? 1 : 0,
-    interval_s: device.intervalSeconds,
-    timeout_ms: device.timeoutMs,
-    retries: device.retries,
-    site: device.site,
-    lead_id: device.leadId ?? null,
-    chain_position: device.chainPosition ?? null,
-  };
-}
-
 /** The fields that are set: a change that names a field as undefined leaves it as it was. */
 export function definedOnly<T extends object>(changes: T): Partial<T> {
   return Object.fromEntries(Object.entries(changes).filter(([, value]) => value !== undefined)) as Partial<T>;
-}
-
-function toNewDevice(row: DeviceRow): Omit<NewDevice, 'origin'> {
-  const { id: _id, createdAt: _createdAt, resolvedProfile: _resolved, state: _state, origin: _origin, ...device } = toRecord(row);
-  return device;
-}
-
-function toRecord(row: DeviceRow): DeviceRecord {
-  return {
-    id: row.id,
-    name: row.name,
-    address: row.address,
-    port: row.port,
-    snmp: snmpOf(row),
-    profile: row.profile,
-    resolvedProfile: row.resolved_profile,
-    priorityScanning: row.priority_scanning === 1,
-    intervalSeconds: row.interval_s,
-    timeoutMs: row.timeout_ms,
-    retries: row.retries,
-    site: row.site,
-    leadId: row.lead_id,
-    chainPosition: row.chain_position,
-    origin: row.origin,
-    createdAt: row.created_at,
-    state: {
-      reachable: row.reachable === null ? null : row.reachable === 1,
-      lastScanAt: row.last_scan_at,
-      lastScanMs: row.last_scan_ms,
-      lastError: row.last_error,
-      sysObjectId: row.sys_object_id,
-      sysDescr: row.sys_descr,
-      registration: row.registration_state,
-      registrationError: row.registration_error,
-      registeredAt: row.registered_at,
-    },
-  };
 }

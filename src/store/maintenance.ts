@@ -1,4 +1,5 @@
 import type Database from 'better-sqlite3';
+import type { StoreSession } from './session.js';
 import type { MaintenanceScope, MaintenanceWindow } from '../alarms/maintenance.js';
 
 /** A window as an admin asks for it; times in ms since the epoch. */
@@ -13,7 +14,8 @@ export interface NewMaintenanceWindow {
 
 export type WindowFilter = 'scheduled' | 'active' | 'ended';
 
-interface WindowRow {
+/** A maintenance_windows row as stored, with the devices it lists. */
+export interface WindowRow {
   id: number;
   starts_at: number;
   ends_at: number;
@@ -29,98 +31,114 @@ interface WindowRow {
   device_ids: string;
 }
 
-/** When a window stops holding alarms, in SQL (ended_at is never after ends_at). */
-const END = 'coalesce(w.ended_at, w.ends_at)';
+export type WindowInsert = Omit<WindowRow, 'id' | 'ended_at' | 'released_at' | 'device_ids'>;
+
+/** What a backend runs for the maintenance windows: one method per statement. */
+export interface MaintenanceStatements {
+  /** The new window's id. */
+  insertWindow(row: WindowInsert): number;
+  /** Lists a device on a window (once, however often asked); an unknown device fails (a foreign key). */
+  insertDevice(windowId: number, deviceId: number): void;
+  one(id: number): WindowRow | undefined;
+  /** Newest start first, `state` as of `now` (see WindowFilter). */
+  listed(query: { state: WindowFilter | null; now: number; limit: number }): WindowRow[];
+  /** Oldest start first. */
+  endingAfter(at: number): WindowRow[];
+  /** Ends the window at `at` unless it ended already; whether it did. */
+  endEarly(id: number, at: number): boolean;
+  /** Records the release of an ended window, once. */
+  release(id: number, at: number): void;
+}
+
+/** When a window stops holding alarms, in SQL (ended_at is never after ends_at); both backends' spelling. */
+export const WINDOW_END = 'coalesce(w.ended_at, w.ends_at)';
+const END = WINDOW_END;
 const SELECT_WINDOWS = `
   SELECT w.*, (SELECT coalesce(json_group_array(d.device_id), '[]') FROM maintenance_devices d WHERE d.window_id = w.id) AS device_ids
   FROM maintenance_windows w`;
 
 /** Maintenance windows and the devices they list. */
 export class MaintenanceRepository {
-  static prepare(db: Database.Database): MaintenanceRepository {
-    return new MaintenanceRepository(db);
-  }
-
-  private readonly insertWindow: Database.Statement<Omit<WindowRow, 'id' | 'ended_at' | 'released_at' | 'device_ids'>>;
-  private readonly insertDevice: Database.Statement<[number, number]>;
-  private readonly one: Database.Statement<[number], WindowRow>;
-  private readonly listed: Database.Statement<{ state: WindowFilter | null; now: number; limit: number }, WindowRow>;
-  private readonly endingAfter: Database.Statement<[number], WindowRow>;
-  private readonly endEarly: Database.Statement<[number, number, number]>;
-  private readonly release: Database.Statement<[number, number, number]>;
-  private readonly creation: Database.Transaction<(window: NewMaintenanceWindow) => number>;
-  private readonly releasing: Database.Transaction<(ids: readonly number[], at: number) => void>;
-
-  private constructor(db: Database.Database) {
-    this.insertWindow = db.prepare(
-      `INSERT INTO maintenance_windows (starts_at, ends_at, reason, scope, site, profile, created_by, created_at)
-       VALUES (@starts_at, @ends_at, @reason, @scope, @site, @profile, @created_by, @created_at)`,
-    );
-    this.insertDevice = db.prepare('INSERT OR IGNORE INTO maintenance_devices (window_id, device_id) VALUES (?, ?)');
-    this.one = db.prepare(`${SELECT_WINDOWS} WHERE w.id = ?`);
-    this.listed = db.prepare(
-      `${SELECT_WINDOWS}
-       WHERE :state IS NULL
-          OR (:state = 'ended' AND (${END} <= :now OR ${END} <= w.starts_at))
-          OR (:state = 'active' AND w.starts_at <= :now AND :now < ${END})
-          OR (:state = 'scheduled' AND :now < w.starts_at AND w.starts_at < ${END})
-       ORDER BY w.starts_at DESC, w.id DESC
-       LIMIT :limit`,
-    );
-    this.endingAfter = db.prepare(`${SELECT_WINDOWS} WHERE ${END} > ? AND ${END} > w.starts_at ORDER BY w.starts_at, w.id`);
-    this.endEarly = db.prepare('UPDATE maintenance_windows SET ended_at = ? WHERE id = ? AND ended_at IS NULL AND ends_at > ?');
-    this.release = db.prepare(`UPDATE maintenance_windows AS w SET released_at = ? WHERE w.released_at IS NULL AND w.id = ? AND ${END} <= ?`);
-    this.releasing = db.transaction((ids: readonly number[], at: number) => {
-      for (const id of ids) this.release.run(at, id, at);
-    });
-    this.creation = db.transaction((window: NewMaintenanceWindow): number => {
-      const { scope } = window;
-      const id = Number(
-        this.insertWindow.run({
-          starts_at: window.startsAt,
-          ends_at: window.endsAt,
-          reason: window.reason,
-          scope: scope.kind,
-          site: scope.kind === 'site' ? scope.site : null,
-          profile: scope.kind === 'profile' ? scope.profile : null,
-          created_by: window.createdBy,
-          created_at: window.createdAt,
-        }).lastInsertRowid,
-      );
-      if (scope.kind === 'devices') for (const deviceId of scope.deviceIds) this.insertDevice.run(id, deviceId);
-      return id;
-    });
-  }
+  constructor(private readonly deps: { statements: MaintenanceStatements; session: StoreSession }) {}
 
   /** Stores a window; a listed device id that does not exist fails the whole (a foreign key). */
   create(window: NewMaintenanceWindow): MaintenanceWindow {
-    return this.get(this.creation.immediate(window))!;
+    const { statements, session } = this.deps;
+    const id = session.write(() => {
+      const { scope } = window;
+      const id = statements.insertWindow({
+        starts_at: window.startsAt,
+        ends_at: window.endsAt,
+        reason: window.reason,
+        scope: scope.kind,
+        site: scope.kind === 'site' ? scope.site : null,
+        profile: scope.kind === 'profile' ? scope.profile : null,
+        created_by: window.createdBy,
+        created_at: window.createdAt,
+      });
+      if (scope.kind === 'devices') for (const deviceId of scope.deviceIds) statements.insertDevice(id, deviceId);
+      return id;
+    });
+    return this.get(id)!;
   }
 
   get(id: number): MaintenanceWindow | undefined {
-    const row = this.one.get(id);
+    const row = this.deps.statements.one(id);
     return row && toWindow(row);
   }
 
   /** Newest start first; `state` as of `now`. */
   list(options: { state?: WindowFilter; now: number; limit: number }): MaintenanceWindow[] {
-    return this.listed.all({ state: options.state ?? null, now: options.now, limit: options.limit }).map(toWindow);
+    return this.deps.statements.listed({ state: options.state ?? null, now: options.now, limit: options.limit }).map(toWindow);
   }
 
   /** Windows still holding alarms after `at` (running, scheduled, or ending later), oldest start first. */
   endingAfterTime(at: number): MaintenanceWindow[] {
-    return this.endingAfter.all(at).map(toWindow);
+    return this.deps.statements.endingAfter(at).map(toWindow);
   }
 
   /** Ends a window now (a scheduled one never starts); false if it had ended already. */
   end(id: number, at: number): boolean {
-    return this.endEarly.run(at, id, at).changes > 0;
+    return this.deps.statements.endEarly(id, at);
   }
 
   /** Records that the alarms held by these ended windows were sent. */
   markReleased(ids: readonly number[], at: number): void {
-    if (ids.length > 0) this.releasing.immediate(ids, at);
+    if (ids.length === 0) return;
+    this.deps.session.write(() => {
+      for (const id of ids) this.deps.statements.release(id, at);
+    });
   }
+}
+
+export function sqliteMaintenanceStatements(db: Database.Database): MaintenanceStatements {
+  const insertWindow = db.prepare<[WindowInsert]>(
+    `INSERT INTO maintenance_windows (starts_at, ends_at, reason, scope, site, profile, created_by, created_at)
+     VALUES (@starts_at, @ends_at, @reason, @scope, @site, @profile, @created_by, @created_at)`,
+  );
+  const insertDevice = db.prepare<[number, number]>('INSERT OR IGNORE INTO maintenance_devices (window_id, device_id) VALUES (?, ?)');
+  const one = db.prepare<[number], WindowRow>(`${SELECT_WINDOWS} WHERE w.id = ?`);
+  const listed = db.prepare<[{ state: WindowFilter | null; now: number; limit: number }], WindowRow>(
+    `${SELECT_WINDOWS}
+     WHERE :state IS NULL
+        OR (:state = 'ended' AND (${END} <= :now OR ${END} <= w.starts_at))
+        OR (:state = 'active' AND w.starts_at <= :now AND :now < ${END})
+        OR (:state = 'scheduled' AND :now < w.starts_at AND w.starts_at < ${END})
+     ORDER BY w.starts_at DESC, w.id DESC
+     LIMIT :limit`,
+  );
+  const endingAfter = db.prepare<[number], WindowRow>(`${SELECT_WINDOWS} WHERE ${END} > ? AND ${END} > w.starts_at ORDER BY w.starts_at, w.id`);
+  const endEarly = db.prepare<[number, number, number]>('UPDATE maintenance_windows SET ended_at = ? WHERE id = ? AND ended_at IS NULL AND ends_at > ?');
+  const release = db.prepare<[number, number, number]>(`UPDATE maintenance_windows AS w SET released_at = ? WHERE w.released_at IS NULL AND w.id = ? AND ${END} <= ?`);
+  return {
+    insertWindow: (row) => Number(insertWindow.run(row).lastInsertRowid),
+    insertDevice: (windowId, deviceId) => void insertDevice.run(windowId, deviceId),
+    one: (id) => one.get(id),
+    listed: (query) => listed.all(query),
+    endingAfter: (at) => endingAfter.all(at),
+    endEarly: (id, at) => endEarly.run(at, id, at).changes > 0,
+    release: (id, at) => void release.run(at, id, at),
+  };
 }
 
 function toWindow(row: WindowRow): MaintenanceWindow {

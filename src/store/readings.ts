@@ -1,4 +1,5 @@
 import type Database from 'better-sqlite3';
+import type { StoreSession } from './session.js';
 
 // Sensor readings: the last value of every series (one device, one reading, one table row) and a
 // short history of points. The interface speaks in series and points, never in SQL, so that a
@@ -102,7 +103,8 @@ export const HISTORY_PAGE_MAX = 10_000;
 /** Devices examined per prune step, whatever the rows deleted. */
 const PRUNE_DEVICES_PER_STEP = 100;
 
-interface SeriesRow {
+/** A reading_series row as stored. */
+export interface SeriesRow {
   id: number;
   device_id: number;
   reading: string;
@@ -117,32 +119,36 @@ interface SeriesRow {
   point_state: string | null;
 }
 
-type SeriesParams = Omit<SeriesRow, 'id'>;
+export type SeriesParams = Omit<SeriesRow, 'id'>;
 
 /** What a scan's record needs of each series: which it is, when it was read, and its newest point. */
-type SeriesState = Pick<SeriesRow, 'id' | 'reading' | 'instance' | 'at' | 'point_at' | 'point_value' | 'point_state'>;
+export type SeriesState = Pick<SeriesRow, 'id' | 'reading' | 'instance' | 'at' | 'point_at' | 'point_value' | 'point_state'>;
 
-// The hot path's statements are bound by position: named binding costs about as much again per value.
-type UpdateParams = [label: string, unit: string, value: number, state: string | null, at: number, pointAt: number, pointValue: number, pointState: string | null, id: number];
-type PointParams = [deviceId: number, at: number, seriesId: number, value: number, state: string | null];
+// Positional: SQLite binds them by position on the hot path (named binding costs about as much again per value).
+export type SeriesUpdate = [label: string, unit: string, value: number, state: string | null, at: number, pointAt: number, pointValue: number, pointState: string | null, id: number];
+export type PointParams = [deviceId: number, at: number, seriesId: number, value: number, state: string | null];
 
-interface ReadingStatements {
-  seriesOfDevice: Database.Statement<[number], SeriesRow>;
-  seriesStates: Database.Statement<[number], SeriesState>;
-  insertSeries: Database.Statement<[SeriesParams]>;
-  updateSeries: Database.Statement<UpdateParams>;
-  deleteSeries: Database.Statement<[number]>;
-  deleteSeriesPoints: Database.Statement<[deviceId: number, seriesId: number]>;
-  insertPoint: Database.Statement<PointParams>;
-  seriesId: Database.Statement<[number, string, string], number>;
-  points: Database.Statement<[{ device_id: number; series_id: number; since: number; until: number; limit: number }], ReadingPoint>;
-  pruneDevices: Database.Statement<[{ after: number; limit: number }], number>;
-  deleteOldPoints: Database.Statement<[{ device_id: number; before: number; limit: number }]>;
-  staleSeries: Database.Statement<[{ device_id: number; before: number }], number>;
+/** What a backend runs for the readings: one method per statement; a scan's updates and points go in one call each. */
+export interface ReadingStatements {
+  seriesOfDevice(deviceId: number): SeriesRow[];
+  seriesStates(deviceId: number): SeriesState[];
+  /** The new series' id. */
+  insertSeries(params: SeriesParams): number;
+  updateSeries(rows: readonly SeriesUpdate[]): void;
+  deleteSeries(id: number): void;
+  /** How many points went. */
+  deleteSeriesPoints(deviceId: number, seriesId: number): number;
+  /** A point already at the same device, time and series is replaced (after the clock stepped back). */
+  insertPoints(points: readonly PointParams[]): void;
+  seriesId(deviceId: number, reading: string, instance: string): number | undefined;
+  points(query: { device_id: number; series_id: number; since: number; until: number; limit: number }): ReadingPoint[];
+  /** Devices with series, by id, after `after`. */
+  pruneDevices(query: { after: number; limit: number }): number[];
+  /** Deletes the device's oldest points before `before`, at most `limit`; how many went. */
+  deleteOldPoints(query: { device_id: number; before: number; limit: number }): number;
+  /** The device's series last read before `before`. */
+  staleSeries(query: { device_id: number; before: number }): number[];
 }
-
-type RecordTx = Database.Transaction<(deviceId: number, samples: readonly ReadingSample[], at: number) => RecordedReadings>;
-type PruneTx = Database.Transaction<(request: PruneRequest) => PruneStep>;
 
 const seriesKey = (reading: string, instance: string) => `${reading}\u0000${instance}`;
 
@@ -152,44 +158,7 @@ const seriesKey = (reading: string, instance: string) => `${reading}\u0000${inst
  * series and points go with it (the tables cascade).
  */
 export class ReadingsRepository {
-  static prepare(db: Database.Database, policy: HistoryPolicy): ReadingsRepository {
-    const s: ReadingStatements = {
-      seriesOfDevice: db.prepare('SELECT * FROM reading_series WHERE device_id = ?'),
-      seriesStates: db.prepare('SELECT id, reading, instance, at, point_at, point_value, point_state FROM reading_series WHERE device_id = ?'),
-      insertSeries: db.prepare(
-        `INSERT INTO reading_series (device_id, reading, instance, label, unit, value, state, at, point_at, point_value, point_state)
-         VALUES (@device_id, @reading, @instance, @label, @unit, @value, @state, @at, @point_at, @point_value, @point_state)`,
-      ),
-      updateSeries: db.prepare(
-        `UPDATE reading_series SET label = ?, unit = ?, value = ?, state = ?, at = ?, point_at = ?, point_value = ?, point_state = ?
-         WHERE id = ?`,
-      ),
-      deleteSeries: db.prepare('DELETE FROM reading_series WHERE id = ?'),
-      deleteSeriesPoints: db.prepare('DELETE FROM reading_points WHERE device_id = ? AND series_id = ?'),
-      // OR REPLACE: after the clock stepped back, a point may fall on a time already written.
-      insertPoint: db.prepare('INSERT OR REPLACE INTO reading_points (device_id, at, series_id, value, state) VALUES (?, ?, ?, ?, ?)'),
-      seriesId: db.prepare<[number, string, string], number>('SELECT id FROM reading_series WHERE device_id = ? AND reading = ? AND instance = ?').pluck(),
-      points: db.prepare(
-        `SELECT at, value, state FROM reading_points
-         WHERE device_id = @device_id AND at >= @since AND at < @until AND series_id = @series_id ORDER BY at LIMIT @limit`,
-      ),
-      pruneDevices: db
-        .prepare<[{ after: number; limit: number }], number>('SELECT DISTINCT device_id FROM reading_series WHERE device_id > @after ORDER BY device_id LIMIT @limit')
-        .pluck(),
-      deleteOldPoints: db.prepare(
-        `DELETE FROM reading_points WHERE (device_id, at, series_id) IN
-           (SELECT device_id, at, series_id FROM reading_points WHERE device_id = @device_id AND at < @before ORDER BY at LIMIT @limit)`,
-      ),
-      staleSeries: db.prepare<[{ device_id: number; before: number }], number>('SELECT id FROM reading_series WHERE device_id = @device_id AND at < @before').pluck(),
-    };
-    return new ReadingsRepository(s, recordTransaction(db, s, policy), pruneTransaction(db, s));
-  }
-
-  private constructor(
-    private readonly s: ReadingStatements,
-    private readonly recordTx: RecordTx,
-    private readonly pruneTx: PruneTx,
-  ) {}
+  constructor(private readonly deps: { statements: ReadingStatements; session: StoreSession; policy: HistoryPolicy }) {}
 
   /**
    * Stores one scan's values, in one transaction: each series' last value, and a history point
@@ -197,12 +166,12 @@ export class ReadingsRepository {
    */
   record(deviceId: number, samples: readonly ReadingSample[], at: number): RecordedReadings {
     if (samples.length === 0) return { points: 0, dropped: 0 };
-    return this.recordTx.immediate(deviceId, samples, at);
+    return this.deps.session.write(() => recordIn(this.deps.statements, this.deps.policy, { deviceId, samples, at }));
   }
 
   /** Every series of the device with its last value, whether or not its latest scan saw it. */
   last(deviceId: number): StoredReading[] {
-    return this.s.seriesOfDevice.all(deviceId).map(toStored);
+    return this.deps.statements.seriesOfDevice(deviceId).map(toStored);
   }
 
   /**
@@ -211,10 +180,11 @@ export class ReadingsRepository {
    * no such series.
    */
   history(query: HistoryQuery): ReadingPoint[] | undefined {
-    const id = this.s.seriesId.get(query.deviceId, query.reading, query.instance);
+    const { statements } = this.deps;
+    const id = statements.seriesId(query.deviceId, query.reading, query.instance);
     if (id === undefined) return undefined;
     const limit = Math.max(1, Math.min(query.limit, HISTORY_PAGE_MAX + 1));
-    return this.s.points.all({ device_id: query.deviceId, series_id: id, since: query.since, until: query.until, limit });
+    return statements.points({ device_id: query.deviceId, series_id: id, since: query.since, until: query.until, limit });
   }
 
   /**
@@ -223,78 +193,119 @@ export class ReadingsRepository {
    * is null.
    */
   prune(request: PruneRequest): PruneStep {
-    return this.pruneTx.immediate(request);
+    return this.deps.session.write(() => pruneIn(this.deps.statements, request));
   }
 }
 
-function recordTransaction(db: Database.Database, s: ReadingStatements, policy: HistoryPolicy): RecordTx {
-  const forget = (deviceId: number, seriesId: number) => {
-    s.deleteSeriesPoints.run(deviceId, seriesId);
-    s.deleteSeries.run(seriesId);
-  };
-  return db.transaction((deviceId: number, samples: readonly ReadingSample[], at: number): RecordedReadings => {
-    const existing = new Map(s.seriesStates.all(deviceId).map((row) => [seriesKey(row.reading, row.instance), row]));
-    let points = 0;
-    let dropped = 0;
-    let evictable: SeriesState[] | undefined;
-    for (const sample of samples) {
-      const { reading, instance, label, unit, value, state } = sample;
-      const row = existing.get(seriesKey(reading, instance));
-      if (row) {
-        const due = pointDue({ pointAt: row.point_at, pointValue: row.point_value, pointState: row.point_state }, sample, at, policy);
-        s.updateSeries.run(label, unit, value, state, at, due ? at : row.point_at, due ? value : row.point_value, due ? state : row.point_state, row.id);
-        if (due) {
-          s.insertPoint.run(deviceId, at, row.id, value, state);
-          points++;
-        }
+function recordIn(s: ReadingStatements, policy: HistoryPolicy, scan: { deviceId: number; samples: readonly ReadingSample[]; at: number }): RecordedReadings {
+  const { deviceId, at } = scan;
+  // One value per series: a series listed twice keeps the scan's last value.
+  const samples = new Map(scan.samples.map((sample) => [seriesKey(sample.reading, sample.instance), sample]));
+  const existing = new Map(s.seriesStates(deviceId).map((row) => [seriesKey(row.reading, row.instance), row]));
+  const updates: SeriesUpdate[] = [];
+  const points: PointParams[] = [];
+  let dropped = 0;
+  let evictable: SeriesState[] | undefined;
+  for (const [key, sample] of samples) {
+    const { reading, instance, label, unit, value, state } = sample;
+    const row = existing.get(key);
+    if (row) {
+      const due = pointDue({ pointAt: row.point_at, pointValue: row.point_value, pointState: row.point_state }, sample, at, policy);
+      updates.push([label, unit, value, state, at, due ? at : row.point_at, due ? value : row.point_value, due ? state : row.point_state, row.id]);
+      if (due) points.push([deviceId, at, row.id, value, state]);
+      continue;
+    }
+    if (existing.size >= policy.maxSeriesPerDevice) {
+      // Room for a new row only by forgetting one this scan does not report, the longest unread first.
+      evictable ??= [...existing].filter(([k, r]) => !samples.has(k) && r.at < at).map(([, r]) => r).sort((a, b) => a.at - b.at || a.id - b.id);
+      const gone = evictable.shift();
+      if (!gone) {
+        dropped++;
         continue;
       }
-      if (existing.size >= policy.maxSeriesPerDevice) {
-        // Room for a new row only by forgetting one this scan no longer saw, the longest unread first.
-        evictable ??= [...existing.values()].filter((r) => r.at < at).sort((a, b) => a.at - b.at || a.id - b.id);
-        const gone = evictable.shift();
-        if (!gone) {
-          dropped++;
-          continue;
-        }
-        forget(deviceId, gone.id);
-        existing.delete(seriesKey(gone.reading, gone.instance));
-      }
-      const params: SeriesParams = { device_id: deviceId, reading, instance, label, unit, value, state, at, point_at: at, point_value: value, point_state: state };
-      const id = Number(s.insertSeries.run(params).lastInsertRowid);
-      s.insertPoint.run(deviceId, at, id, value, state);
-      existing.set(seriesKey(reading, instance), { id, reading, instance, at, point_at: at, point_value: value, point_state: state });
-      points++;
+      s.deleteSeriesPoints(deviceId, gone.id);
+      s.deleteSeries(gone.id);
+      existing.delete(seriesKey(gone.reading, gone.instance));
     }
-    return { points, dropped };
-  });
+    const id = s.insertSeries({ device_id: deviceId, reading, instance, label, unit, value, state, at, point_at: at, point_value: value, point_state: state });
+    points.push([deviceId, at, id, value, state]);
+    existing.set(key, { id, reading, instance, at, point_at: at, point_value: value, point_state: state });
+  }
+  if (updates.length > 0) s.updateSeries(updates);
+  if (points.length > 0) s.insertPoints(points);
+  return { points: points.length, dropped };
 }
 
-function pruneTransaction(db: Database.Database, s: ReadingStatements): PruneTx {
-  return db.transaction(({ before, after, maxRows }: PruneRequest): PruneStep => {
-    let budget = Math.max(1, maxRows);
-    let deletedPoints = 0;
-    let deletedSeries = 0;
-    let done = after;
-    const devices = s.pruneDevices.all({ after, limit: PRUNE_DEVICES_PER_STEP });
-    for (const deviceId of devices) {
-      const deleted = s.deleteOldPoints.run({ device_id: deviceId, before, limit: budget }).changes;
-      deletedPoints += deleted;
-      budget -= deleted;
-      // Out of budget: this device may have more; the next step starts with it again.
-      if (budget <= 0) return { deletedPoints, deletedSeries, next: done };
-      // Series not read since `before`: their points were older, and are gone now (but for any a
-      // clock that stepped back left later than that).
-      for (const seriesId of s.staleSeries.all({ device_id: deviceId, before })) {
-        deletedPoints += s.deleteSeriesPoints.run(deviceId, seriesId).changes;
-        s.deleteSeries.run(seriesId);
-        deletedSeries++;
-        budget--;
-      }
-      done = deviceId;
+function pruneIn(s: ReadingStatements, { before, after, maxRows }: PruneRequest): PruneStep {
+  let budget = Math.max(1, maxRows);
+  let deletedPoints = 0;
+  let deletedSeries = 0;
+  let done = after;
+  const devices = s.pruneDevices({ after, limit: PRUNE_DEVICES_PER_STEP });
+  for (const deviceId of devices) {
+    const deleted = s.deleteOldPoints({ device_id: deviceId, before, limit: budget });
+    deletedPoints += deleted;
+    budget -= deleted;
+    // Out of budget: this device may have more; the next step starts with it again.
+    if (budget <= 0) return { deletedPoints, deletedSeries, next: done };
+    // Series not read since `before`: their points were older, and are gone now (but for any a
+    // clock that stepped back left later than that).
+    for (const seriesId of s.staleSeries({ device_id: deviceId, before })) {
+      deletedPoints += s.deleteSeriesPoints(deviceId, seriesId);
+      s.deleteSeries(seriesId);
+      deletedSeries++;
+      budget--;
     }
-    return { deletedPoints, deletedSeries, next: devices.length < PRUNE_DEVICES_PER_STEP ? null : done };
-  });
+    done = deviceId;
+  }
+  return { deletedPoints, deletedSeries, next: devices.length < PRUNE_DEVICES_PER_STEP ? null : done };
+}
+
+export function sqliteReadingStatements(db: Database.Database): ReadingStatements {
+  const seriesOfDevice = db.prepare<[number], SeriesRow>('SELECT * FROM reading_series WHERE device_id = ?');
+  const seriesStates = db.prepare<[number], SeriesState>('SELECT id, reading, instance, at, point_at, point_value, point_state FROM reading_series WHERE device_id = ?');
+  const insertSeries = db.prepare<[SeriesParams]>(
+    `INSERT INTO reading_series (device_id, reading, instance, label, unit, value, state, at, point_at, point_value, point_state)
+     VALUES (@device_id, @reading, @instance, @label, @unit, @value, @state, @at, @point_at, @point_value, @point_state)`,
+  );
+  const updateSeries = db.prepare<SeriesUpdate>(
+    'UPDATE reading_series SET label = ?, unit = ?, value = ?, state = ?, at = ?, point_at = ?, point_value = ?, point_state = ? WHERE id = ?',
+  );
+  const deleteSeries = db.prepare<[number]>('DELETE FROM reading_series WHERE id = ?');
+  const deleteSeriesPoints = db.prepare<[number, number]>('DELETE FROM reading_points WHERE device_id = ? AND series_id = ?');
+  // OR REPLACE: after the clock stepped back, a point may fall on a time already written.
+  const insertPoint = db.prepare<PointParams>('INSERT OR REPLACE INTO reading_points (device_id, at, series_id, value, state) VALUES (?, ?, ?, ?, ?)');
+  const seriesId = db.prepare<[number, string, string], number>('SELECT id FROM reading_series WHERE device_id = ? AND reading = ? AND instance = ?').pluck();
+  const points = db.prepare<[{ device_id: number; series_id: number; since: number; until: number; limit: number }], ReadingPoint>(
+    `SELECT at, value, state FROM reading_points
+     WHERE device_id = @device_id AND at >= @since AND at < @until AND series_id = @series_id ORDER BY at LIMIT @limit`,
+  );
+  const pruneDevices = db
+    .prepare<[{ after: number; limit: number }], number>('SELECT DISTINCT device_id FROM reading_series WHERE device_id > @after ORDER BY device_id LIMIT @limit')
+    .pluck();
+  const deleteOldPoints = db.prepare<[{ device_id: number; before: number; limit: number }]>(
+    `DELETE FROM reading_points WHERE (device_id, at, series_id) IN
+       (SELECT device_id, at, series_id FROM reading_points WHERE device_id = @device_id AND at < @before ORDER BY at LIMIT @limit)`,
+  );
+  const staleSeries = db.prepare<[{ device_id: number; before: number }], number>('SELECT id FROM reading_series WHERE device_id = @device_id AND at < @before').pluck();
+  return {
+    seriesOfDevice: (deviceId) => seriesOfDevice.all(deviceId),
+    seriesStates: (deviceId) => seriesStates.all(deviceId),
+    insertSeries: (params) => Number(insertSeries.run(params).lastInsertRowid),
+    updateSeries: (rows) => {
+      for (const row of rows) updateSeries.run(...row);
+    },
+    deleteSeries: (id) => void deleteSeries.run(id),
+    deleteSeriesPoints: (deviceId, id) => deleteSeriesPoints.run(deviceId, id).changes,
+    insertPoints: (rows) => {
+      for (const row of rows) insertPoint.run(...row);
+    },
+    seriesId: (deviceId, reading, instance) => seriesId.get(deviceId, reading, instance),
+    points: (query) => points.all(query),
+    pruneDevices: (query) => pruneDevices.all(query),
+    deleteOldPoints: (query) => deleteOldPoints.run(query).changes,
+    staleSeries: (query) => staleSeries.all(query),
+  };
 }
 
 function toStored(row: SeriesRow): StoredReading {

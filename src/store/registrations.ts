@@ -1,4 +1,5 @@
 import type Database from 'better-sqlite3';
+import type { StoreSession } from './session.js';
 
 export type RegistrationKind = 'registration' | 'reassociation';
 
@@ -31,7 +32,8 @@ export class RegistrationAppliedError extends Error {
   }
 }
 
-interface RegistrationRow {
+/** A registrations row as stored. */
+export interface RegistrationRow {
   id: number;
   kind: RegistrationKind;
   system_id: string;
@@ -44,39 +46,23 @@ interface RegistrationRow {
   applied_at: number;
 }
 
-interface RegistrationStatements {
-  insert: Database.Statement<[Omit<RegistrationRow, 'id'>]>;
-  byCode: Database.Statement<[string], RegistrationRow>;
-  latest: Database.Statement<[string], RegistrationRow>;
-  list: Database.Statement<[], RegistrationRow>;
+/** What a backend runs for the registrations: one method per statement. */
+export interface RegistrationStatements {
+  /** The new row's id. */
+  insert(row: Omit<RegistrationRow, 'id'>): number;
+  byCode(code: string): RegistrationRow | undefined;
+  /** The newest of a System ID. */
+  latest(systemId: string): RegistrationRow | undefined;
+  list(): RegistrationRow[];
 }
 
 /** Registration codes applied to this installation, oldest first. */
 export class RegistrationsRepository {
-  static prepare(db: Database.Database, clock: { now(): number }): RegistrationsRepository {
-    return new RegistrationsRepository(
-      {
-        insert: db.prepare(
-          `INSERT INTO registrations (kind, system_id, number, integrator, owner, previous_system_id, issue_day, code_text, applied_at)
-           VALUES (@kind, @system_id, @number, @integrator, @owner, @previous_system_id, @issue_day, @code_text, @applied_at)`,
-        ),
-        byCode: db.prepare('SELECT * FROM registrations WHERE code_text = ?'),
-        latest: db.prepare('SELECT * FROM registrations WHERE system_id = ? ORDER BY id DESC LIMIT 1'),
-        list: db.prepare('SELECT * FROM registrations ORDER BY id'),
-      },
-      clock,
-    );
-  }
-
-  private constructor(
-    private readonly statements: RegistrationStatements,
-    private readonly clock: { now(): number },
-  ) {}
+  constructor(private readonly deps: { statements: RegistrationStatements; session: StoreSession; clock: { now(): number } }) {}
 
   /** Stores an applied code; throws RegistrationAppliedError if it was applied before. */
   add(registration: NewRegistration): StoredRegistration {
-    const earlier = this.statements.byCode.get(registration.code);
-    if (earlier) throw new RegistrationAppliedError(toStored(earlier));
+    const { statements, session, clock } = this.deps;
     const row: Omit<RegistrationRow, 'id'> = {
       kind: registration.kind,
       system_id: registration.systemId,
@@ -86,21 +72,50 @@ export class RegistrationsRepository {
       previous_system_id: registration.previousSystemId,
       issue_day: registration.issueDay,
       code_text: registration.code,
-      applied_at: this.clock.now(),
+      applied_at: clock.now(),
     };
-    const id = Number(this.statements.insert.run(row).lastInsertRowid);
-    return toStored({ id, ...row });
+    try {
+      return session.write(() => {
+        this.refuseApplied(registration.code);
+        return toStored({ id: statements.insert(row), ...row });
+      });
+    } catch (error) {
+      // Another writer applied it between the check and the insert.
+      if (session.uniqueViolation(error) === 'registrations.code_text') this.refuseApplied(registration.code);
+      throw error;
+    }
   }
 
   /** The registration of this System ID: the newest code applied for it. */
   current(systemId: string): StoredRegistration | undefined {
-    const row = this.statements.latest.get(systemId);
+    const row = this.deps.statements.latest(systemId);
     return row && toStored(row);
   }
 
   list(): StoredRegistration[] {
-    return this.statements.list.all().map(toStored);
+    return this.deps.statements.list().map(toStored);
   }
+
+  private refuseApplied(code: string): void {
+    const earlier = this.deps.statements.byCode(code);
+    if (earlier) throw new RegistrationAppliedError(toStored(earlier));
+  }
+}
+
+export function sqliteRegistrationStatements(db: Database.Database): RegistrationStatements {
+  const insert = db.prepare<[Omit<RegistrationRow, 'id'>]>(
+    `INSERT INTO registrations (kind, system_id, number, integrator, owner, previous_system_id, issue_day, code_text, applied_at)
+     VALUES (@kind, @system_id, @number, @integrator, @owner, @previous_system_id, @issue_day, @code_text, @applied_at)`,
+  );
+  const byCode = db.prepare<[string], RegistrationRow>('SELECT * FROM registrations WHERE code_text = ?');
+  const latest = db.prepare<[string], RegistrationRow>('SELECT * FROM registrations WHERE system_id = ? ORDER BY id DESC LIMIT 1');
+  const list = db.prepare<[], RegistrationRow>('SELECT * FROM registrations ORDER BY id');
+  return {
+    insert: (row) => Number(insert.run(row).lastInsertRowid),
+    byCode: (code) => byCode.get(code),
+    latest: (systemId) => latest.get(systemId),
+    list: () => list.all(),
+  };
 }
 
 function toStored(row: RegistrationRow): StoredRegistration {

@@ -1,4 +1,5 @@
 import type Database from 'better-sqlite3';
+import type { StoreSession } from './session.js';
 import type { OverrideScope, OverrideSettings, ThresholdOverride } from '../thresholds/overrides.js';
 
 /** An override to store: its target (a profile, a site, or a device by id) and what it sets. */
@@ -9,7 +10,8 @@ export class ThresholdOverrideExistsError extends Error {
   override readonly name = 'ThresholdOverrideExistsError';
 }
 
-interface OverrideRow {
+/** A threshold_overrides row as stored, with its device's name. */
+export interface OverrideRow {
   id: number;
   scope: OverrideScope;
   profile: string | null;
@@ -29,52 +31,31 @@ interface OverrideRow {
   interval_s: number | null;
 }
 
-type OverrideParams = Omit<OverrideRow, 'id' | 'device_name'>;
+export type OverrideParams = Omit<OverrideRow, 'id' | 'device_name'>;
 
-interface OverrideStatements {
-  list: Database.Statement<[], OverrideRow>;
-  get: Database.Statement<[number], OverrideRow>;
-  insert: Database.Statement<[OverrideParams & { at: number }]>;
-  update: Database.Statement<[OverrideParams & { id: number; at: number }]>;
-  delete: Database.Statement<[number]>;
+/** What a backend runs for the thresholds: one method per statement. */
+export interface ThresholdStatements {
+  list(): OverrideRow[];
+  get(id: number): OverrideRow | undefined;
+  /** The new row's id. */
+  insert(params: OverrideParams & { at: number }): number;
+  update(params: OverrideParams & { id: number; at: number }): void;
+  delete(id: number): boolean;
 }
 
-const SELECT = 'SELECT t.*, d.name AS device_name FROM threshold_overrides t LEFT JOIN devices d ON d.id = t.device_id';
+/** An override with its device's name, as both backends select it. */
+export const OVERRIDE_SELECT = 'SELECT t.*, d.name AS device_name FROM threshold_overrides t LEFT JOIN devices d ON d.id = t.device_id';
 
 /** Thresholds set through the API. A device's go with it (the database deletes them with the device). */
 export class ThresholdsRepository {
-  static prepare(db: Database.Database, clock: { now(): number }): ThresholdsRepository {
-    const statements: OverrideStatements = {
-      list: db.prepare(`${SELECT} ORDER BY t.id`),
-      get: db.prepare(`${SELECT} WHERE t.id = ?`),
-      insert: db.prepare(
-        `INSERT INTO threshold_overrides (scope, profile, site, device_id, reading, level, instance, above, below, outside_low, outside_high,
-           disabled, hysteresis, for_s, interval_s, created_at, updated_at)
-         VALUES (@scope, @profile, @site, @device_id, @reading, @level, @instance, @above, @below, @outside_low, @outside_high,
-           @disabled, @hysteresis, @for_s, @interval_s, @at, @at)`,
-      ),
-      update: db.prepare(
-        `UPDATE threshold_overrides SET reading = @reading, level = @level, instance = @instance, above = @above, below = @below,
-           outside_low = @outside_low, outside_high = @outside_high, disabled = @disabled, hysteresis = @hysteresis, for_s = @for_s,
-           interval_s = @interval_s, updated_at = @at
-         WHERE id = @id`,
-      ),
-      delete: db.prepare('DELETE FROM threshold_overrides WHERE id = ?'),
-    };
-    return new ThresholdsRepository(statements, clock);
-  }
-
-  private constructor(
-    private readonly statements: OverrideStatements,
-    private readonly clock: { now(): number },
-  ) {}
+  constructor(private readonly deps: { statements: ThresholdStatements; session: StoreSession; clock: { now(): number } }) {}
 
   list(): ThresholdOverride[] {
-    return this.statements.list.all().map(toOverride);
+    return this.deps.statements.list().map(toOverride);
   }
 
   get(id: number): ThresholdOverride | undefined {
-    const row = this.statements.get.get(id);
+    const row = this.deps.statements.get(id);
     return row && toOverride(row);
   }
 
@@ -87,23 +68,59 @@ export class ThresholdsRepository {
       device_id: override.scope === 'device' ? override.deviceId : null,
       ...settingsParams(override),
     };
-    const result = unique(() => this.statements.insert.run({ ...params, at: this.clock.now() }));
-    return this.get(Number(result.lastInsertRowid))!;
+    const id = this.unique(() => this.deps.statements.insert({ ...params, at: this.deps.clock.now() }));
+    return this.get(id)!;
   }
 
   /** Replaces what an override sets (its target stays); undefined when there is no such override. */
   update(id: number, settings: OverrideSettings): ThresholdOverride | undefined {
-    const stored = this.statements.get.get(id);
+    const stored = this.deps.statements.get(id);
     if (!stored) return undefined;
     const { scope, profile, site, device_id } = stored;
-    unique(() => this.statements.update.run({ scope, profile, site, device_id, ...settingsParams(settings), id, at: this.clock.now() }));
+    this.unique(() => this.deps.statements.update({ scope, profile, site, device_id, ...settingsParams(settings), id, at: this.deps.clock.now() }));
     return this.get(id);
   }
 
   /** False when there was no such override. */
   delete(id: number): boolean {
-    return this.statements.delete.run(id).changes > 0;
+    return this.deps.statements.delete(id);
   }
+
+  private unique<T>(write: () => T): T {
+    try {
+      return write();
+    } catch (error) {
+      if (this.deps.session.uniqueViolation(error) !== undefined) {
+        throw new ThresholdOverrideExistsError('another threshold already sets this reading, level and instance on this target');
+      }
+      throw error;
+    }
+  }
+}
+
+export function sqliteThresholdStatements(db: Database.Database): ThresholdStatements {
+  const list = db.prepare<[], OverrideRow>(`${OVERRIDE_SELECT} ORDER BY t.id`);
+  const get = db.prepare<[number], OverrideRow>(`${OVERRIDE_SELECT} WHERE t.id = ?`);
+  const insert = db.prepare<[OverrideParams & { at: number }]>(
+    `INSERT INTO threshold_overrides (scope, profile, site, device_id, reading, level, instance, above, below, outside_low, outside_high,
+       disabled, hysteresis, for_s, interval_s, created_at, updated_at)
+     VALUES (@scope, @profile, @site, @device_id, @reading, @level, @instance, @above, @below, @outside_low, @outside_high,
+       @disabled, @hysteresis, @for_s, @interval_s, @at, @at)`,
+  );
+  const update = db.prepare<[OverrideParams & { id: number; at: number }]>(
+    `UPDATE threshold_overrides SET reading = @reading, level = @level, instance = @instance, above = @above, below = @below,
+       outside_low = @outside_low, outside_high = @outside_high, disabled = @disabled, hysteresis = @hysteresis, for_s = @for_s,
+       interval_s = @interval_s, updated_at = @at
+     WHERE id = @id`,
+  );
+  const remove = db.prepare<[number]>('DELETE FROM threshold_overrides WHERE id = ?');
+  return {
+    list: () => list.all(),
+    get: (id) => get.get(id),
+    insert: (params) => Number(insert.run(params).lastInsertRowid),
+    update: (params) => void update.run(params),
+    delete: (id) => remove.run(id).changes > 0,
+  };
 }
 
 function settingsParams(s: OverrideSettings): Omit<OverrideParams, 'scope' | 'profile' | 'site' | 'device_id'> {
@@ -120,17 +137,6 @@ function settingsParams(s: OverrideSettings): Omit<OverrideParams, 'scope' | 'pr
     for_s: s.forSeconds ?? null,
     interval_s: s.intervalSeconds ?? null,
   };
-}
-
-function unique(write: () => Database.RunResult): Database.RunResult {
-  try {
-    return write();
-  } catch (error) {
-    if ((error as { code?: unknown }).code === 'SQLITE_CONSTRAINT_UNIQUE') {
-      throw new ThresholdOverrideExistsError('another threshold already sets this reading, level and instance on this target');
-    }
-    throw error;
-  }
 }
 
 function toOverride(row: OverrideRow): ThresholdOverride {

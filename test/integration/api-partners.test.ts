@@ -11,7 +11,7 @@ import { AuditLog } from '../../src/access/audit.js';
 import { Partners } from '../../src/access/partners.js';
 import { systemClock } from '../../src/clock.js';
 import type { Access, PartnerUse } from '../../src/http/route.js';
-import { Store } from '../../src/store/store.js';
+import { SqliteStore } from '../../src/store/store.js';
 import { Fleet } from '../../simulators/fleet.js';
 import { startTestDaemon, type TestDaemon } from '../helpers/daemon.js';
 import { until } from '../helpers/tools.js';
@@ -393,7 +393,7 @@ describe('changes to a partner take effect at once', () => {
   it('ends its open streams when the grant is revoked on the host (another process, the same database)', async () => {
     const token = await fresh('HOSTED');
     const stream = await openStream(token);
-    const host = Store.open(join(t.dataDir, 'priscan.db'), systemClock);
+    const host = SqliteStore.open(join(t.dataDir, 'priscan.db'), systemClock);
     try {
       const partners = new Partners({ repository: host.partners, audit: new AuditLog({ repository: host.audit, clock: systemClock }), sitesInUse: () => new Set() });
       partners.setGrant('HOSTED', 'device-data', false, 'host');

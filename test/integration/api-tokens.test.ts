@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApiTokens } from '../../src/access/tokens.js';
 import { systemClock } from '../../src/clock.js';
-import { Store } from '../../src/store/store.js';
+import { SqliteStore } from '../../src/store/store.js';
 import { startTestDaemon, type TestDaemon } from '../helpers/daemon.js';
 import { until } from '../helpers/tools.js';
 
@@ -104,7 +104,7 @@ describe('a token that stops working ends its event streams', () => {
   it('ends the stream when the token is revoked on the host (priscan token revoke: another process, the same database)', async () => {
     const { token } = t.running.tokens.create({ name: 'wallboard', role: 'partner' });
     const stream = await openStream(token);
-    const host = Store.open(join(t.dataDir, 'priscan.db'), systemClock);
+    const host = SqliteStore.open(join(t.dataDir, 'priscan.db'), systemClock);
     try {
       expect(new ApiTokens({ repository: host.tokens }).revoke('wallboard')?.name).toBe('wallboard');
       expect(await within(stream.ended, 5000), 'the stream ended').toBe(true);
@@ -162,7 +162,7 @@ describe('tokens over the API', () => {
     const list = await t.running.http.inject({ method: 'GET', url: '/api/v1/tokens', headers: { authorization: `Bearer ${t.adminToken}` } });
     expect(list.statusCode).toBe(200);
     expect(list.body).not.toContain(token.slice(12));
-    const hashes = (t.running.store.db.prepare('SELECT token_sha256 FROM api_tokens').pluck().all() as Buffer[]).flatMap((h) => [h.toString('hex'), h.toString('base64'), h.toString('base64url')]);
+    const hashes = ((t.running.store as SqliteStore).db.prepare('SELECT token_sha256 FROM api_tokens').pluck().all() as Buffer[]).flatMap((h) => [h.toString('hex'), h.toString('base64'), h.toString('base64url')]);
     for (const hash of hashes) expect(list.body).not.toContain(hash);
     const listed = (JSON.parse(list.body) as { tokens: Array<Record<string, unknown>> }).tokens.find((l) => l.name === 'automation')!;
     expect(Object.keys(listed).sort()).toEqual(['createdAt', 'expired', 'expiresAt', 'id', 'lastUsedAt', 'name', 'partner', 'prefix', 'role']);

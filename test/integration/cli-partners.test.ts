@@ -6,7 +6,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { systemClock } from '../../src/clock.js';
-import { Store } from '../../src/store/store.js';
+import { SqliteStore } from '../../src/store/store.js';
 import { startTestDaemon, testLicenseKey, type TestDaemon } from '../helpers/daemon.js';
 
 const CLI = resolve(import.meta.dirname, '../../dist/src/cli/priscan.js');
@@ -123,7 +123,7 @@ describe('partner tokens made on the host', () => {
     mkdirSync(dataDir);
     const offlineConfig = join(dataDir, 'priscan.yaml');
     writeFileSync(offlineConfig, `dataDir: ${dataDir}\n`);
-    const store = Store.open(join(dataDir, 'priscan.db'), systemClock);
+    const store = SqliteStore.open(join(dataDir, 'priscan.db'), systemClock);
     try {
       store.partners.create({ partnerId: 'NOC_GMBH', name: 'NOC GmbH', administrator: false, deviceData: true, scope: { kind: 'all' } });
     } finally {
@@ -134,7 +134,7 @@ describe('partner tokens made on the host', () => {
     expect(created.stdout).toMatch(/^psk_\S{43}\n  token \d+ "noc" \(partner of partner NOC_GMBH\): shown once/);
     const unknown = await priscan(['token', 'create', '--role', 'partner', '--partner', 'NOBODY', '--name', 'x', '--config', offlineConfig]);
     expect([unknown.code, unknown.stderr]).toEqual([1, 'priscan: no partner with Partner ID NOBODY (see priscan partner list)\n']);
-    const after = Store.open(join(dataDir, 'priscan.db'), systemClock, { readOnly: true });
+    const after = SqliteStore.open(join(dataDir, 'priscan.db'), systemClock, { readOnly: true });
     try {
       expect(after.tokens.list().map((x) => [x.name, x.partner?.partnerId])).toEqual([['noc', 'NOC_GMBH']]);
       expect(after.audit.list({ after: 0, limit: 10 })).toMatchObject([{ actorKind: 'host', actorToken: null, partnerId: 'NOC_GMBH', action: 'partner.token.create', detail: 'noc' }]);

@@ -5,7 +5,7 @@ import { writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { devicesCommand } from '../../src/cli/commands/devices.js';
-import { Store } from '../../src/store/store.js';
+import { SqliteStore } from '../../src/store/store.js';
 import { Fleet } from '../../simulators/fleet.js';
 import { startTestDaemon, untilRegistered, type TestDaemon } from '../helpers/daemon.js';
 import { newDevice } from '../helpers/devices.js';
@@ -119,7 +119,7 @@ describe('a new address', () => {
 describe('start-up with a config device an API device shadows', () => {
   it('exits 2 with one line naming the key and the API device, and changes nothing', async () => {
     const dataDir = join(t.dataDir, 'shadowed');
-    const store = Store.open(join(dataDir, 'priscan.db'), new FakeClock());
+    const store = SqliteStore.open(join(dataDir, 'priscan.db'), new FakeClock());
     const api = store.devices.insert(newDevice({ name: 'ups-a1', address: '127.0.175.60', origin: 'api' }));
     store.close();
     const config = join(dataDir, 'priscan.yaml');
@@ -139,7 +139,7 @@ describe('start-up with a config device an API device shadows', () => {
       `priscan: devices.0.name: ups-a1 is already the name of device ${api.id} (ups-a1, address 127.0.175.60, added through the API); ` +
         `a config device never replaces it: change devices.0.name, or remove device ${api.id} first (priscan devices remove ${api.id})`,
     ]);
-    const after = Store.open(join(dataDir, 'priscan.db'), new FakeClock());
+    const after = SqliteStore.open(join(dataDir, 'priscan.db'), new FakeClock());
     expect(after.devices.list().map((d) => [d.name, d.address, d.origin])).toEqual([['ups-a1', '127.0.175.60', 'api']]);
     after.close();
   });

@@ -16,17 +16,18 @@ import { openDatabase } from '../../src/store/database.js';
 import { StoreConflictError } from '../../src/store/devices.js';
 import { MIGRATIONS } from '../../src/store/migrations.js';
 import { builtinProfiles } from '../helpers/profiles.js';
-import { Store } from '../../src/store/store.js';
+import { SqliteStore } from '../../src/store/store.js';
 import { NotificationSources } from '../../src/traps/sources.js';
 import { newDevice } from '../helpers/devices.js';
 import { FakeClock } from '../helpers/fake-clock.js';
+import { eachStore } from '../helpers/stores.js';
 
 let dir: string;
 let clock: FakeClock;
-const opened: Store[] = [];
+const opened: SqliteStore[] = [];
 
-function open(options: Parameters<typeof Store.open>[2] = {}): Store {
-  const store = Store.open(join(dir, 'priscan.db'), clock, options);
+function open(options: Parameters<typeof SqliteStore.open>[2] = {}): SqliteStore {
+  const store = SqliteStore.open(join(dir, 'priscan.db'), clock, options);
   opened.push(store);
   return store;
 }
@@ -50,31 +51,6 @@ const conflict = (write: () => unknown): StoreConflictError => {
   }
   throw new Error('the write was accepted');
 };
-
-describe('one device per address in the store', () => {
-  it('refuses a second device at another spelling of an address, on insert and on update', () => {
-    const store = open();
-    const first = store.devices.insert(newDevice({ name: 'ups-a', address: '127.0.175.5' }));
-    const refused = conflict(() => store.devices.insert(newDevice({ name: 'ups-b', address: '::ffff:127.0.175.5' })));
-    expect(refused.field).toBe('address');
-    expect(refused.message).toBe('a device with address "127.0.175.5" already exists (one device per address: notifications are matched by their source address)');
-
-    const other = store.devices.insert(newDevice({ name: 'pdu-c', address: '2001:DB8::7' }));
-    expect(other.address).toBe('2001:db8::7');
-    expect(conflict(() => store.devices.update(other.id, { address: '::FFFF:7f00:af05' })).field).toBe('address');
-    expect(store.devices.list().map((d) => [d.name, d.address])).toEqual([
-      ['ups-a', '127.0.175.5'],
-      ['pdu-c', '2001:db8::7'],
-    ]);
-    expect(store.devices.getByAddress('0:0:0:0:0:ffff:7f00:af05')?.id).toBe(first.id);
-  });
-
-  it('refuses to store what is not an address', () => {
-    const store = open();
-    expect(() => store.devices.insert(newDevice({ address: 'ups-a.example' }))).toThrow(/device address "ups-a\.example" must be an IPv4 or IPv6 address/);
-    expect(store.devices.count()).toBe(0);
-  });
-});
 
 /** The migration that canonicalises addresses, and the schema version just before it. */
 const ADDRESS_MIGRATION = MIGRATIONS.findIndex((m) => typeof m === 'object' && 'apply' in m && m.apply === canonicaliseDeviceAddresses);
@@ -154,32 +130,59 @@ describe('the address migration', () => {
   });
 });
 
-describe('the address a device had', () => {
-  it('takes its errors and its reachable and registration state with it when the address or port changes', () => {
-    const store = open();
-    const { id } = store.devices.insert(newDevice({ address: '127.0.175.40' }));
-    const fail = () => {
-      store.devices.recordScan(id, { at: clock.now(), durationMs: 300, ok: false, error: 'no answer from 127.0.175.40:161 within 300 ms' });
-      store.devices.recordRegistration(id, { at: clock.now(), state: 'failed', error: 'device 127.0.175.40 did not answer while registering' });
-    };
-    fail();
-    // Other changes keep what was found.
-    expect(store.devices.update(id, { intervalSeconds: 600 }).state).toMatchObject({ reachable: false, registration: 'failed' });
+eachStore('test/unit/device-identity.test.ts', (backend) => {
+  describe('one device per address in the store', () => {
+    it('refuses a second device at another spelling of an address, on insert and on update', () => {
+      const store = backend.open({ clock });
+      const first = store.devices.insert(newDevice({ name: 'ups-a', address: '127.0.175.5' }));
+      const refused = conflict(() => store.devices.insert(newDevice({ name: 'ups-b', address: '::ffff:127.0.175.5' })));
+      expect(refused.field).toBe('address');
+      expect(refused.message).toBe('a device with address "127.0.175.5" already exists (one device per address: notifications are matched by their source address)');
 
-    const moved = store.devices.update(id, { address: '127.0.175.41' }).state;
-    expect(moved).toMatchObject({ reachable: null, lastError: null, registration: 'pending', registrationError: null, registeredAt: null });
-    expect(moved.lastScanAt).toBe(clock.now());
+      const other = store.devices.insert(newDevice({ name: 'pdu-c', address: '2001:DB8::7' }));
+      expect(other.address).toBe('2001:db8::7');
+      expect(conflict(() => store.devices.update(other.id, { address: '::FFFF:7f00:af05' })).field).toBe('address');
+      expect(store.devices.list().map((d) => [d.name, d.address])).toEqual([
+        ['ups-a', '127.0.175.5'],
+        ['pdu-c', '2001:db8::7'],
+      ]);
+      expect(store.devices.getByAddress('0:0:0:0:0:ffff:7f00:af05')?.id).toBe(first.id);
+    });
 
-    fail();
-    expect(store.devices.update(id, { port: 1161 }).state).toMatchObject({ reachable: null, lastError: null, registration: 'pending', registrationError: null });
-    // A respelling is no move.
-    fail();
-    expect(store.devices.update(id, { address: '::ffff:127.0.175.41' }).state).toMatchObject({ reachable: false, registration: 'failed' });
+    it('refuses to store what is not an address', () => {
+      const store = backend.open({ clock });
+      expect(() => store.devices.insert(newDevice({ address: 'ups-a.example' }))).toThrow(/device address "ups-a\.example" must be an IPv4 or IPv6 address/);
+      expect(store.devices.count()).toBe(0);
+    });
+  });
+
+  describe('the address a device had', () => {
+    it('takes its errors and its reachable and registration state with it when the address or port changes', () => {
+      const store = backend.open({ clock });
+      const { id } = store.devices.insert(newDevice({ address: '127.0.175.40' }));
+      const fail = () => {
+        store.devices.recordScan(id, { at: clock.now(), durationMs: 300, ok: false, error: 'no answer from 127.0.175.40:161 within 300 ms' });
+        store.devices.recordRegistration(id, { at: clock.now(), state: 'failed', error: 'device 127.0.175.40 did not answer while registering' });
+      };
+      fail();
+      // Other changes keep what was found.
+      expect(store.devices.update(id, { intervalSeconds: 600 }).state).toMatchObject({ reachable: false, registration: 'failed' });
+
+      const moved = store.devices.update(id, { address: '127.0.175.41' }).state;
+      expect(moved).toMatchObject({ reachable: null, lastError: null, registration: 'pending', registrationError: null, registeredAt: null });
+      expect(moved.lastScanAt).toBe(clock.now());
+
+      fail();
+      expect(store.devices.update(id, { port: 1161 }).state).toMatchObject({ reachable: null, lastError: null, registration: 'pending', registrationError: null });
+      // A respelling is no move.
+      fail();
+      expect(store.devices.update(id, { address: '::ffff:127.0.175.41' }).state).toMatchObject({ reachable: false, registration: 'failed' });
+    });
   });
 });
 
 describe('config devices at start-up', () => {
-  function service(store: Store): DeviceService {
+  function service(store: SqliteStore): DeviceService {
     const tracked = new Set<number>();
     const scheduler = {
       has: (id: number) => tracked.has(id),

@@ -9,7 +9,7 @@ import { deviceInputSchema, type DeviceInput } from '../../src/config/schema.js'
 import type { Registrar } from '../../src/registration/registrar.js';
 import type { DeviceScheduling, ScanScheduler } from '../../src/scanning/scheduler.js';
 import type { DeviceClients } from '../../src/snmp/device-clients.js';
-import { Store } from '../../src/store/store.js';
+import { SqliteStore, type Store } from '../../src/store/store.js';
 import { NotificationSources } from '../../src/traps/sources.js';
 import { FakeClock } from '../helpers/fake-clock.js';
 import { builtinProfiles } from '../helpers/profiles.js';
@@ -50,7 +50,7 @@ describe('the device service with shadows', () => {
   let service: DeviceService;
 
   beforeEach(() => {
-    store = Store.open(':memory:', new FakeClock(1_700_000_000_000));
+    store = SqliteStore.open(':memory:', new FakeClock(1_700_000_000_000));
     sources = new NotificationSources();
     scheduled = new Map();
     deregistered = [];

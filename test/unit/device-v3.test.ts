@@ -10,7 +10,7 @@ import { deviceSnmpSchema } from '../../src/config/schema.js';
 import { openDatabase } from '../../src/store/database.js';
 import type { DeviceSnmp } from '../../src/store/devices.js';
 import { MIGRATIONS } from '../../src/store/migrations.js';
-import { Store } from '../../src/store/store.js';
+import { SqliteStore } from '../../src/store/store.js';
 import { installationEngine } from '../../src/traps/engine.js';
 import { newDevice } from '../helpers/devices.js';
 import { FakeClock } from '../helpers/fake-clock.js';
@@ -87,7 +87,7 @@ describe('store and engine', () => {
   const device = (snmp: DeviceSnmp) => newDevice({ name: 'pdu-1', address: '127.0.161.1', snmp });
 
   it('keeps a v3 device as it was given, and can change it back to v2c', () => {
-    const store = Store.open(join(dir, 'priscan.db'), clock);
+    const store = SqliteStore.open(join(dir, 'priscan.db'), clock);
     const snmp = toDeviceSnmp({ ...V3, contextName: 'ups' });
     const id = store.devices.insert(device(snmp)).id;
     expect(store.devices.get(id)?.snmp).toEqual(snmp);
@@ -104,7 +104,7 @@ describe('store and engine', () => {
     old.prepare(`INSERT INTO alarms_active (device_id, key, severity, code, description, raised_at) VALUES (4, 'k', 'critical', 'ups.onBattery', 'UPS on battery', 5)`).run();
     old.close();
 
-    const store = Store.open(path, clock);
+    const store = SqliteStore.open(path, clock);
     expect(store.devices.get(4)).toMatchObject({ name: 'ups-1', snmp: { version: '2c', readCommunity: 'r', writeCommunity: 'w', notifyCommunity: null } });
     expect(store.alarms.active({ deviceId: 4 })).toMatchObject([{ key: 'k', code: 'ups.onBattery' }]);
     // The foreign key still holds after the rebuild: deleting the device deletes its alarms.
@@ -115,7 +115,7 @@ describe('store and engine', () => {
 
   it('generates the engine ID once and counts boots across restarts', () => {
     const path = join(dir, 'priscan.db');
-    const first = Store.open(path, clock);
+    const first = SqliteStore.open(path, clock);
     const engine = installationEngine(first.settings, clock);
     expect(engine.engineId.toString('hex')).toMatch(/^80007ed905[0-9a-f]{24}$/);
     expect(engine.boots).toBe(1);
@@ -123,7 +123,7 @@ describe('store and engine', () => {
     expect(engine.time()).toBe(42);
     first.close();
 
-    const second = Store.open(path, clock);
+    const second = SqliteStore.open(path, clock);
     const again = installationEngine(second.settings, clock);
     expect(again.engineId.equals(engine.engineId)).toBe(true);
     expect(again.boots).toBe(2);

@@ -37,7 +37,7 @@ function uncommented(): string {
     .split('\n')
     // An empty list shown as the default gives way to its commented example.
     .filter((line) => !/^\s*(devices|tables|webhooks|thresholds): \[\]$/.test(line))
-    .map((line) => line.replace(/^(manager|licensing): \{\}$/, '$1:'))
+    .map((line) => line.replace(/^(manager|licensing|store): \{\}$/, '$1:'))
     .map((line) => line.replace(/^(\s*)# ((?:\s*)(?:[a-z][A-Za-z0-9]*:(?: |$)|- ))/, '$1$2'))
     .join('\n');
 }
@@ -64,9 +64,12 @@ describe('config/priscan.example.yaml', () => {
 
   it('still parses with every commented example turned on', () => {
     const raw = parse(uncommented()) as Record<string, unknown>;
-    expect(Object.keys(raw)).toEqual(expect.arrayContaining(['alertmanager', 'devices', 'licensing', 'manager', 'webhooks']));
+    expect(Object.keys(raw)).toEqual(expect.arrayContaining(['alertmanager', 'devices', 'licensing', 'manager', 'store', 'webhooks']));
     const { issuerSecretFile: _file, issuerSecretEnv: _env, ...licensing } = raw.licensing as Record<string, unknown>;
-    const config = parseConfig({ ...raw, licensing }, 'example, uncommented');
+    // The URL and its alternative (host, port, database, user) cannot both be on.
+    const { host: _host, port: _port, database: _database, user: _user, ...postgres } = (raw.store as { postgres: Record<string, unknown> }).postgres;
+    const config = parseConfig({ ...raw, licensing, store: { postgres } }, 'example, uncommented');
+    expect(config.store.postgres).toEqual({ url: 'postgres://priscan@db.example.net:5432/priscan?sslmode=verify-full', passwordEnv: 'PRISCAN_PG_PASSWORD', timeoutMs: 10_000 });
     expect(config.alertmanager?.urls).toEqual(['http://127.0.0.1:9093']);
     expect(config.devices[0]).toMatchObject({ name: 'ups-a1', address: '10.1.2.3', snmp: { version: '2c' }, intervalSeconds: 300 });
     expect(config.notifications.community).toBe('change-me-15chr');

@@ -23,7 +23,7 @@ import {
 } from '../../src/licensing/issuer-secret.js';
 import { passcodeSerial, verifyKey } from '../../src/licensing/key.js';
 import { LedgerError, RedemptionLedger, issueFromLedger } from '../../src/licensing/ledger.js';
-import { Store } from '../../src/store/store.js';
+import { SqliteStore } from '../../src/store/store.js';
 import { FakeClock } from '../helpers/fake-clock.js';
 
 const SECRET_TEXT = 'ledger-test-secret-d41d8cd98f00';
@@ -244,7 +244,7 @@ describe('redemption ledger', () => {
   });
 
   it('refuses a database that is not a ledger', () => {
-    const store = Store.open(join(dir, 'priscan.db'), clock);
+    const store = SqliteStore.open(join(dir, 'priscan.db'), clock);
     store.close();
     expect(() => openLedger('priscan.db')).toThrow();
     const old = new Database(join(dir, 'other.db'));

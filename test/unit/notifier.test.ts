@@ -8,7 +8,7 @@ import type { MaintenanceScope } from '../../src/alarms/maintenance.js';
 import type { Alarm, AlarmEvent } from '../../src/alarms/model.js';
 import { AlarmNotifier } from '../../src/alerting/notifier.js';
 import type { AlarmNotification, AlarmSink } from '../../src/alerting/sink.js';
-import { Store } from '../../src/store/store.js';
+import { SqliteStore } from '../../src/store/store.js';
 import { newDevice } from '../helpers/devices.js';
 import { FakeClock } from '../helpers/fake-clock.js';
 
@@ -33,7 +33,7 @@ class RecordingSink implements AlarmSink {
   }
 }
 
-const opened: Array<{ notifier: AlarmNotifier; store: Store }> = [];
+const opened: Array<{ notifier: AlarmNotifier; store: SqliteStore }> = [];
 afterEach(async () => {
   for (const { notifier, store } of opened.splice(0)) {
     await notifier.stop();
@@ -41,7 +41,7 @@ afterEach(async () => {
   }
 });
 
-function setup(store = Store.open(':memory:', new FakeClock()), clock = new FakeClock()) {
+function setup(store = SqliteStore.open(':memory:', new FakeClock()), clock = new FakeClock()) {
   const bus = new AlarmEventBus((error) => {
     throw error;
   });
@@ -222,7 +222,7 @@ describe('AlarmNotifier', () => {
     const sites = new Map([[h.ups.id, 'dc-east'], [h.pdu.id, 'dc-west']]);
     const devices = { get: (id: number) => { const d = h.store.devices.get(id); return d && { ...d, site: sites.get(id) ?? null }; } };
     const notifier = new AlarmNotifier({ bus: h.bus, sinks: [h.sink], alarms: h.store.alarms, devices, windows: h.store.maintenance, clock: h.clock, log: silent });
-    opened.push({ notifier, store: Store.open(':memory:', h.clock) });
+    opened.push({ notifier, store: SqliteStore.open(':memory:', h.clock) });
     await notifier.start();
     h.store.maintenance.create({ startsAt: h.clock.now(), endsAt: h.clock.now() + MINUTE, reason: 'site work', scope: { kind: 'site', site: 'dc-east' }, createdBy: 'ops', createdAt: h.clock.now() });
     notifier.maintenanceChanged();

@@ -9,7 +9,7 @@ import { MAX_ROW_LABEL_LENGTH, readingSeries, registerReadingGauges, rowLabel, t
 import type { ReadingValue } from '../../src/scanning/evaluate.js';
 import type { DeviceRecord } from '../../src/store/devices.js';
 import type { PruneRequest, PruneStep } from '../../src/store/readings.js';
-import { Store } from '../../src/store/store.js';
+import { SqliteStore } from '../../src/store/store.js';
 import { newDevice } from '../helpers/devices.js';
 import { FakeClock } from '../helpers/fake-clock.js';
 import { builtinProfile, builtinProfiles } from '../helpers/profiles.js';
@@ -19,7 +19,7 @@ const MINUTE = 60_000;
 const netbotz = builtinProfile('netbotz');
 
 let clock: FakeClock;
-let store: Store;
+let store: SqliteStore;
 let service: ReadingsService;
 let device: DeviceRecord;
 let monitored = true;
@@ -34,7 +34,7 @@ const scan = (readings: ReadingValue[]) => {
 
 beforeEach(() => {
   clock = new FakeClock();
-  store = Store.open(':memory:', clock);
+  store = SqliteStore.open(':memory:', clock);
   device = store.devices.insert(newDevice({ name: 'nb-1', profile: 'netbotz', site: 'dc-east' }));
   monitored = true;
   service = new ReadingsService({ store, profiles: builtinProfiles(), clock, log, isMonitored: () => monitored });

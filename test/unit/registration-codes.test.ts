@@ -7,7 +7,7 @@ import { issueRegistrationCode, verifyRegistrationCode, type RegistrationCode } 
 import { displaySystemId, generateSystemId, parseSystemId, RegistrationTextError } from '../../src/licensing/registration-format.js';
 import { RegistrationLedger } from '../../src/licensing/registration-ledger.js';
 import { InstallationKey, makeRegistrationRequest, readRegistrationRequest, type RegistrationRequest } from '../../src/licensing/registration-request.js';
-import { Store } from '../../src/store/store.js';
+import { SqliteStore } from '../../src/store/store.js';
 import { FakeClock } from '../helpers/fake-clock.js';
 
 const SECRET = IssuerSecret.fromText('registration test issuer secret', 'test');
@@ -175,13 +175,13 @@ describe("the license authority's registration ledger", () => {
 
 describe('the installation side', () => {
   let clock: FakeClock;
-  let store: Store;
+  let store: SqliteStore;
   let service: RegistrationService;
-  const serviceOn = (s: Store, secret: IssuerSecret | null = SECRET) =>
+  const serviceOn = (s: SqliteStore, secret: IssuerSecret | null = SECRET) =>
     new RegistrationService({ store: s, clock, log: pino({ level: 'silent' }), secret: secret ?? undefined, version: '0.1.0', serverId: () => MAC, licensedNodes: () => 10 });
   beforeEach(() => {
     clock = new FakeClock(Date.UTC(2026, 0, 3));
-    store = Store.open(':memory:', clock);
+    store = SqliteStore.open(':memory:', clock);
     service = serviceOn(store);
     service.start();
   });
@@ -209,7 +209,7 @@ describe('the installation side', () => {
     const oldCode = codeFor(readRegistrationRequest(service.request()));
     service.apply(oldCode.display);
     const oldId = parseSystemId(service.systemId);
-    const lost = Store.open(':memory:', clock);
+    const lost = SqliteStore.open(':memory:', clock);
     try {
       const fresh = serviceOn(lost);
       fresh.start();

@@ -7,13 +7,13 @@ import { SNMPV2 } from '../../src/profiles/oids.js';
 import { Scanner } from '../../src/scanning/scanner.js';
 import type { SnmpTarget } from '../../src/snmp/client.js';
 import { DeviceClients } from '../../src/snmp/device-clients.js';
-import { Store } from '../../src/store/store.js';
+import { SqliteStore } from '../../src/store/store.js';
 import { PriscanSimDevice } from '../../simulators/devices/sim.js';
 import { newDevice } from '../helpers/devices.js';
 import { FakeClock } from '../helpers/fake-clock.js';
 import { FakeSnmpClient } from '../helpers/fake-snmp.js';
 
-let store: Store;
+let store: SqliteStore;
 let sim: PriscanSimDevice;
 let opened: Array<{ target: SnmpTarget; client: FakeSnmpClient }>;
 let unreachable: boolean;
@@ -21,7 +21,7 @@ let scanner: Scanner;
 
 beforeEach(() => {
   const clock = new FakeClock();
-  store = Store.open(':memory:', clock);
+  store = SqliteStore.open(':memory:', clock);
   sim = new PriscanSimDevice({ address: '127.0.185.40', port: 161, readCommunity: 'rd', writeCommunity: 'wr', clock, apcTrapPort: 162, onBatteryRepeatMs: 60_000 });
   opened = [];
   unreachable = false;

@@ -8,7 +8,7 @@ import { SNMPV2 } from '../../src/profiles/oids.js';
 import { Scanner } from '../../src/scanning/scanner.js';
 import type { SnmpTarget } from '../../src/snmp/client.js';
 import { DeviceClients } from '../../src/snmp/device-clients.js';
-import { Store } from '../../src/store/store.js';
+import { SqliteStore, type Store } from '../../src/store/store.js';
 import { RackPduDevice } from '../../simulators/devices/pdu.js';
 import { newDevice, simSettings } from '../helpers/devices.js';
 import { FakeClock } from '../helpers/fake-clock.js';
@@ -30,7 +30,7 @@ const lostAlarms = () => store.alarms.active().filter((a) => a.code === COMMUNIC
 
 beforeEach(() => {
   const clock = new FakeClock();
-  store = Store.open(':memory:', clock);
+  store = SqliteStore.open(':memory:', clock);
   chain = new RackPduDevice(simSettings({ address: ADDRESS, clock }), 3);
   opened = [];
   silent = () => false;

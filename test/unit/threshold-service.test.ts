@@ -7,7 +7,7 @@ import { ThresholdService } from '../../src/app/threshold-service.js';
 import { parseConfig } from '../../src/config/load.js';
 import type { ReadingValue } from '../../src/scanning/evaluate.js';
 import type { DeviceRecord } from '../../src/store/devices.js';
-import { Store } from '../../src/store/store.js';
+import { SqliteStore } from '../../src/store/store.js';
 import { newDevice } from '../helpers/devices.js';
 import { FakeClock } from '../helpers/fake-clock.js';
 import { builtinProfile, builtinProfiles } from '../helpers/profiles.js';
@@ -16,14 +16,14 @@ const NETBOTZ = builtinProfile('netbotz');
 const hot: ReadingValue[] = [{ reading: 'temperature', instance: '7', label: 'Rack inlet', value: 28 }];
 
 let clock: FakeClock;
-let store: Store;
+let store: SqliteStore;
 let resolved: number[];
 let changed: number[][];
 let service: ThresholdService;
 
 beforeEach(() => {
   clock = new FakeClock();
-  store = Store.open(':memory:', clock);
+  store = SqliteStore.open(':memory:', clock);
   resolved = [];
   changed = [];
   const { thresholds } = parseConfig({ thresholds: [{ profile: 'netbotz', reading: 'temperature', level: 'warning', above: 27, forSeconds: 120 }] }, 'test');

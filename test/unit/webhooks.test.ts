@@ -5,7 +5,7 @@ import { inspect } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { AlarmEvent, Severity } from '../../src/alarms/model.js';
 import type { DeliveryObserver } from '../../src/alerting/delivery-engine.js';
-import { Store } from '../../src/store/store.js';
+import { SqliteStore } from '../../src/store/store.js';
 import { webhookConfigSchema, webhooksConfigSchema } from '../../src/webhooks/config.js';
 import { verifyWebhook, WEBHOOK_HEADERS, type WebhookPayload } from '../../src/webhooks/payload.js';
 import { loadWebhookSecret, WebhookSecret } from '../../src/webhooks/secret.js';
@@ -82,14 +82,14 @@ describe('the signature', () => {
 
 interface Post { url: string; headers: Record<string, string>; payload: WebhookPayload }
 
-const stores: Store[] = [];
+const stores: SqliteStore[] = [];
 afterEach(() => {
   for (const s of stores.splice(0)) s.close();
 });
 
 function harness(webhooks: Array<Record<string, unknown>>, sites: Record<number, string> = {}) {
   const clock = new FakeClock();
-  const store = Store.open(':memory:', clock);
+  const store = SqliteStore.open(':memory:', clock);
   stores.push(store);
   const ups = store.devices.insert(newDevice({ name: 'ups-1', address: '127.0.236.1' }));
   const pdu = store.devices.insert(newDevice({ name: 'pdu-1', address: '127.0.236.2' }));

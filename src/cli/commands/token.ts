@@ -1,12 +1,12 @@
 import { existsSync, statSync } from 'node:fs';
-import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { AuditLog } from '../../access/audit.js';
 import { ApiTokens, ROLES, type Role } from '../../access/tokens.js';
 import { systemClock } from '../../clock.js';
 import { loadConfig } from '../../config/load.js';
-import { InstanceLock } from '../../store/instance-lock.js';
-import { Store } from '../../store/store.js';
+import type { InstanceLock } from '../../store/instance-lock.js';
+import { lockStore, openStore, sqlitePath } from '../../store/open.js';
+import type { Store } from '../../store/store.js';
 import { CliError, EXIT, printed, table } from '../api-client.js';
 
 export const TOKEN_HELP = `Usage: priscan token <create|list|revoke> [--config FILE] [options]
@@ -16,10 +16,11 @@ export const TOKEN_HELP = `Usage: priscan token <create|list|revoke> [--config F
   list   [--json]                               tokens without their secrets
   revoke ID|NAME                                the token stops working at once
 
-Works on priscan's database directly (dataDir from --config, default /var/lib/priscan),
-so the first admin token can be made before the API can be used. The data directory must
-exist (priscan serve creates it). list works while the daemon runs; create and revoke write
-the database, which one process at a time does: they are refused while priscan serve holds it.
+Works on priscan's database directly (store.postgres from --config, else the SQLite file in
+dataDir, default /var/lib/priscan), so the first admin token can be made before the API can be
+used. A data directory must exist (priscan serve creates it). list works while the daemon runs;
+create and revoke write a SQLite file, which one process at a time does: they are refused while
+priscan serve holds it (a PostgreSQL store takes them at any time).
 Roles: admin changes anything; viewer reads; partner: a token of the partner --partner names
 (priscan partner list), with that partner's access level and scope. A partner token naming no
 partner belongs to LEGACY_PARTNER: read-only, all devices, device data through the API.
@@ -27,21 +28,21 @@ partner belongs to LEGACY_PARTNER: read-only, all devices, device data through t
 
 /**
  * The token table of the configured database. Nothing is created where there is no data
- * directory; `list` only reads, `create` and `revoke` first take the data directory from any
- * other writer.
+ * directory; `list` only reads, `create` and `revoke` first take a SQLite data directory from
+ * any other writer (collectors share a PostgreSQL store: nothing to take).
  */
 function openTokens(configPath: string | undefined, sub: string): { tokens: ApiTokens; store: Store; close: () => void } {
   const config = loadConfig(configPath);
+  const readOnly = sub === 'list';
+  const sqlite = config.store.postgres === undefined;
   const { dataDir } = config;
-  if (!existsSync(dataDir) || !statSync(dataDir).isDirectory()) {
+  if (sqlite && (!existsSync(dataDir) || !statSync(dataDir).isDirectory())) {
     throw new CliError(`the data directory ${dataDir} does not exist (dataDir in ${configPath ?? 'the built-in defaults'}): check --config; priscan serve creates it on its first start`, EXIT.failed);
   }
-  const path = join(dataDir, 'priscan.db');
-  const readOnly = sub === 'list';
-  if (readOnly && !existsSync(path)) throw new CliError(`there is no priscan database in ${dataDir} yet: priscan serve or priscan token create makes one`, EXIT.failed);
+  if (sqlite && readOnly && !existsSync(sqlitePath(dataDir))) throw new CliError(`there is no priscan database in ${dataDir} yet: priscan serve or priscan token create makes one`, EXIT.failed);
   let lock: InstanceLock | undefined;
   try {
-    lock = readOnly ? undefined : InstanceLock.acquire(dataDir, { command: `priscan token ${sub}`, now: () => systemClock.now() });
+    lock = readOnly ? undefined : lockStore(config, { command: `priscan token ${sub}`, now: () => systemClock.now() });
   } catch (error) {
     // The daemon holds the database: tokens are then managed through it, with an admin token.
     const viaApi = 'while it runs, an admin manages tokens through its API: POST /api/v1/tokens, DELETE /api/v1/tokens/NAME';
@@ -49,10 +50,10 @@ function openTokens(configPath: string | undefined, sub: string): { tokens: ApiT
   }
   let store: Store;
   try {
-    store = Store.open(path, systemClock, { readOnly });
+    store = openStore(config, systemClock, { readOnly });
   } catch (error) {
     lock?.release();
-    throw new CliError(`cannot open priscan's database in ${dataDir}: ${(error as Error).message}`, EXIT.failed);
+    throw new CliError(`cannot open priscan's database ${sqlite ? `in ${dataDir}` : 'in PostgreSQL'}: ${(error as Error).message}`, EXIT.failed);
   }
   return {
     tokens: new ApiTokens({ repository: store.tokens }),

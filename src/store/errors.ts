@@ -1,0 +1,26 @@
+/** Failures of the store itself (not of what was asked of it), each with a stable code. */
+export type StoreErrorCode =
+  /** The database cannot be reached now (down, restarting, the connection lost); the call changed nothing. */
+  | 'STORE_UNAVAILABLE'
+  /** The database did not answer within the call's time limit; the call's transaction, if any, was rolled back. */
+  | 'STORE_TIMEOUT'
+  /** The database holds a schema written by a newer priscan. */
+  | 'STORE_SCHEMA_NEWER'
+  /** The database holds an older schema, and the command only reads (it migrates nothing). */
+  | 'STORE_SCHEMA_OLDER'
+  /** The store was closed. */
+  | 'STORE_CLOSED'
+  /** The store's configuration cannot work (e.g. a password file that cannot be read). */
+  | 'STORE_CONFIG_INVALID';
+
+export class StoreError extends Error {
+  override readonly name = 'StoreError';
+
+  constructor(
+    readonly code: StoreErrorCode,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
