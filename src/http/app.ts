@@ -14,6 +14,7 @@ import type { DiscoveryService } from '../discovery/service.js';
 import type { RegistrationService } from '../app/registration-service.js';
 import type { ScanScheduler } from '../scanning/scheduler.js';
 import type { Clock } from '../clock.js';
+import type { ClusterView } from '../cluster/view.js';
 import type { Store } from '../store/store.js';
 import { authorizer, RequestCallers, type Authenticate } from './auth.js';
 import { ApiError } from './errors.js';
@@ -21,6 +22,7 @@ import { apiErrorHandler, BODY_LIMIT_BYTES, clientErrorHandler, routerErrorHandl
 import { alarmAckRoutes } from './routes/alarm-acks.js';
 import { alarmRoutes } from './routes/alarms.js';
 import { auditRoutes } from './routes/audit.js';
+import { clusterRoutes } from './routes/cluster.js';
 import { deviceRoutes } from './routes/devices.js';
 import { profileRoutes } from './routes/profiles.js';
 import { readingRoutes } from './routes/readings.js';
@@ -62,6 +64,8 @@ export interface HttpDeps {
   health: () => Record<string, unknown>;
   ready: () => boolean;
   about: () => { version: string; serverId: string | null; serverIdError: string | null; snmpEngineId: string };
+  /** The cluster this collector belongs to; absent when priscan runs as a single server. */
+  cluster?: ClusterView;
   /** Who called each request (filled in by the authorizer): for the audit log and masking. */
   callers: RequestCallers;
   /** Which alarms maintenance holds back from notification, and where to say a window changed (the notifier). */
@@ -125,6 +129,7 @@ export function buildHttpApp(appDeps: HttpAppDeps): FastifyInstance {
   partnerRoutes(routes, deps, streams);
   auditRoutes(routes, deps);
   registrationRoutes(routes, deps);
+  clusterRoutes(routes, deps);
   routes.register(app, authorizer(deps.authenticate, deps.callers, () => deps.clock.now()));
   return app;
 }
