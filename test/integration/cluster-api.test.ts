@@ -6,7 +6,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
-import { createServer as createNetServer, type AddressInfo } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -15,6 +15,7 @@ import { SHARD_COUNT, shardOf } from '../../src/cluster/shards.js';
 import type { ClusterView } from '../../src/cluster/view.js';
 import { firstDeviceOfShard } from '../../src/metrics/cluster.js';
 import { Fleet } from '../../simulators/fleet.js';
+import { freePort } from '../helpers/alertmanager.js';
 import { startTestDaemon, type TestDaemon } from '../helpers/daemon.js';
 import { findTool, until, warnSkipped } from '../helpers/tools.js';
 
@@ -247,12 +248,3 @@ describe.skipIf(!prometheus)('a real Prometheus on the SD document', () => {
     expect(Object.keys(byCollector['collector-a']!.labels).filter((name) => name.startsWith('__meta'))).toEqual([]);
   }, 30_000);
 });
-
-/** A port free on `host` now, for a program that cannot be told to take port 0 and say which it got. */
-async function freePort(host: string): Promise<number> {
-  const probe = createNetServer();
-  await new Promise<void>((resolve) => probe.listen(0, host, resolve));
-  const { port } = probe.address() as AddressInfo;
-  await new Promise((resolve) => probe.close(resolve));
-  return port;
-}
