@@ -210,6 +210,12 @@ describe.skipIf(!prometheus)('a real Prometheus on the SD document', () => {
         // Without it http_sd sends the bare token, no "Bearer " (prometheus/docs#2377): refused.
         '          type: Bearer',
         `          credentials_file: ${join(scratch, 'priscan-token')}`,
+        // A second entry for the same list, as docs/scale-out.md advises (one per collector): still one target each.
+        `      - url: ${t.running.httpUrl}/api/v1/cluster/prometheus-sd`,
+        '        refresh_interval: 2s',
+        '        authorization:',
+        '          type: Bearer',
+        `          credentials_file: ${join(scratch, 'priscan-token')}`,
         '    relabel_configs:',
         '      - source_labels: [__meta_priscan_collector_id]',
         '        target_label: collector',
