@@ -9,6 +9,7 @@ import type { Config } from '../config/schema.js';
 import { buildHttpApp } from '../http/app.js';
 import { createMetrics, type Metrics } from '../metrics/metrics.js';
 import type { FleetSnapshot } from '../metrics/state.js';
+import type { ClusterView } from '../cluster/view.js';
 import { statusTableSource } from '../profiles/configured.js';
 import { ProfileRegistry } from '../profiles/registry.js';
 import { ProfileFileError } from '../profiles/load.js';
@@ -67,6 +68,8 @@ export interface DaemonOptions {
    * (access/scope.ts siteOf). Tests give devices sites with it.
    */
   deviceSite?: DeviceSite;
+  /** This collector's view of its cluster, for the API and /metrics; absent on a single server. */
+  cluster?: ClusterView;
 }
 
 /** Settings key of the notification community generated once per installation. */
@@ -172,6 +175,7 @@ function fleetSnapshot(store: Store, service: DeviceService, licenses: LicenseSe
     devices: devices.map((d) => {
       const profile = profileNameOf(d);
       return {
+        id: d.id,
         name: d.name,
         profile: profile ?? 'auto',
         method: (profile && profiles.get(profile)?.registration) || '',
@@ -183,7 +187,7 @@ function fleetSnapshot(store: Store, service: DeviceService, licenses: LicenseSe
         lastScanMs: d.state.lastScanMs,
       };
     }),
-    alarms: store.alarms.active().map((a) => ({ device: names.get(a.deviceId) ?? String(a.deviceId), key: a.key, severity: a.severity, code: a.code })),
+    alarms: store.alarms.active().map((a) => ({ deviceId: a.deviceId, device: names.get(a.deviceId) ?? String(a.deviceId), key: a.key, severity: a.severity, code: a.code })),
     license: licenses.usage(),
   };
 }
@@ -301,6 +305,7 @@ export class Daemon {
     const theDevices = devices;
     metrics.watchFleet(() => fleetSnapshot(store, theDevices, licenses, profiles));
     metrics.watchReadings((shown) => readings.stillCurrent(shown));
+    if (this.options.cluster) metrics.watchCluster(this.options.cluster);
     const { credentials: _secrets, ...discoverySettings } = config.discovery;
     const discovery = new DiscoveryService({
       clock,
@@ -384,6 +389,7 @@ export class Daemon {
       about: () => ({ version: packageVersion(), serverId: licenses.serverId, serverIdError: licenses.serverIdError, snmpEngineId: engine.engineId.toString('hex') }),
       maintenanceHolds: notifier,
       console: consoleServices({ store, readings, thresholds, acknowledgements, maintenance, holds: notifier }),
+      cluster: this.options.cluster,
     });
     let httpUrl = '';
     const theIntake = intake;

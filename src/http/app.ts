@@ -16,6 +16,7 @@ import type { DiscoveryService } from '../discovery/service.js';
 import type { RegistrationService } from '../app/registration-service.js';
 import type { ScanScheduler } from '../scanning/scheduler.js';
 import type { Clock } from '../clock.js';
+import type { ClusterView } from '../cluster/view.js';
 import type { Store } from '../store/store.js';
 import { registerConsole } from '../console/plugin.js';
 import type { ConsoleServices } from '../console/services.js';
@@ -25,6 +26,7 @@ import { apiErrorHandler, BODY_LIMIT_BYTES, clientErrorHandler, routerErrorHandl
 import { alarmAckRoutes } from './routes/alarm-acks.js';
 import { alarmRoutes } from './routes/alarms.js';
 import { auditRoutes } from './routes/audit.js';
+import { clusterRoutes } from './routes/cluster.js';
 import { deviceRoutes } from './routes/devices.js';
 import { profileRoutes } from './routes/profiles.js';
 import { readingRoutes } from './routes/readings.js';
@@ -68,6 +70,8 @@ export interface HttpDeps {
   health: () => Record<string, unknown>;
   ready: () => boolean;
   about: () => { version: string; serverId: string | null; serverIdError: string | null; snmpEngineId: string };
+  /** The cluster this collector belongs to; absent when priscan runs as a single server. */
+  cluster?: ClusterView;
   /** Who called each request (filled in by the authorizer): for the audit log and masking. */
   callers: RequestCallers;
   /** Which alarms maintenance holds back from notification (the notifier). */
@@ -132,6 +136,7 @@ export function buildHttpApp(appDeps: HttpAppDeps): FastifyInstance {
   partnerRoutes(routes, deps, streams);
   auditRoutes(routes, deps);
   registrationRoutes(routes, deps);
+  clusterRoutes(routes, deps);
   // The operator console; its session cookie also opens the alarm stream for its pages.
   const { store, devices, licenses, tokens, scheduler, deviceSite, clock, callers } = deps;
   const sessionCaller = registerConsole(app, { ...deps.console, store, devices, licenses, tokens, scheduler, deviceSite, clock, callers, recheckStreams: () => streams.recheck() });

@@ -41,6 +41,8 @@ export const API_ERROR_STATUS = {
   THRESHOLD_EXISTS: 409,
   THRESHOLD_FROM_CONFIG: 409,
   DISCOVERY_NOT_FOUND: 404,
+  /** A cluster-only route on a priscan that runs as a single server. */
+  CLUSTER_NOT_ENABLED: 404,
   DISCOVERY_RUNNING: 409,
   PARTNER_ID_TAKEN: 409,
   REGISTRATION_ALREADY_APPLIED: 409,
@@ -52,6 +54,8 @@ export const API_ERROR_STATUS = {
   HEADERS_TOO_LARGE: 431,
   INTERNAL: 500,
   NOT_READY: 503,
+  /** The cluster's state is in PostgreSQL, which cannot be read now. */
+  CLUSTER_UNAVAILABLE: 503,
 } as const;
 
 export type ApiErrorCode = keyof typeof API_ERROR_STATUS;

@@ -1,5 +1,6 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { SEVERITIES } from '../alarms/model.js';
+import { ownedShare, type Ownership } from './cluster.js';
 import { registerStateGauges, type FleetSnapshot } from './state.js';
 import { registerReadingGauges, type ReadingGaugesPort, type StillCurrent } from './readings.js';
 import type { SnmpRequestObserver } from '../snmp/client.js';
@@ -34,6 +35,11 @@ export interface Metrics {
   readings: ReadingGaugesPort;
   /** Which devices' shown readings are still current, asked at scrape time. */
   watchReadings(stillCurrent: StillCurrent): void;
+  /**
+   * In a cluster: per-device series show only the devices this collector owns, so no device is
+   * counted by two collectors; cluster-wide figures show on one collector (metrics/cluster.ts).
+   */
+  watchCluster(cluster: Ownership): void;
 }
 
 /** prom-client defaults that promtool's lint rejects: gauges named like counters. */
@@ -162,6 +168,7 @@ export function createMetrics(now: () => number): Metrics {
     },
   });
   let fleet: () => FleetSnapshot = () => ({ devices: [], alarms: [] });
+  let cluster: Ownership | undefined;
   const labelsCapped = new Counter({
     name: 'priscan_alarm_labels_capped_total',
     help: 'Alarms kept out of their own label value: code (raised under an "other" code, as their device\'s text was no code priscan knows) or series (shown as code "other" in priscan_alarm_active, past the per-device limit; counted when first shown so).',
@@ -169,11 +176,15 @@ export function createMetrics(now: () => number): Metrics {
     registers: [],
   });
   for (const reason of ['code', 'series']) labelsCapped.inc({ reason }, 0);
-  registerStateGauges(registry, SEVERITIES, () => fleet(), (count) => labelsCapped.inc({ reason: 'series' }, count));
+  registerStateGauges(registry, SEVERITIES, () => (cluster ? ownedShare(fleet(), cluster) : fleet()), (count) => labelsCapped.inc({ reason: 'series' }, count));
   // Registered after the state gauges: a scrape collects in order, so the series cap's count is current.
   registry.registerMetric(labelsCapped);
   let stillCurrent: StillCurrent = (shown) => new Set(shown.keys());
-  const readings = registerReadingGauges(registry, () => stillCurrent);
+  // A device whose shard moved to another collector is hidden at once, not when its new owner scans it.
+  const readings = registerReadingGauges(registry, () => (shown) => {
+    const current = stillCurrent(shown);
+    return cluster ? new Set([...current].filter((id) => cluster!.ownsDevice(id))) : current;
+  });
   const idle: LaneCounts = { queued: 0, running: 0 };
   let queueDepth: () => Record<Lane, LaneCounts> = () => ({ normal: idle, slow: idle });
   new Gauge({
@@ -247,6 +258,9 @@ export function createMetrics(now: () => number): Metrics {
     readings,
     watchReadings(watcher) {
       stillCurrent = watcher;
+    },
+    watchCluster(view) {
+      cluster = view;
     },
   };
 }

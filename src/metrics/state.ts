@@ -46,6 +46,7 @@ export function alarmSeries(alarms: readonly SnapshotAlarm[], limit = MAX_ALARM_
 /** What the fleet looks like at scrape time; built by the composition root from the store. */
 export interface FleetSnapshot {
   devices: ReadonlyArray<{
+    id: number;
     name: string;
     /** The profile in use; 'auto' until first contact resolves it. */
     profile: string;
@@ -58,8 +59,8 @@ export interface FleetSnapshot {
     lastScanAt: number | null;
     lastScanMs: number | null;
   }>;
-  alarms: ReadonlyArray<SnapshotAlarm>;
-  /** Absent when licensing is not in play. */
+  alarms: ReadonlyArray<SnapshotAlarm & { deviceId: number }>;
+  /** Absent when licensing is not in play (and, in a cluster, on all collectors but one). */
   license?: { licensed: number; used: number; unlicensed: number };
 }
 

@@ -17,17 +17,25 @@ export interface GettableAlert {
   status: { state: string };
 }
 
-export async function freePort(): Promise<number> {
+/** A TCP port free on `host` now, for a program that cannot be told to take port 0 and say which it got. */
+export async function freePort(host = '127.0.0.1'): Promise<number> {
   const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  await new Promise<void>((resolve) => server.listen(0, host, resolve));
   const { port } = server.address() as AddressInfo;
   await new Promise((resolve) => server.close(resolve));
   return port;
 }
 
+/** Gossip settings of one peer of an Alertmanager cluster: its own port, and its peers'. */
+interface Gossip {
+  port: number;
+  peers: number[];
+}
+
 /**
- * Debian's Alertmanager on a loopback port with a null receiver and no clustering. It can be
- * stopped and started again on the same port and storage, as an operator's restart would.
+ * Debian's Alertmanager on a loopback port with a null receiver, alone or one peer of a cluster
+ * gossiping on loopback. It can be stopped and started again on the same ports and storage, as
+ * an operator's restart would.
  */
 export class TestAlertmanager {
   private child: ChildProcess | undefined;
@@ -37,15 +45,26 @@ export class TestAlertmanager {
     readonly url: string,
     private readonly port: number,
     private readonly scratch: string,
+    private readonly gossip?: Gossip,
   ) {}
 
-  static async start(): Promise<TestAlertmanager> {
+  static async start(gossip?: Gossip): Promise<TestAlertmanager> {
     const scratch = mkdtempSync(join(tmpdir(), 'priscan-alertmanager-'));
     writeFileSync(join(scratch, 'alertmanager.yml'), "route:\n  receiver: 'null'\nreceivers:\n  - name: 'null'\n");
     const port = await freePort();
-    const am = new TestAlertmanager(`http://127.0.0.1:${port}`, port, scratch);
+    const am = new TestAlertmanager(`http://127.0.0.1:${port}`, port, scratch, gossip);
     await am.start();
     return am;
+  }
+
+  /**
+   * `count` Alertmanagers gossiping as one cluster, as an HA set is deployed. Peers share
+   * silences and who was notified, never alerts: a client must send each alert to every peer.
+   */
+  static async startCluster(count: number): Promise<TestAlertmanager[]> {
+    const ports: number[] = [];
+    for (let i = 0; i < count; i++) ports.push(await freePort());
+    return Promise.all(ports.map((port) => TestAlertmanager.start({ port, peers: ports.filter((p) => p !== port) })));
   }
 
   async start(): Promise<void> {
@@ -55,7 +74,9 @@ export class TestAlertmanager {
         `--config.file=${join(this.scratch, 'alertmanager.yml')}`,
         `--storage.path=${join(this.scratch, 'data')}`,
         `--web.listen-address=127.0.0.1:${this.port}`,
-        '--cluster.listen-address=', // no gossip: a single instance on loopback
+        ...(this.gossip
+          ? [`--cluster.listen-address=127.0.0.1:${this.gossip.port}`, ...this.gossip.peers.map((peer) => `--cluster.peer=127.0.0.1:${peer}`)]
+          : ['--cluster.listen-address=']), // no gossip: a single instance on loopback
       ],
       { stdio: ['ignore', 'ignore', 'pipe'] },
     );

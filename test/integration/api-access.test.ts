@@ -430,6 +430,10 @@ const ROUTES: RouteCase[] = [
     bad: () => [['/api/v1/audit?limit=0', undefined, 400, 'VALIDATION_FAILED'], ['/api/v1/audit?partner=NOBODY', undefined, 404, 'PARTNER_NOT_FOUND']],
   },
   { method: 'GET', path: '/api/v1/registration', access: 'admin', ok: 200, bad: 'no input' },
+  // A single server: the cluster routes say so. test/integration/cluster-api.test.ts runs them on a cluster.
+  // Collector addresses are the installation's network: not for partners.
+  { method: 'GET', path: '/api/v1/cluster', access: 'read', ok: 200, bad: 'no input' },
+  { method: 'GET', path: '/api/v1/cluster/prometheus-sd', access: 'read', ok: 404, bad: 'no input' },
   {
     method: 'POST', path: '/api/v1/registration', access: 'admin', ok: 201,
     request: async (caller) => ({ payload: { code: caller === 'admin' ? await freshCode() : 'never' } }),

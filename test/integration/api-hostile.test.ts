@@ -70,6 +70,8 @@ const ROUTES: RouteCase[] = [
   { method: 'GET', path: '/api/v1/audit' },
   { method: 'GET', path: '/api/v1/registration' },
   { method: 'POST', path: '/api/v1/registration' },
+  { method: 'GET', path: '/api/v1/cluster' },
+  { method: 'GET', path: '/api/v1/cluster/prometheus-sd' },
 ];
 
 /** Path parameter values that name nothing, or nothing sane. */

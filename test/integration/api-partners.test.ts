@@ -192,6 +192,9 @@ const ROUTES: RouteCase[] = [
   { method: 'GET', path: '/api/v1/audit', access: 'admin', ok: 200 },
   { method: 'GET', path: '/api/v1/registration', access: 'admin', ok: 200 },
   { method: 'POST', path: '/api/v1/registration', access: 'admin', ok: 201, request: () => ({ payload: { code: 'x' } }) },
+  // A single server: no cluster to discover (CLUSTER_NOT_ENABLED). Collector addresses are not for partners.
+  { method: 'GET', path: '/api/v1/cluster', access: 'read', ok: 200 },
+  { method: 'GET', path: '/api/v1/cluster/prometheus-sd', access: 'read', ok: 404 },
 ];
 
 /** What each partner may get, from its grants and scope alone. */

@@ -77,7 +77,8 @@ describe('priscan_alarm_active series per device', () => {
 
   it('counts each alarm folded into "other" once, when a scrape first shows it so', async () => {
     const metrics = createMetrics(() => 0);
-    let snapshot: FleetSnapshot = { devices: [], alarms: many('liar', 30) };
+    const ofDevice = (alarms: SnapshotAlarm[]) => alarms.map((a) => ({ ...a, deviceId: 1 }));
+    let snapshot: FleetSnapshot = { devices: [], alarms: ofDevice(many('liar', 30)) };
     metrics.watchFleet(() => snapshot);
     const read = async () => {
       const text = await metrics.registry.metrics();
@@ -88,7 +89,7 @@ describe('priscan_alarm_active series per device', () => {
     };
     expect(await read()).toEqual({ series: MAX_ALARM_CODES_PER_DEVICE + 1, capped: 10 });
     expect(await read()).toEqual({ series: MAX_ALARM_CODES_PER_DEVICE + 1, capped: 10 });
-    snapshot = { devices: [], alarms: many('liar', 35) };
+    snapshot = { devices: [], alarms: ofDevice(many('liar', 35)) };
     await new Promise((resolve) => setImmediate(resolve));
     expect(await read()).toEqual({ series: MAX_ALARM_CODES_PER_DEVICE + 1, capped: 15 });
   });
