@@ -10,7 +10,9 @@ import { until } from '../helpers/tools.js';
 const PORT = 16172;
 const DEVICE = '127.0.31.1';
 const STRANGERS = ['127.0.31.200', '127.0.31.201', '127.0.31.202'];
-const TOTAL = 100_000;
+/** 20,000 in `npm test` (a few seconds); `npm run test:fuzz` sends 100,000, or PRISCAN_FUZZ_TOTAL. */
+const TOTAL = process.env.PRISCAN_FUZZ_TOTAL ? Number(process.env.PRISCAN_FUZZ_TOTAL) : 20_000;
+if (!Number.isSafeInteger(TOTAL) || TOTAL < 1_000) throw new Error(`PRISCAN_FUZZ_TOTAL must be an integer of at least 1000, not ${process.env.PRISCAN_FUZZ_TOTAL}`);
 const BATCH = 1_000;
 /** Sent but not yet counted before the sender waits: far inside the intake's 4 MiB receive buffer. */
 const MAX_IN_FLIGHT = 4_000;
