@@ -24,7 +24,7 @@ import { DEFAULT_HISTORY_POLICY } from '../store/readings.js';
 import { StoreError } from '../store/errors.js';
 import { openStore } from '../store/open.js';
 import type { Store, StoreOptions } from '../store/store.js';
-import { NotificationIntake } from '../traps/intake.js';
+import { NotificationIntake, type AcceptedNotification } from '../traps/intake.js';
 import { installationEngine } from '../traps/engine.js';
 import { NotificationSources } from '../traps/sources.js';
 import { AuditLog } from '../access/audit.js';
@@ -47,6 +47,11 @@ import { discoveryAdmission, discoveryCredentials } from './discovery-admission.
 import { LicenseService } from './license-service.js';
 import { RegistrationService } from './registration-service.js';
 import { Lifecycle } from './lifecycle.js';
+import { ClusterMembership } from './cluster-membership.js';
+import { ClusterCoordinator } from '../cluster/coordinator.js';
+import { clusterSettingsOf, notifyEndpoint } from '../cluster/config.js';
+import type { ClusterView } from '../cluster/view.js';
+import { postgresConnection } from '../store/open.js';
 
 export interface DaemonOptions {
   config: Readonly<Config>;
@@ -85,6 +90,8 @@ export interface RunningDaemon {
   intake: NotificationIntake;
   http: FastifyInstance;
   httpUrl: string;
+  /** Cluster mode only: which collector owns what. */
+  cluster?: ClusterView;
 }
 
 /**
@@ -225,14 +232,19 @@ export class Daemon {
     const bus = new AlarmEventBus((error) => log.error({ err: error }, 'alarm event subscriber failed'));
     let intake: NotificationIntake | undefined;
     const sources = new NotificationSources({ onUsmUser: (user) => intake?.prepareKeys(user) });
+    // Cluster mode: devices are registered with this collector's notification address, and each
+    // is scanned and written (fenced) only by the collector owning its shard.
+    let membership: ClusterMembership | undefined;
+    const clusterNotify = config.cluster ? notifyEndpoint(config.cluster) : undefined;
     const registrar = new Registrar({
       clock,
       store,
       clients,
       log,
       profiles,
-      managerAddress: config.manager.address,
-      managerPort: () => config.manager.port ?? intake?.port ?? config.notifications.listen.port,
+      managerAddress: clusterNotify?.address ?? config.manager.address,
+      managerPort: () => clusterNotify?.port ?? config.manager.port ?? intake?.port ?? config.notifications.listen.port,
+      peers: config.cluster ? () => membership?.peers() ?? [] : undefined,
       installationCommunity: community,
       observer: metrics.registration,
     });
@@ -258,6 +270,13 @@ export class Daemon {
       extraSources: { 'net-snmp': config.profiles.netSnmp.tables.map(statusTableSource) },
       readings: { violations: (scan) => thresholds.violations(scan), record: (scan) => readings.record(scan) },
       observer: metrics.scans,
+      ...(config.cluster
+        ? {
+            fenceFor: (id: number) => membership?.fenceFor(id),
+            // The shard moved on while the scan ran: let the device go now (the next round says `lost` too).
+            onFenced: (id: number) => scheduler.removeDevice(id),
+          }
+        : {}),
     });
     const scheduler = new ScanScheduler({
       clock,
@@ -276,6 +295,7 @@ export class Daemon {
       secret: issuerSecret,
       interfaceName: config.licensing.interface,
       interfaces: this.options.interfaces,
+      clusterMac: config.cluster?.licenseMac,
       unlicensedCount: () => devices?.unlicensedCount ?? 0,
       onChange: () => devices?.applyLicensing(),
     });
@@ -292,6 +312,7 @@ export class Daemon {
       profiles,
       thresholds,
       licensedNodes: () => licenses.licensedNodes(),
+      owns: config.cluster ? (id) => membership?.owns(id) ?? false : undefined,
     });
     const theDevices = devices;
     metrics.watchFleet(() => fleetSnapshot(store, theDevices, licenses, profiles));
@@ -334,6 +355,35 @@ export class Daemon {
     }
     const notifier = new AlarmNotifier({ bus, sinks, alarms: store.alarms, devices: store.devices, windows: store.maintenance, clock, log, observer: metrics.maintenance });
     metrics.watchHeld(() => notifier.heldCount);
+    const handleNotification = (n: AcceptedNotification): void => {
+      // A restarted device may have lost its registration: re-register, which then scans.
+      if (n.restart) scheduler.requestRegistration(n.deviceId);
+      scheduler.requestScan(n.deviceId, 'trap', n.receivedAt);
+    };
+    if (config.cluster) {
+      if (!config.cluster.licenseMac) log.warn('cluster.licenseMac is not set: license keys verify against this machine\'s MAC, so on one collector only (docs/scale-out.md)');
+      const settings = clusterSettingsOf(config.cluster);
+      const coordinator = new ClusterCoordinator({
+        database: postgresConnection(config.store.postgres!).connection,
+        settings,
+        clock,
+        log,
+        deliver: (batch) => membership?.deliver(batch),
+      });
+      membership = new ClusterMembership({
+        coordinator,
+        devices: theDevices,
+        licenses,
+        scheduled: (id) => scheduler.has(id),
+        handle: handleNotification,
+        collectorId: settings.collectorId,
+        notifyAddr: settings.notifyAddr,
+        clock,
+        log,
+        syncMs: config.cluster.deviceSyncMs,
+      });
+    }
+    const theMembership = membership;
     let ready = false;
     const engine = installationEngine(store.settings, clock, config.notifications.engineId);
     intake = new NotificationIntake({
@@ -342,11 +392,8 @@ export class Daemon {
       receiveBufferBytes: config.notifications.receiveBufferBytes,
       now: () => clock.now(),
       sourceFor: (address) => sources.lookup(address),
-      onNotification: (n) => {
-        // A restarted device may have lost its registration: re-register, which then scans.
-        if (n.restart) scheduler.requestRegistration(n.deviceId);
-        scheduler.requestScan(n.deviceId, 'trap', n.receivedAt);
-      },
+      // In cluster mode a notification for a device a peer owns goes to that peer.
+      onNotification: (n) => (membership ? membership.notification(n) : handleNotification(n)),
       engine,
       observer: metrics.intake,
     });
@@ -373,6 +420,7 @@ export class Daemon {
       ready: () => ready,
       about: () => ({ version: packageVersion(), serverId: licenses.serverId, serverIdError: licenses.serverIdError, snmpEngineId: engine.engineId.toString('hex') }),
       maintenance: notifier,
+      cluster: membership?.view,
     });
     let httpUrl = '';
     const theIntake = intake;
@@ -408,6 +456,9 @@ export class Daemon {
         },
         stop: () => undefined,
       },
+      // After devices (every licensed device is followed before shards are claimed); stopping it
+      // hands this collector's shards to its peers at once.
+      { name: 'cluster', start: () => theMembership?.start(), stop: () => theMembership?.stop() },
       // After devices (it adds them), so it stops first: no probe is sent once shutdown begins.
       { name: 'discovery', start: () => discovery.start(), stop: () => discovery.stop() },
       {
@@ -420,7 +471,7 @@ export class Daemon {
     ]);
     await this.lifecycle.start();
     ready = true;
-    this.parts = { store, licenses, tokens, partners, registration, bus, scheduler, devices: theDevices, thresholds, discovery, metrics, intake: theIntake, http, httpUrl };
+    this.parts = { store, licenses, tokens, partners, registration, bus, scheduler, devices: theDevices, thresholds, discovery, metrics, intake: theIntake, http, httpUrl, cluster: theMembership?.view };
     // Linux reports twice the size it grants; less than asked means net.core.rmem_max capped it.
     const granted = Math.floor(theIntake.receiveBufferSize / 2);
     if (granted < config.notifications.receiveBufferBytes) {

@@ -112,8 +112,13 @@ export class ClusterCoordinator extends EventEmitter<ClusterCoordinatorEvents> {
     return [...this.held].map(([shard, epoch]) => ({ shard, epoch })).sort((a, b) => a.shard - b.shard);
   }
 
-  /** The claim a write for this device must be fenced with, if this collector owns it. */
+  /**
+   * The claim a write for this device must be fenced with, if this collector owns it. None once
+   * the leases lapsed on our clock (e.g. after a pause), even before the next round notices:
+   * a peer may own the shard by then.
+   */
   claimFor(deviceId: number): ShardClaim | undefined {
+    if (this.deps.clock.now() >= this.heldValidUntil) return undefined;
     const shard = shardOf(deviceId);
     const epoch = this.held.get(shard);
     return epoch === undefined ? undefined : { shard, epoch };

@@ -30,6 +30,7 @@ import { licenseRoutes } from './routes/licenses.js';
 import { partnerRoutes } from './routes/partners.js';
 import { registrationRoutes } from './routes/registration.js';
 import { maintenanceRoutes } from './routes/maintenance.js';
+import type { ClusterView } from '../cluster/view.js';
 import { systemRoutes } from './routes/system.js';
 import { thresholdRoutes } from './routes/thresholds.js';
 import { tokenRoutes } from './routes/tokens.js';
@@ -69,6 +70,8 @@ export interface HttpDeps {
     holdOf(alarm: { deviceId: number; key: string; raisedAt: number }): { windowId: number } | undefined;
     maintenanceChanged(): void;
   };
+  /** Cluster mode: which collector owns what (undefined for a single priscan). */
+  cluster?: ClusterView;
 }
 
 /** The HTTP API's dependencies before the app adds its own (who called each request). */
