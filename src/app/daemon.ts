@@ -296,6 +296,7 @@ export class Daemon {
       interfaceName: config.licensing.interface,
       interfaces: this.options.interfaces,
       clusterMac: config.cluster?.licenseMac,
+      shared: config.cluster !== undefined,
       unlicensedCount: () => devices?.unlicensedCount ?? 0,
       onChange: () => devices?.applyLicensing(),
     });

@@ -48,6 +48,8 @@ export interface LicenseServiceDeps {
    * instead of this machine's: every collector verifies the same keys the same way.
    */
   clusterMac?: string;
+  /** Cluster mode: the licenses table is shared, so each count first verifies keys a peer installed. */
+  shared?: boolean;
   /** Devices beyond the licensed count, for usage. */
   unlicensedCount: () => number;
   /** Called after keys change, so devices over the count become unlicensed (or come back). */
@@ -114,6 +116,7 @@ export class LicenseService {
   }
 
   licensedNodes(): number {
+    if (this.deps.shared) this.refresh();
     return INCLUDED_NODES + this.deps.store.licenses.list().reduce((sum, l) => sum + (this.valid.has(l.id) ? l.nodes : 0), 0);
   }
 
