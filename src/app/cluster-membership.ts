@@ -82,6 +82,11 @@ export class ClusterMembership {
     return this.deps.coordinator.claimFor(deviceId);
   }
 
+  /** Resolves when a fenced write may run without waiting on this collector's own lease renewal. */
+  writable(): Promise<void> {
+    return this.deps.coordinator.leasesUnlocked();
+  }
+
   owns(deviceId: number): boolean {
     return this.fenceFor(deviceId) !== undefined;
   }

@@ -275,6 +275,7 @@ export class Daemon {
             fenceFor: (id: number) => membership?.fenceFor(id),
             // The shard moved on while the scan ran: let the device go now (the next round says `lost` too).
             onFenced: (id: number) => scheduler.removeDevice(id),
+            beforeFencedWrite: () => membership?.writable() ?? Promise.resolve(),
           }
         : {}),
     });

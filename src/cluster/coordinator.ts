@@ -50,6 +50,8 @@ export class ClusterCoordinator extends EventEmitter<ClusterCoordinatorEvents> {
   private heldValidUntil = 0;
   private roundTimer: unknown;
   private roundInFlight: Promise<RoundReport> | undefined;
+  /** The round's transaction while it runs: it holds shard leases FOR UPDATE. */
+  private leaseTransaction: Promise<unknown> | undefined;
   private draining = false;
   private drainAgain = false;
   private running = false;
@@ -124,6 +126,16 @@ export class ClusterCoordinator extends EventEmitter<ClusterCoordinatorEvents> {
     return epoch === undefined ? undefined : { shard, epoch };
   }
 
+  /**
+   * Resolves once no round of ours holds lease rows locked. A fenced write in this process must
+   * wait for it: the fence share-locks the lease row, and a synchronous store session blocking on
+   * our own round's lock would stop the event loop the round needs to commit (a deadlock until
+   * the store's time limit).
+   */
+  async leasesUnlocked(): Promise<void> {
+    while (this.leaseTransaction) await this.leaseTransaction.catch(() => undefined);
+  }
+
   /** Queues a notification for the owner of its device (CLUSTER_UNAVAILABLE while disconnected). */
   forward(deviceId: number, payload: unknown): Promise<{ id: number; shard: number }> {
     return this.connection.run((db) => forwardToOwner(db, { deviceId, payload, receivedBy: this.deps.settings.collectorId }));
@@ -167,7 +179,7 @@ export class ClusterCoordinator extends EventEmitter<ClusterCoordinatorEvents> {
     const before = this.heldShards();
     let outcome: { kept: ShardClaim[]; released: number[]; acquired: ShardClaim[]; plan: BalancePlan | undefined };
     try {
-      outcome = await this.connection.transaction(async (db) => {
+      const transaction = this.connection.transaction(async (db) => {
         const joined = await heartbeat(db, this.member, false);
         const renewed = await renewShards(db, this.member, before);
         const kept = before.filter((c) => renewed.has(c.shard));
@@ -184,6 +196,8 @@ export class ClusterCoordinator extends EventEmitter<ClusterCoordinatorEvents> {
         const handedOver = await claimShards(db, this.member, { kind: 'released', limit: plan.claimReleased, held: [...holding, ...orphaned.map((c) => c.shard)] });
         return { kept, released, acquired: [...orphaned, ...handedOver], plan };
       });
+      this.leaseTransaction = transaction;
+      outcome = await transaction.finally(() => (this.leaseTransaction = undefined));
     } catch (error) {
       this.deps.log.warn({ err: describe(error) }, 'cluster: round failed');
       return report;

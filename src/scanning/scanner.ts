@@ -61,6 +61,8 @@ export interface ScannerDeps {
   fenceFor?: (deviceId: number) => WriteFence | undefined;
   /** A result refused by the fence (a peer owns the shard now): it was dropped, the device should be let go. */
   onFenced?: (deviceId: number) => void;
+  /** Cluster mode: waits until a fenced write cannot block on this process's own lease renewal. */
+  beforeFencedWrite?: () => Promise<void>;
 }
 
 /** What a scan stores, run in the one transaction its fence guards. */
@@ -111,6 +113,7 @@ export class Scanner {
         return { events: raised ? [raised] : [], result: unreachable ? 'unreachable' : 'failed' };
       };
     }
+    await this.deps.beforeFencedWrite?.();
     const stored = this.store(deviceId, write);
     if (!stored) return this.skipped(request);
     const storedAt = clock.now();
