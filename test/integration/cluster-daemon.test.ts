@@ -15,6 +15,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Fleet } from '../../simulators/fleet.js';
 import { packageFile } from '../../src/cli/version.js';
 import { shardOf } from '../../src/cluster/shards.js';
+import { hiddenTable } from '../../src/registration/hidden-table.js';
+import { NetSnmpClientFactory } from '../../src/snmp/net-snmp-client.js';
 import { TEST_MAC, testLicenseKey } from '../helpers/daemon.js';
 import { skipWithoutPostgres, startPostgres, type PostgresCluster } from '../helpers/postgres.js';
 import { until } from '../helpers/tools.js';
@@ -219,6 +221,24 @@ describe.skipIf(skip)('three collectors on one PostgreSQL', () => {
     // The active set matches the devices: none has an alarm, none is stored.
     expect(fleet.devices.every((d) => d.activeAlarms().length === 0)).toBe(true);
     expect((await activeByDevice()).size).toBe(0);
+
+    // A notification that reaches a collector not owning the device is forwarded to the owner:
+    // one device registered to c3 alone while c1 owns it (the safety net is an hour away, so
+    // only the forwarded notification can get its alarm stored).
+    const own = await owners();
+    const [, address] = [...ids].find(([id]) => own.get(shardOf(id)) === 'c1')!;
+    const community = (await db.query<{ value: string }>("SELECT value FROM settings WHERE key = 'notification-community'")).rows[0]!.value;
+    const client = new NetSnmpClientFactory().open({ version: '2c', community: 'private', address, port: DEVICE_PORT, timeoutMs: 1000, retries: 1 });
+    try {
+      await hiddenTable.remove(client, { address: c1.ip, port: NOTIFY_PORT, community });
+      await hiddenTable.ensure(client, { address: c3.ip, port: NOTIFY_PORT, community });
+    } finally {
+      client.close();
+    }
+    const device = fleet.devices.find((d) => d.address === address)!;
+    expect(device.status().managers.map((m) => m.address)).toEqual([c3.ip]);
+    device.raise('doorOpen');
+    await until('the door alarm stored through c3 forwarding to c1', async () => [...(await activeByDevice()).values()].some((a) => a.includes('Rack door open')), 10_000);
     passed = true;
     console.info(`${FILE}: SIGKILL -> survivors hold all shards in ${takeoverMs} ms; -> every storm alarm stored and devices re-registered in ${registeredMs} ms (lease 2 s, renew 0.5 s; ${victimDevices.length} devices moved)`);
   }, 120_000);
