@@ -4,7 +4,9 @@
 // notifications are handled by that owner. One collector is SIGKILLed in the middle of an alarm
 // storm: its shards move, its devices are re-registered to their new owners (the dead one's
 // registration removed), and the event log holds each device's raise and clear exactly once, as
-// the simulator did them, with the active set matching the devices.
+// the simulator did them, with the active set matching the devices. A notification sent to a
+// collector that does not own the device is forwarded to the owner. A collector paused (SIGSTOP)
+// past its lease loses its devices to a peer, writes nothing stale once resumed, and rejoins.
 // This file's addresses: 127.0.151.0/24 (collectors .11–.13, devices .101–.130).
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -239,6 +241,32 @@ describe.skipIf(skip)('three collectors on one PostgreSQL', () => {
     expect(device.status().managers.map((m) => m.address)).toEqual([c3.ip]);
     device.raise('doorOpen');
     await until('the door alarm stored through c3 forwarding to c1', async () => [...(await activeByDevice()).values()].some((a) => a.includes('Rack door open')), 10_000);
+
+    // SIGSTOP c3 past its lease, then SIGCONT: meanwhile c1 takes its shards, re-registers its
+    // devices and stores their alarms; awake, c3 writes nothing stale and rejoins cleanly.
+    const forwardedVia = address;
+    const others = new Map([...ids].filter(([, a]) => a !== forwardedVia));
+    const beforePause = await owners();
+    const c3Devices = [...others].filter(([id]) => beforePause.get(shardOf(id)) === 'c3');
+    expect(c3Devices.length).toBeGreaterThan(0);
+    const c3Sims = c3Devices.map(([, a]) => fleet.devices.find((d) => d.address === a)!);
+    c3.child!.kill('SIGSTOP');
+    try {
+      // Sent to c3 while it sleeps: the datagrams wait in its socket buffer.
+      for (const sim of c3Sims) sim.raise('tempHigh');
+      await until('c1 holds every shard while c3 sleeps', async () => [...(await owners()).values()].every((o) => o === 'c1') && (await owners()).size === 256, 15_000);
+      await until("c3's devices re-registered to c1", () => registeredToOwners(others, ['c1']), 15_000);
+      await until('their temperature alarms stored by c1', async () => [...(await activeByDevice()).values()].filter((a) => a.includes('Temperature too high')).length === c3Sims.length, 15_000);
+      for (const sim of c3Sims) sim.clear('tempHigh');
+      await until('and cleared', async () => ![...(await activeByDevice()).values()].some((a) => a.includes('Temperature too high')), 15_000);
+    } finally {
+      c3.child!.kill('SIGCONT');
+    }
+    await until('c3 back, the shards shared by c1 and c3', async () => new Set((await owners()).values()).size === 2, 15_000);
+    await until('every device registered to its owner alone again', () => registeredToOwners(others, ['c1', 'c3']), 15_000);
+    const afterPause = await db.query<{ device_id: string; kind: string }>("SELECT device_id, kind FROM events WHERE description = 'Temperature too high' ORDER BY id");
+    for (const [id] of c3Devices) expect(afterPause.rows.filter((e) => Number(e.device_id) === id).map((e) => e.kind), `device ${id}, owned by c3 before its pause`).toEqual(['raise', 'clear']);
+    expect([...(await activeByDevice()).values()].flat().filter((d) => d !== 'Rack door open')).toEqual([]);
     passed = true;
     console.info(`${FILE}: SIGKILL -> survivors hold all shards in ${takeoverMs} ms; -> every storm alarm stored and devices re-registered in ${registeredMs} ms (lease 2 s, renew 0.5 s; ${victimDevices.length} devices moved)`);
   }, 120_000);
