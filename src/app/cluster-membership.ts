@@ -1,6 +1,9 @@
 import type { Logger } from 'pino';
 import type { Clock } from '../clock.js';
-import type { ClusterCoordinator } from '../cluster/coordinator.js';
+import { ClusterCoordinator } from '../cluster/coordinator.js';
+import { clusterSettingsOf } from '../cluster/config.js';
+import type { Config } from '../config/schema.js';
+import { postgresConnection } from '../store/open.js';
 import { describe } from '../cluster/errors.js';
 import type { ForwardedNotification } from '../cluster/inbox.js';
 import type { ShardClaim } from '../cluster/shards.js';
@@ -179,4 +182,43 @@ export class ClusterMembership {
 function endpointOf(hostPort: string): { address: string; port: number } {
   const at = hostPort.lastIndexOf(':');
   return { address: hostPort.slice(0, at), port: Number(hostPort.slice(at + 1)) };
+}
+
+/** The parts of the daemon cluster mode works with. */
+export interface ClusterParts {
+  devices: ClusterMembershipDeps['devices'];
+  licenses: ClusterMembershipDeps['licenses'];
+  scheduler: { has(deviceId: number): boolean };
+  handle: ClusterMembershipDeps['handle'];
+  clock: Clock;
+  log: Logger;
+}
+
+/** This collector's membership, from a config with `cluster:` (and, the schema ensures, `store.postgres`). */
+export function clusterMembershipFrom(config: Readonly<Config>, parts: ClusterParts): ClusterMembership {
+  const cluster = config.cluster!;
+  const { log, clock } = parts;
+  if (!cluster.licenseMac) log.warn("cluster.licenseMac is not set: license keys verify against this machine's MAC, so on one collector only (docs/scale-out.md)");
+  const settings = clusterSettingsOf(cluster);
+  let membership: ClusterMembership | undefined;
+  const coordinator = new ClusterCoordinator({
+    database: postgresConnection(config.store.postgres!).connection,
+    settings,
+    clock,
+    log,
+    deliver: (batch) => membership?.deliver(batch),
+  });
+  membership = new ClusterMembership({
+    coordinator,
+    devices: parts.devices,
+    licenses: parts.licenses,
+    scheduled: (id) => parts.scheduler.has(id),
+    handle: parts.handle,
+    collectorId: settings.collectorId,
+    notifyAddr: settings.notifyAddr,
+    clock,
+    log,
+    syncMs: cluster.deviceSyncMs,
+  });
+  return membership;
 }

@@ -47,11 +47,9 @@ import { discoveryAdmission, discoveryCredentials } from './discovery-admission.
 import { LicenseService } from './license-service.js';
 import { RegistrationService } from './registration-service.js';
 import { Lifecycle } from './lifecycle.js';
-import { ClusterMembership } from './cluster-membership.js';
-import { ClusterCoordinator } from '../cluster/coordinator.js';
-import { clusterSettingsOf, notifyEndpoint } from '../cluster/config.js';
+import { clusterMembershipFrom, type ClusterMembership } from './cluster-membership.js';
+import { notifyEndpoint } from '../cluster/config.js';
 import type { ClusterView } from '../cluster/view.js';
-import { postgresConnection } from '../store/open.js';
 
 export interface DaemonOptions {
   config: Readonly<Config>;
@@ -363,27 +361,7 @@ export class Daemon {
       scheduler.requestScan(n.deviceId, 'trap', n.receivedAt);
     };
     if (config.cluster) {
-      if (!config.cluster.licenseMac) log.warn('cluster.licenseMac is not set: license keys verify against this machine\'s MAC, so on one collector only (docs/scale-out.md)');
-      const settings = clusterSettingsOf(config.cluster);
-      const coordinator = new ClusterCoordinator({
-        database: postgresConnection(config.store.postgres!).connection,
-        settings,
-        clock,
-        log,
-        deliver: (batch) => membership?.deliver(batch),
-      });
-      membership = new ClusterMembership({
-        coordinator,
-        devices: theDevices,
-        licenses,
-        scheduled: (id) => scheduler.has(id),
-        handle: handleNotification,
-        collectorId: settings.collectorId,
-        notifyAddr: settings.notifyAddr,
-        clock,
-        log,
-        syncMs: config.cluster.deviceSyncMs,
-      });
+      membership = clusterMembershipFrom(config, { devices: theDevices, licenses, scheduler, handle: handleNotification, clock, log });
     }
     const theMembership = membership;
     let ready = false;
