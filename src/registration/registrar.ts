@@ -98,13 +98,16 @@ export class Registrar {
 
   /**
    * Removes the registration before a device is deleted (or with the method it had before its
-   * profile changed); a device that cannot be reached is removed anyway.
+   * profile changed), in a cluster every collector's; a device that cannot be reached is removed anyway.
    */
   async deregister(device: DeviceRecord, registration = this.deps.profiles.get(profileNameOf(device) ?? '')?.registration): Promise<string | null> {
     if (!registration || registration === 'none' || !device.priorityScanning) return null;
     try {
       const method = registrationMethod(registration);
-      await method.remove(this.deps.clients.clientFor(device, 'write'), await this.managerFor(device));
+      const manager = await this.managerFor(device);
+      await method.remove(this.deps.clients.clientFor(device, 'write'), manager);
+      // In a cluster the device may be registered to its owner, not to us: it loses every collector's.
+      await this.removePeers(device, registration, manager);
       return null;
     } catch (error) {
       return error instanceof Error ? error.message : String(error);

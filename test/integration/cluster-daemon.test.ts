@@ -267,6 +267,12 @@ describe.skipIf(skip)('three collectors on one PostgreSQL', () => {
     const afterPause = await db.query<{ device_id: string; kind: string }>("SELECT device_id, kind FROM events WHERE description = 'Temperature too high' ORDER BY id");
     for (const [id] of c3Devices) expect(afterPause.rows.filter((e) => Number(e.device_id) === id).map((e) => e.kind), `device ${id}, owned by c3 before its pause`).toEqual(['raise', 'clear']);
     expect([...(await activeByDevice()).values()].flat().filter((d) => d !== 'Rack door open')).toEqual([]);
+
+    // A device removed through a collector that does not own it loses its owner's registration too.
+    const finalOwners = await owners();
+    const [removedId, removedAddress] = [...others].find(([id]) => finalOwners.get(shardOf(id)) === 'c1')!;
+    expect((await api(c3, 'DELETE', `/api/v1/devices/${removedId}`)).status).toBeLessThan(300);
+    expect(fleet.devices.find((d) => d.address === removedAddress)!.status().managers).toEqual([]);
     passed = true;
     console.info(`${FILE}: SIGKILL -> survivors hold all shards in ${takeoverMs} ms; -> every storm alarm stored and devices re-registered in ${registeredMs} ms (lease 2 s, renew 0.5 s; ${victimDevices.length} devices moved)`);
   }, 120_000);
