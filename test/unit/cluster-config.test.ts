@@ -4,6 +4,11 @@ import { describe, expect, it } from 'vitest';
 import { ConfigError, parseConfig } from '../../src/config/load.js';
 import { clusterSettingsOf, notifyEndpoint } from '../../src/cluster/config.js';
 import { DEFAULT_CLUSTER_TIMING } from '../../src/cluster/settings.js';
+import { licenseCommand } from '../../src/cli/commands/license.js';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
 
 const postgres = { url: 'postgres://priscan@db.example.net/priscan' };
 const cluster = { collectorId: 'collector-1', notifyAddress: '10.0.0.11:162', apiAddress: 'collector-1.example.net:8470' };
@@ -47,5 +52,22 @@ describe('config cluster:', () => {
     expect(refused({ store: { postgres }, cluster, manager: { address: '10.0.0.11' } })).toMatch(/manager: in cluster mode devices are registered with cluster\.notifyAddress/);
     const device = { name: 'ups-1', address: '10.1.2.3', snmp: { version: '2c', readCommunity: 'public', writeCommunity: 'private' } };
     expect(refused({ store: { postgres }, cluster, devices: [device] })).toMatch(/devices: in cluster mode add devices through the API/);
+  });
+});
+
+describe('priscan license id in cluster mode', () => {
+  it("prints the cluster's licenseMac, the MAC keys for the cluster are issued for", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'priscan-cluster-id-'));
+    try {
+      const file = join(dir, 'priscan.yaml');
+      writeFileSync(file, `store: {postgres: {url: '${postgres.url}'}}\ncluster: {collectorId: c1, notifyAddress: '10.0.0.11:162', apiAddress: '10.0.0.11:8470', licenseMac: 02-00-5E-10-20-30}\n`);
+      const out = new PassThrough();
+      let text = '';
+      out.on('data', (d: Buffer) => (text += d));
+      expect(await licenseCommand(['id', '--config', file], out)).toBe(0);
+      expect(text).toBe('02:00:5e:10:20:30  (interface cluster.licenseMac)\n');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
