@@ -8,47 +8,33 @@
 // collector that does not own the device is forwarded to the owner. A collector paused (SIGSTOP)
 // past its lease loses its devices to a peer, writes nothing stale once resumed, and rejoins.
 // This file's addresses: 127.0.151.0/24 (collectors .11–.13, devices .101–.130).
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Fleet } from '../../simulators/fleet.js';
-import { packageFile } from '../../src/cli/version.js';
 import { shardOf } from '../../src/cluster/shards.js';
 import { hiddenTable } from '../../src/registration/hidden-table.js';
 import { NetSnmpClientFactory } from '../../src/snmp/net-snmp-client.js';
-import { TEST_MAC, testLicenseKey } from '../helpers/daemon.js';
+import { CollectorSet, type Collector, registeredToOwners as registeredWhere, shardOwners } from '../helpers/cluster-daemons.js';
+import { testLicenseKey } from '../helpers/daemon.js';
 import { skipWithoutPostgres, startPostgres, type PostgresCluster } from '../helpers/postgres.js';
 import { until } from '../helpers/tools.js';
 
 const FILE = 'test/integration/cluster-daemon.test.ts';
 const skip = skipWithoutPostgres(FILE);
-const CLI = packageFile('dist/src/cli/priscan.js');
 const DEVICE_PORT = 16561;
 const NOTIFY_PORT = 16562;
 const HTTP_PORT = 16563;
 const DEVICES = 30;
-const ISSUER_ENV = 'PRISCAN_CLUSTER_TEST_ISSUER';
-// The text of TEST_ISSUER_SECRET (test/helpers/daemon.ts), which testLicenseKey() signs with.
-const ISSUER_TEXT = 'test issuer secret, not for production use';
-
-interface Collector {
-  id: string;
-  ip: string;
-  config: string;
-  child?: ChildProcess;
-  out: string;
-}
 
 describe.skipIf(skip)('three collectors on one PostgreSQL', () => {
   let postgres: PostgresCluster;
   let fleet: Fleet;
   let db: pg.Client;
   let dir = '';
-  let token = '';
-  const collectors: Collector[] = [];
+  let set: CollectorSet;
   let passed = false;
 
   beforeAll(async () => {
@@ -60,73 +46,24 @@ describe.skipIf(skip)('three collectors on one PostgreSQL', () => {
     await db.connect();
     fleet = new Fleet({ devices: [{ kind: 'sim', count: DEVICES }], baseAddress: '127.0.151.101', port: DEVICE_PORT });
     await fleet.start();
-    for (const n of [1, 2, 3]) {
-      const id = `c${n}`;
-      const ip = `127.0.151.1${n}`;
-      const config = join(dir, `${id}.yaml`);
-      writeFileSync(
-        config,
-        [
-          `dataDir: ${join(dir, id)}`,
-          `store: {postgres: {url: '${url}', timeoutMs: 5000}}`,
-          'log: {level: info}',
-          `notifications: {listen: {address: ${ip}, port: ${NOTIFY_PORT}}}`,
-          `http: {listen: {address: ${ip}, port: ${HTTP_PORT}}}`,
-          `licensing: {issuerSecretEnv: ${ISSUER_ENV}}`,
-          'shutdown: {deadlineMs: 3000}',
-          // Short leases so the takeover fits a test; movesPerRound high so a late starter gets its share at once.
-          `cluster: {collectorId: ${id}, notifyAddress: '${ip}:${NOTIFY_PORT}', apiAddress: '${ip}:${HTTP_PORT}', licenseMac: '${TEST_MAC}',`,
-          '  leaseMs: 2000, renewMs: 500, joinGraceMs: 0, movesPerRound: 64, deviceSyncMs: 300}',
-          '',
-        ].join('\n'),
-      );
-      collectors.push({ id, ip, config, out: '' });
-    }
+    // Short leases so the takeover fits a test; movesPerRound high so a late starter gets its share at once.
+    set = new CollectorSet({ dir, url, ips: ['127.0.151.11', '127.0.151.12', '127.0.151.13'], notifyPort: NOTIFY_PORT, httpPort: HTTP_PORT, timing: 'leaseMs: 2000, renewMs: 500, joinGraceMs: 0, movesPerRound: 64, deviceSyncMs: 300' });
+    set.writeConfigs();
   }, 60_000);
 
   afterAll(async () => {
-    for (const c of collectors) c.child?.kill('SIGKILL');
+    set?.killAll();
     // What the collectors logged, when something failed: their errors say more than a timeout.
-    if (!passed) for (const c of collectors) console.error(`--- ${c.id} ---\n${c.out.split('\n').filter((l) => !/"level":30/.test(l)).slice(-15).join('\n')}`);
+    if (!passed && set) console.error(set.problems());
     await db?.end().catch(() => undefined);
     await fleet?.stop();
     await postgres?.stop();
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
-  function start(c: Collector): void {
-    const child = spawn(process.execPath, [CLI, 'serve', '--config', c.config], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, [ISSUER_ENV]: ISSUER_TEXT } });
-    child.stdout!.on('data', (d: Buffer) => (c.out += d));
-    child.stderr!.on('data', (d: Buffer) => (c.out += d));
-    c.child = child;
-  }
-
-  async function api(c: Collector, method: string, path: string, body?: unknown): Promise<{ status: number; body: Record<string, unknown> }> {
-    const res = await fetch(`http://${c.ip}:${HTTP_PORT}${path}`, {
-      method,
-      headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    return { status: res.status, body: (await res.json().catch(() => ({}))) as Record<string, unknown> };
-  }
-
-  /** Who owns each shard now (valid leases only). */
-  async function owners(): Promise<Map<number, string>> {
-    const rows = await db.query<{ shard: number; owner: string }>('SELECT shard, owner FROM shard_lease WHERE lease_until > now()');
-    return new Map(rows.rows.map((r) => [r.shard, r.owner]));
-  }
-
-  const notifyAddrOf = (id: string) => collectors.find((c) => c.id === id)!.ip;
-
-  /** Devices (store id → simulator) each registered to exactly the collector owning its shard, among `live`. */
-  async function registeredToOwners(ids: Map<number, string>, live: readonly string[]): Promise<boolean> {
-    const own = await owners();
-    return [...ids].every(([id, address]) => {
-      const owner = own.get(shardOf(id));
-      const managers = fleet.devices.find((d) => d.address === address)!.status().managers;
-      return owner !== undefined && live.includes(owner) && managers.length === 1 && managers[0]!.address === notifyAddrOf(owner) && managers[0]!.port === NOTIFY_PORT;
-    });
-  }
+  const owners = () => shardOwners(db);
+  const registeredToOwners = (ids: ReadonlyMap<number, string>, live: readonly string[]) => registeredWhere(db, set, fleet, ids, live, NOTIFY_PORT);
+  const api = (...args: Parameters<CollectorSet['api']>) => set.api(...args);
 
   async function activeByDevice(): Promise<Map<number, string[]>> {
     const rows = await db.query<{ device_id: string; description: string }>('SELECT device_id, description FROM alarms_active ORDER BY device_id, description');
@@ -136,19 +73,14 @@ describe.skipIf(skip)('three collectors on one PostgreSQL', () => {
   }
 
   it('registers each device to its owner alone, and survives a SIGKILL mid-storm without losing or repeating a transition', async () => {
-    const [c1, c2, c3] = collectors as [Collector, Collector, Collector];
+    const [c1, c2, c3] = set.collectors as [Collector, Collector, Collector];
     // One first, so its store and cluster schemas are in place; then the other two together.
-    start(c1);
-    await until('c1 answering', async () => (await fetch(`http://${c1.ip}:${HTTP_PORT}/healthz`).catch(() => undefined))?.ok === true, 20_000);
-    const created = spawnSync(process.execPath, [CLI, 'token', 'create', '--role', 'admin', '--name', 'cluster-test', '--json', '--config', c1.config], { encoding: 'utf8' });
-    expect(created.status, created.stderr).toBe(0);
-    token = (JSON.parse(created.stdout) as { token: string }).token;
-    start(c2);
-    start(c3);
-    await until('c2 and c3 answering', async () => {
-      const ok = await Promise.all([c2, c3].map(async (c) => (await fetch(`http://${c.ip}:${HTTP_PORT}/healthz`).catch(() => undefined))?.ok === true));
-      return ok.every(Boolean);
-    }, 20_000);
+    set.start(c1);
+    await set.answering([c1]);
+    set.createToken(c1);
+    set.start(c2);
+    set.start(c3);
+    await set.answering([c2, c3]);
 
     // One license for the whole cluster, installed through c1, bound to cluster.licenseMac: every collector counts it.
     const licensed = await api(c1, 'POST', '/api/v1/licenses', { key: testLicenseKey(DEVICES) });
@@ -156,7 +88,7 @@ describe.skipIf(skip)('three collectors on one PostgreSQL', () => {
     const ids = new Map<number, string>();
     for (const [i, device] of fleet.devices.entries()) {
       // Added through all three APIs: each collector learns of the others' from the shared table.
-      const res = await api(collectors[i % 3]!, 'POST', '/api/v1/devices', {
+      const res = await api(set.collectors[i % 3]!, 'POST', '/api/v1/devices', {
         name: `sim-${i + 1}`,
         address: device.address,
         port: DEVICE_PORT,
