@@ -431,7 +431,9 @@ export class Daemon {
           // Before any device is scanned or registered, so a refused start-up has touched none.
           refuseShadowedDevices(store.devices, config.devices);
           theDevices.loadStored();
-          await theDevices.syncDeclared(config.devices);
+          // A cluster config declares none (refused), and must not delete the config devices a
+          // migrated store holds: they stay as they are, shared by every collector.
+          if (!config.cluster) await theDevices.syncDeclared(config.devices);
           for (const note of thresholds.unmatchedConfigured()) log.warn(note);
         },
         stop: () => undefined,

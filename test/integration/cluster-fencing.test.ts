@@ -18,6 +18,8 @@ import { newDevice } from '../helpers/devices.js';
 import { FakeSnmpClient } from '../helpers/fake-snmp.js';
 import { skipWithoutPostgres, startPostgres, type PostgresCluster } from '../helpers/postgres.js';
 import { builtinProfiles } from '../helpers/profiles.js';
+import { startTestDaemon, TEST_MAC } from '../helpers/daemon.js';
+import { until } from '../helpers/tools.js';
 
 const FILE = 'test/integration/cluster-fencing.test.ts';
 const skip = skipWithoutPostgres(FILE);
@@ -90,5 +92,29 @@ describe.skipIf(skip)('fenced scan results', () => {
     expect(published).toHaveLength(1);
     expect(fenced).toEqual([id]);
     expect(warnings).toContainEqual(expect.objectContaining({ deviceId: id, shard: claim!.shard, epoch: claim!.epoch, msg: expect.stringMatching(/^scan result fenced out/) }));
+  });
+
+  it("a collector starting on a store that holds config devices leaves them, and offers the API its ClusterView", async () => {
+    const connection = await postgres.createDatabase();
+    const url = `postgres://${connection.user}@${connection.host}:${connection.port}/${connection.database}`;
+    const migrated = PostgresStore.open(systemClock, { connection, location: 'test' });
+    const kept = migrated.devices.insert(newDevice({ name: 'from-a-config-file', address: '127.0.151.202', origin: 'config' }));
+    migrated.close();
+    const t = await startTestDaemon({
+      manager: {},
+      notifications: { listen: { address: '127.0.151.31', port: 0 } },
+      http: { listen: { address: '127.0.151.31', port: 0 } },
+      store: { postgres: { url, timeoutMs: 5000 } },
+      cluster: { collectorId: 'd1', notifyAddress: '127.0.151.31:16581', apiAddress: '127.0.151.31:16582', licenseMac: TEST_MAC, leaseMs: 2000, renewMs: 500 },
+    });
+    try {
+      expect(t.running.store.devices.get(kept.id)).toMatchObject({ name: 'from-a-config-file', origin: 'config' });
+      expect(t.running.cluster?.collectorId).toBe('d1');
+      await until('d1 owns the device', () => t.running.cluster!.ownsDevice(kept.id), 10_000);
+      expect((await t.running.cluster!.collectors()).map((c) => c.id)).toEqual(['d1']);
+      expect(t.running.licenses.serverId).toBe(TEST_MAC);
+    } finally {
+      await t.stop();
+    }
   });
 });
