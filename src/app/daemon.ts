@@ -25,7 +25,7 @@ import { DEFAULT_HISTORY_POLICY } from '../store/readings.js';
 import { StoreError } from '../store/errors.js';
 import { openStore } from '../store/open.js';
 import type { Store, StoreOptions } from '../store/store.js';
-import { NotificationIntake } from '../traps/intake.js';
+import { NotificationIntake, type AcceptedNotification } from '../traps/intake.js';
 import { installationEngine } from '../traps/engine.js';
 import { NotificationSources } from '../traps/sources.js';
 import { AuditLog } from '../access/audit.js';
@@ -51,6 +51,8 @@ import { discoveryAdmission, discoveryCredentials } from './discovery-admission.
 import { LicenseService } from './license-service.js';
 import { RegistrationService } from './registration-service.js';
 import { Lifecycle } from './lifecycle.js';
+import { clusterMembershipFrom, type ClusterMembership } from './cluster-membership.js';
+import { notifyEndpoint } from '../cluster/config.js';
 
 export interface DaemonOptions {
   config: Readonly<Config>;
@@ -91,6 +93,8 @@ export interface RunningDaemon {
   intake: NotificationIntake;
   http: FastifyInstance;
   httpUrl: string;
+  /** Cluster mode only: which collector owns what. */
+  cluster?: ClusterView;
 }
 
 /**
@@ -234,14 +238,19 @@ export class Daemon {
     const bus = new AlarmEventBus((error) => log.error({ err: error }, 'alarm event subscriber failed'));
     let intake: NotificationIntake | undefined;
     const sources = new NotificationSources({ onUsmUser: (user) => intake?.prepareKeys(user) });
+    // Cluster mode: devices are registered with this collector's notification address, and each
+    // is scanned and written (fenced) only by the collector owning its shard.
+    let membership: ClusterMembership | undefined;
+    const clusterNotify = config.cluster ? notifyEndpoint(config.cluster) : undefined;
     const registrar = new Registrar({
       clock,
       store,
       clients,
       log,
       profiles,
-      managerAddress: config.manager.address,
-      managerPort: () => config.manager.port ?? intake?.port ?? config.notifications.listen.port,
+      managerAddress: clusterNotify?.address ?? config.manager.address,
+      managerPort: () => clusterNotify?.port ?? config.manager.port ?? intake?.port ?? config.notifications.listen.port,
+      peers: config.cluster ? () => membership?.peers() ?? [] : undefined,
       installationCommunity: community,
       observer: metrics.registration,
     });
@@ -267,6 +276,14 @@ export class Daemon {
       extraSources: { 'net-snmp': config.profiles.netSnmp.tables.map(statusTableSource) },
       readings: { violations: (scan) => thresholds.violations(scan), record: (scan) => readings.record(scan) },
       observer: metrics.scans,
+      ...(config.cluster
+        ? {
+            fenceFor: (id: number) => membership?.fenceFor(id),
+            // The shard moved on while the scan ran: let the device go now (the next round says `lost` too).
+            onFenced: (id: number) => scheduler.removeDevice(id),
+            beforeFencedWrite: () => membership?.writable() ?? Promise.resolve(),
+          }
+        : {}),
     });
     const scheduler = new ScanScheduler({
       clock,
@@ -285,6 +302,8 @@ export class Daemon {
       secret: issuerSecret,
       interfaceName: config.licensing.interface,
       interfaces: this.options.interfaces,
+      clusterMac: config.cluster?.licenseMac,
+      shared: config.cluster !== undefined,
       unlicensedCount: () => devices?.unlicensedCount ?? 0,
       onChange: () => devices?.applyLicensing(),
     });
@@ -301,11 +320,11 @@ export class Daemon {
       profiles,
       thresholds,
       licensedNodes: () => licenses.licensedNodes(),
+      owns: config.cluster ? (id) => membership?.owns(id) ?? false : undefined,
     });
     const theDevices = devices;
     metrics.watchFleet(() => fleetSnapshot(store, theDevices, licenses, profiles));
     metrics.watchReadings((shown) => readings.stillCurrent(shown));
-    if (this.options.cluster) metrics.watchCluster(this.options.cluster);
     const { credentials: _secrets, ...discoverySettings } = config.discovery;
     const discovery = new DiscoveryService({
       clock,
@@ -347,6 +366,17 @@ export class Daemon {
     // The API's routes and the console's pages change acknowledgements and windows through these.
     const acknowledgements = new AcknowledgementService({ store, bus, clock });
     const maintenance = new MaintenanceService({ store, profiles, clock, holds: notifier });
+    const handleNotification = (n: AcceptedNotification): void => {
+      // A restarted device may have lost its registration: re-register, which then scans.
+      if (n.restart) scheduler.requestRegistration(n.deviceId);
+      scheduler.requestScan(n.deviceId, 'trap', n.receivedAt);
+    };
+    if (config.cluster) {
+      membership = clusterMembershipFrom(config, { devices: theDevices, licenses, scheduler, handle: handleNotification, clock, log });
+    }
+    const theMembership = membership;
+    const clusterView = theMembership?.view ?? this.options.cluster;
+    if (clusterView) metrics.watchCluster(clusterView);
     let ready = false;
     const engine = installationEngine(store.settings, clock, config.notifications.engineId);
     intake = new NotificationIntake({
@@ -355,11 +385,8 @@ export class Daemon {
       receiveBufferBytes: config.notifications.receiveBufferBytes,
       now: () => clock.now(),
       sourceFor: (address) => sources.lookup(address),
-      onNotification: (n) => {
-        // A restarted device may have lost its registration: re-register, which then scans.
-        if (n.restart) scheduler.requestRegistration(n.deviceId);
-        scheduler.requestScan(n.deviceId, 'trap', n.receivedAt);
-      },
+      // In cluster mode a notification for a device a peer owns goes to that peer.
+      onNotification: (n) => (membership ? membership.notification(n) : handleNotification(n)),
       engine,
       observer: metrics.intake,
     });
@@ -389,7 +416,7 @@ export class Daemon {
       about: () => ({ version: packageVersion(), serverId: licenses.serverId, serverIdError: licenses.serverIdError, snmpEngineId: engine.engineId.toString('hex') }),
       maintenanceHolds: notifier,
       console: consoleServices({ store, readings, thresholds, acknowledgements, maintenance, holds: notifier }),
-      cluster: this.options.cluster,
+      cluster: clusterView,
     });
     let httpUrl = '';
     const theIntake = intake;
@@ -420,11 +447,16 @@ export class Daemon {
           // Before any device is scanned or registered, so a refused start-up has touched none.
           refuseShadowedDevices(store.devices, config.devices);
           theDevices.loadStored();
-          await theDevices.syncDeclared(config.devices);
+          // A cluster config declares none (refused), and must not delete the config devices a
+          // migrated store holds: they stay as they are, shared by every collector.
+          if (!config.cluster) await theDevices.syncDeclared(config.devices);
           for (const note of thresholds.unmatchedConfigured()) log.warn(note);
         },
         stop: () => undefined,
       },
+      // After devices (every licensed device is followed before shards are claimed); stopping it
+      // hands this collector's shards to its peers at once.
+      { name: 'cluster', start: () => theMembership?.start(), stop: () => theMembership?.stop() },
       // After devices (it adds them), so it stops first: no probe is sent once shutdown begins.
       { name: 'discovery', start: () => discovery.start(), stop: () => discovery.stop() },
       {
@@ -437,7 +469,7 @@ export class Daemon {
     ]);
     await this.lifecycle.start();
     ready = true;
-    this.parts = { store, licenses, tokens, partners, registration, bus, scheduler, devices: theDevices, thresholds, discovery, metrics, intake: theIntake, http, httpUrl };
+    this.parts = { store, licenses, tokens, partners, registration, bus, scheduler, devices: theDevices, thresholds, discovery, metrics, intake: theIntake, http, httpUrl, cluster: theMembership?.view };
     // Linux reports twice the size it grants; less than asked means net.core.rmem_max capped it.
     const granted = Math.floor(theIntake.receiveBufferSize / 2);
     if (granted < config.notifications.receiveBufferBytes) {

@@ -29,6 +29,12 @@ export interface DeviceServiceDeps {
   profiles: ProfileRegistry;
   /** Operator thresholds: how often a device's readings must be read, and what to forget of a removed device. */
   thresholds?: { intervalSecondsFor(device: DeviceRecord): number | undefined; forget(deviceId: number): void };
+  /**
+   * Cluster mode: whether this collector owns the device's shard now. Every licensed device is
+   * followed (its notifications are recognised, to be forwarded to the owner); only owned ones
+   * are scanned and registered. Absent: a single priscan owns every device.
+   */
+  owns?: (deviceId: number) => boolean;
 }
 
 /** A device input that describes no device: no address, or a shadow with credentials of its own. */
@@ -163,6 +169,8 @@ export class DeviceService {
   private readonly unlicensed = new Set<number>();
   /** Registrations being removed from devices that went unlicensed, by device id. */
   private readonly deregistering = new Map<number, Promise<void>>();
+  /** Licensed devices as last followed (notifications recognised; scheduled when owned), by id. */
+  private readonly followed = new Map<number, DeviceRecord>();
 
   constructor(private readonly deps: DeviceServiceDeps) {}
 
@@ -189,15 +197,18 @@ export class DeviceService {
     const devices = this.deps.store.devices.list().sort((a, b) => a.id - b.id);
     devices.forEach((device, i) => {
       const wanted = i < licensed;
-      const tracked = this.deps.scheduler.has(device.id);
+      const tracked = this.followed.has(device.id);
+      // In a cluster every collector decides the same from the shared tables; only the owner acts on the device.
+      const owned = this.owns(device.id);
       if (wanted && !tracked) {
         const returning = this.unlicensed.delete(device.id);
         this.track(device);
         // Its alarms were ended when it went: find the current ones now, not at the next safety net.
-        if (returning) this.deps.scheduler.requestScan(device.id, 'manual');
+        if (returning && owned) this.deps.scheduler.requestScan(device.id, 'manual');
       } else if (!wanted && (tracked || !this.unlicensed.has(device.id))) {
         this.unlicensed.add(device.id);
         this.untrack(device);
+        if (!owned) return;
         // Also at start-up, for alarms an older priscan left frozen on an unlicensed device.
         this.endAlarms(device.id, DEVICE_UNMONITORED);
         this.deps.log.warn({ device: device.name, licensed }, 'device unlicensed: over the licensed node count, not monitored');
@@ -219,7 +230,8 @@ export class DeviceService {
     const touched = new Set([...changes.added, ...changes.changed, ...changes.removed]);
     const rescanned: string[] = [];
     for (const device of store.devices.list()) {
-      if (!this.isMonitored(device.id)) continue;
+      // In a cluster each collector reloads its own files and handles the devices it owns.
+      if (!this.isMonitored(device.id) || !this.owns(device.id)) continue;
       const before = profileNameOf(device);
       let now = before;
       if (device.profile === 'auto' && device.state.sysObjectId) {
@@ -420,8 +432,69 @@ export class DeviceService {
   }
 
   private untrack(device: DeviceRecord): void {
+    this.followed.delete(device.id);
     this.deps.scheduler.removeDevice(device.id);
     if (device.leadId === null) this.deps.sources.delete(device.address);
+  }
+
+  private owns(id: number): boolean {
+    return this.deps.owns?.(id) ?? true;
+  }
+
+  /**
+   * Cluster mode: the device whose shard a device lives in. A shadow lives with its lead, so the
+   * collector that gets the lead's notifications (its registration is the lead's) owns and scans
+   * every unit of the chain.
+   */
+  shardDeviceOf(id: number): number {
+    return this.followed.get(id)?.leadId ?? id;
+  }
+
+  /**
+   * Cluster mode: shards moved. Devices this collector now owns are scheduled, which registers
+   * this collector on them and scans them; those it no longer owns are dropped at once (a scan
+   * already running finishes, and its result is fenced).
+   */
+  ownershipChanged(): { tracked: number; untracked: number } {
+    let tracked = 0;
+    let untracked = 0;
+    for (const [id, device] of this.followed) {
+      const owned = this.owns(id);
+      const scheduled = this.deps.scheduler.has(id);
+      if (owned && !scheduled) {
+        this.schedule(device, false);
+        if (!device.priorityScanning) this.deps.scheduler.requestScan(id, 'manual');
+        tracked++;
+      } else if (!owned && scheduled) {
+        this.deps.scheduler.removeDevice(id);
+        untracked++;
+      }
+    }
+    return { tracked, untracked };
+  }
+
+  /**
+   * Cluster mode: the devices table is shared, so devices added, changed or removed through any
+   * collector's API are picked up here by reading it again (called on a timer, and when a
+   * forwarded notification names a device not known yet).
+   */
+  syncShared(): void {
+    const stored = new Map(this.deps.store.devices.list().map((d) => [d.id, d]));
+    for (const [id, before] of this.followed) {
+      const now = stored.get(id);
+      if (!now) {
+        this.untrack(before);
+        this.deps.clients.forget(id);
+        this.unlicensed.delete(id);
+        this.deps.thresholds?.forget(id);
+      } else if (trackingKey(now) !== trackingKey(before)) {
+        if (now.address !== before.address && before.leadId === null) this.deps.sources.delete(before.address);
+        this.deps.clients.forget(id);
+        this.track(now, true);
+      }
+    }
+    for (const id of this.unlicensed) if (!stored.has(id)) this.unlicensed.delete(id);
+    this.applyLicensing();
   }
 
   /**
@@ -445,6 +518,7 @@ export class DeviceService {
   profileResolved(id: number): void {
     this.applyCadence([id]);
     const device = this.deps.store.devices.get(id);
+    if (device && this.followed.has(id)) this.followed.set(id, device);
     if (device && this.deps.scheduler.has(id)) this.listen(device, this.notifyCommunity(device));
   }
 
@@ -455,6 +529,15 @@ export class DeviceService {
 
   private track(device: DeviceRecord, changed = false): void {
     this.listen(device, this.notifyCommunity(device));
+    this.followed.set(device.id, device);
+    if (!this.owns(device.id)) {
+      this.deps.scheduler.removeDevice(device.id);
+      return;
+    }
+    this.schedule(device, changed);
+  }
+
+  private schedule(device: DeviceRecord, changed: boolean): void {
     const scheduling = {
       intervalMs: this.scanIntervalSeconds(device) * 1000,
       registered: device.priorityScanning,
@@ -489,6 +572,11 @@ export function refuseShadowedDevices(devices: Pick<DevicesRepository, 'getByNam
       );
     }
   });
+}
+
+/** What scheduling and notification intake depend on: a change means tracking the device afresh. */
+function trackingKey(d: DeviceRecord): string {
+  return stableJson([d.address, d.port, d.snmp, d.profile, d.resolvedProfile, d.priorityScanning, d.intervalSeconds, d.timeoutMs, d.retries]);
 }
 
 function changed(existing: DeviceRecord, wanted: NewDevice): boolean {

@@ -43,6 +43,13 @@ export interface LicenseServiceDeps {
   interfaceName: string | undefined;
   /** The machine's interfaces; default: the OS's (tests pass their own). */
   interfaces?: InterfaceTable;
+  /**
+   * Cluster mode: the MAC keys are bound to for the whole cluster (config cluster.licenseMac),
+   * instead of this machine's: every collector verifies the same keys the same way.
+   */
+  clusterMac?: string;
+  /** Cluster mode: the licenses table is shared, so each count first verifies keys a peer installed. */
+  shared?: boolean;
   /** Devices beyond the licensed count, for usage. */
   unlicensedCount: () => number;
   /** Called after keys change, so devices over the count become unlicensed (or come back). */
@@ -58,25 +65,46 @@ export class LicenseService {
   private identityError: string | null = null;
   /** Ids of installed keys that verify for this server now. */
   private valid = new Set<number>();
+  /** Ids of installed keys verified (or refused) already. */
+  private checked = new Set<number>();
 
   constructor(private readonly deps: LicenseServiceDeps) {}
 
   start(): void {
-    try {
-      this.identity = serverIdentity({ interfaceName: this.deps.interfaceName, interfaces: this.deps.interfaces });
-    } catch (error) {
-      this.identityError = (error as Error).message;
-      this.deps.log.warn({ err: this.identityError }, 'no server identity for licensing: only the included nodes are licensed');
+    if (this.deps.clusterMac !== undefined) {
+      this.identity = { mac: this.deps.clusterMac, interface: 'cluster.licenseMac' };
+    } else {
+      try {
+        this.identity = serverIdentity({ interfaceName: this.deps.interfaceName, interfaces: this.deps.interfaces });
+      } catch (error) {
+        this.identityError = (error as Error).message;
+        this.deps.log.warn({ err: this.identityError }, 'no server identity for licensing: only the included nodes are licensed');
+      }
     }
     this.valid = new Set();
+    this.checked = new Set();
+    this.refresh();
+  }
+
+  /**
+   * Verifies keys installed since the last look: in cluster mode the licenses table is shared,
+   * and a key another collector installed counts here too once verified. Returns whether the
+   * licensed count changed.
+   */
+  refresh(): boolean {
+    let changed = false;
     for (const installed of this.deps.store.licenses.keys()) {
+      if (this.checked.has(installed.id)) continue;
+      this.checked.add(installed.id);
       try {
         this.verify(installed.key);
         this.valid.add(installed.id);
+        changed = true;
       } catch (error) {
         this.deps.log.warn({ license: installed.fingerprint, reason: (error as Error).message }, 'installed license key does not verify: it grants no nodes');
       }
     }
+    return changed;
   }
 
   get serverId(): string | null {
@@ -88,6 +116,7 @@ export class LicenseService {
   }
 
   licensedNodes(): number {
+    if (this.deps.shared) this.refresh();
     return INCLUDED_NODES + this.deps.store.licenses.list().reduce((sum, l) => sum + (this.valid.has(l.id) ? l.nodes : 0), 0);
   }
 
@@ -121,6 +150,7 @@ export class LicenseService {
       throw error;
     }
     this.valid.add(installed.id);
+    this.checked.add(installed.id);
     this.deps.log.info({ license: installed.fingerprint, nodes: installed.nodes }, 'license key installed');
     this.deps.onChange();
     return licenseView(installed);
@@ -140,7 +170,8 @@ export class LicenseService {
       throw new LicenseRejectedError('LICENSE_KEY_INVALID', 'this server cannot verify license keys: configure licensing.issuerSecretFile (or issuerSecretEnv) with the issuer secret');
     }
     if (!this.identity) throw new LicenseRejectedError('LICENSE_KEY_INVALID', `this server has no licensing identity: ${this.identityError}`);
-    const others = machineMacs(this.deps.interfaces).filter((m) => m.mac !== this.identity!.mac);
+    // A cluster's MAC is configured, not this machine's: no other interface of this machine can be "the right one".
+    const others = this.deps.clusterMac !== undefined ? [] : machineMacs(this.deps.interfaces).filter((m) => m.mac !== this.identity!.mac);
     return verifyKey({ key: keyText, secret: this.deps.secret, mac: this.identity.mac, otherMacs: others });
   }
 }

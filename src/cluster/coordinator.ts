@@ -50,6 +50,8 @@ export class ClusterCoordinator extends EventEmitter<ClusterCoordinatorEvents> {
   private heldValidUntil = 0;
   private roundTimer: unknown;
   private roundInFlight: Promise<RoundReport> | undefined;
+  /** The round's transaction while it runs: it holds shard leases FOR UPDATE. */
+  private leaseTransaction: Promise<unknown> | undefined;
   private draining = false;
   private drainAgain = false;
   private running = false;
@@ -112,11 +114,26 @@ export class ClusterCoordinator extends EventEmitter<ClusterCoordinatorEvents> {
     return [...this.held].map(([shard, epoch]) => ({ shard, epoch })).sort((a, b) => a.shard - b.shard);
   }
 
-  /** The claim a write for this device must be fenced with, if this collector owns it. */
+  /**
+   * The claim a write for this device must be fenced with, if this collector owns it. None once
+   * the leases lapsed on our clock (e.g. after a pause), even before the next round notices:
+   * a peer may own the shard by then.
+   */
   claimFor(deviceId: number): ShardClaim | undefined {
+    if (this.deps.clock.now() >= this.heldValidUntil) return undefined;
     const shard = shardOf(deviceId);
     const epoch = this.held.get(shard);
     return epoch === undefined ? undefined : { shard, epoch };
+  }
+
+  /**
+   * Resolves once no round of ours holds lease rows locked. A fenced write in this process must
+   * wait for it: the fence share-locks the lease row, and a synchronous store session blocking on
+   * our own round's lock would stop the event loop the round needs to commit (a deadlock until
+   * the store's time limit).
+   */
+  async leasesUnlocked(): Promise<void> {
+    while (this.leaseTransaction) await this.leaseTransaction.catch(() => undefined);
   }
 
   /** Queues a notification for the owner of its device (CLUSTER_UNAVAILABLE while disconnected). */
@@ -162,7 +179,7 @@ export class ClusterCoordinator extends EventEmitter<ClusterCoordinatorEvents> {
     const before = this.heldShards();
     let outcome: { kept: ShardClaim[]; released: number[]; acquired: ShardClaim[]; plan: BalancePlan | undefined };
     try {
-      outcome = await this.connection.transaction(async (db) => {
+      const transaction = this.connection.transaction(async (db) => {
         const joined = await heartbeat(db, this.member, false);
         const renewed = await renewShards(db, this.member, before);
         const kept = before.filter((c) => renewed.has(c.shard));
@@ -179,6 +196,8 @@ export class ClusterCoordinator extends EventEmitter<ClusterCoordinatorEvents> {
         const handedOver = await claimShards(db, this.member, { kind: 'released', limit: plan.claimReleased, held: [...holding, ...orphaned.map((c) => c.shard)] });
         return { kept, released, acquired: [...orphaned, ...handedOver], plan };
       });
+      this.leaseTransaction = transaction;
+      outcome = await transaction.finally(() => (this.leaseTransaction = undefined));
     } catch (error) {
       this.deps.log.warn({ err: describe(error) }, 'cluster: round failed');
       return report;

@@ -3,6 +3,7 @@ import { alertmanagerConfigSchema } from '../alerting/config.js';
 import { identifier, oidSchema, profileNameSchema, THRESHOLD_LEVELS } from '../profiles/schema.js';
 import { SEVERITIES } from '../alarms/model.js';
 import { storeConfigSchema } from '../store/config.js';
+import { clusterConfigSchema } from '../cluster/config.js';
 import { webhooksConfigSchema } from '../webhooks/config.js';
 import { canonicalAddress, NOT_AN_ADDRESS } from '../snmp/address.js';
 import { AUTH_PROTOCOLS, checkUser, DES_UNAVAILABLE, desAvailable, MIN_PASSWORD_LENGTH, PRIV_PROTOCOLS, SECURITY_LEVELS } from '../snmp/usm.js';
@@ -280,6 +281,8 @@ export const configSchema = z
     dataDir: z.string().min(1).default('/var/lib/priscan'),
     /** Where the state is kept: SQLite in dataDir (the default), or PostgreSQL for collectors sharing one database. */
     store: storeConfigSchema,
+    /** One of several collectors sharing the PostgreSQL store (docs/scale-out.md); absent: a single priscan. */
+    cluster: clusterConfigSchema.optional(),
     log: z.object({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info') }).strict().default({ level: 'info' }),
     notifications: z
       .object({
@@ -356,6 +359,16 @@ export const configSchema = z
   })
   .strict()
   .superRefine((config, ctx) => {
+    if (config.cluster && !config.store.postgres) {
+      ctx.addIssue({ code: 'custom', path: ['cluster'], message: 'cluster mode needs store.postgres: the collectors share one PostgreSQL database (docs/scale-out.md)' });
+    }
+    if (config.cluster && (config.manager.address !== undefined || config.manager.port !== undefined)) {
+      ctx.addIssue({ code: 'custom', path: ['manager'], message: 'in cluster mode devices are registered with cluster.notifyAddress: remove manager.address and manager.port' });
+    }
+    // Every collector would add them at once; the devices table is shared, so they come from the API.
+    if (config.cluster && config.devices.length > 0) {
+      ctx.addIssue({ code: 'custom', path: ['devices'], message: 'in cluster mode add devices through the API (priscan devices add): the collectors share one devices table' });
+    }
     const ids = new Set<string>();
     config.profiles.netSnmp.tables.forEach((table, i) => {
       if (ids.has(table.id)) ctx.addIssue({ code: 'custom', path: ['profiles', 'netSnmp', 'tables', i, 'id'], message: `table id ${table.id} is used twice` });

@@ -3,6 +3,7 @@ import type { Clock } from '../clock.js';
 import type { DeviceClients } from '../snmp/device-clients.js';
 import { profileNameOf, resolveProfile } from '../profiles/resolve.js';
 import type { ProfileRegistry } from '../profiles/registry.js';
+import type { RegistrationMethodName } from '../profiles/schema.js';
 import type { DeviceRecord } from '../store/devices.js';
 import type { Store } from '../store/store.js';
 import { localAddressFor } from './local-address.js';
@@ -22,6 +23,12 @@ export interface RegistrarDeps {
   /** The community only priscan and its devices know, unless a device overrides it. */
   installationCommunity: string;
   observer?: RegistrationObserver;
+  /**
+   * Cluster mode: where the other collectors receive notifications (live or dead). A device this
+   * collector registers on must send to it alone, so their registrations are removed from it
+   * (a takeover leaves the old owner's behind).
+   */
+  peers?: () => readonly { address: string; port: number }[];
 }
 
 export interface RegistrationObserver {
@@ -57,7 +64,9 @@ export class Registrar {
         if (store.devices.get(deviceId)) store.devices.recordRegistration(deviceId, { at: clock.now(), state: 'manual', error: null });
         return;
       }
-      const outcome = await registrationMethod(profile.registration).ensure(clients.clientFor(device, 'write'), await this.managerFor(device));
+      const manager = await this.managerFor(device);
+      const outcome = await registrationMethod(profile.registration).ensure(clients.clientFor(device, 'write'), manager);
+      await this.removePeers(device, profile.registration, manager);
       if (store.devices.get(deviceId)) store.devices.recordRegistration(deviceId, { at: clock.now(), state: 'registered', error: null });
       if (outcome === 'repaired') log.info({ device: device.name, method }, 'registration repaired');
       this.deps.observer?.registration(method, outcome);
@@ -70,14 +79,35 @@ export class Registrar {
   }
 
   /**
+   * Removes other collectors' registrations from a device this collector owns. RFC 3413 needs
+   * none: its rows are priscan's by name, and ensure() just rewrote their address to ours. A
+   * peer on our own IP address is left alone: an APC receiver row is matched by address only.
+   */
+  private async removePeers(device: DeviceRecord, registration: RegistrationMethodName, manager: ManagerRegistration): Promise<void> {
+    const peers = this.deps.peers?.().filter((p) => p.address !== manager.address) ?? [];
+    if (peers.length === 0 || registration === 'rfc3413') return;
+    const method = registrationMethod(registration);
+    for (const peer of peers) {
+      try {
+        await method.remove(this.deps.clients.clientFor(device, 'write'), { ...manager, ...peer });
+      } catch (error) {
+        this.deps.log.warn({ device: device.name, peer: `${peer.address}:${peer.port}`, err: (error as Error).message }, "a peer collector's registration could not be removed");
+      }
+    }
+  }
+
+  /**
    * Removes the registration before a device is deleted (or with the method it had before its
-   * profile changed); a device that cannot be reached is removed anyway.
+   * profile changed), in a cluster every collector's; a device that cannot be reached is removed anyway.
    */
   async deregister(device: DeviceRecord, registration = this.deps.profiles.get(profileNameOf(device) ?? '')?.registration): Promise<string | null> {
     if (!registration || registration === 'none' || !device.priorityScanning) return null;
     try {
       const method = registrationMethod(registration);
-      await method.remove(this.deps.clients.clientFor(device, 'write'), await this.managerFor(device));
+      const manager = await this.managerFor(device);
+      await method.remove(this.deps.clients.clientFor(device, 'write'), manager);
+      // In a cluster the device may be registered to its owner, not to us: it loses every collector's.
+      await this.removePeers(device, registration, manager);
       return null;
     } catch (error) {
       return error instanceof Error ? error.message : String(error);

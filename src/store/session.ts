@@ -5,7 +5,7 @@
 /**
  * A write's fence, for cluster mode: the shard the written device belongs to and the epoch this
  * collector holds it at (src/cluster/fence.ts). The PostgreSQL backend checks it first thing in
- * the transaction; nothing passes one yet: the daemon's cluster wiring will.
+ * the transaction (Store.writeFenced); SQLite ignores it.
  */
 export interface WriteFence {
   shard: number;

@@ -9,7 +9,7 @@ import { MaintenanceRepository, sqliteMaintenanceStatements, type MaintenanceSta
 import { PartnersRepository, sqlitePartnerStatements, type PartnerStatements } from './partners.js';
 import { DEFAULT_HISTORY_POLICY, ReadingsRepository, sqliteReadingStatements, type HistoryPolicy, type ReadingStatements } from './readings.js';
 import { RegistrationsRepository, sqliteRegistrationStatements, type RegistrationStatements } from './registrations.js';
-import type { StoreSession } from './session.js';
+import type { StoreSession, WriteFence } from './session.js';
 import { SettingsRepository, sqliteSettingsStatements, type SettingsStatements } from './settings.js';
 import { sqliteThresholdStatements, ThresholdsRepository, type ThresholdStatements } from './thresholds.js';
 import { sqliteTokenStatements, TokensRepository, type TokenStatements } from './tokens.js';
@@ -45,6 +45,13 @@ export interface Store extends StoreRepositories {
    * publish, or undefined if there was no such device.
    */
   removeDevice(id: number, ending: AlarmEnding): AlarmEvent[] | undefined;
+  /**
+   * Runs `work` (repository writes) in one transaction. With a fence (cluster mode), the backend
+   * first checks that this collector still holds the device's shard at that epoch, and throws
+   * ClusterError SHARD_FENCED, writing nothing, when it does not. SQLite has no cluster and
+   * refuses a fence.
+   */
+  writeFenced<T>(fence: WriteFence | undefined, work: () => T): T;
   /** Closes the connection; safe to call twice. */
   close(): void;
 }
@@ -139,6 +146,10 @@ export abstract class RepositoryStore implements Store {
       this.devices.delete(id);
       return cleared;
     });
+  }
+
+  writeFenced<T>(fence: WriteFence | undefined, work: () => T): T {
+    return this.session.write(work, fence ? { fence } : {});
   }
 
   abstract close(): void;

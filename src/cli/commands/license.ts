@@ -42,10 +42,13 @@ export async function licenseCommand(args: string[], out: NodeJS.WritableStream)
     case 'id': {
       const { values } = parseArgs({ args: rest, options: { interface: { type: 'string' }, config: { type: 'string', short: 'c' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } }, strict: true });
       if (values.help) return printed(out, LICENSE_HELP);
-      const interfaceName = values.interface ?? (values.config ? loadConfig(values.config).licensing.interface : undefined);
+      const config = values.config ? loadConfig(values.config) : undefined;
+      const interfaceName = values.interface ?? config?.licensing.interface;
+      // A cluster's keys are bound to its configured MAC, not to this machine's (docs/scale-out.md).
+      const clusterMac = values.interface === undefined ? config?.cluster?.licenseMac : undefined;
       let identity;
       try {
-        identity = serverIdentity({ interfaceName });
+        identity = clusterMac !== undefined ? { mac: clusterMac, interface: 'cluster.licenseMac' } : serverIdentity({ interfaceName });
       } catch (error) {
         throw new CliError((error as Error).message, EXIT.failed);
       }
