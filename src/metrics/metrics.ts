@@ -1,7 +1,8 @@
-import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, Histogram } from 'prom-client';
 import { SEVERITIES } from '../alarms/model.js';
 import { ownedShare, type Ownership } from './cluster.js';
 import { registerStateGauges, type FleetSnapshot } from './state.js';
+import { ExpositionRegistry } from './text-metric.js';
 import { registerReadingGauges, type ReadingGaugesPort, type StillCurrent } from './readings.js';
 import type { SnmpRequestObserver } from '../snmp/client.js';
 import type { IntakeObserver } from '../traps/intake.js';
@@ -17,7 +18,7 @@ import type { MaintenanceObserver } from '../alerting/notifier.js';
 const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
 
 export interface Metrics {
-  registry: Registry;
+  registry: ExpositionRegistry;
   intake: IntakeObserver;
   scheduler: SchedulerObserver;
   scans: ScanObserver;
@@ -47,7 +48,7 @@ const LINT_FAILING_DEFAULTS = ['nodejs_active_handles_total', 'nodejs_active_req
 
 /** Every metric priscan exports, defined once, in a registry of its own. */
 export function createMetrics(now: () => number): Metrics {
-  const registry = new Registry();
+  const registry = new ExpositionRegistry();
   collectDefaultMetrics({ register: registry });
   for (const name of LINT_FAILING_DEFAULTS) registry.removeSingleMetric(name);
   const notifications = new Counter({

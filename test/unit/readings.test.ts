@@ -1,7 +1,7 @@
 // The readings pipeline without sockets: what a scan's values become (bounded, stored, pruned on a
 // clock) and what /metrics makes of them (a closed label set, bounded series).
 import pino from 'pino';
-import { Registry } from 'prom-client';
+import { ExpositionRegistry } from '../../src/metrics/text-metric.js';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ReadingsPruner } from '../../src/app/readings-pruner.js';
 import { MAX_INSTANCE_LENGTH, MAX_LABEL_LENGTH, ReadingInstanceRequiredError, ReadingNotFoundError, ReadingsService, storedSamples } from '../../src/app/readings-service.js';
@@ -116,9 +116,9 @@ describe('a reading\'s history', () => {
 });
 
 describe('the readings /metrics shows', () => {
-  let registry: Registry;
+  let registry: ExpositionRegistry;
   beforeEach(() => {
-    registry = new Registry();
+    registry = new ExpositionRegistry();
     const gauges = registerReadingGauges(registry, () => (shown) => service.stillCurrent(shown));
     service = new ReadingsService({ store, profiles: builtinProfiles(), clock, log, isMonitored: () => monitored, gauges });
   });
@@ -252,7 +252,7 @@ describe('reading series in /metrics', () => {
   });
 
   it('replaces a device\'s series at each scan, under a new name too, counts what a device over the cap left out, and hides on request', async () => {
-    const registry = new Registry();
+    const registry = new ExpositionRegistry();
     const gauges: ReadingGaugesPort = registerReadingGauges(registry, () => (current) => new Set(current.keys()));
     const lines = async () => (await registry.metrics()).split('\n').filter((l) => /^priscan_reading/.test(l));
     gauges.show(1, { device: 'nb-1', site: '', at: 1, readings: [shown('Rack A'), shown('Rack B')] });
