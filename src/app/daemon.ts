@@ -17,7 +17,7 @@ import { profileNameOf } from '../profiles/resolve.js';
 import { overrideProblem } from '../thresholds/overrides.js';
 import { Registrar } from '../registration/registrar.js';
 import { Scanner } from '../scanning/scanner.js';
-import { ScanScheduler } from '../scanning/scheduler.js';
+import { JOB_RETRY_MS, ScanScheduler, type SchedulerDeps } from '../scanning/scheduler.js';
 import type { SnmpClientFactory } from '../snmp/client.js';
 import { DeviceClients } from '../snmp/device-clients.js';
 import { NetSnmpClientFactory } from '../snmp/net-snmp-client.js';
@@ -294,6 +294,7 @@ export class Daemon {
       probe: (id) => scanner.probe(id),
       registrationIntervalMs: config.registration.intervalSeconds * 1000,
       observer: metrics.scheduler,
+      onJobFailed: jobFailureLog(log, clock),
     });
     metrics.watchQueue(() => scheduler.lanes());
     const licenses = new LicenseService({
@@ -488,4 +489,25 @@ export class Daemon {
     this.lifecycle = undefined;
     this.parts = undefined;
   }
+}
+
+/** How often a run of failed scans (the store out of reach) is logged: once, then a count per interval. */
+const JOB_FAILURE_LOG_MS = 30_000;
+
+/**
+ * Logs scans, registration checks and probes that threw (they are retried): the first at once,
+ * then how many more per interval, so a database outage under 10,000 devices is a few lines.
+ */
+function jobFailureLog(log: Logger, clock: Clock): NonNullable<SchedulerDeps['onJobFailed']> {
+  let loggedAt = -Infinity;
+  let since = 0;
+  return (job, deviceId, error) => {
+    since++;
+    if (clock.now() - loggedAt < JOB_FAILURE_LOG_MS) return;
+    // The store's message names its host and port (never the password): what an operator needs.
+    const err = error instanceof Error ? error.message : String(error);
+    log.warn({ job, deviceId, failedSinceLastLog: since, err, retryMs: JOB_RETRY_MS }, 'device work failed; retrying');
+    loggedAt = clock.now();
+    since = 0;
+  };
 }
