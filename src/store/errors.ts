@@ -24,3 +24,8 @@ export class StoreError extends Error {
     super(message, options);
   }
 }
+
+/** The database cannot be reached now or did not answer in time: the work can be tried again later. */
+export function isStoreUnavailable(error: unknown): boolean {
+  return error instanceof StoreError && (error.code === 'STORE_UNAVAILABLE' || error.code === 'STORE_TIMEOUT');
+}
