@@ -92,7 +92,8 @@ describe.skipIf(skip)('the daemon on a PostgreSQL store', () => {
     for (const t of started.splice(0)) await t.stop().catch(() => undefined);
     const t = await start();
     expect((await t.api('GET', '/readyz')).status).toBe(200);
-    await postgres.down('fast');
+    // Immediate: as after a crash (postgres-outage.test.ts stops it the fast way).
+    await postgres.down('immediate');
     try {
       const ready = await t.api('GET', '/readyz');
       const devices = await t.api('GET', '/api/v1/devices');
