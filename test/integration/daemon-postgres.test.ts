@@ -92,7 +92,9 @@ describe.skipIf(skip)('the daemon on a PostgreSQL store', () => {
     for (const t of started.splice(0)) await t.stop().catch(() => undefined);
     const t = await start();
     expect((await t.api('GET', '/readyz')).status).toBe(200);
-    // Immediate: as after a crash (postgres-outage.test.ts stops it the fast way).
+    // Immediate: as after a crash (postgres-outage.test.ts stops it the fast way). The test server
+    // runs with synchronous_commit off: the checkpoint keeps the admin token just created.
+    await postgres.superuser('CHECKPOINT');
     await postgres.down('immediate');
     try {
       const ready = await t.api('GET', '/readyz');
