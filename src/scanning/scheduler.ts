@@ -44,11 +44,7 @@ export interface SchedulerDeps {
   probe(deviceId: number): Promise<boolean>;
   registrationIntervalMs: number;
   observer?: SchedulerObserver;
-  /**
-   * A scan, registration check or probe threw instead of reporting the device's failure as data:
-   * the store could not be reached (PostgreSQL down or restarting), or a bug. Nothing is said of
-   * the device; the work runs again after a short wait (see JOB_RETRY_MS).
-   */
+  /** A scan, registration check or probe threw (the store out of reach, or a bug): it runs again after JOB_RETRY_MS. */
   onJobFailed?(job: 'scan' | 'registration' | 'probe', deviceId: number, error: unknown): void;
 }
 
@@ -88,10 +84,7 @@ const JITTER = 0.1;
 const OVERRUN_FACTOR = 4;
 /** ...but not sooner than this, so a device that usually answers in a millisecond is not called slow for a hiccup. */
 const MIN_OVERRUN_MS = 250;
-/**
- * Work that threw (the store unreachable) runs again after this, up to half as much again so a
- * fleet's retries spread out: a notification's scan during a database outage is kept, not lost.
- */
+/** Work that threw runs again after this (up to half as much again, spread): a scan during a database outage is kept. */
 export const JOB_RETRY_MS = 2000;
 
 /**
@@ -355,11 +348,7 @@ export class ScanScheduler {
     });
   }
 
-  /**
-   * A scan that threw says nothing of the device (before: it was marked lost, and the request
-   * waited for the next safety net, an hour away): the request, or a follow-up of higher
-   * priority, is asked again after a short wait, with its first request time.
-   */
+  /** A scan that threw says nothing of the device: its request (or a follow-up of higher priority) is asked again later. */
   private deferScan(id: number, slot: Slot, request: ScanRequest): void {
     if (this.slots.get(id) !== slot) return;
     const dirty = slot.dirty;
@@ -376,8 +365,7 @@ export class ScanScheduler {
   private afterScan(id: number, slot: Slot, scan: { outcome: ScanOutcome; durationMs: number; request: ScanRequest }): void {
     const { outcome, durationMs, request } = scan;
     if (this.slots.get(id) !== slot) return;
-    // A scan that completed read the device after any deferred request was made.
-    slot.deferred = undefined;
+    slot.deferred = undefined; // this scan read the device after any deferred request
     const wasLost = slot.lost;
     slot.lost = !outcome.reachable;
     this.followLead(slot, outcome, request);
