@@ -1,5 +1,6 @@
 import pino from 'pino';
-import { Daemon, loadProfiles } from './app/daemon.js';
+import { Daemon } from './app/daemon.js';
+import { loadProfiles } from './app/daemon-config.js';
 import { systemClock } from './clock.js';
 import { loadConfig, redactConfig } from './config/load.js';
 import { lockStore } from './store/open.js';

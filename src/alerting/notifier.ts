@@ -40,6 +40,8 @@ interface HeldAlarm {
 
 /** Node fires a longer timeout at once: a window's end further out is reached in steps. */
 const MAX_TIMER_MS = 6 * 60 * 60 * 1000;
+/** A release the store could not serve (PostgreSQL down) is tried again after this. */
+export const RELEASE_RETRY_MS = 10_000;
 
 /**
  * Between the alarm bus and the notification sinks: every event goes on to every sink, except the
@@ -198,7 +200,20 @@ export class AlarmNotifier {
     let next = Infinity;
     for (const entry of this.held.values()) next = Math.min(next, entry.hold.until);
     for (const w of this.windows) if (w.releasedAt === null) next = Math.min(next, effectiveEnd(w));
-    this.timer = next === Infinity ? undefined : this.deps.clock.setTimeout(() => this.releaseDue(), Math.min(MAX_TIMER_MS, Math.max(0, next - now)));
+    this.timer = next === Infinity ? undefined : this.deps.clock.setTimeout(() => this.releaseDueFromTimer(), Math.min(MAX_TIMER_MS, Math.max(0, next - now)));
+  }
+
+  /**
+   * A window's end, on a timer: a store that cannot be read now (PostgreSQL down) must not end the
+   * process (an exception in a timer would); the alarms stay held and the release is tried again.
+   */
+  private releaseDueFromTimer(): void {
+    try {
+      this.releaseDue();
+    } catch (error) {
+      this.deps.log.warn({ err: error, retryInMs: RELEASE_RETRY_MS }, 'cannot release alarms held by maintenance now; will retry');
+      if (this.running) this.timer = this.deps.clock.setTimeout(() => this.releaseDueFromTimer(), RELEASE_RETRY_MS);
+    }
   }
 
   private toSinks(events: readonly AlarmNotification[]): void {

@@ -53,6 +53,8 @@ const MAX_PENDING_FORWARDS = 10_000;
  */
 export class ClusterMembership {
   private timer: unknown;
+  /** Since when the shared tables could not be read (PostgreSQL away); undefined while they can. */
+  private syncFailingSince: number | undefined;
   private running = false;
   private pending: Array<{ deviceId: number; payload: ForwardedPayload }> = [];
   private peerEndpoints: { address: string; port: number }[] = [];
@@ -162,8 +164,12 @@ export class ClusterMembership {
     try {
       if (this.deps.licenses.refresh()) this.deps.log.info('cluster: license keys installed by a peer verified');
       this.deps.devices.syncShared();
+      if (this.syncFailingSince !== undefined) this.deps.log.info({ failedForMs: this.deps.clock.now() - this.syncFailingSince }, 'cluster: the shared devices read again');
+      this.syncFailingSince = undefined;
     } catch (error) {
-      this.deps.log.warn({ err: describe(error) }, 'cluster: could not read the shared devices');
+      // Once per outage, not once per sync (every deviceSyncMs while PostgreSQL is down).
+      if (this.syncFailingSince === undefined) this.deps.log.warn({ err: describe(error) }, 'cluster: could not read the shared devices; retrying every sync until PostgreSQL answers');
+      this.syncFailingSince ??= this.deps.clock.now();
     }
     const retry = this.pending;
     this.pending = [];

@@ -3,18 +3,13 @@ import type { FastifyInstance } from 'fastify';
 import pino, { type Logger } from 'pino';
 import { AlarmEventBus } from '../alarms/events.js';
 import { systemClock, type Clock } from '../clock.js';
-import { ConfigError, redactConfig } from '../config/load.js';
+import { redactConfig } from '../config/load.js';
 import { DiscoveryService } from '../discovery/service.js';
 import type { Config } from '../config/schema.js';
 import { buildHttpApp } from '../http/app.js';
 import { createMetrics, type Metrics } from '../metrics/metrics.js';
-import type { FleetSnapshot } from '../metrics/state.js';
 import type { ClusterView } from '../cluster/view.js';
 import { statusTableSource } from '../profiles/configured.js';
-import { ProfileRegistry } from '../profiles/registry.js';
-import { ProfileFileError } from '../profiles/load.js';
-import { profileNameOf } from '../profiles/resolve.js';
-import { overrideProblem } from '../thresholds/overrides.js';
 import { Registrar } from '../registration/registrar.js';
 import { Scanner } from '../scanning/scanner.js';
 import { ScanScheduler } from '../scanning/scheduler.js';
@@ -22,9 +17,7 @@ import type { SnmpClientFactory } from '../snmp/client.js';
 import { DeviceClients } from '../snmp/device-clients.js';
 import { NetSnmpClientFactory } from '../snmp/net-snmp-client.js';
 import { DEFAULT_HISTORY_POLICY } from '../store/readings.js';
-import { StoreError } from '../store/errors.js';
-import { openStore } from '../store/open.js';
-import type { Store, StoreOptions } from '../store/store.js';
+import type { Store } from '../store/store.js';
 import { NotificationIntake, type AcceptedNotification } from '../traps/intake.js';
 import { installationEngine } from '../traps/engine.js';
 import { NotificationSources } from '../traps/sources.js';
@@ -35,14 +28,17 @@ import { ApiTokens } from '../access/tokens.js';
 import { AlertmanagerSender } from '../alerting/alertmanager.js';
 import { AlarmNotifier } from '../alerting/notifier.js';
 import type { AlarmSink } from '../alerting/sink.js';
-import { loadWebhookSecret } from '../webhooks/secret.js';
-import { WebhookSink, type Webhook } from '../webhooks/sink.js';
+import { WebhookSink } from '../webhooks/sink.js';
 import { packageVersion } from '../cli/version.js';
 import type { InterfaceTable } from '../licensing/identity.js';
-import { loadIssuerSecret, type IssuerSecret } from '../licensing/issuer-secret.js';
+import type { IssuerSecret } from '../licensing/issuer-secret.js';
 import { AcknowledgementService } from './acknowledgement-service.js';
 import { consoleServices } from './console-services.js';
-import { DeviceService, refuseShadowedDevices, registrationOf } from './device-service.js';
+import { refuseShadowedDevices } from './device-input.js';
+import { DeviceService } from './device-service.js';
+import { issuerSecretFrom, loadProfiles, storeFrom, webhooksFrom } from './daemon-config.js';
+import { fleetSnapshot } from './fleet-snapshot.js';
+import { jobFailureLog } from './job-failure-log.js';
 import { MaintenanceService } from './maintenance-service.js';
 import { ThresholdService } from './threshold-service.js';
 import { ReadingsPruner } from './readings-pruner.js';
@@ -97,110 +93,15 @@ export interface RunningDaemon {
   cluster?: ClusterView;
 }
 
-/**
- * The composition root: builds every component from the config, starts them
- * in order and stops them in reverse with a deadline.
- */
-/** The issuer secret from config, or none (then only the included nodes are licensed). */
-function issuerSecretFrom(config: Readonly<Config>): IssuerSecret | undefined {
-  const { issuerSecretFile, issuerSecretEnv } = config.licensing;
-  try {
-    if (issuerSecretFile) return loadIssuerSecret({ file: issuerSecretFile });
-    if (issuerSecretEnv) return loadIssuerSecret({ env: issuerSecretEnv });
-  } catch (error) {
-    // A config mistake: stop at start-up, naming the key (the message never holds the secret).
-    throw new ConfigError(`licensing.${issuerSecretFile ? 'issuerSecretFile' : 'issuerSecretEnv'}: ${(error as Error).message}`);
-  }
-  return undefined;
-}
-
-/** The configured store; a password that cannot be loaded stops start-up naming its key. */
-function storeFrom(config: Readonly<Config>, clock: Clock, options: StoreOptions): Store {
-  try {
-    return openStore(config, clock, options);
-  } catch (error) {
-    if (error instanceof StoreError && error.code === 'STORE_CONFIG_INVALID') throw new ConfigError(error.message);
-    throw error;
-  }
-}
-
-/** The configured webhooks with their secrets; a secret that cannot be loaded stops start-up naming its key. */
-function webhooksFrom(config: Readonly<Config>): Webhook[] {
-  return config.webhooks.map((webhook, i) => {
-    try {
-      return { config: webhook, secret: loadWebhookSecret(webhook) };
-    } catch (error) {
-      throw new ConfigError(`webhooks.${i}.${webhook.secretFile !== undefined ? 'secretFile' : 'secretEnv'}: ${(error as Error).message}`);
-    }
-  });
-}
-
-/**
- * The built-in profiles and the operator's directory, loaded and checked before anything starts;
- * a bad file, or a config device naming a profile that does not exist, is a config error.
- */
-export function loadProfiles(config: Readonly<Config>): ProfileRegistry {
-  const profiles = new ProfileRegistry({ directory: config.profiles.directory });
-  try {
-    profiles.load();
-  } catch (error) {
-    if (error instanceof ProfileFileError) throw new ConfigError(error.message);
-    throw error;
-  }
-  config.devices.forEach((device, i) => {
-    if (device.profile !== 'auto' && !profiles.has(device.profile)) {
-      throw new ConfigError(`devices.${i}.profile: unknown profile "${device.profile}"; known: ${profiles.names().join(', ')}`);
-    }
-  });
-  checkConfiguredThresholds(config, profiles);
-  return profiles;
-}
-
-/**
- * Each config threshold names a profile that is loaded and a numeric reading it has (a device's, for
- * a config device with a named profile; some profile's, for a site or a device not known yet).
- */
-function checkConfiguredThresholds(config: Readonly<Config>, profiles: ProfileRegistry): void {
-  const declared = new Map(config.devices.map((d) => [d.name, d.profile === 'auto' ? null : d.profile]));
-  config.thresholds.forEach((t, i) => {
-    const scope = t.profile !== undefined ? 'profile' : t.site !== undefined ? 'site' : 'device';
-    const target = (t.profile ?? t.site ?? t.device)!;
-    const problem = overrideProblem({ scope, target, reading: t.reading, instance: t.instance }, profiles, scope === 'device' ? declared.get(target) : undefined);
-    if (problem) throw new ConfigError(`thresholds.${i}.${problem.field}: ${problem.message}`);
-  });
-}
-
-/** Device and alarm state for the metrics, read from the store at scrape time. */
-function fleetSnapshot(store: Store, service: DeviceService, licenses: LicenseService, profiles: ProfileRegistry): FleetSnapshot {
-  const devices = store.devices.list();
-  const names = new Map(devices.map((d) => [d.id, d.name]));
-  const byId = new Map(devices.map((d) => [d.id, d]));
-  return {
-    devices: devices.map((d) => {
-      const profile = profileNameOf(d);
-      return {
-        id: d.id,
-        name: d.name,
-        profile: profile ?? 'auto',
-        method: (profile && profiles.get(profile)?.registration) || '',
-        up: d.state.reachable,
-        // A shadow's registration is its lead's: priscan registers on the lead only.
-        registered: registrationOf(d, d.leadId === null ? undefined : byId.get(d.leadId)) === 'registered',
-        monitored: service.isMonitored(d.id),
-        lastScanAt: d.state.lastScanAt,
-        lastScanMs: d.state.lastScanMs,
-      };
-    }),
-    alarms: store.alarms.active().map((a) => ({ deviceId: a.deviceId, device: names.get(a.deviceId) ?? String(a.deviceId), key: a.key, severity: a.severity, code: a.code })),
-    license: licenses.usage(),
-  };
-}
-
 /** 11 random bytes: 88 bits, 15 base64url characters, the most an APC receiver row holds. */
 function generateNotifyCommunity(): string {
   return randomBytes(11).toString('base64url');
 }
 
+/**
+ * The composition root: builds every component from the config, starts them
+ * in order and stops them in reverse with a deadline.
+ */
 export class Daemon {
   private lifecycle: Lifecycle | undefined;
   private parts: RunningDaemon | undefined;
@@ -294,6 +195,7 @@ export class Daemon {
       probe: (id) => scanner.probe(id),
       registrationIntervalMs: config.registration.intervalSeconds * 1000,
       observer: metrics.scheduler,
+      onJobFailed: jobFailureLog(log, clock),
     });
     metrics.watchQueue(() => scheduler.lanes());
     const licenses = new LicenseService({

@@ -5,13 +5,15 @@ import type { AlarmEventBus } from '../alarms/events.js';
 import { DEVICE_REMOVED, DEVICE_UNMONITORED, type AlarmEvent, type ClearReason } from '../alarms/model.js';
 import { identify } from '../profiles/resolve.js';
 import { ConfigError } from '../config/load.js';
-import { deviceInputProblem, deviceSnmpSchema, type DeviceInput, type DeviceSnmpInput } from '../config/schema.js';
+import type { DeviceInput } from '../config/schema.js';
 import type { Registrar } from '../registration/registrar.js';
 import type { ScanScheduler } from '../scanning/scheduler.js';
 import { credentialsFor, type DeviceClients } from '../snmp/device-clients.js';
-import { definedOnly, ShadowRelationError, type DeviceChanges, type DeviceRecord, type DevicesRepository, type DeviceSnmp, type NewDevice } from '../store/devices.js';
+import { ShadowRelationError, type DeviceChanges, type DeviceRecord, type NewDevice } from '../store/devices.js';
 import type { Store } from '../store/store.js';
 import type { NotificationSources } from '../traps/sources.js';
+import { declaredChanged, DeviceInputError, LeadHasShadowsError, LicenseLimitError, refuseShadowedDevices, toNewDevice, type DeviceProbe } from './device-input.js';
+import { DeviceOwnership } from './device-ownership.js';
 
 export interface DeviceServiceDeps {
   store: Store;
@@ -29,135 +31,8 @@ export interface DeviceServiceDeps {
   profiles: ProfileRegistry;
   /** Operator thresholds: how often a device's readings must be read, and what to forget of a removed device. */
   thresholds?: { intervalSecondsFor(device: DeviceRecord): number | undefined; forget(deviceId: number): void };
-  /**
-   * Cluster mode: whether this collector owns the device's shard now. Every licensed device is
-   * followed (its notifications are recognised, to be forwarded to the owner); only owned ones
-   * are scanned and registered. Absent: a single priscan owns every device.
-   */
+  /** Cluster mode: whether this collector owns the device's shard now (DeviceOwnershipDeps). */
   owns?: (deviceId: number) => boolean;
-}
-
-/** A device input that describes no device: no address, or a shadow with credentials of its own. */
-export class DeviceInputError extends Error {
-  override readonly name = 'DeviceInputError';
-  constructor(
-    readonly field: string,
-    readonly reason: string,
-  ) {
-    super(`${field}: ${reason}`);
-  }
-}
-
-/**
- * The device an operator declared. A shadow (`input.lead` set: `lead` is that device, looked up
- * by the caller) is reached through its lead: the lead's address and port unless it names them
- * (the store refuses others), the lead's credentials, no registration of its own, and the lead's
- * site unless it names one.
- */
-export function toNewDevice(input: DeviceInput, origin: NewDevice['origin'], lead?: DeviceRecord): NewDevice {
-  const problem = deviceInputProblem(input);
-  if (problem) throw new DeviceInputError(problem.field, problem.message);
-  if ((input.lead === undefined) !== (lead === undefined)) throw new Error(`device ${input.name}: its lead must be looked up first`);
-  return {
-    name: input.name,
-    address: input.address ?? lead!.address,
-    port: input.port ?? lead?.port ?? 161,
-    snmp: lead ? lead.snmp : toDeviceSnmp(input.snmp!),
-    profile: input.profile,
-    priorityScanning: input.priorityScanning ?? lead === undefined,
-    intervalSeconds: input.intervalSeconds,
-    timeoutMs: input.timeoutMs,
-    retries: input.retries,
-    site: input.site ?? lead?.site ?? null,
-    leadId: lead?.id ?? null,
-    chainPosition: input.chainPosition ?? null,
-    origin,
-  };
-}
-
-/** Refused removal: the device is the lead of shadows, which priscan does not remove or re-parent by itself. */
-export class LeadHasShadowsError extends Error {
-  override readonly name = 'LeadHasShadowsError';
-  constructor(
-    readonly lead: DeviceRecord,
-    readonly shadows: readonly DeviceRecord[],
-  ) {
-    super(leadHasShadows(lead, shadows.map((s) => `${s.name} (id ${s.id})`)));
-  }
-}
-
-/** Why a lead is not removed: what to do with its shadows first. `shown`: the shadows to name. */
-export function leadHasShadows(lead: Pick<DeviceRecord, 'name'>, shown: readonly string[], unnamed = 0): string {
-  const named = unnamed > 0 ? [...shown, `${unnamed} more`] : shown;
-  return (
-    `device ${lead.name} is the lead of ${named.join(', ')}: remove them first, or give each another lead ` +
-    '(PATCH /api/v1/devices/ID with {"lead": …}, or {"lead": null} and an address of its own)'
-  );
-}
-
-/**
- * A device's registration as operators see it: a shadow's is its lead's (priscan registers on
- * the lead only, and the lead's notifications are the shadow's too).
- */
-export function registrationOf(device: DeviceRecord, lead: DeviceRecord | undefined): DeviceRecord['state']['registration'] {
-  return device.leadId !== null && lead ? lead.state.registration : device.state.registration;
-}
-
-/** Stored credentials from what an operator wrote (config file or API). */
-export function toDeviceSnmp(snmp: DeviceSnmpInput): DeviceSnmp {
-  if (snmp.version !== '3') {
-    return { version: snmp.version, readCommunity: snmp.readCommunity, writeCommunity: snmp.writeCommunity, notifyCommunity: snmp.notifyCommunity ?? null };
-  }
-  const { version: _version, user, contextName, ...security } = snmp;
-  return { version: '3', usm: { name: user, ...security }, contextName: contextName ?? null };
-}
-
-/** Stored credentials back in the form an operator writes them (with their secrets). */
-function toSnmpInput(snmp: DeviceSnmp): DeviceSnmpInput {
-  if (snmp.version !== '3') {
-    const { notifyCommunity, ...rest } = snmp;
-    return { ...rest, ...(notifyCommunity === null ? {} : { notifyCommunity }) };
-  }
-  const { name, ...security } = snmp.usm;
-  return { version: '3', user: name, ...security, ...(snmp.contextName === null ? {} : { contextName: snmp.contextName }) };
-}
-
-const AUTH_FIELDS = ['authProtocol', 'authPassword'] as const;
-const PRIV_FIELDS = ['privProtocol', 'privPassword'] as const;
-
-/**
- * A PATCH of a device's credentials: the fields sent replace the stored ones; a change of
- * version (community to v3 or back) starts afresh; lowering a v3 level drops the keys the new
- * level does not use unless the patch names them. Validated as a whole, like a new device.
- */
-export function mergeSnmp(stored: DeviceSnmp, patch: Readonly<Record<string, unknown>> & { version?: string }) {
-  const family = (version: string | undefined) => (version === '3' ? 'usm' : 'community');
-  const fresh = patch.version !== undefined && family(patch.version) !== family(stored.version);
-  const merged: Record<string, unknown> = { ...(fresh ? {} : toSnmpInput(stored)), ...definedOnly(patch) };
-  const drop = merged.level === 'noAuthNoPriv' ? [...AUTH_FIELDS, ...PRIV_FIELDS] : merged.level === 'authNoPriv' ? PRIV_FIELDS : [];
-  for (const field of drop) if (!(field in patch)) delete merged[field];
-  return deviceSnmpSchema.safeParse(merged);
-}
-
-/** Refused admission: every licensed node is in use. */
-export class LicenseLimitError extends Error {
-  override readonly name = 'LicenseLimitError';
-  constructor(
-    readonly licensed: number,
-    readonly used: number,
-  ) {
-    super(`licensed for ${licensed} nodes and ${used} in use: add a license key (priscan license add) or remove a device`);
-  }
-}
-
-/** What the add-device dry run found: whether the device answers, and what `auto` would make of it. */
-export interface DeviceProbe {
-  reachable: boolean;
-  sysObjectId: string | null;
-  sysDescr: string | null;
-  /** The profile `auto` would choose; null when none matches. */
-  autoProfile: string | null;
-  error: string | null;
 }
 
 /**
@@ -169,10 +44,12 @@ export class DeviceService {
   private readonly unlicensed = new Set<number>();
   /** Registrations being removed from devices that went unlicensed, by device id. */
   private readonly deregistering = new Map<number, Promise<void>>();
-  /** Licensed devices as last followed (notifications recognised; scheduled when owned), by id. */
-  private readonly followed = new Map<number, DeviceRecord>();
+  /** Which devices are followed and which owned (cluster mode; on one priscan, every device). */
+  private readonly ownership: DeviceOwnership;
 
-  constructor(private readonly deps: DeviceServiceDeps) {}
+  constructor(private readonly deps: DeviceServiceDeps) {
+    this.ownership = new DeviceOwnership({ scheduler: deps.scheduler, owns: deps.owns });
+  }
 
   /** Schedules every stored device (at start-up), as far as the licenses allow. */
   loadStored(): void {
@@ -197,9 +74,9 @@ export class DeviceService {
     const devices = this.deps.store.devices.list().sort((a, b) => a.id - b.id);
     devices.forEach((device, i) => {
       const wanted = i < licensed;
-      const tracked = this.followed.has(device.id);
+      const tracked = this.ownership.isFollowed(device.id);
       // In a cluster every collector decides the same from the shared tables; only the owner acts on the device.
-      const owned = this.owns(device.id);
+      const owned = this.ownership.owns(device.id);
       if (wanted && !tracked) {
         const returning = this.unlicensed.delete(device.id);
         this.track(device);
@@ -231,7 +108,7 @@ export class DeviceService {
     const rescanned: string[] = [];
     for (const device of store.devices.list()) {
       // In a cluster each collector reloads its own files and handles the devices it owns.
-      if (!this.isMonitored(device.id) || !this.owns(device.id)) continue;
+      if (!this.isMonitored(device.id) || !this.ownership.owns(device.id)) continue;
       const before = profileNameOf(device);
       let now = before;
       if (device.profile === 'auto' && device.state.sysObjectId) {
@@ -318,7 +195,7 @@ export class DeviceService {
         const wanted = toNewDevice(input, 'config', lead);
         if (!existing) {
           this.add(wanted);
-        } else if (changed(existing, wanted)) {
+        } else if (declaredChanged(existing, wanted)) {
           const { origin: _origin, ...changes } = wanted;
           await this.update(existing.id, changes);
         }
@@ -432,66 +309,38 @@ export class DeviceService {
   }
 
   private untrack(device: DeviceRecord): void {
-    this.followed.delete(device.id);
+    this.ownership.unfollow(device.id);
     this.deps.scheduler.removeDevice(device.id);
     if (device.leadId === null) this.deps.sources.delete(device.address);
   }
 
-  private owns(id: number): boolean {
-    return this.deps.owns?.(id) ?? true;
-  }
-
-  /**
-   * Cluster mode: the device whose shard a device lives in. A shadow lives with its lead, so the
-   * collector that gets the lead's notifications (its registration is the lead's) owns and scans
-   * every unit of the chain.
-   */
+  /** Cluster mode: the device whose shard a device lives in (a shadow's lead). */
   shardDeviceOf(id: number): number {
-    return this.followed.get(id)?.leadId ?? id;
+    return this.ownership.shardDeviceOf(id);
   }
 
-  /**
-   * Cluster mode: shards moved. Devices this collector now owns are scheduled, which registers
-   * this collector on them and scans them; those it no longer owns are dropped at once (a scan
-   * already running finishes, and its result is fenced).
-   */
+  /** Cluster mode: shards moved; devices now owned are scheduled, those no longer owned dropped. */
   ownershipChanged(): { tracked: number; untracked: number } {
-    let tracked = 0;
-    let untracked = 0;
-    for (const [id, device] of this.followed) {
-      const owned = this.owns(id);
-      const scheduled = this.deps.scheduler.has(id);
-      if (owned && !scheduled) {
-        this.schedule(device, false);
-        if (!device.priorityScanning) this.deps.scheduler.requestScan(id, 'manual');
-        tracked++;
-      } else if (!owned && scheduled) {
-        this.deps.scheduler.removeDevice(id);
-        untracked++;
-      }
-    }
-    return { tracked, untracked };
+    return this.ownership.ownershipChanged((device) => this.schedule(device, false));
   }
 
   /**
-   * Cluster mode: the devices table is shared, so devices added, changed or removed through any
-   * collector's API are picked up here by reading it again (called on a timer, and when a
-   * forwarded notification names a device not known yet).
+   * Cluster mode: devices added, changed or removed through any collector's API are picked up
+   * here by reading the shared table again.
    */
   syncShared(): void {
     const stored = new Map(this.deps.store.devices.list().map((d) => [d.id, d]));
-    for (const [id, before] of this.followed) {
-      const now = stored.get(id);
-      if (!now) {
-        this.untrack(before);
-        this.deps.clients.forget(id);
-        this.unlicensed.delete(id);
-        this.deps.thresholds?.forget(id);
-      } else if (trackingKey(now) !== trackingKey(before)) {
-        if (now.address !== before.address && before.leadId === null) this.deps.sources.delete(before.address);
-        this.deps.clients.forget(id);
-        this.track(now, true);
-      }
+    const { removed, changed } = this.ownership.changesIn(stored);
+    for (const before of removed) {
+      this.untrack(before);
+      this.deps.clients.forget(before.id);
+      this.unlicensed.delete(before.id);
+      this.deps.thresholds?.forget(before.id);
+    }
+    for (const { before, now } of changed) {
+      if (now.address !== before.address && before.leadId === null) this.deps.sources.delete(before.address);
+      this.deps.clients.forget(now.id);
+      this.track(now, true);
     }
     for (const id of this.unlicensed) if (!stored.has(id)) this.unlicensed.delete(id);
     this.applyLicensing();
@@ -518,7 +367,7 @@ export class DeviceService {
   profileResolved(id: number): void {
     this.applyCadence([id]);
     const device = this.deps.store.devices.get(id);
-    if (device && this.followed.has(id)) this.followed.set(id, device);
+    if (device) this.ownership.refresh(device);
     if (device && this.deps.scheduler.has(id)) this.listen(device, this.notifyCommunity(device));
   }
 
@@ -529,8 +378,8 @@ export class DeviceService {
 
   private track(device: DeviceRecord, changed = false): void {
     this.listen(device, this.notifyCommunity(device));
-    this.followed.set(device.id, device);
-    if (!this.owns(device.id)) {
+    this.ownership.follow(device);
+    if (!this.ownership.owns(device.id)) {
       this.deps.scheduler.removeDevice(device.id);
       return;
     }
@@ -552,55 +401,4 @@ export class DeviceService {
     const removal = this.deregistering.get(device.id);
     if (removal && device.priorityScanning) void removal.then(() => this.deps.scheduler.requestRegistration(device.id));
   }
-}
-
-/**
- * A config device whose name or address an API-added device holds is never ignored, nor does it
- * replace that device: throws a ConfigError naming the key and the device (start-up exits 2).
- * The daemon calls it before any device is scanned, so a refused start-up touches nothing.
- */
-export function refuseShadowedDevices(devices: Pick<DevicesRepository, 'getByName' | 'getByAddress'>, declared: readonly DeviceInput[]): void {
-  declared.forEach((input, i) => {
-    // A shadow's address is its lead's, whoever holds it.
-    const keys = input.lead === undefined && input.address !== undefined ? (['name', 'address'] as const) : (['name'] as const);
-    for (const key of keys) {
-      const holder = key === 'name' ? devices.getByName(input.name) : devices.getByAddress(input.address!);
-      if (holder?.origin !== 'api') continue;
-      throw new ConfigError(
-        `devices.${i}.${key}: ${input[key]} is already the ${key} of device ${holder.id} (${holder.name}, address ${holder.address}, added through the API); ` +
-          `a config device never replaces it: change devices.${i}.${key}, or remove device ${holder.id} first (priscan devices remove ${holder.id})`,
-      );
-    }
-  });
-}
-
-/** What scheduling and notification intake depend on: a change means tracking the device afresh. */
-function trackingKey(d: DeviceRecord): string {
-  return stableJson([d.address, d.port, d.snmp, d.profile, d.resolvedProfile, d.priorityScanning, d.intervalSeconds, d.timeoutMs, d.retries]);
-}
-
-function changed(existing: DeviceRecord, wanted: NewDevice): boolean {
-  const current: NewDevice = {
-    name: existing.name,
-    address: existing.address,
-    port: existing.port,
-    snmp: existing.snmp,
-    profile: existing.profile,
-    priorityScanning: existing.priorityScanning,
-    intervalSeconds: existing.intervalSeconds,
-    timeoutMs: existing.timeoutMs,
-    retries: existing.retries,
-    site: existing.site,
-    leadId: existing.leadId,
-    chainPosition: existing.chainPosition,
-    origin: existing.origin,
-  };
-  return stableJson(current) !== stableJson(wanted);
-}
-
-/** JSON with object keys sorted, so equal records compare equal whatever order built them. */
-function stableJson(value: unknown): string {
-  return JSON.stringify(value, (_key, v: unknown) =>
-    v && typeof v === 'object' && !Array.isArray(v) ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => a.localeCompare(b))) : v,
-  );
 }

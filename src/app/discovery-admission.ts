@@ -4,7 +4,8 @@ import type { ProbeCredential } from '../discovery/prober.js';
 import { credentialsFor } from '../snmp/device-clients.js';
 import { StoreConflictError } from '../store/devices.js';
 import type { Store } from '../store/store.js';
-import { LicenseLimitError, toDeviceSnmp, toNewDevice, type DeviceService } from './device-service.js';
+import { LicenseLimitError, toDeviceSnmp, toNewDevice } from './device-input.js';
+import type { DeviceService } from './device-service.js';
 
 /** The configured discovery credentials as probes read with them: the read community, or the v3 user. */
 export function discoveryCredentials(config: DiscoveryConfig): ProbeCredential[] {

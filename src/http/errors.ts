@@ -56,6 +56,8 @@ export const API_ERROR_STATUS = {
   NOT_READY: 503,
   /** The cluster's state is in PostgreSQL, which cannot be read now. */
   CLUSTER_UNAVAILABLE: 503,
+  /** The store's database (PostgreSQL) cannot be reached now: down, restarting, or not answering in time. */
+  STORE_UNAVAILABLE: 503,
 } as const;
 
 export type ApiErrorCode = keyof typeof API_ERROR_STATUS;

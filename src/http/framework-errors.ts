@@ -1,6 +1,7 @@
 import { STATUS_CODES } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { FastifyError, FastifyReply } from 'fastify';
+import { isStoreUnavailable } from '../store/errors.js';
 import { ApiError, type ApiErrorCode } from './errors.js';
 
 // Requests refused before a route runs (by Node's HTTP parser, fastify's router or its body
@@ -17,9 +18,16 @@ const BODY_ERRORS: Readonly<Record<string, { code: ApiErrorCode; message: string
   FST_ERR_CTP_INVALID_CONTENT_LENGTH: { code: 'VALIDATION_FAILED', message: 'body: its length differs from the Content-Length header' },
 };
 
-/** fastify's setErrorHandler: coded errors as they are, body parser refusals translated, anything else a bare 500. */
+/** Said when the store's database cannot be reached; never the database's own message, which names its address. */
+export const STORE_UNAVAILABLE_MESSAGE = 'the database cannot be reached now (PostgreSQL down or restarting); try again shortly';
+
+/**
+ * fastify's setErrorHandler: coded errors as they are, body parser refusals translated, the
+ * store's database out of reach a 503, anything else a bare 500.
+ */
 export function apiErrorHandler(error: FastifyError | ApiError, _request: unknown, reply: FastifyReply): FastifyReply {
   if (error instanceof ApiError) return reply.code(error.status).send(error.toJSON());
+  if (isStoreUnavailable(error)) return send(reply, new ApiError('STORE_UNAVAILABLE', STORE_UNAVAILABLE_MESSAGE));
   const known = BODY_ERRORS[error.code];
   if (known) return send(reply, new ApiError(known.code, known.message));
   // Other 4xx from fastify's parsers (e.g. a prototype-polluting key): say what, never how.

@@ -2,7 +2,7 @@ import type { ActiveAlarm, AlarmEvent } from '../alarms/model.js';
 import { maskAddress } from '../access/mask.js';
 import type { DeviceRecord, DeviceSnmp } from '../store/devices.js';
 import type { DeviceReading, ReadingHistory } from '../app/readings-service.js';
-import { registrationOf } from '../app/device-service.js';
+import { registrationOf } from '../app/device-input.js';
 import type { ReadingUnit } from '../profiles/schema.js';
 import type { AlarmView, DeviceView, EventView, ReadingHistoryView, ReadingsView } from './schemas.js';
 

@@ -36,14 +36,16 @@ export interface SchedulerDeps {
   clock: Clock;
   random: () => number;
   concurrency: number;
-  /** Runs one scan; reports device failures as data and never throws. */
+  /** Runs one scan; reports device failures as data (a throw is retried, see onJobFailed). */
   scan(deviceId: number, request: ScanRequest): Promise<ScanOutcome>;
-  /** Writes, verifies or repairs the device's registration; never throws. */
+  /** Writes, verifies or repairs the device's registration (a throw is retried, see onJobFailed). */
   register(deviceId: number): Promise<void>;
-  /** Asks a lost device one cheap question (one GET, no retries): whether it answers again. Never throws. */
+  /** Asks a lost device one cheap question (one GET, no retries): whether it answers again (a throw is retried). */
   probe(deviceId: number): Promise<boolean>;
   registrationIntervalMs: number;
   observer?: SchedulerObserver;
+  /** A scan, registration check or probe threw (the store out of reach, or a bug): it runs again after JOB_RETRY_MS. */
+  onJobFailed?(job: 'scan' | 'registration' | 'probe', deviceId: number, error: unknown): void;
 }
 
 export interface DeviceScheduling {
@@ -72,6 +74,8 @@ interface Slot {
   lane: Lane;
   /** How long its last scan in time took: how soon a running scan of it counts as overrunning. */
   lastScanMs?: number;
+  /** A scan that threw (the store unavailable): the request, kept for its retry. */
+  deferred?: ScanRequest;
 }
 
 /** Safety-net scans come up to this share of the interval early (never late), so devices do not scan in step. */
@@ -80,6 +84,8 @@ const JITTER = 0.1;
 const OVERRUN_FACTOR = 4;
 /** ...but not sooner than this, so a device that usually answers in a millisecond is not called slow for a hiccup. */
 const MIN_OVERRUN_MS = 250;
+/** Work that threw runs again after this (up to half as much again, spread): a scan during a database outage is kept. */
+export const JOB_RETRY_MS = 2000;
 
 /**
  * The scan queue. Per device at most one scan is queued and one running: a
@@ -248,7 +254,13 @@ export class ScanScheduler {
     this.enqueue(slot, registrationKey(id), PRIORITY.register, async () => {
       slot.registrationQueued = false;
       if (this.slots.get(id) !== slot) return;
-      await this.deps.register(id);
+      try {
+        await this.deps.register(id);
+      } catch (error) {
+        this.deps.onJobFailed?.('registration', id, error);
+        if (this.slots.get(id) === slot) this.verification.schedule(id, this.retryAt());
+        return;
+      }
       if (this.slots.get(id) !== slot) return;
       const hour = this.deps.registrationIntervalMs;
       this.verification.schedule(id, this.deps.clock.now() + hour * (1 - JITTER + 2 * JITTER * this.deps.random()));
@@ -259,7 +271,11 @@ export class ScanScheduler {
   /** The safety net came due: a scan, or for a lost device a probe. */
   private safetyNet(id: number): void {
     const slot = this.slots.get(id);
-    if (slot && this.lostWithLead(slot)) this.scheduleSafetyNet(id, slot);
+    if (slot?.deferred) {
+      const { trigger, requestedAt } = slot.deferred;
+      slot.deferred = undefined;
+      this.requestScan(id, trigger, requestedAt);
+    } else if (slot && this.lostWithLead(slot)) this.scheduleSafetyNet(id, slot);
     else if (slot?.lost) this.requestProbe(id, slot);
     else this.requestScan(id, 'periodic');
   }
@@ -275,7 +291,14 @@ export class ScanScheduler {
     this.enqueue(slot, probeKey(id), PRIORITY.probe, async () => {
       slot.probeQueued = false;
       if (this.slots.get(id) !== slot || !slot.lost) return;
-      const answered = await this.deps.probe(id);
+      let answered: boolean;
+      try {
+        answered = await this.deps.probe(id);
+      } catch (error) {
+        this.deps.onJobFailed?.('probe', id, error);
+        if (this.slots.get(id) === slot) this.periodic.schedule(id, this.retryAt());
+        return;
+      }
       if (this.slots.get(id) !== slot) return;
       this.deps.observer?.probed?.(answered);
       if (!answered) this.scheduleSafetyNet(id, slot);
@@ -311,19 +334,38 @@ export class ScanScheduler {
       if (!current || this.slots.get(id) !== slot) return;
       slot.running = true;
       const started = this.deps.clock.now();
-      let outcome: ScanOutcome = { reachable: false };
+      let outcome: ScanOutcome;
       try {
         outcome = await this.deps.scan(id, current);
-      } finally {
+      } catch (error) {
         slot.running = false;
-        this.afterScan(id, slot, { outcome, durationMs: this.deps.clock.now() - started, request: current });
+        this.deps.onJobFailed?.('scan', id, error);
+        this.deferScan(id, slot, current);
+        return;
       }
+      slot.running = false;
+      this.afterScan(id, slot, { outcome, durationMs: this.deps.clock.now() - started, request: current });
     });
+  }
+
+  /** A scan that threw says nothing of the device: its request (or a follow-up of higher priority) is asked again later. */
+  private deferScan(id: number, slot: Slot, request: ScanRequest): void {
+    if (this.slots.get(id) !== slot) return;
+    const dirty = slot.dirty;
+    slot.dirty = undefined;
+    const kept = dirty && PRIORITY[dirty.trigger] > PRIORITY[request.trigger] ? { ...dirty, requestedAt: Math.min(dirty.requestedAt, request.requestedAt) } : request;
+    slot.deferred = slot.deferred && PRIORITY[slot.deferred.trigger] > PRIORITY[kept.trigger] ? slot.deferred : kept;
+    this.periodic.schedule(id, this.retryAt());
+  }
+
+  private retryAt(): number {
+    return this.deps.clock.now() + JOB_RETRY_MS * (1 + 0.5 * this.deps.random());
   }
 
   private afterScan(id: number, slot: Slot, scan: { outcome: ScanOutcome; durationMs: number; request: ScanRequest }): void {
     const { outcome, durationMs, request } = scan;
     if (this.slots.get(id) !== slot) return;
+    slot.deferred = undefined; // this scan read the device after any deferred request
     const wasLost = slot.lost;
     slot.lost = !outcome.reachable;
     this.followLead(slot, outcome, request);

@@ -52,6 +52,11 @@ export interface Store extends StoreRepositories {
    * refuses a fence.
    */
   writeFenced<T>(fence: WriteFence | undefined, work: () => T): T;
+  /**
+   * Whether the database answers now (readiness): false while PostgreSQL is down or restarting.
+   * A local SQLite file always does.
+   */
+  reachable(): boolean;
   /** Closes the connection; safe to call twice. */
   close(): void;
 }
@@ -152,6 +157,8 @@ export abstract class RepositoryStore implements Store {
     return this.session.write(work, fence ? { fence } : {});
   }
 
+  abstract reachable(): boolean;
+
   abstract close(): void;
 }
 
@@ -179,6 +186,10 @@ export class SqliteStore extends RepositoryStore {
   constructor(parts: { db: SqliteDatabase; repositories: StoreRepositories; session: StoreSession; location: string }) {
     super(parts);
     this.db = parts.db;
+  }
+
+  reachable(): boolean {
+    return this.db.open;
   }
 
   close(): void {

@@ -68,6 +68,10 @@ export interface PostgresCluster {
   superuser<R extends pg.QueryResultRow = pg.QueryResultRow>(sql: string, params?: unknown[], database?: string): Promise<pg.QueryResult<R>>;
   /** Stops the server (fast: connections are terminated), waits `downMs`, starts it again. */
   restart(options?: { downMs?: number }): Promise<void>;
+  /** Stops the server and returns once it is down (`immediate`: no shutdown checkpoint, as after a crash). */
+  down(mode?: 'fast' | 'immediate'): Promise<void>;
+  /** Starts a server stopped by down() and returns once it accepts connections. */
+  up(): Promise<void>;
   /** The server's log so far (for failure messages). */
   log(): string;
   /** Stops the server and removes its directory. */
@@ -158,9 +162,15 @@ export async function startPostgres(options: StartPostgresOptions = {}): Promise
       return config(name);
     },
     async restart({ downMs = 0 } = {}) {
-      const stopped = await pgCtl(port, 'stop');
-      if (stopped.code !== 0) throw new Error(`pg_ctl stop failed: ${stopped.stderr}\n${readLog()}`);
+      await cluster.down();
       if (downMs > 0) await new Promise((resolve) => setTimeout(resolve, downMs));
+      await cluster.up();
+    },
+    async down(mode = 'fast') {
+      const stopped = await pgCtl(port, 'stop', mode);
+      if (stopped.code !== 0) throw new Error(`pg_ctl stop failed: ${stopped.stderr}\n${readLog()}`);
+    },
+    async up() {
       const started = await pgCtl(port, 'start');
       if (started.code !== 0) throw new Error(`pg_ctl start failed: ${started.stderr}\n${readLog()}`);
     },

@@ -87,4 +87,29 @@ describe.skipIf(skip)('the daemon on a PostgreSQL store', () => {
     expect((await t.api('DELETE', `/api/v1/devices/${lead.id}`)).status).toBe(200);
     expect(t.running.store.devices.count()).toBe(0);
   });
+
+  it('answers 503 STORE_UNAVAILABLE while PostgreSQL is down, naming no address, and is ready again once it is back', async () => {
+    for (const t of started.splice(0)) await t.stop().catch(() => undefined);
+    const t = await start();
+    expect((await t.api('GET', '/readyz')).status).toBe(200);
+    // Immediate: as after a crash (postgres-outage.test.ts stops it the fast way). The test server
+    // runs with synchronous_commit off: the checkpoint keeps the admin token just created.
+    await postgres.superuser('CHECKPOINT');
+    await postgres.down('immediate');
+    try {
+      const ready = await t.api('GET', '/readyz');
+      const devices = await t.api('GET', '/api/v1/devices');
+      const health = await t.api('GET', '/healthz');
+      expect(health.status).toBe(200);
+      for (const [what, res] of Object.entries({ ready, devices })) {
+        expect(res.status, `${what}: ${JSON.stringify(res.body)}`).toBe(503);
+        expect(res.body.error, what).toMatchObject({ code: 'STORE_UNAVAILABLE' });
+        expect(JSON.stringify(res.body), what).not.toMatch(new RegExp(`127\\.0\\.0\\.1|${postgres.port}|ECONNREFUSED|postgres://`));
+      }
+    } finally {
+      await postgres.up();
+    }
+    await until('ready again', async () => (await t.api('GET', '/readyz')).status === 200, 10_000);
+    expect((await t.api('GET', '/api/v1/devices')).status).toBe(200);
+  });
 });

@@ -12,7 +12,7 @@ import type { AcceptedNotification } from '../../src/traps/intake.js';
 import { FakeClock } from '../helpers/fake-clock.js';
 
 /** `leads`: shadow id -> its lead's id. */
-function setUp(owned: Set<number>, leads = new Map<number, number>()) {
+function setUp(owned: Set<number>, leads = new Map<number, number>(), more: { syncShared?: () => void; log?: pino.Logger } = {}) {
   const clock = new FakeClock();
   const forwarded: Array<{ deviceId: number; payload: unknown }> = [];
   const handled: AcceptedNotification[] = [];
@@ -31,14 +31,14 @@ function setUp(owned: Set<number>, leads = new Map<number, number>()) {
   }) as unknown as ClusterCoordinator;
   const membership = new ClusterMembership({
     coordinator,
-    devices: { ownershipChanged: () => ({ tracked: 0, untracked: 0 }), syncShared: () => undefined, shardDeviceOf: (id) => leads.get(id) ?? id },
+    devices: { ownershipChanged: () => ({ tracked: 0, untracked: 0 }), syncShared: more.syncShared ?? (() => undefined), shardDeviceOf: (id) => leads.get(id) ?? id },
     licenses: { refresh: () => false },
     scheduled: (id) => owned.has(id),
     handle: (n) => void handled.push(n),
     collectorId: 'c1',
     notifyAddr: '127.0.151.11:162',
     clock,
-    log: pino({ level: 'silent' }),
+    log: more.log ?? pino({ level: 'silent' }),
     syncMs: 1000,
   });
   return { clock, membership, forwarded, handled, setReachable: (r: boolean) => (reachable = r) };
@@ -47,6 +47,29 @@ function setUp(owned: Set<number>, leads = new Map<number, number>()) {
 const settle = () => new Promise((r) => setImmediate(r));
 
 describe('ClusterMembership', () => {
+  it('says once that the shared devices cannot be read while PostgreSQL is down, and once that they can again', async () => {
+    const lines: Array<{ level: number; msg: string }> = [];
+    const log = pino({ level: 'info' }, { write: (line: string) => void lines.push(JSON.parse(line) as { level: number; msg: string }) });
+    let down = true;
+    const syncShared = () => {
+      if (down) throw new Error('PostgreSQL is unavailable');
+    };
+    const { clock, membership } = setUp(new Set(), new Map(), { syncShared, log });
+    await membership.start();
+    for (let i = 0; i < 5; i++) {
+      clock.advance(1000);
+      await settle();
+    }
+    down = false;
+    clock.advance(1000);
+    await settle();
+    clock.advance(1000);
+    await settle();
+    const about = lines.filter((l) => l.msg.includes('shared devices'));
+    expect(about.map((l) => l.level)).toEqual([40, 30]);
+    await membership.stop();
+  });
+
   it('handles notifications of owned devices here and forwards the rest to their owner', async () => {
     const { membership, forwarded, handled } = setUp(new Set([1]));
     await membership.start();

@@ -3,7 +3,8 @@
 // address), puts leads before shadows at start-up, and never removes a lead under its shadows.
 import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { DeviceService, LeadHasShadowsError } from '../../src/app/device-service.js';
+import { LeadHasShadowsError } from '../../src/app/device-input.js';
+import { DeviceService } from '../../src/app/device-service.js';
 import { ConfigError, parseConfig } from '../../src/config/load.js';
 import { deviceInputSchema, type DeviceInput } from '../../src/config/schema.js';
 import type { Registrar } from '../../src/registration/registrar.js';

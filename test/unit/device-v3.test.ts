@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { mergeSnmp, toDeviceSnmp } from '../../src/app/device-service.js';
+import { mergeSnmp, toDeviceSnmp } from '../../src/app/device-input.js';
 import { parseConfig, redactConfig } from '../../src/config/load.js';
 import { deviceSnmpSchema } from '../../src/config/schema.js';
 import { openDatabase } from '../../src/store/database.js';

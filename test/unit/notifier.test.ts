@@ -6,8 +6,9 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { AlarmEventBus } from '../../src/alarms/events.js';
 import type { MaintenanceScope } from '../../src/alarms/maintenance.js';
 import type { Alarm, AlarmEvent } from '../../src/alarms/model.js';
-import { AlarmNotifier } from '../../src/alerting/notifier.js';
+import { AlarmNotifier, RELEASE_RETRY_MS } from '../../src/alerting/notifier.js';
 import type { AlarmNotification, AlarmSink } from '../../src/alerting/sink.js';
+import { StoreError } from '../../src/store/errors.js';
 import { SqliteStore } from '../../src/store/store.js';
 import { newDevice } from '../helpers/devices.js';
 import { FakeClock } from '../helpers/fake-clock.js';
@@ -79,6 +80,26 @@ function setup(store = SqliteStore.open(':memory:', new FakeClock()), clock = ne
 }
 
 describe('AlarmNotifier', () => {
+  it('survives a store it cannot read when a window ends (PostgreSQL down): the alarm stays held and is sent once the store answers', async () => {
+    const h = setup();
+    await h.notifier.start();
+    const w = h.maintain({ kind: 'devices', deviceIds: [h.ups.id] }, 30);
+    h.raise(h.ups.id, 'ups.onBattery');
+    const endingAfterTime = h.store.maintenance.endingAfterTime.bind(h.store.maintenance);
+    let down = true;
+    h.store.maintenance.endingAfterTime = (at: number) => {
+      if (down) throw new StoreError('STORE_UNAVAILABLE', 'PostgreSQL is unavailable');
+      return endingAfterTime(at);
+    };
+    // Before: the timer's exception escaped (in the daemon, an uncaught exception ends the process).
+    expect(() => h.clock.advance(30 * MINUTE)).not.toThrow();
+    expect(h.sink.seen()).toEqual([]);
+    expect(h.notifier.heldCount).toBe(1);
+    down = false;
+    h.clock.advance(RELEASE_RETRY_MS);
+    expect(h.sink.seen()).toEqual([`raise ups.onBattery (window ${w.id})`]);
+  });
+
   it('passes every event on to the sinks when no maintenance runs', async () => {
     const h = setup();
     await h.notifier.start();

@@ -2,7 +2,7 @@
 // (and check-config, which runs the same loadProfiles) refuses what the loaded profiles do not
 // have, each with one line naming the key.
 import { describe, expect, it } from 'vitest';
-import { loadProfiles } from '../../src/app/daemon.js';
+import { loadProfiles } from '../../src/app/daemon-config.js';
 import { ConfigError, parseConfig } from '../../src/config/load.js';
 
 const SNMP = { readCommunity: 'public', writeCommunity: 'private' };

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { DeviceInputError, leadHasShadows, LicenseLimitError, mergeSnmp, toDeviceSnmp, toNewDevice } from '../../app/device-service.js';
+import { DeviceInputError, leadHasShadows, LicenseLimitError, mergeSnmp, toDeviceSnmp, toNewDevice } from '../../app/device-input.js';
 import { describeIssue } from '../../config/load.js';
 import { deviceInputSchema, type DeviceInput } from '../../config/schema.js';
 import { ShadowRelationError, StoreConflictError, type DeviceChanges, type DeviceRecord } from '../../store/devices.js';

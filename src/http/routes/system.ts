@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { HttpDeps } from '../app.js';
 import { ApiError } from '../errors.js';
+import { STORE_UNAVAILABLE_MESSAGE } from '../framework-errors.js';
 import { buildOpenApi, docsPage } from '../openapi.js';
 import type { RouteTable } from '../route.js';
 
@@ -18,13 +19,14 @@ export function systemRoutes(routes: RouteTable, deps: HttpDeps): void {
   routes.add({
     method: 'GET',
     url: '/readyz',
-    summary: 'Readiness: every component has started and the notification listener is bound',
+    summary: 'Readiness: every component has started, the notification listener is bound, and the store\'s database answers',
     tag: 'system',
     access: 'public',
     response: z.object({ status: z.literal('ready') }),
-    errors: ['NOT_READY'],
+    errors: ['NOT_READY', 'STORE_UNAVAILABLE'],
     handler: () => {
       if (!deps.ready()) throw new ApiError('NOT_READY', 'priscan is starting or stopping');
+      if (!deps.store.reachable()) throw new ApiError('STORE_UNAVAILABLE', STORE_UNAVAILABLE_MESSAGE);
       return { status: 'ready' as const };
     },
   });

@@ -9,6 +9,7 @@ import { postgresMaintenanceStatements, postgresThresholdStatements, postgresWeb
 import { postgresReadingStatements } from './readings.js';
 import { applyStoreSchema } from './schema.js';
 import { postgresSession } from './session.js';
+import { isStoreUnavailable } from '../errors.js';
 
 /** A call's limit unless the config says otherwise: a PostgreSQL that does not answer within it is an error. */
 export const DEFAULT_STATEMENT_TIMEOUT_MS = 10_000;
@@ -50,6 +51,17 @@ export class PostgresStore extends RepositoryStore {
   constructor(parts: { bridge: SyncBridge; repositories: StoreRepositories; session: StoreSession; location: string }) {
     super(parts);
     this.bridge = parts.bridge;
+  }
+
+  /** One round trip; while the bridge reconnects it fails at once, without waiting for a time limit. */
+  reachable(): boolean {
+    try {
+      this.bridge.query('SELECT 1');
+      return true;
+    } catch (error) {
+      if (isStoreUnavailable(error)) return false;
+      throw error;
+    }
   }
 
   close(): void {
