@@ -11,7 +11,8 @@
 //   node dist/bench/cluster-scale.js            (30,000 devices, scans every 300 s, window 360 s)
 //   node dist/bench/cluster-scale.js --quick    (6,000 devices, scans every 60 s, window 72 s)
 //   options: --devices N, --processes N (simulator processes, default one per 5,000 devices),
-//            --interval S, --window S, --sample N (devices checked on the simulators, default 300), --no-pin
+//            --interval S, --window S, --sample N (devices checked on the simulators, default 300), --no-pin,
+//            --device-sync-ms MS (the collectors' cluster.deviceSyncMs; default the daemon's, 5000)
 //
 // The simulators are pinned to core 0 and every priscan process to core 1 (PostgreSQL is not
 // pinned); the simulator processes are started afresh for (b), so no device still names a collector.
@@ -47,6 +48,7 @@ const { values: args } = parseArgs({
     interval: { type: 'string' },
     window: { type: 'string' },
     sample: { type: 'string', default: '300' },
+    'device-sync-ms': { type: 'string' },
     'no-pin': { type: 'boolean', default: false },
   },
 });
@@ -61,6 +63,8 @@ if (!Number.isInteger(PROCESSES) || PROCESSES < 1 || PROCESSES > 16) throw new E
 if (!(Number.isInteger(INTERVAL_S) && INTERVAL_S >= 60 && INTERVAL_S <= 3600)) throw new Error('--interval must be a whole number of seconds from 60 to 3600');
 if (!(WINDOW_S >= 10 && WINDOW_S <= 3600)) throw new Error('--window must be from 10 to 3600 seconds');
 if (!(Number.isInteger(SAMPLE) && SAMPLE >= 1)) throw new Error('--sample must be a whole number of at least 1');
+const DEVICE_SYNC_MS = args['device-sync-ms'] === undefined ? undefined : Number(args['device-sync-ms']);
+if (DEVICE_SYNC_MS !== undefined && !(Number.isInteger(DEVICE_SYNC_MS) && DEVICE_SYNC_MS >= 100 && DEVICE_SYNC_MS <= 600_000)) throw new Error('--device-sync-ms must be a whole number from 100 to 600000');
 
 const BASE = '127.3.0.1';
 const DEVICE_PORT = 17101;
@@ -152,7 +156,7 @@ async function clusterPhase(links: readonly FleetLink[]) {
     db = new pg.Client(connection);
     await db.connect();
     const postmasterPid = Number(readFileSync(join(postgres.socketDir, 'data', 'postmaster.pid'), 'utf8').split('\n')[0]);
-    const cluster = new CollectorSet({ dir, url: `postgres://${connection.user}@${connection.host}:${connection.port}/${connection.database}`, ips: COLLECTOR_IPS, notifyPort: NOTIFY_PORT, httpPort: HTTP_PORT, timing: 'joinGraceMs: 0, movesPerRound: 64' });
+    const cluster = new CollectorSet({ dir, url: `postgres://${connection.user}@${connection.host}:${connection.port}/${connection.database}`, ips: COLLECTOR_IPS, notifyPort: NOTIFY_PORT, httpPort: HTTP_PORT, timing: `joinGraceMs: 0, movesPerRound: 64${DEVICE_SYNC_MS === undefined ? '' : `, deviceSyncMs: ${DEVICE_SYNC_MS}`}` });
     set = cluster;
     cluster.writeConfigs();
     const [first, ...rest] = cluster.collectors as [Collector, ...Collector[]];
@@ -280,6 +284,7 @@ try {
     devices: DEVICES,
     intervalS: INTERVAL_S,
     windowS: WINDOW_S,
+    deviceSyncMs: DEVICE_SYNC_MS ?? 5000,
     machine: { cores, cpu: os.cpus()[0]?.model ?? 'unknown', node: process.version, loadAverage1m: { start: loadAtStart, end: round(os.loadavg()[0] ?? NaN) } },
     layout: { pinned, priscanCore: priscanCore ?? null, simulatorsCore: pinned ? 0 : null, simulatorProcesses: links.length, postgres: 'throwaway PostgreSQL 15, fsync off, not pinned' },
     cluster,
@@ -291,7 +296,7 @@ try {
     },
   };
   const pct = (share: number | null) => (share === null ? '-' : `${round(share * 100, 2)} %`);
-  console.log(`\n${DEVICES} sim devices, scans every ${INTERVAL_S} s, steady window ${WINDOW_S} s (${links.length} simulator processes${pinned ? ' on core 0, priscan on core 1' : ''}; load ${loadAtStart} -> ${result.machine.loadAverage1m.end})`);
+  console.log(`\n${DEVICES} sim devices, scans every ${INTERVAL_S} s, steady window ${WINDOW_S} s, collectors' device sync every ${result.deviceSyncMs} ms (${links.length} simulator processes${pinned ? ' on core 0, priscan on core 1' : ''}; load ${loadAtStart} -> ${result.machine.loadAverage1m.end})`);
   console.log('| | shards | devices | CPU, share of one core | RSS max (MB) | scans in window |');
   console.log('| --- | ---: | ---: | ---: | ---: | ---: |');
   for (const c of cluster.collectors) console.log(`| collector ${c.id} | ${c.shards} | ${c.devices} | ${pct(c.cpuShareOfOneCore)} | ${c.rssMbMax} | ${c.scans} |`);
