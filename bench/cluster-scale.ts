@@ -150,6 +150,8 @@ async function clusterPhase(links: readonly FleetLink[]) {
   let postgres: PostgresCluster | undefined;
   let set: CollectorSet | undefined;
   let db: pg.Client | undefined;
+  // Interrupted (the signal handlers below exit), the collectors must not outlive the bench.
+  const killCollectors = () => set?.killAll();
   try {
     postgres = await startPostgres({ preferredPort: 25497 });
     const connection = await postgres.createDatabase();
@@ -158,6 +160,7 @@ async function clusterPhase(links: readonly FleetLink[]) {
     const postmasterPid = Number(readFileSync(join(postgres.socketDir, 'data', 'postmaster.pid'), 'utf8').split('\n')[0]);
     const cluster = new CollectorSet({ dir, url: `postgres://${connection.user}@${connection.host}:${connection.port}/${connection.database}`, ips: COLLECTOR_IPS, notifyPort: NOTIFY_PORT, httpPort: HTTP_PORT, timing: `joinGraceMs: 0, movesPerRound: 64${DEVICE_SYNC_MS === undefined ? '' : `, deviceSyncMs: ${DEVICE_SYNC_MS}`}` });
     set = cluster;
+    process.once('exit', killCollectors);
     cluster.writeConfigs();
     const [first, ...rest] = cluster.collectors as [Collector, ...Collector[]];
     cluster.start(first);
@@ -210,6 +213,7 @@ async function clusterPhase(links: readonly FleetLink[]) {
       simulators: window.simulators,
     };
   } finally {
+    process.off('exit', killCollectors);
     set?.killAll();
     await db?.end().catch(() => undefined);
     await postgres?.stop();
@@ -237,8 +241,12 @@ async function singlePhase(links: readonly FleetLink[]) {
   const token = createAdminToken(configFile);
   const url = `http://${SINGLE_IP}:${HTTP_PORT}`;
   let priscan: PriscanProcess | undefined;
+  const killSingle = () => {
+    if (priscan) process.kill(priscan.pid, 'SIGKILL');
+  };
   try {
     priscan = await startPriscanProcess({ configFile, httpUrl: url, token, core: priscanCore });
+    process.once('exit', killSingle);
     const about = (await priscan.api('GET', '/api/v1/about')).body as { serverId: string | null; serverIdError: string | null };
     if (!about.serverId) throw new Error(`priscan has no server identity to license against: ${about.serverIdError}`);
     const key = issueKey({ secret: IssuerSecret.fromText(secretText, 'bench'), mac: about.serverId, nodes: DEVICES, passcode: `bench-cluster-scale-${process.pid}`, edition: 'standard', issuedOn: new Date() }).key;
@@ -258,10 +266,15 @@ async function singlePhase(links: readonly FleetLink[]) {
     const { name: _name, ...figures } = window.daemons[0]!;
     return { addDevicesMs: Math.round(addMs), addToAllRegisteredMs: Math.round(registeredMs), sample, ...figures, simulators: window.simulators };
   } finally {
+    process.off('exit', killSingle);
     await priscan?.stop();
   }
 }
 
+// Ctrl-C or kill: exit through 'exit', whose handlers end the collectors, the single server and
+// PostgreSQL (test/helpers/postgres.ts); the simulators leave when their IPC channel closes.
+for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const) process.once(signal, () => process.exit(code));
+process.once('exit', () => rmSync(scratch, { recursive: true, force: true }));
 let links: FleetLink[] = [];
 try {
   const simulators = { devices: DEVICES, processes: PROCESSES, base: BASE, port: DEVICE_PORT, core: pinned ? 0 : undefined };
