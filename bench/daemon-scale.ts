@@ -20,7 +20,7 @@
 // Loopback only: devices 127.1.0.1+ port 17001, priscan's API 127.0.0.1:17020 and notification
 // listener 127.0.0.1:17021 (both variants, never at the same time).
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -33,9 +33,9 @@ import { SCHEDULER_JITTER } from './lib/cadence-model.js';
 import { databaseFigures, databaseGrowth } from './lib/database-size.js';
 import { round } from './lib/detection-log.js';
 import { FleetLink, hasTaskset, pinSelf } from './lib/fleet-link.js';
-import type { FleetSpec } from './lib/fleet-protocol.js';
 import { createAdminToken, startPriscanProcess, type PriscanProcess } from './lib/priscan-process.js';
 import { cpuSeconds, cpuShare, memoryMb } from './lib/proc.js';
+import { addDevices, scansSoFar, startSimulators, untilIdle, type Kind } from './lib/scale-fleet.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -49,7 +49,6 @@ const { values: args } = parseArgs({
     kinds: { type: 'string', default: 'ups,netbotz' },
   },
 });
-type Kind = NonNullable<FleetSpec['kind']>;
 /** The profile each simulated kind gets (what an `auto` device's sysObjectID would pick). */
 const PROFILE_OF: Record<Kind, string> = { sim: 'priscan-sim', ups: 'rfc1628-ups', 'apc-ups': 'apc-ups', netbotz: 'netbotz', pdu: 'apc-rpdu', 'pdu-chain': 'apc-rpdu' };
 const VARIANT = args.variant;
@@ -87,26 +86,6 @@ const scratch = mkdtempSync(join(os.tmpdir(), 'priscan-scale-'));
 const links: FleetLink[] = [];
 let priscan: PriscanProcess | undefined;
 
-/** File descriptors the process holds (each SNMP session is a UDP socket). */
-function openFiles(pid: number): number {
-  return readdirSync(`/proc/${pid}/fd`).length;
-}
-
-/** Waits until the daemon's queue is empty twice in a row (healthz: queued + running). */
-async function untilIdle(p: PriscanProcess, timeoutMs: number): Promise<number> {
-  const started = performance.now();
-  let idleReadings = 0;
-  let polls = 0;
-  while (idleReadings < 2) {
-    if (performance.now() - started > timeoutMs) throw new Error(`priscan's scan queue did not drain within ${timeoutMs / 1000} s`);
-    await sleep(500);
-    const health = (await p.api('GET', '/healthz')).body as { queued?: number; running?: number };
-    if (++polls % 30 === 0) process.stderr.write(`  waiting for the queue: ${health.queued} queued, ${health.running} running, ${openFiles(p.pid)} open files\n`);
-    idleReadings = (health.queued ?? 1) + (health.running ?? 1) === 0 ? idleReadings + 1 : 0;
-  }
-  return performance.now() - started;
-}
-
 async function fleetRequests(): Promise<number> {
   const replies = await Promise.all(links.map((l) => l.request({ type: 'counters' })));
   return replies.reduce((total, r) => total + (r.fleets.priscan?.requests ?? 0), 0);
@@ -114,51 +93,16 @@ async function fleetRequests(): Promise<number> {
 
 const reading = (pid: number) => ({ cpuS: cpuSeconds(pid), atMs: performance.now() });
 
-/** Scans the daemon has run, from its own counter (one /metrics scrape: call it outside the window). */
-async function scansSoFar(url: string, token: string): Promise<number> {
-  const text = await (await fetch(`${url}/metrics`, { headers: { authorization: `Bearer ${token}` } })).text();
-  return [...text.matchAll(/^priscan_scans_total\{[^}]*\} (\S+)$/gm)].reduce((total, m) => total + Number(m[1]), 0);
-}
 /** Simulator process k's kind: the kinds in turn. */
 const kindOf = (k: number): Kind => KINDS[k % KINDS.length]!;
 /** Every device's sensor values move; resolves with how many values were set. */
 const drift = async () => (await Promise.all(links.map((l) => l.request({ type: 'drift', fleet: 'priscan' })))).reduce((t, r) => t + r.values, 0);
 
-async function addDevices(p: PriscanProcess): Promise<number> {
-  const started = performance.now();
-  let next = 0;
-  const perProcess = Math.ceil(DEVICES / PROCESSES);
-  const worker = async () => {
-    while (next < DEVICES) {
-      const i = next++;
-      const kind = kindOf(Math.floor(i / perProcess));
-      const res = await p.api('POST', '/api/v1/devices', {
-        name: `${kind}-${i + 1}`,
-        address: deviceAddress(BASE, i),
-        port: DEVICE_PORT,
-        profile: PROFILE_OF[kind],
-        intervalSeconds: INTERVAL_S,
-        snmp: { version: '2c', readCommunity: 'public', writeCommunity: 'private' },
-      });
-      if (res.status !== 201) throw new Error(`adding device ${i + 1} answered ${res.status}: ${JSON.stringify(res.body)}`);
-    }
-  };
-  await Promise.all(Array.from({ length: ADD_CONCURRENCY }, worker));
-  return performance.now() - started;
-}
-
 try {
   // --- the fleet: DEVICES sim devices over PROCESSES pinned simulator processes ---
-  const perProcess = Math.ceil(DEVICES / PROCESSES);
-  const fleetStarted = performance.now();
-  for (let k = 0; k < PROCESSES; k++) {
-    const count = Math.min(perProcess, DEVICES - k * perProcess);
-    if (count <= 0) break;
-    const link = FleetLink.spawn(pinned ? 0 : undefined);
-    links.push(link);
-    await link.request({ type: 'start', fleets: [{ name: 'priscan', baseAddress: deviceAddress(BASE, k * perProcess), port: DEVICE_PORT, count, kind: kindOf(k) }] });
-  }
-  const fleetStartupMs = Math.round(performance.now() - fleetStarted);
+  const fleet = await startSimulators({ devices: DEVICES, processes: PROCESSES, base: BASE, port: DEVICE_PORT, core: pinned ? 0 : undefined, kindOf });
+  links.push(...fleet.links);
+  const fleetStartupMs = fleet.startupMs;
 
   // --- priscan serve with its own issuer secret; a key for DEVICES nodes bound to this machine's MAC ---
   const secretText = randomBytes(32).toString('base64');
@@ -189,8 +133,19 @@ try {
   if (licensed.status !== 201) throw new Error(`license refused: ${JSON.stringify(licensed.body)}`);
 
   process.stderr.write(`${links.length} simulator processes up in ${fleetStartupMs} ms; adding ${DEVICES} devices\n`);
-  const addMs = await addDevices(priscan);
-  const registrationDrainMs = await untilIdle(priscan, 600_000);
+  const addStarted = performance.now();
+  const perProcess = Math.ceil(DEVICES / PROCESSES);
+  await addDevices({
+    count: DEVICES,
+    concurrency: ADD_CONCURRENCY,
+    apiFor: () => priscan!.api,
+    body: (i) => {
+      const kind = kindOf(Math.floor(i / perProcess));
+      return { name: `${kind}-${i + 1}`, address: deviceAddress(BASE, i), port: DEVICE_PORT, profile: PROFILE_OF[kind], intervalSeconds: INTERVAL_S, snmp: { version: '2c', readCommunity: 'public', writeCommunity: 'private' } };
+    },
+  });
+  const addMs = performance.now() - addStarted;
+  const registrationDrainMs = await untilIdle(priscan.api, priscan.pid, 600_000);
   const listed = (await priscan.api('GET', '/api/v1/devices')).body as { devices: Array<{ state: { registration: string } }> };
   const registered = listed.devices.filter((d) => d.state.registration === 'registered').length;
   process.stderr.write(`${DEVICES} devices added in ${Math.round(addMs)} ms, ${registered} registered, queue drained ${Math.round(registrationDrainMs)} ms later; steady window ${WINDOW_S} s\n`);
@@ -251,7 +206,7 @@ try {
     previousShutdown: stopped,
   };
   // After a restart every registration is verified again (reads, no writes when intact): how long that takes.
-  const reverifyMs = Math.round(await untilIdle(priscan, 600_000));
+  const reverifyMs = Math.round(await untilIdle(priscan.api, priscan.pid, 600_000));
   const afterRestart = memoryMb(priscan.pid);
 
   // Per day at the default safety net, whatever this run's interval: what a scan writes, times the

@@ -12,7 +12,7 @@ const REPLY_TIMEOUT_MS = 60_000;
 type WithoutId<T> = T extends unknown ? Omit<T, 'id'> : never;
 type ReplyOf<T extends FleetCommand['type']> = Extract<
   FleetReply,
-  { type: { start: 'started'; change: 'changed'; storm: 'stormed'; 'clear-all': 'cleared-all'; counters: 'counters'; behave: 'behaved'; 'drop-rate': 'drop-rate-set'; notify: 'notified'; 'set-reading': 'reading-set'; drift: 'drifted'; stop: 'stopped' }[T] }
+  { type: { start: 'started'; change: 'changed'; storm: 'stormed'; 'clear-all': 'cleared-all'; counters: 'counters'; behave: 'behaved'; 'drop-rate': 'drop-rate-set'; notify: 'notified'; 'set-reading': 'reading-set'; drift: 'drifted'; managers: 'managers'; stop: 'stopped' }[T] }
 >;
 
 export function hasTaskset(): boolean {

@@ -47,6 +47,8 @@ export type FleetCommand =
   | { type: 'set-reading'; id: number; fleet: FleetName; index: number; reading: string; value: number | null; notify: boolean }
   /** Every device's sensor values move a little (each new value drawn at random), within every default threshold. */
   | { type: 'drift'; id: number; fleet: FleetName }
+  /** The managers registered on each device of `indexes` now (the device's own registration table). */
+  | { type: 'managers'; id: number; fleet: FleetName; indexes: number[] }
   | { type: 'stop'; id: number };
 
 export interface FleetCounters {
@@ -70,6 +72,8 @@ export type FleetReply =
   /** `at`: when the device started serving the value, on the shared monotonic clock. */
   | { type: 'reading-set'; id: number; at: number; changed: boolean }
   | { type: 'drifted'; id: number; devices: number; values: number }
+  /** In the order of the request's indexes. */
+  | { type: 'managers'; id: number; managers: Array<Array<{ address: string; port: number }>> }
   | { type: 'stopped'; id: number }
   | { type: 'failed'; id: number; message: string };
 

@@ -162,6 +162,8 @@ async function handle(command: FleetCommand): Promise<FleetReply> {
     }
     case 'drift':
       return { type: 'drifted', id: command.id, ...drift(command.fleet) };
+    case 'managers':
+      return { type: 'managers', id: command.id, managers: command.indexes.map((i) => deviceAt(command.fleet, i).status().managers.map((m) => ({ address: m.address, port: m.port }))) };
     case 'stop':
       await stopFleets();
       return { type: 'stopped', id: command.id };
