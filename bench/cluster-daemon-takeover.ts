@@ -14,7 +14,7 @@ import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { Fleet } from '../simulators/fleet.js';
 import { shardOf } from '../src/cluster/shards.js';
-import { CollectorSet, registeredToOwners, shardOwners } from '../test/helpers/cluster-daemons.js';
+import { CollectorSet, registeredToOwners, shardOwners, simDeviceBody } from '../test/helpers/cluster-daemons.js';
 import { testLicenseKey } from '../test/helpers/daemon.js';
 import { startPostgres } from '../test/helpers/postgres.js';
 import { until } from '../test/helpers/tools.js';
@@ -66,16 +66,7 @@ try {
   await set.api(first!, 'POST', '/api/v1/licenses', { key: testLicenseKey(DEVICES) });
   const ids = new Map<number, string>();
   for (const [i, device] of fleet.devices.entries()) {
-    const res = await set.api(first!, 'POST', '/api/v1/devices', {
-      name: `sim-${i + 1}`,
-      address: device.address,
-      port: DEVICE_PORT,
-      profile: 'priscan-sim',
-      intervalSeconds: 3600,
-      timeoutMs: 1000,
-      retries: 1,
-      snmp: { version: '2c', readCommunity: 'public', writeCommunity: 'private' },
-    });
+    const res = await set.api(first!, 'POST', '/api/v1/devices', simDeviceBody(`sim-${i + 1}`, device.address, DEVICE_PORT));
     if (res.status !== 201) throw new Error(`adding a device: ${JSON.stringify(res.body)}`);
     ids.set(res.body.id as number, device.address);
   }

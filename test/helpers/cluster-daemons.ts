@@ -16,6 +16,23 @@ const ISSUER_ENV = 'PRISCAN_CLUSTER_TEST_ISSUER';
 // The text of TEST_ISSUER_SECRET (test/helpers/daemon.ts), which testLicenseKey() signs with.
 const ISSUER_TEXT = 'test issuer secret, not for production use';
 
+/**
+ * The API body of a simulated `sim` device for the cluster tests and benches: its safety net an
+ * hour away, so an alarm stored within a run came from a notification (or a takeover's scan).
+ */
+export function simDeviceBody(name: string, address: string, port: number) {
+  return {
+    name,
+    address,
+    port,
+    profile: 'priscan-sim',
+    intervalSeconds: 3600,
+    timeoutMs: 1000,
+    retries: 1,
+    snmp: { version: '2c', readCommunity: 'public', writeCommunity: 'private' },
+  };
+}
+
 export interface Collector {
   id: string;
   ip: string;

@@ -17,7 +17,7 @@ import { Fleet } from '../../simulators/fleet.js';
 import { shardOf } from '../../src/cluster/shards.js';
 import { hiddenTable } from '../../src/registration/hidden-table.js';
 import { NetSnmpClientFactory } from '../../src/snmp/net-snmp-client.js';
-import { CollectorSet, type Collector, registeredToOwners as registeredWhere, shardOwners } from '../helpers/cluster-daemons.js';
+import { CollectorSet, type Collector, registeredToOwners as registeredWhere, shardOwners, simDeviceBody } from '../helpers/cluster-daemons.js';
 import { testLicenseKey } from '../helpers/daemon.js';
 import { skipWithoutPostgres, startPostgres, type PostgresCluster } from '../helpers/postgres.js';
 import { until } from '../helpers/tools.js';
@@ -88,16 +88,7 @@ describe.skipIf(skip)('three collectors on one PostgreSQL', () => {
     const ids = new Map<number, string>();
     for (const [i, device] of fleet.devices.entries()) {
       // Added through all three APIs: each collector learns of the others' from the shared table.
-      const res = await api(set.collectors[i % 3]!, 'POST', '/api/v1/devices', {
-        name: `sim-${i + 1}`,
-        address: device.address,
-        port: DEVICE_PORT,
-        profile: 'priscan-sim',
-        intervalSeconds: 3600,
-        timeoutMs: 1000,
-        retries: 1,
-        snmp: { version: '2c', readCommunity: 'public', writeCommunity: 'private' },
-      });
+      const res = await api(set.collectors[i % 3]!, 'POST', '/api/v1/devices', simDeviceBody(`sim-${i + 1}`, device.address, DEVICE_PORT));
       expect(res.status, JSON.stringify(res.body)).toBe(201);
       ids.set(res.body.id as number, device.address);
     }

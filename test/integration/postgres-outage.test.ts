@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Fleet } from '../../simulators/fleet.js';
-import { CLI, CollectorSet, type Collector, registeredToOwners, shardOwners } from '../helpers/cluster-daemons.js';
+import { CLI, CollectorSet, type Collector, registeredToOwners, shardOwners, simDeviceBody } from '../helpers/cluster-daemons.js';
 import { testLicenseKey } from '../helpers/daemon.js';
 import { skipWithoutPostgres, startPostgres, type PostgresCluster } from '../helpers/postgres.js';
 import { until } from '../helpers/tools.js';
@@ -108,17 +108,7 @@ describe.skipIf(skip)('PostgreSQL stopped and started under running daemons', ()
   async function addDevices(fleet: Fleet, add: (body: unknown) => Promise<{ status: number; body: Record<string, unknown> }>): Promise<Map<number, string>> {
     const ids = new Map<number, string>();
     for (const [i, device] of fleet.devices.entries()) {
-      const res = await add({
-        name: `sim-${device.address}`,
-        address: device.address,
-        port: DEVICE_PORT,
-        profile: 'priscan-sim',
-        // The safety net an hour away: an alarm stored within the test came from a notification.
-        intervalSeconds: 3600,
-        timeoutMs: 1000,
-        retries: 1,
-        snmp: { version: '2c', readCommunity: 'public', writeCommunity: 'private' },
-      });
+      const res = await add(simDeviceBody(`sim-${device.address}`, device.address, DEVICE_PORT));
       expect(res.status, `device ${i}: ${JSON.stringify(res.body)}`).toBe(201);
       ids.set(res.body.id as number, device.address);
     }
