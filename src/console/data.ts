@@ -100,8 +100,18 @@ export interface ChartedReading extends ConsoleReading {
   points?: readonly { at: number; value: number }[];
 }
 
+/** A device's place in a chain behind one card: only the devices the viewer may see are named. */
+export interface DeviceChainLinks {
+  /** Its place in the chain (APC numbers the host PDU 1), if given. */
+  position: number | null;
+  /** A shadow's lead: shown only when the viewer may see it (its state is the shadow's either way). */
+  lead: { id: number; name: string } | null;
+  shadows: { id: number; name: string; position: number | null }[];
+}
+
 export interface DeviceDetail {
   device: ConsoleDevice;
+  chain: DeviceChainLinks;
   alarms: ConsoleAlarm[];
   events: AlarmEvent[];
   readings: ChartedReading[];
@@ -229,10 +239,22 @@ export class ConsoleData {
     const alarms = sortAlarms(this.alarmsOf(viewer, () => record, store.alarms.activeForDevice(id)), 'severity', 'desc');
     return {
       device: this.present(viewer, record, maintenance.coverage()),
+      chain: this.chainOf(viewer, record),
       alarms,
       events: this.history(viewer, { device: record.name, limit: 20 }).events,
       readings: this.chartedReadings(record),
       thresholds: thresholds.effective(record).thresholds,
+    };
+  }
+
+  private chainOf(viewer: Viewer, d: DeviceRecord): DeviceChainLinks {
+    const visibility = this.visibility(viewer);
+    const lead = d.leadId === null ? undefined : this.deps.store.devices.get(d.leadId);
+    const shadows = d.leadId === null ? this.deps.store.devices.shadowsOf(d.id).filter((s) => visibility.sees(s)) : [];
+    return {
+      position: d.chainPosition,
+      lead: lead && visibility.sees(lead) ? { id: lead.id, name: lead.name } : null,
+      shadows: shadows.map((s) => ({ id: s.id, name: s.name, position: s.chainPosition })),
     };
   }
 

@@ -1,5 +1,5 @@
 import type { Severity } from '../../alarms/model.js';
-import type { ChartedReading, ConsoleDevice, DeviceDetail, DeviceStatus } from '../data.js';
+import type { ChartedReading, ConsoleDevice, DeviceChainLinks, DeviceDetail, DeviceStatus } from '../data.js';
 import { ACCESS, may } from '../access.js';
 import { consoleUrl, html, type Html } from '../html.js';
 import type { ConsoleThreshold } from '../services.js';
@@ -92,6 +92,17 @@ ${fact('Added', d.origin === 'config' ? 'from the config file' : 'through the AP
 </dl>`;
 }
 
+/** A lead's shadows, or a shadow's lead: the units behind one card, each a link to its page. */
+function chainFacts(chain: DeviceChainLinks): Html | '' {
+  if (chain.lead === null && chain.shadows.length === 0 && chain.position === null) return '';
+  const link = (u: { id: number; name: string }) => html`<a href="/console/devices/${u.id}">${u.name}</a>`;
+  return html`<dl class="facts chain">
+${chain.position !== null && fact('Place in the chain', chain.position)}
+${chain.lead !== null && fact('Lead (reached through)', link(chain.lead))}
+${chain.shadows.length > 0 && fact('Shadows (behind this card)', html`${chain.shadows.map((s, i) => html`${i ? ', ' : ''}${link(s)}${s.position !== null ? html` <span class="none">(${s.position})</span>` : ''}`)}`)}
+</dl>`;
+}
+
 function readingsSection(readings: readonly ChartedReading[]): Html {
   const head = html`<th scope="col">Reading</th><th scope="col">Row</th><th scope="col">Value</th><th scope="col">Last day</th><th scope="col">Read</th>`;
   const rows = readings.map((r) => {
@@ -133,7 +144,7 @@ export function devicePage(ctx: PageContext, detail: DeviceDetail): Html {
 ${d.priorityScanning && html`<form method="post" action="/console/devices/${d.id}/register">${csrfField(ctx)}<button type="submit">Verify registration</button></form>`}
 </div>`
     : '';
-  const content = html`${actions}${facts(d)}
+  const content = html`${actions}${facts(d)}${chainFacts(detail.chain)}
 <section id="device-alarms" data-live data-live-src="/console/devices/${d.id}" aria-labelledby="alarms-heading">
 <h2 id="alarms-heading">Active alarms</h2>
 ${alarmTable(ctx, detail.alarms, { device: false, site: false })}
