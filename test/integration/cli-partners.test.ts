@@ -1,15 +1,14 @@
 // The partner, audit, about and registration commands as shipped (dist/, built by npm test), run as
 // child processes against daemons started in the test; the license authority's side (registration
 // issue) on a ledger file, with the issuer secret from the environment.
-import { spawn } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runPriscan, type CliRun } from '../helpers/cli-process.js';
 import { systemClock } from '../../src/clock.js';
 import { SqliteStore } from '../../src/store/store.js';
 import { startTestDaemon, testLicenseKey, type TestDaemon } from '../helpers/daemon.js';
 
-const CLI = resolve(import.meta.dirname, '../../dist/src/cli/priscan.js');
 const ISSUER_SECRET = 'test issuer secret, not for production use';
 // This file's one device (never answered) is on 127.0.231.0/24.
 const DEVICE = '127.0.231.10';
@@ -21,21 +20,13 @@ let t: TestDaemon;
 let configFile = '';
 let env: NodeJS.ProcessEnv = {};
 
-interface Run { code: number | null; stdout: string; stderr: string }
 
-function priscan(args: string[], extraEnv: NodeJS.ProcessEnv = {}): Promise<Run> {
-  return new Promise((done) => {
-    const child = spawn(process.execPath, [CLI, ...args], { env: { ...env, ...extraEnv }, timeout: 20_000 });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d));
-    child.stderr.on('data', (d: Buffer) => (stderr += d));
-    child.on('close', (code) => done({ code, stdout, stderr }));
-  });
+function priscan(args: string[], extraEnv: NodeJS.ProcessEnv = {}): Promise<CliRun> {
+  return runPriscan(args, { ...env, ...extraEnv }, 20_000);
 }
 
 /** The code `registration issue` printed: the lines before its indented description. */
-const codeOf = (run: Run) => run.stdout.split('\n').filter((line) => line !== '' && !line.startsWith('  ')).join('\n');
+const codeOf = (run: CliRun) => run.stdout.split('\n').filter((line) => line !== '' && !line.startsWith('  ')).join('\n');
 
 beforeAll(async () => {
   t = await startTestDaemon();

@@ -3,12 +3,12 @@
 // addresses. The answering ones are reported with the right profile; `add` admits them within the
 // 5 included nodes and says why the rest were not; nothing outside the /28 (nor its network and
 // broadcast addresses) receives a single datagram. The CLI is run as shipped (dist/).
-import { spawn } from 'node:child_process';
 import dgram from 'node:dgram';
 import { writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runPriscan, type CliRun } from '../helpers/cli-process.js';
 import { Fleet } from '../../simulators/fleet.js';
 import type { SimDevice } from '../../simulators/devices/device.js';
 import { EXIT } from '../../src/cli/api-client.js';
@@ -24,7 +24,6 @@ const READ = 'disc-ro-5521';
 const WRITE = 'disc-rw-5522';
 const V3_USER: UsmUser = { name: 'disc-ops', level: 'authPriv', authProtocol: 'sha', authPassword: 'disc-auth-passw0rd', privProtocol: 'aes128', privPassword: 'disc-priv-passw0rd' };
 const SECRETS = [READ, WRITE, V3_USER.authPassword!, V3_USER.privPassword!];
-const CLI = resolve(import.meta.dirname, '../../dist/src/cli/priscan.js');
 
 let t: TestDaemon;
 const fleets: Fleet[] = [];
@@ -73,16 +72,8 @@ function counted(device: SimDevice): number {
   return c.requests + c.badCommunity + c.malformed + Object.values(c.usm).reduce((a, b) => a + b, 0);
 }
 
-function priscan(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((done) => {
-    const env = { PATH: process.env.PATH, PRISCAN_URL: t.running.httpUrl, PRISCAN_TOKEN: t.adminToken };
-    const child = spawn(process.execPath, [CLI, ...args], { env, timeout: 30_000 });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d));
-    child.stderr.on('data', (d: Buffer) => (stderr += d));
-    child.on('close', (code) => done({ code, stdout, stderr }));
-  });
+function priscan(args: string[]): Promise<CliRun> {
+  return runPriscan(args, { PATH: process.env.PATH, PRISCAN_URL: t.running.httpUrl, PRISCAN_TOKEN: t.adminToken }, 30_000);
 }
 
 beforeAll(async () => {

@@ -1,13 +1,13 @@
 // Sensor readings end to end: a simulated NetBotz and a replayed Eaton recording are scanned by a
 // daemon; their readings appear in the API, /metrics and the CLI, and a changed value updates the
 // last value and the history. The CLI runs as shipped (dist/, built by npm test).
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runPriscan, type CliRun } from '../helpers/cli-process.js';
 import { CliError } from '../../src/cli/api-client.js';
 import { readingsCommand } from '../../src/cli/commands/readings.js';
 import { buildControlApp } from '../../simulators/control.js';
@@ -20,7 +20,6 @@ import { until } from '../helpers/tools.js';
 // This file's devices live on 127.0.215.0/24: the NetBotz at .1, the Eaton recording at .2.
 const NETBOTZ = '127.0.215.1';
 const EATON = '127.0.215.2';
-const CLI = resolve(import.meta.dirname, '../../dist/src/cli/priscan.js');
 /** The simulated NetBotz's temperature sensor, as its label column names it. */
 const INLET = 'Rack inlet temperature';
 
@@ -65,16 +64,8 @@ const scrape = async () => (await t.running.http.inject({ method: 'GET', url: '/
 /** Waits out the history's minimum point interval (1 s here), so the next new value is written as a point. */
 const pastPointInterval = (id: number) => until('the point interval passed', () => Date.now() - (t.running.store.devices.get(id)?.state.lastScanAt ?? Date.now()) > 1100, 5000);
 
-function priscan(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((done) => {
-    const env = { PATH: process.env.PATH, PRISCAN_URL: t.running.httpUrl, PRISCAN_TOKEN: t.adminToken };
-    const child = spawn(process.execPath, [CLI, ...args], { env, timeout: 20_000 });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d));
-    child.stderr.on('data', (d: Buffer) => (stderr += d));
-    child.on('close', (code) => done({ code, stdout, stderr }));
-  });
+function priscan(args: string[]): Promise<CliRun> {
+  return runPriscan(args, { PATH: process.env.PATH, PRISCAN_URL: t.running.httpUrl, PRISCAN_TOKEN: t.adminToken }, 20_000);
 }
 
 beforeAll(async () => {
