@@ -20,6 +20,7 @@ import { parseConfig } from '../src/config/load.js';
 import type { InterfaceTable } from '../src/licensing/identity.js';
 import { IssuerSecret } from '../src/licensing/issuer-secret.js';
 import { issueKey } from '../src/licensing/key.js';
+import { newDevice } from '../test/helpers/devices.js';
 import { percentile, round } from './lib/detection-log.js';
 
 const { values: args } = parseArgs({
@@ -67,20 +68,13 @@ function populate(running: RunningDaemon): void {
   const { store } = running;
   running.licenses.add(issueKey({ secret: SECRET, mac: MAC, nodes: DEVICES, passcode: `bench-console-${process.pid}`, edition: 'standard', issuedOn: new Date() }).key);
   for (let i = 0; i < DEVICES; i++) {
-    store.devices.insert({
-      name: `dev-${String(i + 1).padStart(5, '0')}`,
-      // Loopback, though nothing is sent: these devices are stored after start-up, never scheduled.
-      address: `127.${3 + (i >> 16)}.${(i >> 8) & 255}.${i & 255}`,
-      port: 161,
-      snmp: { version: '2c', readCommunity: 'public', writeCommunity: 'private', notifyCommunity: null },
-      profile: 'auto',
-      priorityScanning: true,
-      intervalSeconds: 300,
-      timeoutMs: 3000,
-      retries: 1,
-      site: null,
-      origin: 'api',
-    });
+    store.devices.insert(
+      newDevice({
+        name: `dev-${String(i + 1).padStart(5, '0')}`,
+        // Loopback, though nothing is sent: these devices are stored after start-up, never scheduled.
+        address: `127.${3 + (i >> 16)}.${(i >> 8) & 255}.${i & 255}`,
+      }),
+    );
   }
   const at = Date.now() - ALARMS * 1000;
   const ids = store.devices.list().map((d) => d.id);

@@ -19,6 +19,7 @@ import { createMetrics } from '../src/metrics/metrics.js';
 import { DEFAULT_HISTORY_POLICY, type ReadingSample } from '../src/store/readings.js';
 import { SqliteStore } from '../src/store/store.js';
 import type { Alarm } from '../src/alarms/model.js';
+import { newDevice } from '../test/helpers/devices.js';
 
 const { values: args } = parseArgs({ options: { quick: { type: 'boolean', default: false } } });
 const ROUNDS = args.quick ? 3 : 7;
@@ -36,19 +37,7 @@ function openStore(name: string): SqliteStore {
 }
 
 function addDevice(store: SqliteStore, n: number): number {
-  return store.devices.insert({
-    name: `dev-${n}`,
-    address: `127.9.${Math.floor(n / 250)}.${(n % 250) + 1}`,
-    port: 161,
-    snmp: { version: '2c', readCommunity: 'public', writeCommunity: 'private', notifyCommunity: null },
-    profile: 'rfc1628-ups',
-    priorityScanning: true,
-    intervalSeconds: 300,
-    timeoutMs: 3000,
-    retries: 1,
-    site: null,
-    origin: 'api',
-  }).id;
+  return store.devices.insert(newDevice({ name: `dev-${n}`, address: `127.9.${Math.floor(n / 250)}.${(n % 250) + 1}`, profile: 'rfc1628-ups' })).id;
 }
 
 const samples = (count: number, value: (i: number) => number): ReadingSample[] =>
